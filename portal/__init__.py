@@ -1,0 +1,73 @@
+"""The portal: online service hall of a medical-security agency (医疗保障经办机构网上服务大厅)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import ROOT, build_config
+
+# Feature modules that define a blueprint ``bp``; API modules attach routes to ``portal.api.bp``.
+BLUEPRINTS = (
+    "portal.pages.views",
+    "portal.accounts.views",
+    "portal.insurance.views",
+    "portal.catalog.views",
+)
+API_MODULES = (
+    "portal.api.meta",
+    "portal.accounts.api",
+    "portal.insurance.api",
+    "portal.catalog.api",
+)
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → errors → CLI."""
+    config = build_config(overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=config["PORTAL_INSTANCE_PATH"],
+        instance_relative_config=False,
+    )
+    app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.getLogger("portal").setLevel(app.config["PORTAL_LOG_LEVEL"])
+
+    from .core import crypto, web
+    from .extensions import babel, csrf, db, limiter
+
+    crypto.install_keyring(app.config["PORTAL_KEYS"])
+    db.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    web.init_app(app)
+
+    from .accounts import auth
+    from .catalog.loader import get_catalog
+    from .core import formatting
+
+    auth.init_app(app)
+    formatting.init_app(app)
+    app.extensions["portal_catalog"] = get_catalog(app.config["PORTAL_REGION"])  # validated at start-up
+
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
+    from . import api
+
+    for name in API_MODULES:
+        importlib.import_module(name)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API takes bearer tokens only (S8)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app

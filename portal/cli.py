@@ -1,0 +1,95 @@
+"""Command line: ``portal up | demo | keys | audit verify | calendar check | sms outbox``.
+
+``portal`` is ``flask --app wsgi portal`` with the app built for you.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .config import ConfigError
+
+
+def _make_app() -> Flask:
+    from . import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+portal_group = click.Group("portal", help="Portal administration commands.")
+
+
+@portal_group.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
+@with_appcontext
+def up(host: str, port: int, no_demo: bool) -> None:
+    """Migrate the database, load demo data when it is empty, and serve the portal."""
+    from .core.migrate import upgrade_database
+
+    upgrade_database()
+    if not no_demo:
+        from .insurance.demo import ensure_demo_data
+
+        summary = ensure_demo_data()
+        if summary:
+            click.echo(summary)
+    from .accounts.demo import describe_demo_logins
+
+    click.echo(describe_demo_logins())
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@portal_group.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Walk the audit hash chain; exit 1 at the first row that was altered, removed or reordered."""
+    from .core.audit import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"audit log intact: {report.checked} rows checked")
+        return
+    click.echo(f"audit log BROKEN at row {report.broken_at}: {report.reason} ({report.checked} rows intact before it)",
+               err=True)
+    sys.exit(1)
+
+
+# Feature modules that add commands: each has ``register(group)``.
+COMMAND_MODULES = (
+    "portal.calendar.commands",
+    "portal.insurance.commands",
+    "portal.accounts.commands",
+)
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(portal_group)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the command group to ``flask --app wsgi portal``; feature commands attach themselves here."""
+    if "portal" not in app.cli.commands:
+        app.cli.add_command(portal_group)
+
+
+def main() -> None:
+    """Console entry point ``portal``."""
+    cli = FlaskGroup(create_app=_make_app, add_default_commands=False, add_version_option=False)
+    for name, command in portal_group.commands.items():
+        cli.add_command(command, name)
+    cli.main(args=sys.argv[1:], prog_name="portal")

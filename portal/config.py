@@ -1,0 +1,217 @@
+"""Configuration: defaults, then ``PORTAL_*`` environment variables, then ``create_app`` overrides.
+
+Development creates its secrets under ``instance/`` on first start. Production (``PORTAL_ENV=production``)
+refuses to start without explicit secrets, keys, a non-SQLite database and with debug on (S16).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = ROOT / "instance"
+REGIONS = ("jilin", "yueyang", "linkou", "sichuan", "shangluo")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the portal; the message says what to set."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"not a boolean: {value!r} (use 1/0, true/false, yes/no, on/off)")
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"not a whole number: {value!r}") from exc
+
+
+# name -> (parser, default). Every setting can be given as PORTAL_<NAME>.
+SETTINGS: dict[str, tuple[Any, Any]] = {
+    "ENV": (str, "development"),
+    "REGION": (str, "jilin"),
+    "DATABASE_URL": (str, None),
+    "INSTANCE_PATH": (str, None),
+    "SECRET_KEY": (str, None),
+    "KEYS_FILE": (str, None),
+    "DEBUG": (_bool, False),
+    "BASE_URL": (str, "http://127.0.0.1:5000"),
+    "RATELIMIT_STORAGE_URI": (str, "memory://"),
+    "SMS_BACKEND": (str, "outbox"),
+    "WECHAT_BACKEND": (str, "fake"),
+    "WECHAT_APPID": (str, ""),
+    "WECHAT_SECRET": (str, ""),
+    "WECHAT_API_BASE": (str, "https://api.weixin.qq.com"),
+    "MAX_CONTENT_LENGTH": (_int, 16 * 1024 * 1024),
+    "DEFAULT_LOCALE": (str, "zh_Hans_CN"),
+    "TIMEZONE": (str, "Asia/Shanghai"),
+    "SECURE_COOKIES": (_bool, None),
+    "LOG_LEVEL": (str, "INFO"),
+    "CALENDAR_FALLBACK_WARN": (_bool, True),
+}
+
+
+def _environment() -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, (parser, default) in SETTINGS.items():
+        raw = os.environ.get(f"PORTAL_{name}")
+        try:
+            values[name] = parser(raw) if raw is not None else default
+        except ConfigError as exc:
+            raise ConfigError(f"PORTAL_{name}: {exc}") from exc
+    return values
+
+
+def _dev_keys(instance: Path) -> dict[str, Any]:
+    """Read, or create on first start, the development secrets under instance/."""
+    path = instance / "keys.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    instance.mkdir(parents=True, exist_ok=True)
+    keys = new_keyset()
+    tmp = path.with_suffix(".tmp")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
+        json.dump(keys, fh, indent=2)
+    os.replace(tmp, path)
+    return keys
+
+
+def new_keyset() -> dict[str, Any]:
+    """A fresh set of secrets: the session secret, field-encryption keys and the blind-index key."""
+
+    def b64(n: int) -> str:
+        return base64.b64encode(secrets.token_bytes(n)).decode()
+
+    return {
+        "development": True,
+        "secret_key": secrets.token_urlsafe(48),
+        "field_keys": {"f1": b64(32)},
+        "index_key": b64(32),
+        "file_keys": {"k1": b64(32)},
+    }
+
+
+def load_keys(path: Path) -> dict[str, Any]:
+    try:
+        keys = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"PORTAL_KEYS_FILE: cannot read {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"PORTAL_KEYS_FILE: {path} is not valid JSON: {exc}") from exc
+    missing = [k for k in ("field_keys", "index_key", "file_keys") if not keys.get(k)]
+    if missing:
+        raise ConfigError(f"PORTAL_KEYS_FILE: {path} lacks {', '.join(missing)}")
+    return keys
+
+
+def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the Flask config mapping. Raise ConfigError for a configuration that must not run."""
+    overrides = dict(overrides or {})
+    env = _environment()
+    # overrides may use either PORTAL names (REGION) or Flask names (SECRET_KEY)
+    for name in list(overrides):
+        if name in SETTINGS:
+            env[name] = overrides.pop(name)
+    production = env["ENV"] == "production"
+    if env["ENV"] not in {"development", "production", "testing"}:
+        raise ConfigError(f"PORTAL_ENV must be development, testing or production, not {env['ENV']!r}")
+    if env["REGION"] not in REGIONS:
+        raise ConfigError(f"PORTAL_REGION must be one of {', '.join(REGIONS)}, not {env['REGION']!r}")
+    instance = Path(env["INSTANCE_PATH"]) if env["INSTANCE_PATH"] else DEFAULT_INSTANCE
+
+    problems: list[str] = []
+    if production:
+        if not env["SECRET_KEY"] or len(env["SECRET_KEY"]) < 32:
+            problems.append("PORTAL_SECRET_KEY must be set to a random string of at least 32 characters")
+        if not env["KEYS_FILE"]:
+            problems.append("PORTAL_KEYS_FILE must name the JSON file holding the encryption keys")
+        if not env["DATABASE_URL"] or env["DATABASE_URL"].startswith("sqlite"):
+            problems.append("PORTAL_DATABASE_URL must name a PostgreSQL database (postgresql+psycopg://...)")
+        if env["DEBUG"]:
+            problems.append("PORTAL_DEBUG must be off")
+        if env["SMS_BACKEND"] == "outbox":
+            problems.append("PORTAL_SMS_BACKEND must name a real SMS gateway, not the development outbox")
+        if env["WECHAT_BACKEND"] == "fake":
+            problems.append("PORTAL_WECHAT_BACKEND must be http in production")
+    keys: dict[str, Any] | None = None
+    if env["KEYS_FILE"]:
+        try:
+            keys = load_keys(Path(env["KEYS_FILE"]))
+        except ConfigError as exc:
+            problems.append(str(exc))
+        else:
+            if production and keys.get("development"):
+                problems.append("PORTAL_KEYS_FILE holds development keys; generate production keys with `portal keys new`")
+    if problems:
+        raise ConfigError("the portal cannot start in production:\n  - " + "\n  - ".join(problems))
+    if keys is None:
+        keys = _dev_keys(instance)
+
+    database_url = env["DATABASE_URL"] or f"sqlite:///{instance / 'portal.db'}"
+    secure = env["SECURE_COOKIES"] if env["SECURE_COOKIES"] is not None else production
+    config: dict[str, Any] = {
+        "PORTAL_ENV": env["ENV"],
+        "PORTAL_REGION": env["REGION"],
+        "PORTAL_BASE_URL": env["BASE_URL"].rstrip("/"),
+        "PORTAL_INSTANCE_PATH": str(instance),
+        "PORTAL_KEYS": keys,
+        "PORTAL_SMS_BACKEND": env["SMS_BACKEND"],
+        "PORTAL_WECHAT_BACKEND": env["WECHAT_BACKEND"],
+        "PORTAL_WECHAT_APPID": env["WECHAT_APPID"],
+        "PORTAL_WECHAT_SECRET": env["WECHAT_SECRET"],
+        "PORTAL_WECHAT_API_BASE": env["WECHAT_API_BASE"],
+        "PORTAL_TIMEZONE": env["TIMEZONE"],
+        "PORTAL_LOG_LEVEL": env["LOG_LEVEL"],
+        "PORTAL_CALENDAR_FALLBACK_WARN": env["CALENDAR_FALLBACK_WARN"],
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
+        "DEBUG": env["DEBUG"],
+        "TESTING": env["ENV"] == "testing",
+        "MAX_CONTENT_LENGTH": env["MAX_CONTENT_LENGTH"],
+        # S1: cookies
+        "SESSION_COOKIE_NAME": "portal_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # S3: idle and absolute timeouts, by kind of account
+        "PORTAL_SESSION_IDLE": {"staff": timedelta(minutes=15), "citizen": timedelta(minutes=30),
+                                "agent": timedelta(minutes=30)},
+        "PORTAL_SESSION_ABSOLUTE": {"staff": timedelta(hours=8), "citizen": timedelta(hours=12),
+                                    "agent": timedelta(hours=12)},
+        "PORTAL_API_TOKEN_LIFETIME": timedelta(days=7),
+        # S4
+        "PORTAL_STAFF_MAX_FAILURES": 5,
+        "PORTAL_STAFF_LOCK_MINUTES": 30,
+        "PORTAL_STAFF_PASSWORD_MAX_AGE_DAYS": 90,
+        "PORTAL_OTP_TTL_SECONDS": 300,
+        "PORTAL_OTP_MAX_ATTEMPTS": 5,
+        "RATELIMIT_STORAGE_URI": env["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (server-side bounded) session
+        "WTF_CSRF_SSL_STRICT": secure,
+        "BABEL_DEFAULT_LOCALE": env["DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": env["TIMEZONE"],
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "i18n"),
+        "PORTAL_LOCALES": ("zh_Hans_CN", "en"),
+        "JSON_SORT_KEYS": False,
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,106 @@
+"""The database: declarative base with a naming convention, and a session bound per app context.
+
+Operations flush, never commit; the view (or the CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from flask.globals import app_ctx
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every engine (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column; use portal.core.clock.now()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _scope() -> int:
+    try:
+        return id(app_ctx._get_current_object())
+    except (RuntimeError, LookupError):
+        return 0
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """Foreign keys on, and let SQLAlchemy drive transactions so SAVEPOINT works with pysqlite."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, **kwargs)
+        _sqlite_setup(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """Holds the engine and a session scoped to the current app context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=_scope)
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        self.session.configure(bind=self.engine)
+        app.extensions["portal_db"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine is not None and self.engine.dialect.name == "postgresql"
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+
+db = Database()

@@ -1,0 +1,15 @@
+"""Import every module that defines tables, so metadata is complete (Alembic, create_all, tests)."""
+
+import importlib
+
+MODEL_MODULES = (
+    "portal.core.audit",
+    "portal.insurance.models",
+    "portal.accounts.models",
+    "portal.calendar.models",
+)
+
+
+def import_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

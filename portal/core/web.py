@@ -1,0 +1,149 @@
+"""Request plumbing shared by every page: request ids, locale, elder mode, security headers, errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .errors import DomainError
+
+log = logging.getLogger("portal")
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
+LOCALES = ("zh_Hans_CN", "en")
+
+
+def select_locale() -> str:
+    """The interface language: an explicit choice (cookie) wins; Chinese is the default.
+
+    The API also honours Accept-Language, since the mini-program sends the phone's language.
+    """
+    chosen = request.cookies.get("lang")
+    if chosen in LOCALES:
+        return chosen
+    if request.path.startswith("/api/"):
+        best = request.accept_languages.best_match(["zh", "en"], default="zh")
+        return "en" if best == "en" else "zh_Hans_CN"
+    return "zh_Hans_CN"
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_envelope(code: str, message: str, status: int, fields: dict | None = None):
+    body: dict = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _http_error_message(error: HTTPException) -> str:
+    messages = {
+        400: _("The request could not be understood. Please check what you entered and try again."),
+        401: _("Please log in first."),
+        403: _("You are not allowed to do this."),
+        404: _("The page or record you asked for does not exist, or you may not see it."),
+        405: _("This address does not accept that kind of request."),
+        413: _("What you sent is too large."),
+        415: _("The request body must be JSON (Content-Type: application/json)."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+    }
+    return messages.get(error.code or 500, _("Something went wrong on our side. Please try again later."))
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _request_context() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+        g.csp_nonce = secrets.token_urlsafe(16)
+        g.elder_mode = request.cookies.get("elder") == "1"
+
+    @app.context_processor
+    def _template_globals() -> dict:
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "zh_Hans_CN")
+        return {
+            "csp_nonce": lambda: g.get("csp_nonce", ""),
+            "elder_mode": g.get("elder_mode", False),
+            "current_locale": locale,
+            "html_lang": "en" if locale.startswith("en") else "zh-Hans",
+            "portal_region": app.config["PORTAL_REGION"],
+            "is_development": app.config["PORTAL_ENV"] == "development",
+        }
+
+    @app.after_request
+    def _security_headers(response):
+        nonce = g.get("csp_nonce", "")
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self)"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if app.config["PORTAL_ENV"] == "production":
+            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        if request.endpoint != "static":
+            # pages and answers may hold personal data: never kept by browsers or proxies
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        if is_api_request():
+            fields = getattr(error, "fields", None)
+            return error_envelope(error.code, error.message or error.code, error.status, fields)
+        return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        message = _("This form has expired or was not sent from this site. Please reload the page and try again.")
+        if is_api_request():
+            return error_envelope("csrf_failed", message, 400)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge):
+        limit_mb = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        message = _("What you sent is larger than %(limit)s MB.", limit=limit_mb)
+        if is_api_request():
+            return error_envelope("too_large", message, 413)
+        return render_template("errors/error.html", status=413, message=message), 413
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        message = _http_error_message(error)
+        status = error.code or 500
+        if is_api_request():
+            code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                    415: "unsupported_media_type", 429: "rate_limited"}.get(status, "bad_request")
+            response = error_envelope(code, message, status)
+        else:
+            response = app.make_response((render_template("errors/error.html", status=status, message=message),
+                                          status))
+        if status == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error (request %s)", g.get("request_id"))
+        message = _("Something went wrong on our side. Nothing you entered was saved; please try again later.")
+        if is_api_request():
+            return error_envelope("internal_error", message, 500)
+        return render_template("errors/error.html", status=500, message=message), 500

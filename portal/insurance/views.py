@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("insurance", __name__)
