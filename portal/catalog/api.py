@@ -1,1 +1,33 @@
-"""API routes of this feature."""
+"""Catalog API: the same data as the 办事指南 pages, for the mini-program."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ..api import endpoint
+from ..core.errors import NotFound
+from .schemas import ItemDetail, ItemList, ItemQuery, summary
+from .search import search
+from .views import region_catalog
+
+
+@endpoint("/catalog/items", summary="List the region's service items (filter by part, audience, search text)",
+          tags=("catalog",), auth=False, query=ItemQuery, response=ItemList)
+def list_items(query: ItemQuery) -> ItemList:
+    catalog = region_catalog()
+    items = search(catalog, query.q) if query.q and query.q.strip() else list(catalog.items)
+    if query.part:
+        items = [i for i in items if i.part == query.part]
+    if query.audience:
+        items = [i for i in items if query.audience in i.audience]
+    return ItemList(region=catalog.region.id, count=len(items), items=[summary(i) for i in items])
+
+
+@endpoint("/catalog/items/<code>", summary="One service item with everything the guide publishes",
+          tags=("catalog",), auth=False, response=ItemDetail, errors=(404,))
+def get_item(code: str) -> ItemDetail:
+    catalog = region_catalog()
+    item = catalog.get(code)
+    if item is None:
+        raise NotFound(_("There is no service item %(code)s in this region's guide.", code=code))
+    return ItemDetail(region=catalog.region.id, item=item.model_dump(mode="json", exclude_none=True))

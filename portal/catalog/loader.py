@@ -27,7 +27,7 @@ class CatalogError(Exception):
         super().__init__("catalog data is invalid:\n  " + "\n  ".join(problems))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per region and process
 class Catalog:
     region: Region
     items: tuple[Item, ...]

@@ -1,8 +1,73 @@
-from flask import Blueprint, abort
+"""Public 办事指南 pages of the deployment region: index, search, item, printable checklist, contacts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from . import labels
+from .flow import flow_svg
+from .loader import Catalog
+from .schema import Audience, Item, Text
+from .search import search
 
 bp = Blueprint("catalog", __name__, url_prefix="/guide")
+MAX_QUERY = 100
+
+
+def region_catalog() -> Catalog:
+    return current_app.extensions["portal_catalog"]
+
+
+def _item_or_404(code: str) -> Item:
+    item = region_catalog().get(code)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.app_template_filter("tr")
+def translate_text(value: Text | None) -> str:
+    """A catalog text in the page's language (Chinese when no gloss exists)."""
+    if value is None:
+        return ""
+    return value.get("en" if labels.is_english() else "zh")
+
+
+@bp.app_context_processor
+def _catalog_helpers() -> dict:
+    return {"catalog_labels": labels, "time_limit_text": labels.time_limit_text}
 
 
 @bp.get("/")
 def index():
-    abort(404)
+    catalog = region_catalog()
+    query = request.args.get("q", "").strip()[:MAX_QUERY]
+    audience = request.args.get("audience", "")
+    audience = audience if audience in Audience.__members__ else ""
+    items = search(catalog, query) if query else list(catalog.items)
+    if audience:
+        items = [i for i in items if audience in i.audience]
+    groups = [(part, [i for i in items if i.part == part.id]) for part in catalog.region.parts]
+    return render_template("catalog/index.html", region=catalog.region, query=query, audience=audience,
+                           groups=[g for g in groups if g[1]], results=items if query else None,
+                           audiences=list(Audience))
+
+
+@bp.get("/items/<code>")
+def item(code: str):
+    item = _item_or_404(code)
+    catalog = region_catalog()
+    part = next(p for p in catalog.region.parts if p.id == item.part)
+    can_file = "applications.start" in current_app.view_functions and Audience.agency not in item.audience
+    return render_template("catalog/item.html", item=item, region=catalog.region, part=part, can_file=can_file,
+                           flow=flow_svg(item.steps, translate_text(item.name)))
+
+
+@bp.get("/items/<code>/checklist")
+def checklist(code: str):
+    return render_template("catalog/checklist.html", item=_item_or_404(code), region=region_catalog().region)
+
+
+@bp.get("/contacts")
+def contacts():
+    return render_template("catalog/contacts.html", region=region_catalog().region)

@@ -1,0 +1,80 @@
+"""Translated labels of the catalog's enumerations, and the time limit in words."""
+
+from __future__ import annotations
+
+from flask_babel import get_locale, ngettext
+from flask_babel import lazy_gettext as _l
+
+from .schema import Audience, Channel, Form, HandlingType, LimitKind, Requirement, StepKey, TimeLimit
+
+AUDIENCE = {
+    Audience.individual: _l("Individuals"),
+    Audience.unit: _l("Employers (units)"),
+    Audience.institution: _l("Designated medical institutions"),
+    Audience.agency: _l("Handled by the agency"),
+}
+HANDLING = {
+    HandlingType.instant: _l("Immediate item"),
+    HandlingType.promise: _l("Promised-time item"),
+    HandlingType.mixed: _l("Immediate when complete, otherwise promised time"),
+}
+CHANNEL = {
+    Channel.online: _l("Online service hall"),
+    Channel.window: _l("Service window"),
+    Channel.app: _l("Mobile app"),
+    Channel.mini_program: _l("WeChat"),
+    Channel.phone: _l("Telephone"),
+    Channel.mail: _l("Post"),
+    Channel.self_service: _l("Self-service terminal"),
+    Channel.data_sharing: _l("Data sharing between departments"),
+}
+STEP = {
+    StepKey.apply: _l("Apply"),
+    StepKey.receive: _l("Receive"),
+    StepKey.accept: _l("Accept"),
+    StepKey.review: _l("Review"),
+    StepKey.evaluate: _l("Evaluate"),
+    StepKey.publicise: _l("Public notice"),
+    StepKey.agreement: _l("Sign agreement"),
+    StepKey.pay: _l("Pay"),
+    StepKey.mark: _l("Mark"),
+    StepKey.complete: _l("Complete"),
+    StepKey.deliver: _l("Deliver the result"),
+    StepKey.other: _l("Other step"),
+}
+REQUIREMENT = {
+    Requirement.required: _l("Required"),
+    Requirement.optional: _l("Optional"),
+    Requirement.conditional: _l("Only if it applies"),
+}
+FORM = {
+    Form.original: _l("Original"),
+    Form.copy: _l("Copy"),
+    Form.original_and_copy: _l("Original and copy"),
+    Form.original_or_copy: _l("Original or copy"),
+    Form.electronic: _l("Electronic"),
+    Form.unspecified: "",
+}
+
+
+def is_english() -> bool:
+    return str(get_locale() or "zh").startswith("en")
+
+
+def time_limit_text(limit: TimeLimit) -> str:
+    """The time limit as published in Chinese; a plain English rendering on English pages."""
+    if not is_english():
+        return limit.wording
+    value = limit.value or 0
+    match limit.kind:
+        case LimitKind.immediate:
+            return str(_l("Immediately"))
+        case LimitKind.same_day:
+            return str(_l("Same day"))
+        case LimitKind.working_days:
+            return ngettext("%(num)d working day", "%(num)d working days", value)
+        case LimitKind.natural_days:
+            return ngettext("%(num)d day", "%(num)d days", value)
+        case LimitKind.months:
+            return ngettext("%(num)d month", "%(num)d months", value)
+    return str(_l("No time limit published"))

@@ -1,0 +1,56 @@
+"""The catalog API: the same data as the pages, as JSON."""
+
+import pytest
+
+pytestmark = pytest.mark.no_db
+
+
+def test_list_items_shape_and_filters(app, client):
+    catalog = app.extensions["portal_catalog"]
+    body = client.get("/api/v1/catalog/items").get_json()
+    assert body["region"] == catalog.region.id
+    assert body["count"] == len(catalog.items) == len(body["items"])
+    first = body["items"][0]
+    assert set(first) == {"code", "name", "part", "audience", "handling", "time_limit"}
+    assert set(first["name"]) == {"zh", "en"} and first["time_limit"]["wording"]
+
+    units = client.get("/api/v1/catalog/items?audience=unit").get_json()
+    assert units["count"] > 0 and all("unit" in i["audience"] for i in units["items"])
+    part = catalog.region.parts[0].id
+    in_part = client.get(f"/api/v1/catalog/items?part={part}").get_json()
+    assert in_part["count"] == len(catalog.items_in_part(part))
+
+
+def test_search_through_the_api(client):
+    body = client.get("/api/v1/catalog/items", query_string={"q": "异地"}).get_json()
+    assert body["count"] > 0
+    assert any("异地" in i["name"]["zh"] for i in body["items"])
+
+
+def test_item_detail_carries_everything_published(app, client):
+    item = max(app.extensions["portal_catalog"].items, key=lambda i: len(i.materials))
+    body = client.get(f"/api/v1/catalog/items/{item.code}").get_json()
+    assert body["item"]["code"] == item.code
+    assert len(body["item"]["materials"]) == len(item.materials)
+    assert body["item"]["time_limit"]["wording"] == item.time_limit.wording
+
+
+def test_unknown_item_and_bad_filters_use_the_error_envelope(client):
+    missing = client.get("/api/v1/catalog/items/NOPE")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "not_found"
+    bad = client.get("/api/v1/catalog/items?audience=aliens")
+    assert bad.status_code == 422
+    assert "audience" in bad.get_json()["error"]["fields"]
+    extra = client.get("/api/v1/catalog/items?colour=red")
+    assert extra.status_code == 422
+
+
+def test_openapi_documents_the_catalog_endpoints(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert "/api/v1/catalog/items" in doc["paths"]
+    assert "/api/v1/catalog/items/{code}" in doc["paths"]
+    get_item = doc["paths"]["/api/v1/catalog/items/{code}"]["get"]
+    assert get_item["parameters"][0]["name"] == "code"
+    assert "404" in get_item["responses"]

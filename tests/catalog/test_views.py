@@ -1,0 +1,112 @@
+"""The public 办事指南 pages of every region."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from portal import create_app
+from portal.catalog.loader import region_ids
+
+REGIONS = region_ids()
+
+
+@pytest.fixture(scope="module", params=REGIONS)
+def region_app(request, tmp_path_factory):
+    """An app deployed for each region (catalog pages read no database)."""
+    return create_app({"ENV": "testing", "REGION": request.param, "DATABASE_URL": "sqlite://",
+                       "INSTANCE_PATH": str(tmp_path_factory.mktemp("inst"))})
+
+
+@pytest.fixture
+def region_client(region_app):
+    """A fresh client (Chinese, the default language) of the region's app."""
+    return region_app, region_app.test_client()
+
+
+@pytest.mark.no_db
+def test_every_item_page_of_every_region_renders_in_both_languages(region_client):
+    app, client = region_client
+    catalog = app.extensions["portal_catalog"]
+    for lang in ("zh_Hans_CN", "en"):
+        client.set_cookie("lang", lang)
+        for item in catalog.items:
+            for url in (f"/guide/items/{item.code}", f"/guide/items/{item.code}/checklist"):
+                response = client.get(url)
+                assert response.status_code == 200, (catalog.region.id, url, lang)
+                html = unescape(response.get_data(as_text=True))
+                assert (item.name.en if lang == "en" else item.name.zh) in html, (url, lang)
+
+
+@pytest.mark.no_db
+def test_index_groups_every_item_under_its_part(region_client):
+    app, client = region_client
+    catalog = app.extensions["portal_catalog"]
+    html = client.get("/guide/").get_data(as_text=True)
+    assert html.count('href="/guide/items/') == len(catalog.items)
+    for part in catalog.region.parts:
+        if catalog.items_in_part(part.id):
+            assert part.name.zh in html
+
+
+@pytest.mark.no_db
+@pytest.mark.parametrize(("query", "must_contain"), [("异地", "异地就医"), ("凭证", "凭证"), ("生育", "生育")])
+def test_search_finds_the_items_people_look_for(region_client, query, must_contain):
+    app, client = region_client
+    html = client.get("/guide/", query_string={"q": query}).get_data(as_text=True)
+    names = re.findall(r'<a href="/guide/items/[^"]+"><strong>([^<]+)</strong>', html)
+    assert names, f"no results for {query} in {app.config['PORTAL_REGION']}"
+    assert any(must_contain in name for name in names), names
+
+
+@pytest.mark.no_db
+def test_item_page_shows_the_flow_diagram_with_a_text_alternative(region_client):
+    app, client = region_client
+    item = next(i for i in app.extensions["portal_catalog"].items if len(i.steps) >= 3)
+    html = client.get(f"/guide/items/{item.code}").get_data(as_text=True)
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="flow"' in html
+    assert 'role="img"' in html and "<title id=" in html and "<desc id=" in html
+    assert '<ol class="steps">' in html
+
+
+@pytest.mark.no_db
+def test_contacts_page_renders(region_client):
+    app, client = region_client
+    response = client.get("/guide/contacts")
+    assert response.status_code == 200
+    assert app.extensions["portal_catalog"].region.agency.name.zh in response.get_data(as_text=True)
+
+
+@pytest.mark.no_db
+def test_unknown_item_is_a_friendly_404(region_client):
+    _app, client = region_client
+    response = client.get("/guide/items/NOPE-404")
+    assert response.status_code == 404
+    assert "<html" in response.get_data(as_text=True)
+
+
+@pytest.mark.no_db
+def test_overlong_and_odd_queries_never_fail(region_client):
+    _app, client = region_client
+    for q in ("x" * 5000, "%00", "<script>", "' OR 1=1 --", "   "):
+        response = client.get("/guide/", query_string={"q": q, "audience": "nobody"})
+        assert response.status_code == 200
+        assert "<script>" not in response.get_data(as_text=True).split("</form>")[0].split("value=")[-1]
+
+
+def time_limit_of(region: str, name: str, tmp_path_factory) -> str:
+    app = create_app({"ENV": "testing", "REGION": region, "DATABASE_URL": "sqlite://",
+                      "INSTANCE_PATH": str(tmp_path_factory.mktemp("inst"))})
+    item = next(i for i in app.extensions["portal_catalog"].items if i.name.zh == name)
+    html = app.test_client().get(f"/guide/items/{item.code}").get_data(as_text=True)
+    return re.search(r'<span class="time-limit">([^<]+)</span>', html).group(1)
+
+
+@pytest.mark.no_db
+def test_each_deployment_shows_its_own_time_limit_for_the_same_item(tmp_path_factory):
+    yueyang = time_limit_of("yueyang", "单位参保登记", tmp_path_factory)
+    linkou = time_limit_of("linkou", "单位参保登记", tmp_path_factory)
+    assert "5" in yueyang and "工作日" in yueyang
+    assert "即时" in linkou
