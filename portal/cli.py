@@ -76,9 +76,57 @@ COMMAND_MODULES = (
     "portal.calendar.commands",
     "portal.insurance.commands",
     "portal.accounts.commands",
+    "portal.core.i18n",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(portal_group)
+
+
+@portal_group.group("db")
+def db_group() -> None:
+    """Database schema (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: head)."""
+    from .core.migrate import upgrade_database
+
+    upgrade_database(revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database (developers)."""
+    from alembic import command
+
+    from .core.migrate import alembic_config
+    from .core.models_registry import import_all_models
+
+    import_all_models()
+    command.revision(alembic_config(), message=message, autogenerate=True)
+
+
+@portal_group.group("keys")
+def keys_group() -> None:
+    """Encryption keys (kept outside the database)."""
+
+
+@keys_group.command("new")
+def keys_new() -> None:
+    """Print a new production key set as JSON (store it outside the database; point PORTAL_KEYS_FILE at it)."""
+    import json
+
+    from .config import new_keyset
+
+    keys = new_keyset()
+    keys["development"] = False
+    click.echo(json.dumps(keys, indent=2))
 
 
 def init_app(app: Flask) -> None:

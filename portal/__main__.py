@@ -1,0 +1,5 @@
+"""``python -m portal ...`` is the ``portal`` command."""
+
+from .cli import main
+
+main()

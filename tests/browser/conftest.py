@@ -1,0 +1,100 @@
+"""End-to-end fixtures: the real portal served by ``portal up`` and Debian's Chromium driven by Playwright.
+
+Without a browser these tests are skipped, unless PORTAL_REQUIRE_BROWSER=1 (CI), where that fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PHONE = {"width": 390, "height": 844}
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.no_db)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """``portal up`` (the README's first command) on a fresh instance folder; yields its base URL."""
+    if not chromium_path():
+        if os.environ.get("PORTAL_REQUIRE_BROWSER") == "1":
+            pytest.fail("PORTAL_REQUIRE_BROWSER=1 but no chromium was found")
+        pytest.skip("no chromium installed (apt-get install chromium) — browser tests skipped")
+    instance: Path = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(instance), "PORTAL_ENV": "development",
+           "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
+    env.pop("PORTAL_DATABASE_URL", None)
+    log = (instance / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "portal", "up", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("portal up exited:\n" + (instance / "server.log").read_text())
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 (local URL)
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("portal up did not answer in time:\n" + (instance / "server.log").read_text())
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=chromium_path(),
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A fresh phone-sized page (no cookies) on the live portal."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=live_server,
+                                  locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
