@@ -6,7 +6,6 @@ file, the item and the field it concerns, so that a data editor can find it with
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -105,8 +104,7 @@ def load_region(region_id: str, data_dir: Path = DATA_DIR) -> Catalog:
         for item in items:
             if item.part not in part_ids:
                 problems.append(f"{where[item.code]}: item {item.code}: part: unknown part {item.part!r}")
-        partial_ok = os.environ.get("PORTAL_CATALOG_ALLOW_PARTIAL") == "1"  # TEMPORARY while data is written
-        if not problems and len(items) != region.expected_item_count and not partial_ok:
+        if not problems and len(items) != region.expected_item_count:
             problems.append(
                 f"{region_path}: expected_item_count: the seed publishes {region.expected_item_count} items, "
                 f"the data has {len(items)}"

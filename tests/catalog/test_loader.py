@@ -70,8 +70,7 @@ def test_duplicate_codes_are_refused(tmp_path):
     assert any("code already used" in p for p in caught.value.problems)
 
 
-def test_item_count_must_match_the_seed(tmp_path, monkeypatch):
-    monkeypatch.delenv("PORTAL_CATALOG_ALLOW_PARTIAL", raising=False)
+def test_item_count_must_match_the_seed(tmp_path):
     write_region(tmp_path, [GOOD_ITEM], dict(REGION, expected_item_count=2))
     with pytest.raises(CatalogError) as caught:
         load_region("testland", tmp_path)
