@@ -52,10 +52,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from .accounts import auth
     from .catalog.loader import get_catalog
-    from .core import formatting
+    from .core import formatting, masking
 
     auth.init_app(app)
     formatting.init_app(app)
+    masking.init_app(app)
     app.extensions["portal_catalog"] = get_catalog(app.config["PORTAL_REGION"])  # validated at start-up
 
     for name in BLUEPRINTS:

@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -23,6 +23,8 @@ def select_locale() -> str:
 
     The API also honours Accept-Language, since the mini-program sends the phone's language.
     """
+    if not has_request_context():  # commands and background jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get("lang")
     if chosen in LOCALES:
         return chosen

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,9 +58,10 @@ def test_production_refuses_unsafe_settings(tmp_path, change, expected):
 
 def test_production_refuses_development_keys(tmp_path):
     env = production_env(tmp_path)
-    keys = json.loads(open(env["KEYS_FILE"]).read())
+    path = Path(env["KEYS_FILE"])
+    keys = json.loads(path.read_text())
     keys["development"] = True
-    open(env["KEYS_FILE"], "w").write(json.dumps(keys))
+    path.write_text(json.dumps(keys))
     with pytest.raises(ConfigError, match="development keys"):
         build_config(env)
 

@@ -1,0 +1,307 @@
+"""Working days: statutory holidays and adjusted working days (调休) of mainland China.
+
+Where the answer for a day comes from, in order:
+
+1. an override row (``calendar_override``) for that day, entered by staff;
+2. the ``chinesecalendar`` package, for the years it has data for (it raises NotImplementedError
+   beyond its last year);
+3. otherwise Monday to Friday. Deadlines counted this way are estimates, and every page that shows one
+   must say so: ``calendar_warnings()`` gives the sentence, ``DayInfo.is_estimated`` and
+   ``Deadline.is_estimated`` the flag.
+
+A year the package lacks counts as covered by overrides once staff entered at least one holiday of it
+(every year has 元旦 and 春节, and the State Council publishes the whole year's schedule at once).
+Overrides are read with one query per year and kept for the current app context (one request, one
+CLI command), so counting a deadline does not query per day.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+
+import chinese_calendar
+from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..core import audit, clock
+from ..core.db import db
+from ..core.errors import ValidationFailed
+from .models import CalendarOverride
+
+log = logging.getLogger("portal.calendar")
+
+Interval = tuple[date, date]
+ONE_DAY = timedelta(days=1)
+_G_KEY = "_calendar_overrides"
+_warned_years: set[int] = set()  # years whose fallback was already logged by this process
+
+
+class Source(StrEnum):
+    LIBRARY = "library"
+    OVERRIDE = "override"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    """Whether one day is a working day, and where that answer comes from."""
+
+    day: date
+    is_workday: bool
+    source: Source
+    name: str | None  # the holiday or 调休 name, when known
+    is_estimated: bool  # True when the year has no holiday data: Monday–Friday was assumed
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How a year's working days are known; ``warning`` is the sentence to show when they are estimated."""
+
+    year: int
+    source: Source
+    override_count: int
+
+    @property
+    def is_covered(self) -> bool:
+        return self.source is not Source.FALLBACK
+
+    @property
+    def warning(self) -> str | None:
+        # translated when read, in the language of the request that shows it
+        return None if self.is_covered else _fallback_warning(self.year)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A due date with what the page must say about it."""
+
+    due: date
+    is_estimated: bool
+    warnings: tuple[str, ...]
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+@cache
+def library_covers(year: int) -> bool:
+    """True when the installed ``chinesecalendar`` has the holiday schedule of ``year``."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def library_last_year() -> int:
+    """The last year the installed ``chinesecalendar`` covers."""
+    year = clock.today().year + 1
+    while not library_covers(year) and year > 2004:
+        year -= 1
+    while library_covers(year + 1):
+        year += 1
+    return year
+
+
+def _overrides(year: int) -> dict[date, tuple[bool, str]]:
+    """The overrides of ``year`` as {day: (is_workday, name)}: one query per year and app context.
+
+    Outside an app context there is no database, and only the package and the fallback answer.
+    """
+    if not has_app_context():
+        return {}
+    cache: dict[int, dict[date, tuple[bool, str]]] = g.setdefault(_G_KEY, {})
+    if year not in cache:
+        rows = db.session.execute(
+            select(CalendarOverride.day, CalendarOverride.is_workday, CalendarOverride.name)
+            .where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31))
+        ).all()
+        cache[year] = {row.day: (row.is_workday, row.name) for row in rows}
+    return cache[year]
+
+
+def _forget_overrides(year: int) -> None:
+    if has_app_context():
+        g.get(_G_KEY, {}).pop(year, None)
+
+
+def _year_source(year: int) -> Source:
+    if library_covers(year):
+        return Source.LIBRARY
+    if any(not is_workday for is_workday, _name in _overrides(year).values()):
+        return Source.OVERRIDE
+    _log_fallback(year)
+    return Source.FALLBACK
+
+
+def _log_fallback(year: int) -> None:
+    """Tell operators once per process that a year's deadlines are estimates."""
+    if year in _warned_years or not (has_app_context() and current_app.config.get("PORTAL_CALENDAR_FALLBACK_WARN")):
+        return
+    _warned_years.add(year)
+    log.warning("no holiday schedule for %s: working days estimated as Monday to Friday; "
+                "enter it with `portal calendar add` or upgrade chinesecalendar", year)
+
+
+def _check_date(day: date) -> None:
+    # a datetime would be compared in an unknown time zone; deadlines count in China's local dates
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise TypeError(f"expected a local date, got {type(day).__name__}")
+
+
+# --- single days --------------------------------------------------------------------------------
+
+
+def day_info(day: date) -> DayInfo:
+    """Whether ``day`` is a working day: an override wins, then the package, then Monday–Friday."""
+    _check_date(day)
+    source = _year_source(day.year)
+    override = _overrides(day.year).get(day)
+    if override is not None:
+        return DayInfo(day, override[0], Source.OVERRIDE, override[1], is_estimated=False)
+    if source is Source.LIBRARY:
+        _on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        return DayInfo(day, chinese_calendar.is_workday(day), source, name, is_estimated=False)
+    return DayInfo(day, day.weekday() < 5, source, None, is_estimated=source is Source.FALLBACK)
+
+
+def is_workday(day: date) -> bool:
+    """True when ``day`` is a working day (see ``day_info`` for the rule)."""
+    _check_date(day)
+    override = _overrides(day.year).get(day)
+    if override is not None:
+        return override[0]
+    if library_covers(day.year):
+        return chinese_calendar.is_workday(day)
+    return day.weekday() < 5
+
+
+def next_working_day(day: date) -> date:
+    """The first working day strictly after ``day``."""
+    return add_working_days(day, 1)
+
+
+# --- counting -----------------------------------------------------------------------------------
+
+
+def _check_intervals(paused: Iterable[Interval]) -> list[Interval]:
+    intervals = list(paused)
+    for first, last in intervals:
+        if first > last:
+            raise ValueError(f"paused interval ends before it starts: {first} .. {last}")
+    return intervals
+
+
+def _is_paused(day: date, intervals: list[Interval]) -> bool:
+    return any(first <= day <= last for first, last in intervals)
+
+
+def due_date(start: date, n: int, paused: Iterable[Interval] = ()) -> date:
+    """The day on which ``n`` working days have passed since ``start``.
+
+    The day of acceptance does not count: counting starts on the first working day after ``start``.
+    Working days inside a paused interval (both ends included; e.g. while the applicant corrects
+    materials) do not count, so the due date moves later by as many working days as were paused.
+    """
+    _check_date(start)
+    if n < 0:
+        raise ValueError("the number of working days cannot be negative")
+    intervals = _check_intervals(paused)
+    day, counted = start, 0
+    while counted < n:
+        day += ONE_DAY
+        if is_workday(day) and not _is_paused(day, intervals):
+            counted += 1
+    return day
+
+
+def add_working_days(start: date, n: int) -> date:
+    """``start`` plus ``n`` working days, ``start`` itself not counted (accepted Wed 2026-09-30 + 5 → 2026-10-13)."""
+    return due_date(start, n)
+
+
+def working_days_between(start: date, end: date, paused: Iterable[Interval] = ()) -> int:
+    """Working days after ``start`` up to and including ``end``, leaving out paused days (ends included)."""
+    _check_date(start)
+    _check_date(end)
+    intervals = _check_intervals(paused)
+    count, day = 0, start + ONE_DAY
+    while day <= end:
+        if is_workday(day) and not _is_paused(day, intervals):
+            count += 1
+        day += ONE_DAY
+    return count
+
+
+def deadline(start: date, n: int, paused: Iterable[Interval] = ()) -> Deadline:
+    """The due date of an ``n``-working-day promise, flagged when any year on the way is estimated."""
+    due = due_date(start, n, paused)
+    warnings = tuple(calendar_warnings([start, due]))
+    return Deadline(due, bool(warnings), warnings)
+
+
+# --- coverage -----------------------------------------------------------------------------------
+
+
+def _fallback_warning(year: int) -> str:
+    return _("Working days in %(year)s are estimated as Monday to Friday, because the official holiday "
+             "schedule for that year has not been entered yet. Dates shown may still change.", year=year)
+
+
+def coverage(year: int) -> Coverage:
+    """Where the working days of ``year`` come from, with the warning to show when they are estimated."""
+    return Coverage(year, _year_source(year), len(_overrides(year)))
+
+
+def calendar_warnings(dates: Iterable[date | None]) -> list[str]:
+    """The warnings to show next to dates counted in working days: one per estimated year between
+    the earliest and the latest of ``dates`` (a deadline counted across a year boundary passes through both).
+    """
+    known = [d for d in dates if d is not None]
+    if not known:
+        return []
+    years = range(min(known).year, max(known).year + 1)
+    return [c.warning for c in map(coverage, years) if c.warning]
+
+
+def must_be_covered(year: int, today: date) -> bool:
+    """A year's holidays must be known once deadlines can reach it: this year and earlier always, next
+    year from 1 December (promises of up to a month then end in it; the State Council has published it).
+    """
+    return year <= today.year or (year == today.year + 1 and today.month == 12)
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+
+def set_override(day: date, *, is_workday: bool, name: str, note: str | None = None,
+                 actor: audit.Actor) -> CalendarOverride:
+    """Record the official status of ``day`` (holiday or 调休 working day); it wins over the package.
+
+    An earlier override of the same day is replaced. Flushes and writes an audit entry; the caller commits.
+    """
+    _check_date(day)
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise ValidationFailed([("name", _("Give the day a name of 1 to 64 characters, e.g. 春节 or 国庆节调休."))])
+    row = db.session.execute(select(CalendarOverride).where(CalendarOverride.day == day)).scalar_one_or_none()
+    previous = None if row is None else {"is_workday": row.is_workday, "name": row.name}
+    if row is None:
+        row = CalendarOverride(day=day)
+        db.session.add(row)
+    row.is_workday = is_workday
+    row.name = name
+    row.note = note
+    row.created_at = clock.now()
+    row.created_by = actor.id or actor.kind
+    db.session.flush()
+    _forget_overrides(day.year)
+    audit.record("calendar.set_override", actor=actor, object_type="calendar_override", object_id=day.isoformat(),
+                 detail={"is_workday": is_workday, "name": name, "previous": previous})
+    return row
