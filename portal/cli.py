@@ -37,16 +37,19 @@ def up(host: str, port: int, no_demo: bool) -> None:
     """Migrate the database, load demo data when it is empty, and serve the portal."""
     from .core.migrate import upgrade_database
 
+    from .extensions import db
+
     upgrade_database()
-    if not no_demo:
+    if not no_demo and current_app.config["PORTAL_ENV"] != "production":
+        from .accounts.demo import describe_demo_logins, ensure_demo_accounts
         from .insurance.demo import ensure_demo_data
 
         summary = ensure_demo_data()
         if summary:
             click.echo(summary)
-    from .accounts.demo import describe_demo_logins
-
-    click.echo(describe_demo_logins())
+        ensure_demo_accounts()
+        db.session.commit()
+        click.echo(describe_demo_logins())
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
 
