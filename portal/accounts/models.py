@@ -1,0 +1,246 @@
+"""Accounts (citizens, unit agents, staff), their server-side login sessions, API tokens and one-time codes.
+
+One ``account`` table holds the three kinds; ``login_key`` is the unique way in for each kind
+(``citizen:<phone index>``, ``agent:<unit id>:<phone index>``, ``staff:<username>``). Phones and TOTP
+secrets are sealed; session ids, API tokens and one-time codes are stored only as hashes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core import clock
+from ..core.crypto import BlindIndex, Encrypted
+from ..core.db import Base
+from ..insurance.models import Person, Unit, phone_index
+
+
+class AccountKind(StrEnum):
+    CITIZEN = "citizen"
+    AGENT = "agent"
+    STAFF = "staff"
+
+
+class Role(StrEnum):
+    """Staff roles. The value is stored; the label is what people read."""
+
+    ACCEPTOR = "acceptor"  # 受理
+    REVIEWER = "reviewer"  # 审核
+    FINANCE = "finance"  # 财务
+    CHIEF = "chief"  # 科长
+    ADMIN = "admin"  # 管理员
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ACCEPTOR: _l("Acceptance"),
+    Role.REVIEWER: _l("Review"),
+    Role.FINANCE: _l("Finance"),
+    Role.CHIEF: _l("Section chief"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+def citizen_login_key(phone: str) -> str:
+    return f"citizen:{phone_index(phone)}"
+
+
+def agent_login_key(unit_id: int, phone: str) -> str:
+    return f"agent:{unit_id}:{phone_index(phone)}"
+
+
+def staff_login_key(username: str) -> str:
+    return f"staff:{username.strip().lower()}"
+
+
+class Account(Base):
+    """Anyone who logs in. Also the flask-login user object (``current_user``)."""
+
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint("kind IN ('citizen', 'agent', 'staff')", name="kind"),
+        CheckConstraint("kind = 'agent' OR unit_id IS NULL", name="unit_only_for_agents"),
+        CheckConstraint("kind = 'citizen' OR person_id IS NULL", name="person_only_for_citizens"),
+        CheckConstraint("kind <> 'staff' OR (username IS NOT NULL AND password_hash IS NOT NULL)",
+                        name="staff_has_credentials"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    login_key: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str | None] = mapped_column(Encrypted("account.phone"))
+    phone_index: Mapped[str | None] = mapped_column(BlindIndex, index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    is_unit_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # the unit's first agent
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(Encrypted("account.totp_secret"))
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)  # a TOTP code works once
+    role_codes: Mapped[str] = mapped_column(String(200), default="")  # comma-separated Role values
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    bind_failures: Mapped[int] = mapped_column(Integer, default=0)
+    bind_blocked_until: Mapped[datetime | None]
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_login_at: Mapped[datetime | None]
+
+    person: Mapped[Person | None] = relationship(lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+    # flask-login protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(code) for code in self.role_codes.split(",") if code)
+
+    @roles.setter
+    def roles(self, roles: set[Role] | frozenset[Role]) -> None:
+        self.role_codes = ",".join(sorted(Role(r).value for r in roles))
+
+    def has_role(self, role: Role) -> bool:
+        return self.kind == AccountKind.STAFF and role in self.roles
+
+    @property
+    def audit_role(self) -> str:
+        """The role the audit log records: staff roles, or 'citizen' / 'agent' (with the unit's admin flag)."""
+        if self.kind == AccountKind.STAFF:
+            return self.role_codes or "staff"
+        if self.kind == AccountKind.AGENT:
+            return "agent-admin" if self.is_unit_admin else "agent"
+        return "citizen"
+
+    def set_phone(self, phone: str | None) -> None:
+        self.phone = phone
+        self.phone_index = phone_index(phone) if phone else None
+
+    def is_locked(self, moment: datetime) -> bool:
+        return self.locked_until is not None and moment < self.locked_until
+
+
+class AnonymousAccount:
+    """``current_user`` when nobody is logged in: the same attributes, all empty."""
+
+    is_authenticated = False
+    is_anonymous = True
+    is_active = False
+    kind = None
+    person = None
+    unit = None
+    roles: frozenset[Role] = frozenset()
+    audit_role = None
+    is_unit_admin = False
+
+    def get_id(self) -> None:
+        return None
+
+    def has_role(self, _role: Role) -> bool:
+        return False
+
+
+class LoginSession(Base):
+    """One browser login. The cookie holds the random id; the table holds its SHA-256 (S2, S3)."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A bearer token of the mini-program. Only its SHA-256 is stored; it expires and can be revoked."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    label: Mapped[str] = mapped_column(String(32), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class OtpPurpose(StrEnum):
+    CITIZEN_LOGIN = "citizen_login"
+    AGENT_LOGIN = "agent_login"
+
+
+class OtpChallenge(Base):
+    """A one-time code sent by SMS: stored as an HMAC, single use, expiring, with limited attempts."""
+
+    __tablename__ = "otp_challenge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the web flow keeps the handle
+    purpose: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(Encrypted("otp_challenge.phone"))
+    phone_index: Mapped[str] = mapped_column(BlindIndex, index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None]
+
+
+class SmsMessage(Base):
+    """The development SMS outbox: what would have been sent, readable by the developer."""
+
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(Encrypted("sms_outbox.phone"))
+    phone_index: Mapped[str] = mapped_column(BlindIndex, index=True)
+    body: Mapped[str] = mapped_column(Encrypted("sms_outbox.body"))
+    kind: Mapped[str] = mapped_column(String(32), default="otp")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class WeChatIdentity(Base):
+    """A mini-program user (openid, stored only as a blind index), bound to a citizen account after binding."""
+
+    __tablename__ = "wechat_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid_index: Mapped[str] = mapped_column(BlindIndex, unique=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    bind_ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    bind_ticket_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    bound_at: Mapped[datetime | None]
+
+    account: Mapped[Account | None] = relationship(lazy="joined")

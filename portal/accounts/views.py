@@ -1,18 +1,276 @@
-from flask import Blueprint, abort
+"""Login pages (citizen, unit agent, staff), real-name binding, the account page, agents, staff password.
+
+Thin views: load → check permission → one operation → commit → respond. Login refusals commit their
+counters and audit rows (``commit_failures``) before the form is shown again.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..core import masking
+from ..core.audit import actor_of
+from ..core.db import db
+from ..core.errors import DomainError
+from ..insurance import queries
+from . import auth, operations, otp, sms
+from .forms import (
+    AddAgentForm,
+    AgentPhoneForm,
+    BindForm,
+    CitizenPhoneForm,
+    CodeForm,
+    ConfirmForm,
+    PasswordChangeForm,
+    StaffLoginForm,
+    apply_errors,
+)
+from .models import Account, AccountKind, OtpPurpose
+from .permissions import can_manage_agents, can_read_outbox, is_staff
 
 bp = Blueprint("accounts", __name__)
+bp.record_once(lambda state: masking.init_app(state.app))  # mask_* filters for every template (S12)
+OTP_KEY = "otp"  # the flask session keeps the challenge's random handle, never the phone
+NEXT_KEY = "next"
+PASSWORD_EXEMPT = {"accounts.staff_password", "accounts.logout", "static", "pages.set_language",
+                   "pages.set_elder_mode"}
+
+
+def _safe_next(value: str | None) -> str | None:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and "\n" not in value:
+        return value
+    return None
+
+
+def _ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _refused(template: str, form, error: DomainError, **context):
+    apply_errors(form, error)
+    return render_template(template, form=form, **context), error.status
+
+
+def _after_login(account: Account):
+    target = _safe_next(session.get(NEXT_KEY))
+    auth.login_browser(account)
+    if account.kind == AccountKind.CITIZEN and account.person is None:
+        return redirect(url_for("accounts.bind"))
+    if operations.password_expired(account):
+        return redirect(url_for("accounts.staff_password"))
+    return redirect(target or url_for("accounts.home"))
+
+
+@bp.before_app_request
+def _force_password_change():
+    """Staff whose password is older than 90 days may only change it (等保)."""
+    if request.endpoint in PASSWORD_EXEMPT or request.path.startswith("/api/"):
+        return None
+    if is_staff(current_user) and operations.password_expired(current_user):
+        return redirect(url_for("accounts.staff_password"))
+    return None
 
 
 @bp.get("/login")
 def login():
-    abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    session[NEXT_KEY] = _safe_next(request.args.get("next"))
+    return render_template("accounts/login.html")
+
+
+@bp.route("/login/citizen", methods=["GET", "POST"])
+def login_citizen():
+    form = CitizenPhoneForm()
+    return _request_code(form, "accounts/login_citizen.html", AccountKind.CITIZEN)
+
+
+@bp.route("/login/agent", methods=["GET", "POST"])
+def login_agent():
+    form = AgentPhoneForm()
+    return _request_code(form, "accounts/login_agent.html", AccountKind.AGENT)
+
+
+def _request_code(form, template: str, kind: str):
+    if not form.validate_on_submit():
+        return render_template(template, form=form), 422 if form.is_submitted() else 200
+    data = operations.CodeRequest(phone=form.phone.data, kind=kind,
+                                  credit_code=getattr(form, "credit_code", None) and form.credit_code.data)
+    try:
+        with operations.commit_failures():
+            issued = operations.request_login_code(data, actor=actor_of(current_user), client_ip=_ip())
+    except DomainError as error:
+        return _refused(template, form, error)
+    db.session.commit()
+    session[OTP_KEY] = issued.handle
+    return redirect(url_for("accounts.enter_code"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def enter_code():
+    handle = session.get(OTP_KEY)
+    challenge = otp.find_by_handle(handle) if isinstance(handle, str) else None
+    if challenge is None:
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    context = {"challenge": challenge, "is_agent": challenge.purpose == OtpPurpose.AGENT_LOGIN,
+               "ttl_minutes": current_app.config["PORTAL_OTP_TTL_SECONDS"] // 60}
+    if not form.validate_on_submit():
+        return render_template("accounts/code.html", form=form, **context), 422 if form.is_submitted() else 200
+    try:
+        with operations.commit_failures():
+            account = operations.login_with_code(operations.CodeLogin(code=form.code.data, handle=handle),
+                                                 actor=actor_of(current_user), client_ip=_ip())
+    except DomainError as error:
+        return _refused("accounts/code.html", form, error, **context)
+    response = _after_login(account)
+    db.session.commit()
+    return response
+
+
+@bp.route("/login/staff", methods=["GET", "POST"])
+def login_staff():
+    form = StaffLoginForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/login_staff.html", form=form), 422 if form.is_submitted() else 200
+    data = operations.StaffLogin(form.username.data, form.password.data, form.totp.data)
+    try:
+        with operations.commit_failures():
+            account = operations.login_staff(data, actor=actor_of(current_user), client_ip=_ip())
+    except DomainError as error:
+        return _refused("accounts/login_staff.html", form, error)
+    response = _after_login(account)
+    db.session.commit()
+    return response
+
+
+@bp.route("/bind", methods=["GET", "POST"])
+@login_required
+def bind():
+    if current_user.kind != AccountKind.CITIZEN:
+        abort(404)
+    if current_user.person is not None:
+        return redirect(url_for("accounts.home"))
+    form = BindForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/bind.html", form=form), 422 if form.is_submitted() else 200
+    data = operations.RealNameBinding(form.name.data, form.id_number.data)
+    try:
+        with operations.commit_failures():
+            operations.bind_real_name(current_user, data, actor=actor_of(current_user))
+    except DomainError as error:
+        return _refused("accounts/bind.html", form, error)
+    db.session.commit()
+    flash(_("Your account is now bound to your insurance records."), "success")
+    return redirect(url_for("accounts.home"))
+
+
+@bp.get("/me")
+@login_required
+def home():
+    if current_user.kind == AccountKind.CITIZEN and current_user.person is None:
+        return redirect(url_for("accounts.bind"))
+    return render_template("accounts/home.html", **_overview(current_user),
+                           can_manage_agents=can_manage_agents(current_user, current_user.unit),
+                           password_expired=operations.password_expired(current_user))
+
+
+def _overview(account: Account) -> dict:
+    """The insurance partial of the account page: the person's records for citizens, the unit's for agents."""
+    if account.person is not None:
+        return {"overview_template": "insurance/_person_overview.html",
+                "person_overview": queries.person_overview(account.person)}
+    if account.unit is not None:
+        return {"overview_template": "insurance/_unit_overview.html",
+                "unit_overview": queries.unit_overview(account.unit)}
+    return {"overview_template": None}
+
+
+@bp.route("/me/agents", methods=["GET", "POST"])
+@login_required
+def agents():
+    unit = current_user.unit
+    if not can_manage_agents(current_user, unit):
+        abort(404)
+    form = AddAgentForm()
+    context = {"unit": unit, "agents": operations.unit_agents(unit), "remove_form": ConfirmForm()}
+    if not form.validate_on_submit():
+        return render_template("accounts/agents.html", form=form, **context), 422 if form.is_submitted() else 200
+    try:
+        operations.add_agent(unit, operations.NewAgent(form.phone.data, form.name.data), by=current_user,
+                             actor=actor_of(current_user))
+    except DomainError as error:
+        return _refused("accounts/agents.html", form, error, **context)
+    db.session.commit()
+    flash(_("The agent was added. They can now log in with their mobile number."), "success")
+    return redirect(url_for("accounts.agents"))
+
+
+@bp.post("/me/agents/<int:agent_id>/remove")
+@login_required
+def remove_agent(agent_id: int):
+    agent = db.session.get(Account, agent_id)
+    if agent is None or agent.unit_id != current_user.unit_id or not can_manage_agents(current_user, agent.unit):
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.remove_agent(agent, by=current_user, actor=actor_of(current_user))
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("accounts.agents"))
+    db.session.commit()
+    flash(_("The agent was removed and logged out everywhere."), "success")
+    return redirect(url_for("accounts.agents"))
 
 
 @bp.post("/logout")
 def logout():
-    abort(404)
+    if current_user.is_authenticated:
+        operations.logout(current_user, actor=actor_of(current_user))
+        db.session.commit()
+    auth.forget_browser()
+    flash(_("You have logged out."), "success")
+    return redirect(url_for("pages.home"))
 
 
-@bp.get("/me")
-def home():
-    abort(404)
+@bp.route("/staff/password", methods=["GET", "POST"])
+@login_required
+def staff_password():
+    if not is_staff(current_user):
+        abort(404)
+    form = PasswordChangeForm()
+    expired = operations.password_expired(current_user)
+    if not form.validate_on_submit():
+        return (render_template("accounts/password.html", form=form, expired=expired),
+                422 if form.is_submitted() else 200)
+    data = operations.PasswordChange(form.current_password.data, form.new_password.data)
+    try:
+        with operations.commit_failures():
+            operations.change_password(current_user, data, actor=actor_of(current_user), client_ip=_ip())
+    except DomainError as error:
+        return _refused("accounts/password.html", form, error, expired=expired)
+    db.session.commit()
+    auth.forget_browser()
+    flash(_("Your password was changed. Please log in again with the new password."), "success")
+    return redirect(url_for("accounts.login_staff"))
+
+
+@bp.get("/dev/outbox")
+def dev_outbox():
+    """The development SMS outbox (404 outside development)."""
+    if not can_read_outbox(current_app.config["PORTAL_ENV"]):
+        abort(404)
+    return render_template("accounts/outbox.html", messages=sms.outbox_messages(limit=30))

@@ -1,0 +1,610 @@
+"""Account operations: logging in (SMS code, staff password + TOTP, WeChat), real-name binding, unit agents,
+staff passwords and roles, revocation.
+
+Each function takes a frozen input object and the audit ``actor``, changes state, flushes, writes an
+audit row and raises a DomainError with a translated message. None commits and none reads the request:
+the client IP used for rate limits is passed in. Refusals that must be remembered (wrong code, wrong
+password, lockout) flush their counters before raising; the caller commits them (``commit_failures``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from limits import parse_many
+from sqlalchemy import select
+
+from ..core import clock
+from ..core.audit import Actor, actor_of, record
+from ..core.crypto import blind_index, sha256_hex
+from ..core.db import db
+from ..core.errors import (
+    AuthenticationFailed,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from ..core.masking import mask_phone
+from ..core.validators import check_credit_code, normalize_id_number, normalize_mobile
+from ..extensions import limiter
+from ..insurance.models import Person, Unit, id_number_index
+from . import otp, passwords, sms
+from .auth import revoke_sessions
+from .models import (
+    Account,
+    AccountKind,
+    OtpChallenge,
+    OtpPurpose,
+    Role,
+    WeChatIdentity,
+    agent_login_key,
+    citizen_login_key,
+    staff_login_key,
+)
+from .permissions import can_change_roles, can_manage_agents
+from .tokens import revoke_tokens
+
+# Rate limits (``limits`` syntax); each can be overridden in the app config under the same name.
+DEFAULT_LIMITS = {
+    "PORTAL_LIMIT_STAFF_LOGIN_IP": "20/10 minutes",
+    "PORTAL_LIMIT_STAFF_LOGIN_ACCOUNT": "10/10 minutes",
+    "PORTAL_LIMIT_OTP_SEND_PHONE": "1/minute;5/hour;10/day",
+    "PORTAL_LIMIT_OTP_SEND_IP": "20/hour",
+    "PORTAL_LIMIT_OTP_VERIFY_IP": "30/10 minutes",
+    "PORTAL_LIMIT_WECHAT_IP": "30/10 minutes",
+}
+BIND_MAX_FAILURES = 5
+BIND_BLOCK = timedelta(hours=24)
+WECHAT_TICKET_TTL = timedelta(minutes=30)
+
+
+# --- input objects ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    phone: str
+    kind: str = AccountKind.CITIZEN  # citizen | agent
+    credit_code: str | None = None  # agents: the unit's 统一社会信用代码
+
+
+@dataclass(frozen=True)
+class CodeLogin:
+    code: str
+    phone: str | None = None  # the API names the phone ...
+    kind: str = AccountKind.CITIZEN
+    credit_code: str | None = None
+    handle: str | None = None  # ... the web flow keeps the challenge's handle in its session instead
+
+
+@dataclass(frozen=True)
+class RealNameBinding:
+    name: str
+    id_number: str
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    username: str
+    password: str
+    totp: str
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    phone: str
+    name: str
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    username: str
+    display_name: str
+    password: str
+    roles: frozenset[Role]
+    totp_secret: str | None = None  # None: a new random secret
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    current_password: str
+    new_password: str
+
+
+@dataclass(frozen=True)
+class WeChatBinding:
+    phone: str
+    code: str
+    name: str
+    id_number: str
+
+
+@dataclass(frozen=True)
+class WeChatLogin:
+    """The outcome of ``login_wechat``: an account when the openid is bound, else a bind ticket."""
+
+    account: Account | None
+    bind_ticket: str | None
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def commit_failures() -> Iterator[None]:
+    """Around a login operation in a view: keep the counters and audit rows of a refusal, then re-raise."""
+    try:
+        yield
+    except DomainError:
+        db.session.commit()
+        raise
+
+
+def throttle(name: str, *keys: str) -> None:
+    """Count one attempt against the limit ``name`` for ``keys``; raise RateLimited when it is spent.
+
+    Called before any code or password hash is computed (S4).
+    """
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    spec = current_app.config.get(name, DEFAULT_LIMITS[name])
+    strategy = limiter.limiter
+    for item in parse_many(spec):
+        if not strategy.hit(item, name, *keys):
+            reset_at = strategy.get_window_stats(item, name, *keys).reset_time  # the limiter's own clock
+            minutes = max(1, int(reset_at - time.time() + 59) // 60)
+            raise RateLimited(_("Too many attempts. Please wait %(minutes)s minutes and try again.",
+                                minutes=minutes))
+
+
+def _normalised(field: str, normaliser, value: str) -> str:
+    try:
+        return normaliser(value)
+    except ValidationFailed as exc:
+        raise ValidationFailed([(field, msg) for _f, msg in exc.reasons]) from None
+
+
+def _unit_by_credit_code(raw: str | None) -> Unit | None:
+    try:
+        code = check_credit_code(raw or "").code
+    except ValidationFailed as exc:
+        raise ValidationFailed([("credit_code", msg) for _f, msg in exc.reasons]) from None
+    return db.session.execute(select(Unit).where(Unit.credit_code == code)).scalar_one_or_none()
+
+
+def _account_by_key(key: str) -> Account | None:
+    return db.session.execute(select(Account).where(Account.login_key == key)).scalar_one_or_none()
+
+
+def revoke_all(account: Account, *, reason: str) -> None:
+    """End every browser session and API token of ``account`` on the server (S2)."""
+    sessions = revoke_sessions(account, reason)
+    tokens = revoke_tokens(account)
+    if tokens:
+        record("token.revoked", actor=Actor.system(), object_type="account", object_id=account.id,
+               detail={"count": tokens, "reason": reason})
+    del sessions
+
+
+def _wrong_code() -> AuthenticationFailed:
+    return AuthenticationFailed(_("The code is wrong or has expired. Check the text message, or ask for a new code."),
+                                code="wrong_code")
+
+
+# --- SMS codes: citizens and unit agents ------------------------------------------------------------
+
+
+def request_login_code(data: CodeRequest, *, actor: Actor, client_ip: str) -> otp.IssuedCode:
+    """Send a 6-digit login code by SMS.
+
+    Limited per phone and per IP before anything else happens. Agents name their unit; the code is
+    only sent when the phone belongs to an active agent of that unit, but the answer is the same
+    either way, so the form cannot be used to find out who the agents are.
+    """
+    phone = _normalised("phone", normalize_mobile, data.phone)
+    throttle("PORTAL_LIMIT_OTP_SEND_IP", client_ip)
+    throttle("PORTAL_LIMIT_OTP_SEND_PHONE", phone)
+    if data.kind == AccountKind.AGENT:
+        unit = _unit_by_credit_code(data.credit_code)
+        agent = _account_by_key(agent_login_key(unit.id, phone)) if unit else None
+        issued = otp.issue(OtpPurpose.AGENT_LOGIN, phone, unit.id if unit else None)
+        deliver = agent is not None and agent.is_active
+    elif data.kind == AccountKind.CITIZEN:
+        issued = otp.issue(OtpPurpose.CITIZEN_LOGIN, phone)
+        deliver = True
+    else:
+        raise ValidationFailed([("kind", _("Choose whether you log in as a person or as a unit agent."))])
+    if deliver:
+        minutes = current_app.config["PORTAL_OTP_TTL_SECONDS"] // 60
+        body = _("Your login code for the medical security service hall is %(code)s. It is valid for %(minutes)s "
+                 "minutes. Never tell it to anyone, including staff.", code=issued.code, minutes=minutes)
+        sms.get_gateway().send(phone, body, kind="otp")
+    record("otp.sent" if deliver else "otp.withheld", actor=actor, object_type="otp_challenge",
+           object_id=issued.challenge.id, result="ok" if deliver else "denied",
+           detail={"phone": mask_phone(phone), "purpose": issued.challenge.purpose})
+    return issued
+
+
+def login_with_code(data: CodeLogin, *, actor: Actor, client_ip: str) -> Account:
+    """Log in with an SMS code. A citizen's account is created at the first login (binding comes next).
+
+    Wrong codes count against the challenge (``PORTAL_OTP_MAX_ATTEMPTS``) and the IP; a code works once.
+    """
+    code = (data.code or "").strip()
+    if not (len(code) == 6 and code.isdigit()):
+        raise ValidationFailed([("code", _("The code has 6 digits."))])
+    throttle("PORTAL_LIMIT_OTP_VERIFY_IP", client_ip)
+    challenge: OtpChallenge | None
+    if data.handle:
+        challenge = otp.find_by_handle(data.handle)
+    else:
+        phone = _normalised("phone", normalize_mobile, data.phone or "")
+        purpose = OtpPurpose.AGENT_LOGIN if data.kind == AccountKind.AGENT else OtpPurpose.CITIZEN_LOGIN
+        unit = _unit_by_credit_code(data.credit_code) if data.kind == AccountKind.AGENT else None
+        if data.kind == AccountKind.AGENT and unit is None:
+            raise _wrong_code()
+        challenge = otp.latest_live(purpose, phone, unit.id if unit else None)
+    if challenge is None or not otp.check(challenge, code):
+        record("login.failed", actor=actor, object_type="otp_challenge",
+               object_id=challenge.id if challenge else None, result="failed", detail={"method": "sms"})
+        raise _wrong_code()
+    phone = challenge.phone
+    if challenge.purpose == OtpPurpose.AGENT_LOGIN:
+        account = _account_by_key(agent_login_key(challenge.unit_id, phone)) if challenge.unit_id else None
+        if account is None or not account.is_active:
+            record("login.failed", actor=actor, object_type="otp_challenge", object_id=challenge.id,
+                   result="failed", detail={"method": "sms", "reason": "no agent"})
+            raise _wrong_code()
+    else:
+        account = _account_by_key(citizen_login_key(phone))
+        if account is None:
+            account = Account(kind=AccountKind.CITIZEN, login_key=citizen_login_key(phone), created_at=clock.now())
+            account.set_phone(phone)
+            db.session.add(account)
+            db.session.flush()
+            record("account.created", actor=actor, object_type="account", object_id=account.id,
+                   detail={"kind": "citizen", "phone": mask_phone(phone)})
+        elif not account.is_active:
+            raise AuthenticationFailed(_("This account is disabled. Please contact the service hall."),
+                                       code="account_disabled")
+    account.last_login_at = clock.now()
+    db.session.flush()
+    record("login.ok", actor=actor_of(account), object_type="account", object_id=account.id,
+           detail={"method": "sms"})
+    return account
+
+
+# --- real-name binding --------------------------------------------------------------------------------
+
+
+def bind_real_name(account: Account, data: RealNameBinding, *, actor: Actor) -> Person:
+    """Bind a citizen account to the insured person whose name and 身份证 number both match the records.
+
+    After ``BIND_MAX_FAILURES`` wrong tries the account may not try again for 24 hours. A person can be
+    bound to one account only.
+    """
+    if account.kind != AccountKind.CITIZEN:
+        raise PermissionDenied(_("Only personal accounts are bound to an insured person."))
+    if account.person_id is not None:
+        raise DomainError(_("This account is already bound to an insured person."), code="already_bound")
+    now = clock.now()
+    if account.bind_blocked_until is not None and now < account.bind_blocked_until:
+        record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
+               detail={"reason": "blocked"})
+        raise RateLimited(_("Too many wrong tries. You can try the real-name check again after 24 hours, or bring "
+                            "your ID card to the service hall."), code="bind_blocked")
+    name = " ".join((data.name or "").split())
+    if not name:
+        raise ValidationFailed([("name", _("Enter your name as it is on your ID card."))])
+    if len(name) > 64:
+        raise ValidationFailed([("name", _("This name is too long."))])
+    id_number = _normalised("id_number", normalize_id_number, data.id_number)
+    person = db.session.execute(
+        select(Person).where(Person.id_number_index == id_number_index(id_number))
+    ).scalar_one_or_none()
+    if person is None or person.name != name:
+        account.bind_failures += 1
+        left = BIND_MAX_FAILURES - account.bind_failures
+        if left <= 0:
+            account.bind_failures = 0
+            account.bind_blocked_until = now + BIND_BLOCK
+        db.session.flush()
+        record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="failed",
+               detail={"tries_left": max(left, 0)})
+        message = _("The name and ID card number do not match any insured person in our records. Check both "
+                    "(the name exactly as on the ID card).")
+        if left > 0:
+            message += " " + _("You have %(n)s tries left.", n=left)
+        else:
+            message += " " + _("You can try again after 24 hours.")
+        raise ValidationFailed([(None, message)], message)
+    taken = db.session.execute(select(Account.id).where(Account.person_id == person.id)).scalar()
+    if taken is not None:
+        record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
+               detail={"reason": "person bound elsewhere", "person": person.id})
+        raise DomainError(_("This insured person is already bound to another account. If that was not you, "
+                            "please contact the service hall."), code="person_taken")
+    account.person = person
+    account.display_name = person.name
+    account.bind_failures = 0
+    db.session.flush()
+    record("bind.ok", actor=actor, object_type="person", object_id=person.id, detail={"account": account.id})
+    return person
+
+
+# --- unit agents ---------------------------------------------------------------------------------------
+
+
+def register_first_agent(unit: Unit, data: NewAgent, *, actor: Actor) -> Account:
+    """Make the first agent of ``unit``: the one who adds and removes the others (staff or demo set-up)."""
+    phone = _normalised("phone", normalize_mobile, data.phone)
+    if db.session.execute(select(Account.id).where(Account.unit_id == unit.id, Account.is_unit_admin)).first():
+        raise DomainError(_("This unit already has its first agent."), code="agent_exists")
+    agent = _upsert_agent(unit, phone, data.name)
+    agent.is_unit_admin = True
+    db.session.flush()
+    record("agent.added", actor=actor, object_type="account", object_id=agent.id,
+           detail={"unit": unit.id, "first": True, "phone": mask_phone(phone)})
+    return agent
+
+
+def _upsert_agent(unit: Unit, phone: str, name: str) -> Account:
+    key = agent_login_key(unit.id, phone)
+    agent = _account_by_key(key)
+    if agent is None:
+        agent = Account(kind=AccountKind.AGENT, login_key=key, unit=unit, unit_id=unit.id, created_at=clock.now())
+        agent.set_phone(phone)
+        db.session.add(agent)
+    agent.display_name = name
+    agent.is_enabled = True
+    db.session.flush()
+    return agent
+
+
+def add_agent(unit: Unit, data: NewAgent, *, by: Account, actor: Actor) -> Account:
+    """Add (or re-enable) an agent of ``unit``. Only the unit's first agent, or a staff administrator, may."""
+    if not can_manage_agents(by, unit):
+        raise PermissionDenied(_("Only the unit's first agent can add or remove agents."))
+    phone = _normalised("phone", normalize_mobile, data.phone)
+    name = " ".join((data.name or "").split())
+    if not name or len(name) > 64:
+        raise ValidationFailed([("name", _("Enter the agent's name (at most 64 characters)."))])
+    existing = _account_by_key(agent_login_key(unit.id, phone))
+    if existing is not None and existing.is_active:
+        raise ValidationFailed([("phone", _("This mobile number is already an agent of the unit."))])
+    agent = _upsert_agent(unit, phone, name)
+    record("agent.added", actor=actor, object_type="account", object_id=agent.id,
+           detail={"unit": unit.id, "phone": mask_phone(phone)})
+    return agent
+
+
+def remove_agent(agent: Account, *, by: Account, actor: Actor) -> None:
+    """Disable an agent and end their sessions and tokens. The first agent cannot be removed this way."""
+    if agent.kind != AccountKind.AGENT or agent.unit is None:
+        raise NotFound(_("No such agent."))
+    if not can_manage_agents(by, agent.unit):
+        raise PermissionDenied(_("Only the unit's first agent can add or remove agents."))
+    if agent.is_unit_admin:
+        raise DomainError(_("The unit's first agent cannot be removed here. Please contact the service hall."),
+                          code="first_agent")
+    agent.is_enabled = False
+    revoke_all(agent, reason="removed")
+    db.session.flush()
+    record("agent.removed", actor=actor, object_type="account", object_id=agent.id, detail={"unit": agent.unit_id})
+
+
+def unit_agents(unit: Unit) -> list[Account]:
+    return list(db.session.execute(
+        select(Account).where(Account.unit_id == unit.id, Account.kind == AccountKind.AGENT, Account.is_enabled)
+        .order_by(Account.is_unit_admin.desc(), Account.id)
+    ).scalars())
+
+
+# --- staff -----------------------------------------------------------------------------------------------
+
+
+def create_staff(data: NewStaff, *, actor: Actor) -> tuple[Account, str]:
+    """Create a staff account; returns it and its TOTP secret (to enrol in an authenticator app)."""
+    username = (data.username or "").strip().lower()
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
+        raise ValidationFailed([("username", _("A username uses letters, digits, dots and underscores."))])
+    if _account_by_key(staff_login_key(username)) is not None:
+        raise ValidationFailed([("username", _("This username is taken."))])
+    problems = passwords.password_problems(data.password, username=username)
+    if problems:
+        raise ValidationFailed([("password", p) for p in problems])
+    if not data.roles:
+        raise ValidationFailed([("roles", _("Give the account at least one role."))])
+    secret = data.totp_secret or passwords.new_totp_secret()
+    now = clock.now()
+    account = Account(kind=AccountKind.STAFF, login_key=staff_login_key(username), username=username,
+                      display_name=data.display_name or username, password_hash=passwords.hash_password(data.password),
+                      password_changed_at=now, totp_secret=secret, created_at=now)
+    account.roles = data.roles
+    db.session.add(account)
+    db.session.flush()
+    record("account.created", actor=actor, object_type="account", object_id=account.id,
+           detail={"kind": "staff", "roles": account.role_codes})
+    return account, secret
+
+
+def _staff_refused() -> AuthenticationFailed:
+    return AuthenticationFailed(_("The username, password or verification code is wrong."), code="login_failed")
+
+
+def login_staff(data: StaffLogin, *, actor: Actor, client_ip: str) -> Account:
+    """Log a staff member in with password AND TOTP code (S5).
+
+    Order matters (S4): the per-IP and per-account limits and the lock are checked before any hash is
+    computed. Five consecutive failures (wrong password or wrong code) lock the account for 30 minutes.
+    """
+    username = (data.username or "").strip().lower()[:64]
+    if not username or not data.password:
+        raise ValidationFailed([(None, _("Enter the username, the password and the verification code."))])
+    throttle("PORTAL_LIMIT_STAFF_LOGIN_IP", client_ip)
+    throttle("PORTAL_LIMIT_STAFF_LOGIN_ACCOUNT", username)
+    account = _account_by_key(staff_login_key(username))
+    now = clock.now()
+    if account is not None and account.is_locked(now):
+        record("login.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
+               detail={"method": "password", "reason": "locked"})
+        raise AuthenticationFailed(
+            _("This account is locked after too many failed logins. Try again after %(minutes)s minutes.",
+              minutes=current_app.config["PORTAL_STAFF_LOCK_MINUTES"]), code="locked")
+    if account is not None and account.locked_until is not None:  # the lock has run out
+        account.locked_until = None
+        account.failed_logins = 0
+    password_ok = passwords.verify_password(account.password_hash if account else None, data.password[:256])
+    if account is None:
+        record("login.failed", actor=actor, result="failed", detail={"method": "password", "reason": "unknown"})
+        raise _staff_refused()
+    step = passwords.totp_step((data.totp or "").strip(), account.totp_secret or "", now) if password_ok else None
+    if not password_ok or step is None or step <= account.totp_last_step or not account.is_active:
+        account.failed_logins += 1
+        reason = "password" if not password_ok else ("totp" if account.is_active else "disabled")
+        locked = account.failed_logins >= current_app.config["PORTAL_STAFF_MAX_FAILURES"]
+        if locked:
+            account.locked_until = now + timedelta(minutes=current_app.config["PORTAL_STAFF_LOCK_MINUTES"])
+        db.session.flush()
+        record("login.failed", actor=actor, object_type="account", object_id=account.id, result="failed",
+               detail={"method": "password+totp", "reason": reason, "failures": account.failed_logins})
+        if locked:
+            record("account.locked", actor=Actor.system(), object_type="account", object_id=account.id,
+                   detail={"minutes": current_app.config["PORTAL_STAFF_LOCK_MINUTES"]})
+        raise _staff_refused()
+    account.failed_logins = 0
+    account.totp_last_step = step
+    account.last_login_at = now
+    if passwords.needs_rehash(account.password_hash or ""):
+        account.password_hash = passwords.hash_password(data.password)
+    db.session.flush()
+    record("login.ok", actor=actor_of(account), object_type="account", object_id=account.id,
+           detail={"method": "password+totp"})
+    return account
+
+
+def password_expired(account: Account) -> bool:
+    """Staff must change their password every ``PORTAL_STAFF_PASSWORD_MAX_AGE_DAYS`` days (等保)."""
+    if account.kind != AccountKind.STAFF:
+        return False
+    max_age = timedelta(days=current_app.config["PORTAL_STAFF_PASSWORD_MAX_AGE_DAYS"])
+    return account.password_changed_at is None or clock.now() - account.password_changed_at >= max_age
+
+
+def change_password(account: Account, data: PasswordChange, *, actor: Actor, client_ip: str) -> None:
+    """Change a staff password: the current one must match, the new one must follow the rules and differ.
+
+    Ends every session and token of the account (S2); the person logs in again with the new password.
+    """
+    if account.kind != AccountKind.STAFF:
+        raise PermissionDenied(_("Only staff accounts have a password."))
+    throttle("PORTAL_LIMIT_STAFF_LOGIN_ACCOUNT", account.username or "")
+    if not passwords.verify_password(account.password_hash, data.current_password[:256]):
+        record("password.change_failed", actor=actor, object_type="account", object_id=account.id, result="failed")
+        raise ValidationFailed([("current_password", _("The current password is wrong."))])
+    problems = passwords.password_problems(data.new_password, username=account.username or "")
+    if data.new_password == data.current_password:
+        problems.append(_("The new password must differ from the current one."))
+    if problems:
+        raise ValidationFailed([("new_password", p) for p in problems])
+    account.password_hash = passwords.hash_password(data.new_password)
+    account.password_changed_at = clock.now()
+    revoke_all(account, reason="password changed")
+    db.session.flush()
+    record("password.changed", actor=actor, object_type="account", object_id=account.id)
+
+
+def change_roles(account: Account, roles: frozenset[Role], *, by: Account, actor: Actor) -> None:
+    """Give a staff account a new set of roles; its sessions and tokens end (S2). Administrators only."""
+    if not can_change_roles(by, account):
+        raise PermissionDenied(_("Only an administrator can change roles."))
+    if not roles:
+        raise ValidationFailed([("roles", _("Give the account at least one role."))])
+    before = account.role_codes
+    account.roles = roles
+    revoke_all(account, reason="roles changed")
+    db.session.flush()
+    record("role.changed", actor=actor, object_type="account", object_id=account.id,
+           detail={"from": before, "to": account.role_codes})
+
+
+def unlock_staff(account: Account, *, actor: Actor) -> None:
+    account.locked_until = None
+    account.failed_logins = 0
+    db.session.flush()
+    record("account.unlocked", actor=actor, object_type="account", object_id=account.id)
+
+
+def logout(account: Account, *, actor: Actor) -> None:
+    """Log out everywhere: every browser session and API token of the account ends on the server (S2)."""
+    revoke_all(account, reason="logout")
+    record("logout", actor=actor, object_type="account", object_id=account.id)
+
+
+# --- WeChat mini-program ---------------------------------------------------------------------------------
+
+
+def login_wechat(code: str, *, actor: Actor, client_ip: str) -> WeChatLogin:
+    """Exchange a wx.login ``code`` (code2session). A bound openid logs its account in; a new one gets a
+    short-lived bind ticket for ``bind_wechat``. WeChat's refusals surface as WeChatError (a DomainError).
+    """
+    from .wechat import get_wechat_client
+
+    throttle("PORTAL_LIMIT_WECHAT_IP", client_ip)
+    wx_session = get_wechat_client(current_app).code2session(code)
+    index = blind_index(wx_session.openid, "wechat_openid")
+    identity = db.session.execute(
+        select(WeChatIdentity).where(WeChatIdentity.openid_index == index)
+    ).scalar_one_or_none()
+    if identity is None:
+        identity = WeChatIdentity(openid_index=index, created_at=clock.now())
+        db.session.add(identity)
+    if identity.account is not None and identity.account.is_active:
+        identity.bind_ticket_hash = None
+        db.session.flush()
+        record("login.ok", actor=actor_of(identity.account), object_type="account", object_id=identity.account.id,
+               detail={"method": "wechat"})
+        return WeChatLogin(identity.account, None)
+    ticket = secrets.token_urlsafe(32)
+    identity.bind_ticket_hash = sha256_hex(ticket)
+    identity.bind_ticket_expires_at = clock.now() + WECHAT_TICKET_TTL
+    db.session.flush()
+    record("wechat.bind_needed", actor=actor, object_type="wechat_identity", object_id=identity.id)
+    return WeChatLogin(None, ticket)
+
+
+def bind_wechat(ticket: str, data: WeChatBinding, *, actor: Actor, client_ip: str) -> Account:
+    """Bind a new openid to a citizen: SMS code for the phone, then the real-name check (unless the account
+    is already bound, in which case the name and 身份证 must be that person's).
+    """
+    identity = db.session.execute(
+        select(WeChatIdentity).where(WeChatIdentity.bind_ticket_hash == sha256_hex(ticket or ""))
+    ).scalar_one_or_none()
+    if identity is None or identity.bind_ticket_expires_at is None or clock.now() >= identity.bind_ticket_expires_at:
+        raise AuthenticationFailed(_("The WeChat login has expired. Please start again."), code="bind_ticket_invalid")
+    account = login_with_code(CodeLogin(code=data.code, phone=data.phone), actor=actor, client_ip=client_ip)
+    binding = RealNameBinding(data.name, data.id_number)
+    if account.person is None:
+        bind_real_name(account, binding, actor=actor_of(account))
+    else:
+        id_number = _normalised("id_number", normalize_id_number, data.id_number)
+        if account.person.id_number != id_number or account.person.name != " ".join(data.name.split()):
+            record("bind.failed", actor=actor_of(account), object_type="account", object_id=account.id,
+                   result="failed", detail={"method": "wechat"})
+            raise ValidationFailed([(None, _("The name and ID card number do not match this account's person."))])
+    identity.account = account
+    identity.account_id = account.id
+    identity.bind_ticket_hash = None
+    identity.bound_at = clock.now()
+    db.session.flush()
+    record("wechat.bound", actor=actor_of(account), object_type="wechat_identity", object_id=identity.id)
+    return account
