@@ -8,7 +8,6 @@ Create Date: ${create_date}
 import sqlalchemy as sa
 from alembic import op
 
-import portal.core.crypto
 import portal.core.db
 ${imports if imports else ""}
 

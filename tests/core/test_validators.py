@@ -26,8 +26,8 @@ VALID_ID = "34052419800101001X"
 
 @pytest.fixture(autouse=True)
 def _request(app):
-    """Messages are translated for the request that shows them."""
-    with app.test_request_context("/"):
+    """Messages are translated for the request that shows them; these tests read the English ones."""
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
         yield
 
 
