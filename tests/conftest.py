@@ -54,7 +54,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[object]:
         yield None
         return
     application: Flask = request.getfixturevalue("app")
-    connection = db.engine.connect()
+    connection = application.extensions["portal_db_engine"].connect()
     outer = connection.begin()
     db.session.remove()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
@@ -69,7 +69,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[object]:
         if outer.is_active:
             outer.rollback()
         connection.close()
-        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
 
 
 @pytest.fixture

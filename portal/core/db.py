@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.globals import app_ctx
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -79,17 +79,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+class _AppSession(Session):
+    """Binds to the current app's engine, so several apps (e.g. one per region in tests) can coexist."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Any:
+        if self.bind is not None:
+            return self.bind
+        return db.engine
+
+
 class Database:
-    """Holds the engine and a session scoped to the current app context."""
+    """Holds each app's engine and a session scoped to the current app context."""
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=_scope)
+        self._last_engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(class_=_AppSession, expire_on_commit=False), scopefunc=_scope)
+
+    @property
+    def engine(self) -> Engine | None:
+        if has_app_context():
+            return current_app.extensions.get("portal_db_engine", self._last_engine)
+        return self._last_engine
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-        self.session.configure(bind=self.engine)
+        engine = make_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        app.extensions["portal_db_engine"] = engine
         app.extensions["portal_db"] = self
+        self._last_engine = engine
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
