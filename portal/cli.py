@@ -51,7 +51,10 @@ def up(host: str, port: int, no_demo: bool) -> None:
         db.session.commit()
         click.echo(describe_demo_logins())
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # Flask's app.run() refuses to start inside its own CLI; the development server is run directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @portal_group.group("audit")
