@@ -17,6 +17,8 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.core.db import Base, db
 from portal.core.models_registry import import_all_models
+
+pytest_plugins = ["tests.factories"]
 from portal.extensions import limiter
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

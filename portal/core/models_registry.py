@@ -7,6 +7,7 @@ MODEL_MODULES = (
     "portal.insurance.models",
     "portal.accounts.models",
     "portal.calendar.models",
+    "portal.applications.models",
 )
 
 

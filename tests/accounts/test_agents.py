@@ -11,8 +11,7 @@ from portal.accounts import operations
 from portal.accounts.models import Account, Role, SmsMessage
 from portal.core.audit import Actor, AuditEvent
 from portal.core.errors import PermissionDenied
-
-from .conftest import mobile
+from tests.factories import mobile
 
 
 def _add(client, get_csrf, name, phone):

@@ -12,8 +12,7 @@ from portal.accounts.models import ApiToken
 from portal.core import clock
 from portal.core.audit import Actor
 from portal.core.crypto import sha256_hex
-
-from .conftest import STAFF_PASSWORD, mobile, valid_id_number
+from tests.factories import STAFF_PASSWORD, mobile, valid_id_number
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 

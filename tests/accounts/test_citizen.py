@@ -13,8 +13,7 @@ from portal.accounts.models import Account, OtpChallenge, SmsMessage
 from portal.core import clock
 from portal.core.audit import Actor, AuditEvent, actor_of
 from portal.core.errors import DomainError
-
-from .conftest import mobile, valid_id_number
+from tests.factories import mobile, valid_id_number
 
 
 def _bind(client, get_csrf, name, id_number):

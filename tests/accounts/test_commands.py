@@ -11,8 +11,7 @@ from portal.accounts.demo import DEMO_STAFF, DEMO_STAFF_PASSWORD, describe_demo_
 from portal.accounts.models import Account, Role
 from portal.core import clock
 from portal.core.audit import Actor
-
-from .conftest import mobile
+from tests.factories import mobile
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 

@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from portal.core import clock
 from portal.core.audit import AuditEvent
-
-from .conftest import mobile, valid_id_number
+from tests.factories import mobile, valid_id_number
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 

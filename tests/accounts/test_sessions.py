@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import LoginSession
 from portal.core import clock
-
-from .conftest import mobile, valid_id_number
+from tests.factories import mobile, valid_id_number
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 

@@ -13,8 +13,7 @@ from portal.accounts.models import LoginSession, Role
 from portal.core import clock
 from portal.core.audit import Actor, AuditEvent
 from portal.core.errors import PermissionDenied, ValidationFailed
-
-from .conftest import STAFF_PASSWORD
+from tests.factories import STAFF_PASSWORD
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 

@@ -1,0 +1,94 @@
+"""Due dates of cases, from the item's time limit and the working-day calendar.
+
+Counting starts on the first working day after acceptance (DOMAIN.md). While the applicant corrects
+materials after a notice given during review, the clock stops: every day from the notice up to the day
+before the resubmission is left out, and the due date moves later by as many days as were paused
+(working days for working-day limits, calendar days for limits in days or months).
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ..calendar import engine
+from ..catalog.schema import LimitKind
+from ..core import clock
+
+Interval = tuple[date, date]
+ONE_DAY = timedelta(days=1)
+DUE_SOON_WORKING_DAYS = 2
+ACCEPT_WITHIN_WORKING_DAYS = 5  # 行政许可法 第三十二条: accept or notify within 5 days
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it is shorter (01-31 + 1 → 02-28)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
+
+
+def pause_interval(issued_on: date, resolved_on: date | None, today: date | None = None) -> Interval | None:
+    """Days a notice stopped the clock: from its issue to the day before resubmission (or to today, if open)."""
+    last = (resolved_on - ONE_DAY) if resolved_on is not None else (today or clock.today())
+    return (issued_on, last) if last >= issued_on else None
+
+
+def _paused_calendar_days(intervals: Iterable[Interval], after: date) -> int:
+    return sum((last - max(first, after + ONE_DAY)).days + 1 for first, last in intervals if last > after)
+
+
+def due_date(kind: str, value: int | None, accepted_on: date, paused: Iterable[Interval] = ()) -> date | None:
+    """The due date of a limit of ``kind``/``value`` for a case accepted on ``accepted_on``; None if no limit."""
+    intervals = list(paused)
+    match LimitKind(kind):
+        case LimitKind.immediate | LimitKind.same_day:
+            return accepted_on
+        case LimitKind.working_days:
+            return engine.due_date(accepted_on, value or 0, intervals)
+        case LimitKind.natural_days:
+            extra = _paused_calendar_days(intervals, accepted_on)
+            return accepted_on + timedelta(days=(value or 0) + extra)
+        case LimitKind.months:
+            return add_months(accepted_on, value or 0) + timedelta(days=_paused_calendar_days(intervals, accepted_on))
+        case _:
+            return None
+
+
+def paused_days(kind: str, intervals: Iterable[Interval], accepted_on: date) -> int:
+    """How many days the intervals add to a due date: working days, or calendar days for day/month limits."""
+    intervals = list(intervals)
+    if LimitKind(kind) is LimitKind.working_days:
+        return sum(engine.working_days_between(first - ONE_DAY, last) for first, last in intervals
+                   if last > accepted_on)
+    return _paused_calendar_days(intervals, accepted_on)
+
+
+def accept_by(submitted_on: date) -> date:
+    """The day by which the agency accepts or sends its one-time notice."""
+    return engine.due_date(submitted_on, ACCEPT_WITHIN_WORKING_DAYS)
+
+
+def correction_due(issued_on: date, working_days: int) -> date:
+    """The day by which the applicant should supply what a notice lists."""
+    return engine.due_date(issued_on, working_days)
+
+
+@dataclass(frozen=True)
+class Flags:
+    is_overdue: bool
+    is_due_soon: bool
+    working_days_left: int | None
+
+
+def flags(due: date | None, *, is_closed: bool, is_paused: bool, today: date | None = None) -> Flags:
+    """Overdue and due-soon flags of an open case; a closed or paused case is neither."""
+    today = today or clock.today()
+    if due is None or is_closed or is_paused:
+        return Flags(False, False, None)
+    if today > due:
+        return Flags(True, False, -engine.working_days_between(due, today))
+    left = engine.working_days_between(today, due)
+    return Flags(False, left <= DUE_SOON_WORKING_DAYS, left)

@@ -1,0 +1,561 @@
+"""Operations on cases: start, save, submit, withdraw, and the agency's moves (accept, notify, refuse,
+review, approve, deny, pay, complete, deliver); progress tokens.
+
+Each function takes the case, its input, the account acting (``by``; None is the system) and the audit
+``actor``; it checks the rules, changes state through ``transition()``, flushes and writes an audit row.
+None commits: the caller commits once, so a failure anywhere leaves nothing half-saved (S19).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..catalog.schema import HandlingType, Item, Material, Requirement
+from ..core import clock
+from ..core.audit import Actor, record
+from ..core.crypto import sha256_hex
+from ..core.db import db
+from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ..core.validators import normalize_id_number
+from ..insurance.models import Person, id_number_index
+from ..services import handler_for
+from ..services.base import FilingContext, Finding, Severity
+from . import deadlines, fields, numbers
+from .constants import (
+    FORM_ENTRY,
+    PROVIDED_MODES,
+    REASONED_ACTIONS,
+    Action,
+    Defect,
+    MaterialMode,
+    State,
+)
+from .lifecycle import TRANSITIONS, refusal
+from .models import Application, ApplicationEvent, CorrectionNotice, ProgressToken
+from .permissions import cannot_act, cannot_file, filing_audience, is_applicant
+
+CORRECTION_WORKING_DAYS = 15  # time allowed to supply what a notice lists; PORTAL_CORRECTION_WORKING_DAYS
+PROGRESS_TOKEN_DAYS = 730  # a receipt's QR keeps working this long; PORTAL_PROGRESS_TOKEN_DAYS
+
+
+# --- input objects -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person a filing is made for (委托), as the filer states them."""
+
+    name: str
+    id_number: str
+    relation: str
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    form: dict[str, Any] = field(default_factory=dict)
+    materials: dict[str, str] = field(default_factory=dict)  # material id → MaterialMode
+    principal: Principal | None = None
+
+
+@dataclass(frozen=True)
+class NoticeEntry:
+    material: str  # a material id of the item, or FORM_ENTRY for the form itself
+    defect: Defect
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeInput:
+    entries: tuple[NoticeEntry, ...]
+    note: str = ""
+    new_defect: bool = False  # a second notice is allowed only for a defect the resubmission brought
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    form: dict[str, Any] = field(default_factory=dict)  # only fields, if the notice listed the form
+    materials: dict[str, str] = field(default_factory=dict)  # only materials the notice listed
+    note: str = ""
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def catalog_item(case: Application) -> Item:
+    item = current_app.extensions["portal_catalog"].get(case.item_code)
+    if item is None:
+        raise NotFound(_("This item is no longer in the catalog."))
+    return item
+
+
+def _config(name: str, default: int) -> int:
+    return int(current_app.config.get(name, default))
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise Conflict(_("Someone else changed this case a moment ago. Reload it to see where it stands.")) from error
+
+
+def record_values(case: Application, item: Item) -> dict[str, Any]:
+    """What the records say for each prefill source of this case.
+
+    Filing for oneself, the person is the applicant's bound identity; filing on someone's behalf, the
+    name and 身份证 are the principal's as stated; for a unit, the unit and its agent.
+    """
+    if case.audience == "unit":
+        return fields.record_values(unit=case.unit, agent=case.applicant, item=item)
+    if case.on_behalf:
+        values = fields.record_values(item=item)
+        values |= {"person.name": case.principal_name, "person.id_number": case.principal_id_number}
+        return {k: v for k, v in values.items() if v}
+    return fields.record_values(person=case.applicant.person, item=item)
+
+
+PRINCIPAL_LOCKED = frozenset({"person.name", "person.id_number"})
+
+
+def specs_for(case: Application, item: Item | None = None) -> list[fields.FieldSpec]:
+    """The case's form fields; filing on someone's behalf, only the principal's name and 身份证 stay locked."""
+    item = item or catalog_item(case)
+    specs = fields.field_specs(item, case.audience)
+    if case.on_behalf:
+        specs = [replace(s, locked=s.prefill in PRINCIPAL_LOCKED) if s.locked else s for s in specs]
+    return specs
+
+
+def required_materials(item: Item, case: Application) -> list[Material]:
+    """Materials that must be provided: required ones, and proxy ones when filing on someone's behalf."""
+    out = [m for m in item.materials if m.requirement is Requirement.required]
+    if case.on_behalf:
+        out += [m for m in item.materials if m.requirement is Requirement.conditional and m.condition_key == "proxy"]
+    return out
+
+
+def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, complete: bool) -> dict[str, str]:
+    by_id = {m.id: m for m in item.materials}
+    reasons: list[tuple[str | None, str]] = []
+    out: dict[str, str] = {}
+    for material_id, raw_mode in (chosen or {}).items():
+        material = by_id.get(material_id)
+        if material is None:
+            continue  # a material the item does not list is ignored
+        try:
+            mode = MaterialMode(raw_mode)
+        except ValueError:
+            reasons.append((f"materials.{material_id}", _("Choose how you provide “%(name)s”.", name=material.name.zh)))
+            continue
+        if mode is MaterialMode.COMMITMENT and material.commitment is None:
+            reasons.append((f"materials.{material_id}",
+                            _("“%(name)s” cannot be replaced by a commitment.", name=material.name.zh)))
+        elif mode is MaterialMode.DATA_SHARING and not material.data_sharing:
+            reasons.append((f"materials.{material_id}",
+                            _("The agency cannot obtain “%(name)s” itself; please provide it.", name=material.name.zh)))
+        else:
+            out[material_id] = mode.value
+    if complete:
+        for material in required_materials(item, case):
+            mode = out.get(material.id)
+            if material.data_sharing and mode is None:
+                out[material.id] = MaterialMode.DATA_SHARING.value
+            elif mode is None or MaterialMode(mode) not in PROVIDED_MODES:
+                reasons.append((f"materials.{material.id}",
+                                _("“%(name)s” is required: say how you provide it.", name=material.name.zh)))
+    if reasons:
+        raise ValidationFailed(reasons)
+    return out
+
+
+def _principal_fields(case: Application, principal: Principal | None) -> None:
+    if principal is None:
+        case.on_behalf = False
+        case.principal_name = case.principal_id_number = case.principal_id_index = case.principal_relation = None
+        return
+    reasons: list[tuple[str | None, str]] = []
+    name = (principal.name or "").strip()
+    if not name or len(name) > 64:
+        reasons.append(("principal_name", _("Enter the full name of the person you file for.")))
+    try:
+        id_number = normalize_id_number(principal.id_number)
+    except ValidationFailed as error:
+        reasons.append(("principal_id_number", error.reasons[0][1]))
+        id_number = None
+    if principal.relation not in fields.RELATIONS:
+        reasons.append(("principal_relation", _("Choose how you are related to the person you file for.")))
+    if reasons:
+        raise ValidationFailed(reasons)
+    case.on_behalf = True
+    case.principal_name, case.principal_id_number, case.principal_relation = name, id_number, principal.relation
+    case.principal_id_index = id_number_index(id_number)
+    case.person_id = db.session.execute(
+        select(Person.id).where(Person.id_number_index == case.principal_id_index)).scalar()
+
+
+def _context(case: Application, item: Item) -> FilingContext:
+    return FilingContext(item=item, person=case.person, unit=case.unit, data=case.form_data)
+
+
+def prechecks(case: Application, item: Item | None = None) -> list[Finding]:
+    """What the item's handler says about this filing now (which rules apply; warnings; blocks)."""
+    item = item or catalog_item(case)
+    return handler_for(item).precheck(_context(case, item))
+
+
+# --- the transition ----------------------------------------------------------------------------------
+
+
+def transition(case: Application, action: Action, *, by: Any, actor: Actor, reason: str | None = None,
+               detail: dict[str, Any] | None = None) -> ApplicationEvent:
+    """Apply ``action`` to ``case`` through the transition table: check, move, stamp, log, audit.
+
+    Raises ``InvalidTransition`` when the table or a guard refuses the move, ``PermissionDenied`` when
+    ``by`` may not take it, ``ValidationFailed`` when a refusal or denial comes without a reason.
+    """
+    problem = refusal(case, action)
+    if problem:
+        raise InvalidTransition(problem)
+    not_allowed = cannot_act(by, case, action)
+    if not_allowed:
+        raise PermissionDenied(not_allowed)
+    reason = (reason or "").strip() or None
+    if action in REASONED_ACTIONS and reason is None:
+        raise ValidationFailed([("reason", _("Give the reason: the applicant is told it."))])
+    now = clock.now()
+    before = case.state
+    after = TRANSITIONS[(State(before), action)]
+    case.state = after.value
+    case.updated_at = now
+    _stamp(case, action, after, now, reason)
+    if action is Action.ACCEPT:
+        detail = {**(detail or {}), "due": case.due_date.isoformat() if case.due_date else None}
+    event = ApplicationEvent(
+        action=action.value, from_state=before, to_state=after.value, at=now, reason=reason,
+        actor_id=getattr(by, "id", None), actor_kind=getattr(by, "kind", None) or "system",
+        actor_role=getattr(by, "audit_role", None),
+    )
+    event.detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)
+    case.events.append(event)
+    _flush()
+    record(f"application.{action.value}", actor=actor, object_type="application", object_id=case.id,
+           detail={"from": before, "to": after.value, "number": case.number})
+    return event
+
+
+def _stamp(case: Application, action: Action, after: State, now: datetime, reason: str | None) -> None:
+    if action is Action.SUBMIT:
+        case.submitted_at = now
+        case.accept_by = deadlines.accept_by(clock.to_local(now).date())
+    elif action is Action.ACCEPT:
+        case.accepted_at = now
+        case.due_date = deadlines.due_date(case.limit_kind, case.limit_value, clock.to_local(now).date())
+    elif action in {Action.APPROVE, Action.DENY, Action.REFUSE}:
+        case.decided_at = now
+        case.decision_reason = reason if action is not Action.APPROVE else case.decision_reason
+    elif action is Action.COMPLETE:
+        case.completed_at = now
+    elif action is Action.DELIVER:
+        case.delivered_at = now
+    if after.is_final:
+        case.closed_at = now
+
+
+# --- applicant operations ----------------------------------------------------------------------------
+
+
+def start_application(item: Item, *, by: Any, actor: Actor) -> Application:
+    """A new draft of ``item`` for ``by``, prefilled from the records."""
+    problem = cannot_file(by, item)
+    if problem:
+        raise PermissionDenied(problem)
+    audience = filing_audience(by, item)
+    handler = handler_for(item)
+    case = Application(
+        region=current_app.config["PORTAL_REGION"], item_code=item.code, item_name=item.name.zh,
+        handler=item.handler, audience=audience, is_money=handler.is_money,
+        is_instant=item.handling.type is HandlingType.instant,
+        limit_kind=item.time_limit.kind.value, limit_value=item.time_limit.value,
+        limit_wording=item.time_limit.wording[:100], applicant=by, applicant_id=by.id,
+        person_id=by.person_id if audience == "individual" else None,
+        unit_id=by.unit_id if audience == "unit" else None,
+        applicant_name=(by.person.name if audience == "individual" and by.person else by.display_name) or "",
+    )
+    specs = fields.field_specs(item, audience)
+    case.form_data = fields.prefill(specs, record_values(case, item))
+    case.materials = {m.id: MaterialMode.DATA_SHARING.value for m in item.materials if m.data_sharing}
+    db.session.add(case)
+    _flush()
+    record("application.start", actor=actor, object_type="application", object_id=case.id,
+           detail={"item": item.code})
+    return case
+
+
+def save_draft(case: Application, data: DraftInput, *, by: Any, actor: Actor) -> Application:
+    """Store what the applicant has typed so far; partial data is fine, malformed data is not."""
+    if not is_applicant(by, case):
+        raise NotFound(_("No such application."))
+    if case.state != State.DRAFT:
+        raise InvalidTransition(_("Only a draft can be edited; this application has been submitted."))
+    item = catalog_item(case)
+    if item.proxy == "not_allowed" and data.principal is not None:
+        raise ValidationFailed([("principal_name", _("This item cannot be filed on someone else's behalf."))])
+    _principal_fields(case, data.principal)
+    specs = specs_for(case, item)
+    values = record_values(case, item)
+    form = fields.clean_form(specs, data.form, complete=False)
+    case.form_data = fields.apply_locked(specs, form, values)
+    case.materials = _check_materials(item, case, data.materials, complete=False)
+    case.updated_at = clock.now()
+    _flush()
+    return case
+
+
+def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_key: str | None = None,
+                       ) -> Application:
+    """Submit a draft: validate everything, give it its number, and complete it at once if it is a 即办件
+    whose rules pass. Submitting again with the same key (a double click) returns the same case."""
+    if not is_applicant(by, case):
+        raise NotFound(_("No such application."))
+    if case.state != State.DRAFT:
+        if idempotency_key and case.idempotency_key == idempotency_key:
+            return case
+        raise InvalidTransition(_("This application has already been submitted."))
+    item = catalog_item(case)
+    specs = specs_for(case, item)
+    values = record_values(case, item)
+    form = fields.apply_locked(specs, case.form_data, values)
+    case.form_data = fields.clean_form(specs, form, complete=True)
+    case.materials = _check_materials(item, case, case.materials, complete=True)
+    findings = prechecks(case, item)
+    blocking = [f for f in findings if f.severity is Severity.BLOCKING]
+    if blocking:
+        raise ValidationFailed([(None, f.message) for f in blocking])
+    case.idempotency_key = idempotency_key
+    case.number = _unique_number(case.region)
+    transition(case, Action.SUBMIT, by=by, actor=actor)
+    handler = handler_for(item)
+    if handler.may_complete_at_once(_context(case, item)):
+        system = Actor.system()
+        transition(case, Action.ACCEPT, by=None, actor=system)
+        case.result_text = _("Completed on submission.")
+        transition(case, Action.COMPLETE, by=None, actor=system)
+    return case
+
+
+def _unique_number(region: str) -> str:
+    today = clock.today()
+    for _attempt in range(10):
+        number = numbers.new_number(region, today)
+        if db.session.execute(select(Application.id).where(Application.number == number)).first() is None:
+            return number
+    raise Conflict(_("Could not give the application a number; please submit again."))
+
+
+def withdraw_application(case: Application, *, by: Any, actor: Actor, reason: str | None = None) -> None:
+    """The applicant takes back a case the agency has not accepted yet."""
+    if not is_applicant(by, case):
+        raise NotFound(_("No such application."))
+    transition(case, Action.WITHDRAW, by=by, actor=actor, reason=reason)
+
+
+def resubmit_application(case: Application, data: Resubmission, *, by: Any, actor: Actor) -> Application:
+    """Supply what the open notice listed, into the same case; the clock resumes with the paused days added."""
+    if not is_applicant(by, case):
+        raise NotFound(_("No such application."))
+    notice = case.open_notice
+    problem = refusal(case, Action.RESUBMIT)
+    if problem or notice is None:
+        raise InvalidTransition(problem or _("There is no notice to answer."))
+    item = catalog_item(case)
+    listed = set(notice.material_ids)
+    if FORM_ENTRY in listed and data.form:
+        specs = specs_for(case, item)
+        merged = fields.apply_locked(specs, {**case.form_data, **data.form}, record_values(case, item))
+        case.form_data = fields.clean_form(specs, merged, complete=True)
+    unlisted = [m for m in data.materials if m not in listed]
+    if unlisted:
+        raise ValidationFailed([(f"materials.{m}", _("Only the materials listed in the notice can be supplied now."))
+                                for m in unlisted])
+    supplied = _check_materials(item, case, data.materials, complete=False)
+    missing = [m for m in listed - {FORM_ENTRY}
+               if MaterialMode(supplied.get(m, MaterialMode.NOT_APPLICABLE)) not in PROVIDED_MODES]
+    if missing:
+        names = {m.id: m.name.zh for m in item.materials}
+        raise ValidationFailed([(f"materials.{m}", _("Supply “%(name)s”, as the notice asks.", name=names.get(m, m)))
+                                for m in sorted(missing)])
+    case.materials = {**case.materials, **supplied}
+    today = clock.today()
+    notice.resolved_at, notice.resolved_on = clock.now(), today
+    notice.response_note = (data.note or "").strip()[:2000] or None
+    detail: dict[str, Any] = {}
+    if notice.pauses_clock and case.accepted_at is not None:
+        detail = _resume_clock(case, notice)
+    transition(case, Action.RESUBMIT, by=by, actor=actor, detail=detail)
+    return case
+
+
+def _pauses(case: Application) -> list[deadlines.Interval]:
+    out = []
+    for n in case.notices:
+        if n.pauses_clock:
+            interval = deadlines.pause_interval(n.issued_on, n.resolved_on)
+            if interval:
+                out.append(interval)
+    return out
+
+
+def _resume_clock(case: Application, notice: CorrectionNotice) -> dict[str, Any]:
+    accepted_on = clock.to_local(case.accepted_at).date()
+    before = case.due_date
+    intervals = _pauses(case)
+    case.due_date = deadlines.due_date(case.limit_kind, case.limit_value, accepted_on, intervals)
+    case.paused_working_days = deadlines.paused_days(case.limit_kind, intervals, accepted_on)
+    interval = deadlines.pause_interval(notice.issued_on, notice.resolved_on)
+    shift = deadlines.paused_days(case.limit_kind, [interval], accepted_on) if interval else 0
+    return {
+        "shift_days": shift, "shift_unit": "working_days" if case.limit_kind == "working_days" else "days",
+        "paused_from": notice.issued_on.isoformat(), "paused_to": notice.resolved_on.isoformat(),
+        "due_before": before.isoformat() if before else None,
+        "due_after": case.due_date.isoformat() if case.due_date else None,
+    }
+
+
+# --- agency operations -------------------------------------------------------------------------------
+
+
+def accept_application(case: Application, *, by: Any, actor: Actor) -> None:
+    """受理: the materials are complete; the clock starts on the next working day."""
+    transition(case, Action.ACCEPT, by=by, actor=actor)
+
+
+def refuse_application(case: Application, reason: str, *, by: Any, actor: Actor) -> None:
+    """不予受理, with the reason the applicant reads."""
+    transition(case, Action.REFUSE, by=by, actor=actor, reason=reason)
+
+
+def request_correction(case: Application, data: NoticeInput, *, by: Any, actor: Actor) -> CorrectionNotice:
+    """一次性告知: list everything missing or wrong at once, with the time allowed.
+
+    A case gets one notice. A second is refused unless the resubmission brought a new defect (the
+    acceptor says so, and names it). A notice after acceptance stops the clock until resubmission.
+    """
+    problem = refusal(case, Action.REQUEST_CORRECTION) or cannot_act(by, case, Action.REQUEST_CORRECTION)
+    if problem:
+        raise InvalidTransition(problem)
+    if case.notices and not data.new_defect:
+        raise InvalidTransition(_("A one-time notice has already been given on this case. Another is allowed only "
+                                  "for a new defect in what the applicant resubmitted."))
+    item = catalog_item(case)
+    known = {m.id for m in item.materials} | {FORM_ENTRY}
+    entries = [e for e in data.entries if e.material in known]
+    if not entries:
+        raise ValidationFailed([("entries", _("Tick at least one material that is missing or needs correcting."))])
+    if len({e.material for e in entries}) != len(entries):
+        raise ValidationFailed([("entries", _("Each material can be listed once in a notice."))])
+    today = clock.today()
+    notice = CorrectionNotice(
+        sequence=len(case.notices) + 1, issued_at=clock.now(), issued_by_id=getattr(by, "id", None),
+        issued_on=today, pauses_clock=case.accepted_at is not None,
+        respond_by=deadlines.correction_due(today, _config("PORTAL_CORRECTION_WORKING_DAYS", CORRECTION_WORKING_DAYS)),
+        note=(data.note or "").strip()[:2000] or None, new_defect=bool(case.notices),
+    )
+    notice.entries_json = json.dumps([{"material": e.material, "defect": Defect(e.defect).value,
+                                       "note": (e.note or "").strip()[:500]} for e in entries], ensure_ascii=False)
+    case.notices.append(notice)
+    transition(case, Action.REQUEST_CORRECTION, by=by, actor=actor,
+               detail={"notice": notice.sequence, "respond_by": notice.respond_by.isoformat(),
+                       "materials": [e.material for e in entries], "pauses_clock": notice.pauses_clock})
+    return notice
+
+
+def start_review(case: Application, *, by: Any, actor: Actor) -> None:
+    transition(case, Action.START_REVIEW, by=by, actor=actor)
+
+
+def approve_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
+    """审核通过. ``result`` is the outcome printed on the completion slip."""
+    transition(case, Action.APPROVE, by=by, actor=actor)
+    if result:
+        case.result_text = result.strip()[:2000]
+
+
+def deny_application(case: Application, reason: str, *, by: Any, actor: Actor) -> None:
+    """审核不通过, with the reason the applicant reads."""
+    transition(case, Action.DENY, by=by, actor=actor, reason=reason)
+
+
+def start_payment(case: Application, *, by: Any, actor: Actor) -> None:
+    transition(case, Action.START_PAYMENT, by=by, actor=actor)
+
+
+def complete_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
+    """办结. The item's effect on the records lands with the workbench."""
+    if result:
+        case.result_text = result.strip()[:2000]
+    transition(case, Action.COMPLETE, by=by, actor=actor)
+
+
+def deliver_application(case: Application, *, by: Any, actor: Actor) -> None:
+    """送达: the result has reached the applicant."""
+    transition(case, Action.DELIVER, by=by, actor=actor)
+
+
+# --- progress tokens (receipt QR) --------------------------------------------------------------------
+
+
+def issue_progress_token(case: Application) -> str:
+    """A new 128-bit token for a receipt's QR; only its SHA-256 is stored. Earlier tokens stay valid."""
+    if case.number is None:
+        raise InvalidTransition(_("A draft has no receipt."))
+    token = secrets.token_urlsafe(16)
+    days = _config("PORTAL_PROGRESS_TOKEN_DAYS", PROGRESS_TOKEN_DAYS)
+    db.session.add(ProgressToken(application_id=case.id, token_hash=sha256_hex(token),
+                                 created_at=clock.now(), expires_at=clock.now() + timedelta(days=days)))
+    _flush()
+    return token
+
+
+def find_by_token(token: str) -> Application | None:
+    """The case a live token belongs to; None for unknown, expired and revoked tokens alike."""
+    if not token or len(token) > 64:
+        return None
+    row = db.session.execute(
+        select(ProgressToken).where(ProgressToken.token_hash == sha256_hex(token))).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+        return None
+    return row.application
+
+
+def revoke_progress_tokens(case: Application, *, actor: Actor) -> int:
+    """Revoke every live token of the case (e.g. a receipt was lost); returns how many."""
+    now = clock.now()
+    rows = db.session.execute(select(ProgressToken).where(ProgressToken.application_id == case.id,
+                                                          ProgressToken.revoked_at.is_(None))).scalars().all()
+    for row in rows:
+        row.revoked_at = now
+    _flush()
+    record("application.revoke_tokens", actor=actor, object_type="application", object_id=case.id,
+           detail={"count": len(rows)})
+    return len(rows)
+
+
+def get_case(case_id: int, *, for_account: Any) -> Application:
+    """The case with ``case_id`` if ``for_account`` may see it; NotFound otherwise (S6: same answer)."""
+    from .permissions import can_view
+
+    case = db.session.get(Application, case_id)
+    if case is None or not can_view(for_account, case):
+        raise NotFound(_("No such application."))
+    return case
+

@@ -1,0 +1,92 @@
+"""Who may do what with a case. Each predicate returns None when allowed, or the reason (translated) when not.
+
+Applicants: the account that filed, and for a unit's case every agent of that unit. Staff act by role
+(受理 accepts and notifies, 审核 reviews, 财务 pays, 科长 may do all three), with separation of duties
+(S7): nobody acts as the agency on a case they filed, and the acceptor of a money item cannot approve it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from ..accounts.models import AccountKind, Role
+from ..catalog.schema import Audience, Item
+from .constants import APPLICANT_ACTIONS, Action
+
+STAFF_ROLES: dict[Action, frozenset[Role]] = {
+    Action.ACCEPT: frozenset({Role.ACCEPTOR, Role.CHIEF}),
+    Action.REFUSE: frozenset({Role.ACCEPTOR, Role.CHIEF}),
+    Action.REQUEST_CORRECTION: frozenset({Role.ACCEPTOR, Role.REVIEWER, Role.CHIEF}),
+    Action.START_REVIEW: frozenset({Role.REVIEWER, Role.CHIEF}),
+    Action.APPROVE: frozenset({Role.REVIEWER, Role.CHIEF}),
+    Action.DENY: frozenset({Role.REVIEWER, Role.CHIEF}),
+    Action.START_PAYMENT: frozenset({Role.FINANCE, Role.CHIEF}),
+    Action.COMPLETE: frozenset({Role.ACCEPTOR, Role.REVIEWER, Role.FINANCE, Role.CHIEF}),
+    Action.DELIVER: frozenset({Role.ACCEPTOR, Role.REVIEWER, Role.FINANCE, Role.CHIEF}),
+}
+
+
+def filing_audience(account: Any, item: Item) -> str | None:
+    """'individual' or 'unit': how ``account`` would file ``item``; None when it cannot file it online."""
+    if account is None or not getattr(account, "is_authenticated", False):
+        return None
+    if account.kind == AccountKind.CITIZEN and Audience.individual in item.audience:
+        return "individual"
+    if account.kind == AccountKind.AGENT and Audience.unit in item.audience:
+        return "unit"
+    return None
+
+
+def cannot_file(account: Any, item: Item) -> str | None:
+    """Why ``account`` cannot file ``item`` online, or None."""
+    if Audience.individual not in item.audience and Audience.unit not in item.audience:
+        return _("This item is handled by the agency with designated institutions or other departments; "
+                 "it cannot be filed online here.")
+    if account is None or not getattr(account, "is_authenticated", False):
+        return _("Log in to apply online.")
+    if account.kind == AccountKind.STAFF:
+        return _("Agency staff do not file applications.")
+    if filing_audience(account, item) is None:
+        if account.kind == AccountKind.CITIZEN:
+            return _("This item is filed by a unit's agent. Log in as your unit's agent to file it.")
+        return _("This item is filed by the insured person. Log in with your own phone number to file it.")
+    if account.kind == AccountKind.CITIZEN and account.person_id is None:
+        return _("Bind your real name first: the portal must know who you are before you file.")
+    return None
+
+
+def is_applicant(account: Any, case: Any) -> bool:
+    """The filer, or another agent of the same unit for a unit's case."""
+    if account is None or not getattr(account, "is_authenticated", False):
+        return False
+    if case.applicant_id == account.id:
+        return True
+    return (case.audience == "unit" and account.kind == AccountKind.AGENT
+            and account.unit_id is not None and account.unit_id == case.unit_id)
+
+
+def can_view(account: Any, case: Any) -> bool:
+    return is_applicant(account, case) or (account is not None and account.kind == AccountKind.STAFF)
+
+
+def cannot_act(account: Any, case: Any, action: Action) -> str | None:
+    """Why ``account`` may not take ``action`` on ``case``, or None. ``account`` None is the system."""
+    if account is None:
+        return None
+    if action in APPLICANT_ACTIONS:
+        return None if is_applicant(account, case) else _("Only the applicant can do this.")
+    if account.kind != AccountKind.STAFF:
+        return _("Only agency staff can do this.")
+    if not account.roles & STAFF_ROLES[action]:
+        return _("Your role does not allow this step.")
+    if case.applicant_id == account.id:
+        return _("You cannot handle a case you filed yourself.")
+    if action is Action.APPROVE and case.is_money and _accepted_by(case) == account.id:
+        return _("You accepted this case, which pays money: another member of staff must approve it.")
+    return None
+
+
+def _accepted_by(case: Any) -> int | None:
+    return next((e.actor_id for e in case.events if e.action == Action.ACCEPT), None)

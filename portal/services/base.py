@@ -1,0 +1,124 @@
+"""The handler interface and its registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..catalog.schema import Item
+
+
+class Severity(StrEnum):
+    INFO = "info"  # the rule applies and is met, or a hint worth reading
+    WARNING = "warning"  # the rule may not be met: the applicant may still continue
+    BLOCKING = "blocking"  # the rule is not met and the item cannot be filed
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a pre-check found: which rule applies (``rule``, e.g. a catalog rule key) and what it means."""
+
+    severity: Severity
+    message: str
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class FilingContext:
+    """What a handler may look at when it checks a filing: the item, the filer, the subject and the form."""
+
+    item: Item
+    person: Any = None  # portal.insurance.models.Person the case is about, if any
+    unit: Any = None  # portal.insurance.models.Unit the case is about, if any
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Handler:
+    """Generic behaviour; families override what they need.
+
+    ``is_money``: the case pays money to the applicant after approval (拨付), so it passes through
+    ``paying`` before it completes. ``completes_at_once``: a 即办件 whose online filing needs no person to
+    look at anything may complete at submission, provided no pre-check finding blocks or warns.
+    """
+
+    name = "generic"
+    is_money = False
+    completes_at_once = False
+
+    def precheck(self, context: FilingContext) -> list[Finding]:
+        """Which of the item's published rules apply, and whether they are met where the portal can tell.
+
+        Every catalog rule becomes a finding carrying its published text, so the applicant reads which rule
+        applies before filing. An application window (``annual_window``) outside today's date warns.
+        Families add their own checks by extending this list.
+        """
+        return [self._rule_finding(rule) for rule in context.item.rules]
+
+    def _rule_finding(self, rule: Any) -> Finding:
+        from flask_babel import get_locale
+
+        from ..core import clock
+
+        text = rule.text.get(str(get_locale() or "zh"))
+        if rule.key == "annual_window" and not _inside_window(clock.today(), rule.params):
+            return Finding(Severity.WARNING, text, rule.key)
+        return Finding(Severity.INFO, text, rule.key)
+
+    def may_complete_at_once(self, context: FilingContext) -> bool:
+        """True when this filing completes at submission (即办件 whose rules all pass)."""
+        from ..catalog.schema import HandlingType
+
+        if not self.completes_at_once or context.item.handling.type is HandlingType.promise:
+            return False
+        return not any(f.severity is not Severity.INFO for f in self.precheck(context))
+
+
+def _inside_window(day: Any, params: dict[str, Any]) -> bool:
+    """True when ``day`` lies in the yearly window ``start``..``end`` (MM-DD, both ends included; may wrap)."""
+    try:
+        start = tuple(int(x) for x in str(params["start"]).split("-"))
+        end = tuple(int(x) for x in str(params["end"]).split("-"))
+    except (KeyError, ValueError):
+        return True  # a window we cannot read is not held against the applicant
+    here = (day.month, day.day)
+    return start <= here <= end if start <= end else (here >= start or here <= end)
+
+
+_REGISTRY: dict[str, Handler] = {}
+_GENERIC = Handler()
+
+
+def register(*names: str):
+    """Class decorator: register one handler instance under each catalog handler name (``family.kind``)."""
+
+    def wrap(cls: type[Handler]) -> type[Handler]:
+        instance = cls()
+        for name in names:
+            _REGISTRY[name] = instance
+        return cls
+
+    return wrap
+
+
+def handler_for(item: Item) -> Handler:
+    _load_families()
+    return _REGISTRY.get(item.handler, _GENERIC)
+
+
+_loaded = False
+
+
+def _load_families() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import importlib
+
+    for module in FAMILY_MODULES:
+        importlib.import_module(f"{__package__}.{module}")
+    _loaded = True
+
+
+FAMILY_MODULES = ("money", "instant")

@@ -1,0 +1,23 @@
+"""即办件 whose online filing needs nobody to look at anything: they complete the moment they are submitted.
+
+Printing one's own 参保凭证, querying one's own records and changing one's own phone number rely on the
+real-name binding alone. When any pre-check finding is more than information, the case goes to a person
+instead (see ``Handler.may_complete_at_once``). Later features (certificates, queries) extend these with
+their documents and effects.
+"""
+
+from __future__ import annotations
+
+from .base import Handler, register
+
+
+@register(
+    "certificates.person_voucher",
+    "queries.person",
+    "queries.unit",
+    "queries.archive",
+    "enrolment.phone_change",
+)
+class SelfServiceItem(Handler):
+    name = "self_service"
+    completes_at_once = True
