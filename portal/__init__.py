@@ -17,12 +17,15 @@ BLUEPRINTS = (
     "portal.accounts.views",
     "portal.insurance.views",
     "portal.catalog.views",
+    "portal.applications.views",
+    "portal.applications.progress",
 )
 API_MODULES = (
     "portal.api.meta",
     "portal.accounts.api",
     "portal.insurance.api",
     "portal.catalog.api",
+    "portal.applications.api",
 )
 
 

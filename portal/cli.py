@@ -36,7 +36,6 @@ portal_group = click.Group("portal", help="Portal administration commands.")
 def up(host: str, port: int, no_demo: bool) -> None:
     """Migrate the database, load demo data when it is empty, and serve the portal."""
     from .core.migrate import upgrade_database
-
     from .extensions import db
 
     upgrade_database()

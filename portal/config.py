@@ -61,6 +61,15 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SECURE_COOKIES": (_bool, None),
     "LOG_LEVEL": (str, "INFO"),
     "CALENDAR_FALLBACK_WARN": (_bool, True),
+    # uploaded files (portal/materials/storage.py): "local" (STORAGE_DIR, default <instance>/files) or "s3"
+    "STORAGE_BACKEND": (str, "local"),
+    "STORAGE_DIR": (str, None),
+    "S3_BUCKET": (str, ""),
+    "S3_PREFIX": (str, ""),
+    "S3_ENDPOINT_URL": (str, ""),
+    "S3_REGION": (str, ""),
+    "S3_ACCESS_KEY": (str, ""),
+    "S3_SECRET_KEY": (str, ""),
 }
 
 
@@ -176,6 +185,14 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_TIMEZONE": env["TIMEZONE"],
         "PORTAL_LOG_LEVEL": env["LOG_LEVEL"],
         "PORTAL_CALENDAR_FALLBACK_WARN": env["CALENDAR_FALLBACK_WARN"],
+        "PORTAL_STORAGE_BACKEND": env["STORAGE_BACKEND"],
+        "PORTAL_STORAGE_DIR": env["STORAGE_DIR"],
+        "PORTAL_S3_BUCKET": env["S3_BUCKET"],
+        "PORTAL_S3_PREFIX": env["S3_PREFIX"],
+        "PORTAL_S3_ENDPOINT_URL": env["S3_ENDPOINT_URL"],
+        "PORTAL_S3_REGION": env["S3_REGION"],
+        "PORTAL_S3_ACCESS_KEY": env["S3_ACCESS_KEY"],
+        "PORTAL_S3_SECRET_KEY": env["S3_SECRET_KEY"],
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],
@@ -213,5 +230,24 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_LOCALES": ("zh_Hans_CN", "en"),
         "JSON_SORT_KEYS": False,
     }
+    config.update(_rate_limits())
     config.update(overrides)
     return config
+
+
+def _rate_limits() -> dict[str, str]:
+    """Every ``PORTAL_LIMIT_<NAME>`` environment variable (e.g. ``PORTAL_LIMIT_PROGRESS_IP=60/minute``), checked.
+
+    Each feature names its limits and their defaults where it applies them; the environment overrides them.
+    """
+    from limits import parse_many
+
+    out: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if name.startswith("PORTAL_LIMIT_"):
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: not a rate limit: {value!r} (write e.g. '60/minute;1000/day')") from exc
+            out[name] = value
+    return out

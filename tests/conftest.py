@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.core.db import Base, db
 from portal.core.models_registry import import_all_models
+from portal.extensions import limiter
 
 pytest_plugins = ["tests.factories"]
-from portal.extensions import limiter
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -71,7 +71,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[object]:
         if outer.is_active:
             outer.rollback()
         connection.close()
-        db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

@@ -197,6 +197,7 @@ class ApiToken(Base):
 class OtpPurpose(StrEnum):
     CITIZEN_LOGIN = "citizen_login"
     AGENT_LOGIN = "agent_login"
+    PROGRESS_LOOKUP = "progress_lookup"
 
 
 class OtpChallenge(Base):

@@ -62,6 +62,7 @@ DEFAULT_LIMITS = {
     "PORTAL_LIMIT_OTP_VERIFY_IP": "30/10 minutes",
     "PORTAL_LIMIT_WECHAT_IP": "30/10 minutes",
 }
+LOGIN_PURPOSES = frozenset({OtpPurpose.CITIZEN_LOGIN.value, OtpPurpose.AGENT_LOGIN.value})
 BIND_MAX_FAILURES = 5
 BIND_BLOCK = timedelta(hours=24)
 WECHAT_TICKET_TTL = timedelta(minutes=30)
@@ -149,14 +150,15 @@ def commit_failures() -> Iterator[None]:
         raise
 
 
-def throttle(name: str, *keys: str) -> None:
+def throttle(name: str, *keys: str, default: str | None = None) -> None:
     """Count one attempt against the limit ``name`` for ``keys``; raise RateLimited when it is spent.
 
-    Called before any code or password hash is computed (S4).
+    The limit is the app config's ``name`` (set from ``PORTAL_LIMIT_*`` environment variables), else
+    ``default``, else this module's ``DEFAULT_LIMITS``. Called before any code or password hash is computed (S4).
     """
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    spec = current_app.config.get(name, DEFAULT_LIMITS[name])
+    spec = current_app.config.get(name) or default or DEFAULT_LIMITS[name]
     strategy = limiter.limiter
     for item in parse_many(spec):
         if not strategy.hit(item, name, *keys):
@@ -246,6 +248,8 @@ def login_with_code(data: CodeLogin, *, actor: Actor, client_ip: str) -> Account
     challenge: OtpChallenge | None
     if data.handle:
         challenge = otp.find_by_handle(data.handle)
+        if challenge is not None and challenge.purpose not in LOGIN_PURPOSES:
+            challenge = None  # a code sent for another purpose (e.g. a progress lookup) never logs anyone in
     else:
         phone = _normalised("phone", normalize_mobile, data.phone or "")
         purpose = OtpPurpose.AGENT_LOGIN if data.kind == AccountKind.AGENT else OtpPurpose.CITIZEN_LOGIN

@@ -3,7 +3,8 @@
 Counting starts on the first working day after acceptance (DOMAIN.md). While the applicant corrects
 materials after a notice given during review, the clock stops: every day from the notice up to the day
 before the resubmission is left out, and the due date moves later by as many days as were paused
-(working days for working-day limits, calendar days for limits in days or months).
+(working days for working-day limits, calendar days for limits in days or months). Only days the clock
+would have counted move it: the day of acceptance itself, and days after the due date has passed, do not.
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ def pause_interval(issued_on: date, resolved_on: date | None, today: date | None
     return (issued_on, last) if last >= issued_on else None
 
 
-def _paused_calendar_days(intervals: Iterable[Interval], after: date) -> int:
-    return sum((last - max(first, after + ONE_DAY)).days + 1 for first, last in intervals if last > after)
+def _stop_clock(due: date, accepted_on: date, intervals: list[Interval]) -> date:
+    """``due`` (a limit in calendar days or months) moved one day later for each paused day the clock would
+    have counted: after acceptance, up to the due date as it moves (as ``engine.due_date`` does for working days).
+    """
+    day = accepted_on + ONE_DAY
+    while day <= due:
+        if any(first <= day <= last for first, last in intervals):
+            due += ONE_DAY
+        day += ONE_DAY
+    return due
 
 
 def due_date(kind: str, value: int | None, accepted_on: date, paused: Iterable[Interval] = ()) -> date | None:
@@ -49,21 +58,26 @@ def due_date(kind: str, value: int | None, accepted_on: date, paused: Iterable[I
         case LimitKind.working_days:
             return engine.due_date(accepted_on, value or 0, intervals)
         case LimitKind.natural_days:
-            extra = _paused_calendar_days(intervals, accepted_on)
-            return accepted_on + timedelta(days=(value or 0) + extra)
+            return _stop_clock(accepted_on + timedelta(days=value or 0), accepted_on, intervals)
         case LimitKind.months:
-            return add_months(accepted_on, value or 0) + timedelta(days=_paused_calendar_days(intervals, accepted_on))
+            return _stop_clock(add_months(accepted_on, value or 0), accepted_on, intervals)
         case _:
             return None
 
 
-def paused_days(kind: str, intervals: Iterable[Interval], accepted_on: date) -> int:
-    """How many days the intervals add to a due date: working days, or calendar days for day/month limits."""
-    intervals = list(intervals)
+def paused_days(kind: str, value: int | None, intervals: Iterable[Interval], accepted_on: date) -> int:
+    """How many days the intervals add to the due date: working days, or calendar days for day/month limits.
+
+    The difference between the due dates with and without the pauses, so it always says by how much the
+    due date moved (a paused acceptance day or a pause after the due date adds nothing).
+    """
+    plain = due_date(kind, value, accepted_on)
+    paused = due_date(kind, value, accepted_on, intervals)
+    if plain is None or paused is None:
+        return 0
     if LimitKind(kind) is LimitKind.working_days:
-        return sum(engine.working_days_between(first - ONE_DAY, last) for first, last in intervals
-                   if last > accepted_on)
-    return _paused_calendar_days(intervals, accepted_on)
+        return engine.working_days_between(plain, paused)
+    return (paused - plain).days
 
 
 def accept_by(submitted_on: date) -> date:

@@ -10,6 +10,7 @@ never typed, and filled from the records at submission.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -55,6 +56,15 @@ class FieldSpec:
 
     def option_values(self) -> list[str]:
         return [o.zh for o in self.options]
+
+
+def label_of(spec: FieldSpec) -> str:
+    """The field's label in the language of the request (the published Chinese when no request is active)."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "zh") if has_request_context() else "zh"
+    return spec.label.get(locale)
 
 
 def _spec(f: FormField) -> FieldSpec:
@@ -129,9 +139,16 @@ def record_values(*, person: Any = None, unit: Any = None, agent: Any = None, it
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
+def _shaped(spec: FieldSpec, value: Any) -> Any:
+    """A record value in the shape its field takes: a birth date (YYYY-MM-DD) fills a month field as YYYY-MM."""
+    if spec.type is FieldType.month and isinstance(value, str) and len(value) == 10:
+        return value[:7]
+    return value
+
+
 def prefill(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
     """Initial form data from the records."""
-    return {s.key: values[s.prefill] for s in specs if s.prefill and s.prefill in values}
+    return {s.key: _shaped(s, values[s.prefill]) for s in specs if s.prefill and s.prefill in values}
 
 
 def is_locked(spec: FieldSpec, values: dict[str, Any]) -> bool:
@@ -144,7 +161,7 @@ def apply_locked(specs: list[FieldSpec], data: dict[str, Any], values: dict[str,
     out = dict(data)
     for s in specs:
         if is_locked(s, values):
-            out[s.key] = values[s.prefill]
+            out[s.key] = _shaped(s, values[s.prefill])
     return out
 
 
@@ -168,7 +185,7 @@ def masked_value(spec: FieldSpec, value: Any) -> str:
 
 def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str]], key: str) -> Any:
     """The normalised value of one field, or None after adding a reason to ``reasons``."""
-    label = str(spec.label)
+    label = label_of(spec)
 
     def fail(message: str) -> None:
         reasons.append((key, message))
@@ -184,7 +201,7 @@ def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str
         return values
     if isinstance(raw, (list, dict)):
         return fail(_("“%(label)s” takes a single value.", label=label))
-    text = str(raw).strip()
+    text = str(raw).strip().replace("\r\n", "\n").replace("\r", "\n")  # browsers send a textarea's lines as CRLF
     if spec.type is FieldType.choice:
         if text not in spec.option_values():
             return fail(_("Choose one of the options listed for “%(label)s”.", label=label))
@@ -193,12 +210,12 @@ def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str
         try:
             return normalize_id_number(text)
         except ValidationFailed as error:
-            return fail(error.reasons[0][1])
+            return fail(_("“%(label)s”: %(problem)s", label=label, problem=error.reasons[0][1]))
     if spec.type is FieldType.credit_code:
         try:
             return check_credit_code(text).code
         except ValidationFailed as error:
-            return fail(error.reasons[0][1])
+            return fail(_("“%(label)s”: %(problem)s", label=label, problem=error.reasons[0][1]))
     if spec.type is FieldType.phone:
         try:
             return normalize_mobile(text)
@@ -218,7 +235,7 @@ def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str
             if number != number.quantize(Decimal("0.01")):
                 return fail(_("“%(label)s” has at most two decimal places (fen).", label=label))
             return str(number.quantize(Decimal("0.01")))
-        return str(number)
+        return format(number, "f")  # 1e5 is stored and printed as 100000
     if spec.type is FieldType.date:
         try:
             return date.fromisoformat(text).isoformat()
@@ -238,13 +255,17 @@ def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str
     limit = MAX_TEXTAREA if spec.type is FieldType.textarea else MAX_TEXT
     if len(text) > limit:
         return fail(_("“%(label)s” is too long (at most %(limit)d characters).", label=label, limit=limit))
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):  # C0, DEL and C1
         return fail(_("“%(label)s” contains characters that cannot be printed.", label=label))
     return text.replace(" ", "") if spec.type is FieldType.bank_account else text
 
 
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value is False
+
+
+def _blank(value: Any) -> bool:
+    return _empty(value) or (isinstance(value, str) and not value.strip())
 
 
 def clean_form(specs: list[FieldSpec], data: dict[str, Any], *, complete: bool) -> dict[str, Any]:
@@ -261,15 +282,15 @@ def clean_form(specs: list[FieldSpec], data: dict[str, Any], *, complete: bool) 
     for spec in specs:
         raw = data.get(spec.key)
         if spec.type is FieldType.table:
-            rows = _clean_rows(spec, raw, reasons)
+            rows = _clean_rows(spec, raw, reasons, complete=complete)
             if rows:
                 out[spec.key] = rows
             elif complete and spec.required:
-                reasons.append((spec.key, _("Fill in at least one row of “%(label)s”.", label=str(spec.label))))
+                reasons.append((spec.key, _("Fill in at least one row of “%(label)s”.", label=label_of(spec))))
             continue
         if _empty(raw) or (isinstance(raw, str) and not raw.strip()):
             if complete and spec.required:
-                reasons.append((spec.key, _("“%(label)s” is required.", label=str(spec.label))))
+                reasons.append((spec.key, _("“%(label)s” is required.", label=label_of(spec))))
             continue
         value = _clean_scalar(spec, raw, reasons, spec.key)
         if not _empty(value):
@@ -279,21 +300,26 @@ def clean_form(specs: list[FieldSpec], data: dict[str, Any], *, complete: bool) 
     return out
 
 
-def _clean_rows(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+def _clean_rows(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str]], *, complete: bool,
+                ) -> list[dict[str, Any]]:
     if raw in (None, "", []):
         return []
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
-        reasons.append((spec.key, _("“%(label)s” must be a list of rows.", label=str(spec.label))))
+        reasons.append((spec.key, _("“%(label)s” must be a list of rows.", label=label_of(spec))))
         return []
     if len(raw) > spec.max_rows:
-        reasons.append((spec.key, _("“%(label)s” takes at most %(n)d rows.", label=str(spec.label), n=spec.max_rows)))
+        reasons.append((spec.key, _("“%(label)s” takes at most %(n)d rows.", label=label_of(spec), n=spec.max_rows)))
         return []
     rows = []
     for index, row in enumerate(raw, start=1):
         clean_row = {}
+        filled = not all(_blank(row.get(c.key)) for c in spec.columns)
         for column in spec.columns:
             cell = row.get(column.key)
-            if _empty(cell) or (isinstance(cell, str) and not cell.strip()):
+            if _blank(cell):
+                if complete and filled and column.required:  # a row that was started must be finished
+                    reasons.append((f"{spec.key}.{index}.{column.key}",
+                                    _("“%(label)s” is required.", label=str(column.label))))
                 continue
             value = _clean_scalar(column, cell, reasons, f"{spec.key}.{index}.{column.key}")
             if not _empty(value):

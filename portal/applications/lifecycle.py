@@ -3,9 +3,12 @@
 ::
 
     draft ─submit→ submitted ─accept→ accepted ─start_review→ under_review ─approve→ approved ─complete→ completed
-       │  ├─refuse→ not_accepted (reason)          │     └─deny→ denied (reason)      └─start_payment→ paying ─complete┘
-       │  └─request_correction→ correction_requested ─resubmit→ resubmitted ─accept / start_review / …
-       └─withdraw→ withdrawn (by the applicant, before acceptance)          completed ─deliver→ delivered
+          ├─refuse→ not_accepted (reason)          │     └─deny→ denied (reason)      └─start_payment→ paying ─complete┘
+          ├─request_correction→ correction_requested ─resubmit→ resubmitted ─accept / start_review / …
+          └─withdraw→ withdrawn (by the applicant, before acceptance)          completed ─deliver→ delivered
+
+A draft is not withdrawn but discarded (``operations.discard_draft``): the agency has never seen it, it
+has no number, and a withdrawn case must have one (the ``number_once_submitted`` CHECK constraint).
 
 A one-time notice (一次性告知) can come at acceptance (the clock has not started) or during review (the
 clock stops until the applicant resubmits). After resubmission the case goes on where it stood: to
@@ -29,7 +32,6 @@ S, A = State, Action
 
 TRANSITIONS: dict[tuple[State, Action], State] = {
     (S.DRAFT, A.SUBMIT): S.SUBMITTED,
-    (S.DRAFT, A.WITHDRAW): S.WITHDRAWN,
     (S.SUBMITTED, A.WITHDRAW): S.WITHDRAWN,
     (S.SUBMITTED, A.ACCEPT): S.ACCEPTED,
     (S.SUBMITTED, A.REFUSE): S.NOT_ACCEPTED,

@@ -178,10 +178,31 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
     return out
 
 
+def _clean(specs: list[fields.FieldSpec], form: Any, item: Item, case: Application, materials: dict[str, str], *,
+           complete: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """The cleaned form and materials; every problem of both at once, so the applicant fixes all in one go."""
+    reasons: list[tuple[str | None, str]] = []
+    cleaned_form: dict[str, Any] = {}
+    cleaned_materials: dict[str, str] = {}
+    try:
+        cleaned_form = fields.clean_form(specs, form, complete=complete)
+    except ValidationFailed as error:
+        reasons += error.reasons
+    try:
+        cleaned_materials = _check_materials(item, case, materials, complete=complete)
+    except ValidationFailed as error:
+        reasons += error.reasons
+    if reasons:
+        raise ValidationFailed(reasons)
+    return cleaned_form, cleaned_materials
+
+
 def _principal_fields(case: Application, principal: Principal | None) -> None:
     if principal is None:
         case.on_behalf = False
         case.principal_name = case.principal_id_number = case.principal_id_index = case.principal_relation = None
+        if case.audience == "individual":  # filing for oneself again: the case is about the applicant
+            _about(case, case.applicant.person)
         return
     reasons: list[tuple[str | None, str]] = []
     name = (principal.name or "").strip()
@@ -199,8 +220,13 @@ def _principal_fields(case: Application, principal: Principal | None) -> None:
     case.on_behalf = True
     case.principal_name, case.principal_id_number, case.principal_relation = name, id_number, principal.relation
     case.principal_id_index = id_number_index(id_number)
-    case.person_id = db.session.execute(
-        select(Person.id).where(Person.id_number_index == case.principal_id_index)).scalar()
+    _about(case, db.session.execute(select(Person).where(Person.id_number_index == case.principal_id_index)).scalar())
+
+
+def _about(case: Application, person: Person | None) -> None:
+    """Set whom the case is about: the object too, so pre-checks in the same request see the new person."""
+    case.person = person
+    case.person_id = person.id if person is not None else None
 
 
 def _context(case: Application, item: Item) -> FilingContext:
@@ -287,8 +313,9 @@ def start_application(item: Item, *, by: Any, actor: Actor) -> Application:
         is_instant=item.handling.type is HandlingType.instant,
         limit_kind=item.time_limit.kind.value, limit_value=item.time_limit.value,
         limit_wording=item.time_limit.wording[:100], applicant=by, applicant_id=by.id,
-        person_id=by.person_id if audience == "individual" else None,
-        unit_id=by.unit_id if audience == "unit" else None,
+        # the objects, not only their ids: a new case does not load relationships, and prefill reads them
+        person=by.person if audience == "individual" else None,
+        unit=by.unit if audience == "unit" else None,
         applicant_name=(by.person.name if audience == "individual" and by.person else by.display_name) or "",
     )
     specs = fields.field_specs(item, audience)
@@ -313,9 +340,12 @@ def save_draft(case: Application, data: DraftInput, *, by: Any, actor: Actor) ->
     _principal_fields(case, data.principal)
     specs = specs_for(case, item)
     values = record_values(case, item)
-    form = fields.clean_form(specs, data.form, complete=False)
+    # a locked field takes the records' value whatever was sent, so what was sent for it is not validated
+    locked = {s.key for s in specs if fields.is_locked(s, values)}
+    sent = {k: v for k, v in data.form.items() if k not in locked} if isinstance(data.form, dict) else data.form
+    form, materials = _clean(specs, sent, item, case, data.materials, complete=False)
     case.form_data = fields.apply_locked(specs, form, values)
-    case.materials = _check_materials(item, case, data.materials, complete=False)
+    case.materials = materials
     case.updated_at = clock.now()
     _flush()
     return case
@@ -335,12 +365,13 @@ def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_
     specs = specs_for(case, item)
     values = record_values(case, item)
     form = fields.apply_locked(specs, case.form_data, values)
-    case.form_data = fields.clean_form(specs, form, complete=True)
-    case.materials = _check_materials(item, case, case.materials, complete=True)
+    case.form_data, case.materials = _clean(specs, form, item, case, case.materials, complete=True)
     findings = prechecks(case, item)
     blocking = [f for f in findings if f.severity is Severity.BLOCKING]
     if blocking:
         raise ValidationFailed([(None, f.message) for f in blocking])
+    if idempotency_key:
+        check_idempotency_key(case, idempotency_key)  # a key of another case: Conflict, not the database's error
     case.idempotency_key = idempotency_key
     case.number = _unique_number(case.region)
     transition(case, Action.SUBMIT, by=by, actor=actor)
@@ -420,9 +451,11 @@ def _resume_clock(case: Application, notice: CorrectionNotice) -> dict[str, Any]
     before = case.due_date
     intervals = _pauses(case)
     case.due_date = deadlines.due_date(case.limit_kind, case.limit_value, accepted_on, intervals)
-    case.paused_working_days = deadlines.paused_days(case.limit_kind, intervals, accepted_on)
-    interval = deadlines.pause_interval(notice.issued_on, notice.resolved_on)
-    shift = deadlines.paused_days(case.limit_kind, [interval], accepted_on) if interval else 0
+    # the shift of this resubmission is what its pause added to the pauses before it: a day paused on the day
+    # of acceptance, or after the due date, moves nothing and is not reported as if it did
+    paused_before = case.paused_working_days or 0
+    case.paused_working_days = deadlines.paused_days(case.limit_kind, case.limit_value, intervals, accepted_on)
+    shift = case.paused_working_days - paused_before
     return {
         "shift_days": shift, "shift_unit": "working_days" if case.limit_kind == "working_days" else "days",
         "paused_from": notice.issued_on.isoformat(), "paused_to": notice.resolved_on.isoformat(),
@@ -450,15 +483,25 @@ def request_correction(case: Application, data: NoticeInput, *, by: Any, actor: 
     A case gets one notice. A second is refused unless the resubmission brought a new defect (the
     acceptor says so, and names it). A notice after acceptance stops the clock until resubmission.
     """
-    problem = refusal(case, Action.REQUEST_CORRECTION) or cannot_act(by, case, Action.REQUEST_CORRECTION)
+    problem = refusal(case, Action.REQUEST_CORRECTION)
     if problem:
         raise InvalidTransition(problem)
+    not_allowed = cannot_act(by, case, Action.REQUEST_CORRECTION)
+    if not_allowed:
+        raise PermissionDenied(not_allowed)
     if case.notices and not data.new_defect:
         raise InvalidTransition(_("A one-time notice has already been given on this case. Another is allowed only "
                                   "for a new defect in what the applicant resubmitted."))
     item = catalog_item(case)
     known = {m.id for m in item.materials} | {FORM_ENTRY}
-    entries = [e for e in data.entries if e.material in known]
+    entries = list(data.entries)
+    # the notice must say everything at once: an entry it cannot carry is refused, never silently left out
+    reasons = [("entries", _("“%(material)s” is not a material of this item.", material=e.material))
+               for e in entries if e.material not in known]
+    reasons += [("entries", _("Say whether “%(material)s” is missing or needs correcting.", material=e.material))
+                for e in entries if e.material in known and e.defect not in {d.value for d in Defect}]
+    if reasons:
+        raise ValidationFailed(reasons)
     if not entries:
         raise ValidationFailed([("entries", _("Tick at least one material that is missing or needs correcting."))])
     if len({e.material for e in entries}) != len(entries):
@@ -554,8 +597,117 @@ def get_case(case_id: int, *, for_account: Any) -> Application:
     """The case with ``case_id`` if ``for_account`` may see it; NotFound otherwise (S6: same answer)."""
     from .permissions import can_view
 
-    case = db.session.get(Application, case_id)
+    case = db.session.get(Application, case_id) if 0 < case_id < 2**31 else None
     if case is None or not can_view(for_account, case):
         raise NotFound(_("No such application."))
     return case
 
+
+
+# --- for the filing pages: pre-checks before a draft exists, the applicant's cases, drafts ------------
+
+
+def item_prechecks(item: Item, account: Any) -> list[Finding]:
+    """What the item's handler says before a draft exists: the rules only, or about ``account`` filing it."""
+    audience = filing_audience(account, item)
+    person = getattr(account, "person", None) if audience == "individual" else None
+    unit = getattr(account, "unit", None) if audience == "unit" else None
+    return handler_for(item).precheck(FilingContext(item=item, person=person, unit=unit))
+
+
+def _cases_of(account: Any) -> Any:
+    """The cases ``account`` files or follows: its own, or for a unit's agent every case of the unit."""
+    from sqlalchemy import and_, false
+
+    from ..accounts.models import AccountKind
+
+    if not getattr(account, "is_authenticated", False):
+        return false()
+    if account.kind == AccountKind.AGENT and account.unit_id is not None:
+        return and_(Application.audience == "unit", Application.unit_id == account.unit_id)
+    if account.kind == AccountKind.CITIZEN:
+        return Application.applicant_id == account.id
+    return false()
+
+
+def applicant_cases(account: Any, *, page: int = 1, per_page: int = 20) -> tuple[list[Application], int]:
+    """One page of the submitted cases of ``account`` (see ``_cases_of``), newest first, and how many there are."""
+    from sqlalchemy import func
+
+    where = (_cases_of(account), Application.state != State.DRAFT.value)
+    total = db.session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
+    rows = db.session.execute(
+        select(Application).where(*where)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).scalars().all()
+    return list(rows), total
+
+
+def applicant_drafts(account: Any, *, item_code: str | None = None, limit: int = 50) -> list[Application]:
+    """The drafts of ``account`` (a unit's agents share the unit's drafts), last changed first."""
+    query = select(Application).where(_cases_of(account), Application.state == State.DRAFT.value)
+    if item_code is not None:
+        query = query.where(Application.item_code == item_code)
+    return list(db.session.execute(
+        query.order_by(Application.updated_at.desc(), Application.id.desc()).limit(limit)).scalars().all())
+
+
+def resume_or_start(item: Item, *, by: Any, actor: Actor) -> tuple[Application, bool]:
+    """The applicant's draft of ``item`` when there is one (drafts live in the database and resume on any
+    device), else a new draft. Returns the case and whether it was created now."""
+    problem = cannot_file(by, item)
+    if problem:
+        raise PermissionDenied(problem)
+    drafts = applicant_drafts(by, item_code=item.code, limit=1)
+    if drafts:
+        return drafts[0], False
+    return start_application(item, by=by, actor=actor), True
+
+
+def discard_draft(case: Application, *, by: Any, actor: Actor) -> None:
+    """Delete a draft the applicant no longer wants. A draft has no number and the agency has never seen it;
+    withdrawing it instead would leave a withdrawn case without a number, which the table refuses."""
+    if not is_applicant(by, case):
+        raise NotFound(_("No such application."))
+    if case.state != State.DRAFT:
+        raise InvalidTransition(_("Only a draft can be discarded; this application has been submitted."))
+    record("application.discard", actor=actor, object_type="application", object_id=case.id,
+           detail={"item": case.item_code})
+    db.session.delete(case)
+    _flush()
+
+
+# --- reads and checks for the API (appended) ---------------------------------------------------------
+
+
+def material_modes(item: Item, case: Application) -> dict[str, list[MaterialMode]]:
+    """How each of the item's materials may be provided in this case (the rules ``_check_materials`` applies).
+
+    Data sharing only where the agency can obtain the material itself; a commitment only where the catalog
+    names one; paper always; "does not apply" only for a material this case does not require, and never while
+    answering a notice. Uploading is offered once the materials feature stores files.
+    """
+    required = {m.id for m in required_materials(item, case)}
+    correcting = case.open_notice is not None
+    out: dict[str, list[MaterialMode]] = {}
+    for material in item.materials:
+        modes = [MaterialMode.DATA_SHARING] if material.data_sharing else []
+        if material.commitment is not None:
+            modes.append(MaterialMode.COMMITMENT)
+        modes.append(MaterialMode.AT_WINDOW)
+        if material.id not in required and not correcting:
+            modes.append(MaterialMode.NOT_APPLICABLE)
+        out[material.id] = modes
+    return out
+
+
+def check_idempotency_key(case: Application, key: str) -> None:
+    """Refuse a submission key the applicant already used for another case (the database would refuse it too,
+    less politely: the key is unique per applicant)."""
+    other = db.session.execute(select(Application.id).where(
+        Application.applicant_id == case.applicant_id, Application.idempotency_key == key,
+        Application.id != case.id)).first()
+    if other is not None:
+        raise Conflict(_("This Idempotency-Key was already used for another application. Send a new key for "
+                         "each application."), code="idempotency_key_reused")

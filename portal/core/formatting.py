@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
-from babel.numbers import format_currency
 
 from . import clock
 

@@ -107,6 +107,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
+        from .db import db
+
+        if db.session.registry.has():
+            db.session.rollback()  # whatever the failed operation flushed is not kept (S19); committed work stays
         if is_api_request():
             fields = getattr(error, "fields", None)
             return error_envelope(error.code, error.message or error.code, error.status, fields)

@@ -70,7 +70,9 @@ class Handler:
         """True when this filing completes at submission (即办件 whose rules all pass)."""
         from ..catalog.schema import HandlingType
 
-        if not self.completes_at_once or context.item.handling.type is HandlingType.promise:
+        # only a 即办件 proper: the lifecycle completes straight from acceptance only a case filed as one
+        # (``is_instant``), and a mixed item (即办件(承诺件)) is filed as a promise
+        if not self.completes_at_once or context.item.handling.type is not HandlingType.instant:
             return False
         return not any(f.severity is not Severity.INFO for f in self.precheck(context))
 

@@ -149,3 +149,15 @@ def test_pages_are_chinese_by_default_and_refusals_never_500(app):
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)[1]
     refused = browser.post("/login/citizen", data={"csrf_token": token, "phone": "12345"})
     assert refused.status_code == 422 and 'class="error-summary"' in refused.get_data(as_text=True)
+
+
+def test_a_code_sent_for_a_progress_lookup_never_logs_in(db_session):
+    from portal.accounts import operations, otp
+    from portal.accounts.models import OtpPurpose
+    from portal.core.audit import Actor
+    from portal.core.errors import AuthenticationFailed
+
+    issued = otp.issue(OtpPurpose.PROGRESS_LOOKUP.value, mobile())
+    with pytest.raises(AuthenticationFailed):
+        operations.login_with_code(operations.CodeLogin(issued.code, handle=issued.handle),
+                                   actor=Actor.system(), client_ip="127.0.0.7")

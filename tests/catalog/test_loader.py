@@ -1,12 +1,11 @@
 """The catalog schema check: every problem names the file, the item and the field."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from portal.catalog.loader import DATA_DIR, CatalogError, load_region
+from portal.catalog.loader import CatalogError, load_region
 
 pytestmark = pytest.mark.no_db
 

@@ -95,3 +95,11 @@ def test_the_command_exits_with_a_clear_message_in_production(tmp_path):
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "cannot start in production" in result.stderr and "PORTAL_SECRET_KEY" in result.stderr
+
+
+def test_rate_limits_come_from_the_environment_and_are_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_LIMIT_PROGRESS_IP", "600/minute")
+    assert build_config({"INSTANCE_PATH": str(tmp_path)})["PORTAL_LIMIT_PROGRESS_IP"] == "600/minute"
+    monkeypatch.setenv("PORTAL_LIMIT_PROGRESS_IP", "lots per hour")
+    with pytest.raises(ConfigError, match="PORTAL_LIMIT_PROGRESS_IP"):
+        build_config({"INSTANCE_PATH": str(tmp_path)})

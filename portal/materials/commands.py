@@ -1,0 +1,118 @@
+"""``portal keys status`` and ``portal keys rotate`` for the data keys of stored files.
+
+Both work on rows ``(file id, key id, wrapped data key)`` given by a callable, and ``rotate`` hands each
+re-wrapped key to another callable, so they do not depend on how the materials feature stores its file
+metadata. Rotation re-wraps data keys only; file bodies are never read or rewritten.
+
+To rotate: add ``k<n+1>`` to ``file_keys`` in the keys file, restart, run ``keys rotate`` until it reports
+nothing left, check with ``keys status`` that no file uses the old id, then remove the old key.
+
+Wiring (waits for the file table): ``key_commands(load_rows, save_row, commit)`` builds the two click
+commands; they go into the ``keys`` group of ``portal/cli.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .keys import FileKeyError, FileKeyring, key_number, keyring_from_config
+
+Row = tuple[Hashable, str, bytes]  # (file id, key id, wrapped data key)
+LoadRows = Callable[[], Iterable[Row]]
+SaveRow = Callable[[Hashable, str, bytes], None]
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    current_id: str
+    loaded_ids: list[str]
+    files_by_key: dict[str, int]  # key id → number of files wrapped under it, oldest id first
+
+    @property
+    def missing_ids(self) -> list[str]:
+        """Key ids that files use but that are not loaded: those files cannot be opened."""
+        return [kid for kid in self.files_by_key if kid not in self.loaded_ids]
+
+    @property
+    def outdated(self) -> int:
+        """Files whose data key is not yet wrapped under the newest KEK."""
+        return sum(n for kid, n in self.files_by_key.items() if kid != self.current_id)
+
+
+@dataclass
+class RotationReport:
+    rewrapped: int = 0
+    already_current: int = 0
+    failed: list[tuple[Hashable, str]] = field(default_factory=list)  # (file id, reason)
+
+
+def status(rows: Iterable[Row], keyring: FileKeyring) -> KeyStatus:
+    """How many files each key id wraps, next to the loaded keys."""
+    counts = Counter(kid for _, kid, _ in rows)
+    return KeyStatus(keyring.current_id, keyring.key_ids, dict(sorted(counts.items(), key=_order)))
+
+
+def rotate_all(rows: Iterable[Row], save: SaveRow, keyring: FileKeyring) -> RotationReport:
+    """Re-wrap every data key that is not under the newest KEK and hand it to ``save(id, kid, wrapped)``.
+
+    A row that does not unwrap (key not loaded, or value altered) is reported in ``failed`` and left as
+    it is; the others are still rotated. Running it again is harmless.
+    """
+    report = RotationReport()
+    for file_id, kid, wrapped in rows:
+        if kid == keyring.current_id:
+            report.already_current += 1
+            continue
+        try:
+            new_kid, new_wrapped = keyring.rewrap(kid, wrapped)
+        except FileKeyError as exc:
+            report.failed.append((file_id, str(exc)))
+            continue
+        save(file_id, new_kid, new_wrapped)
+        report.rewrapped += 1
+    return report
+
+
+def key_commands(load_rows: LoadRows, save_row: SaveRow, commit: Callable[[], None]) -> list[click.Command]:
+    """The ``status`` and ``rotate`` commands over a source of rows, for the ``keys`` group."""
+
+    @click.command("status")
+    @with_appcontext
+    def status_command() -> None:
+        """Files per file key id; exit 1 if some file uses a key that is not loaded."""
+        result = status(load_rows(), keyring_from_config(current_app))
+        click.echo(f"newest file key: {result.current_id} (loaded: {', '.join(result.loaded_ids)})")
+        for kid, count in result.files_by_key.items():
+            note = "" if kid in result.loaded_ids else "  NOT LOADED: these files cannot be opened"
+            click.echo(f"  {kid}: {count} files{note}")
+        click.echo(f"{result.outdated} files to rotate to {result.current_id}")
+        if result.missing_ids:
+            sys.exit(1)
+
+    @click.command("rotate")
+    @with_appcontext
+    def rotate_command() -> None:
+        """Re-wrap every file's data key under the newest file key (file bodies are not rewritten)."""
+        report = rotate_all(load_rows(), save_row, keyring_from_config(current_app))
+        commit()
+        click.echo(f"re-wrapped {report.rewrapped} data keys; {report.already_current} already current")
+        for file_id, reason in report.failed:
+            click.echo(f"error: file {file_id}: {reason}", err=True)
+        if report.failed:
+            sys.exit(1)
+
+    return [status_command, rotate_command]
+
+
+def _order(item: tuple[str, int]) -> tuple[int, str]:
+    try:
+        return key_number(item[0]), item[0]
+    except FileKeyError:
+        return -1, item[0]  # an id that is not k<n> (never loadable) sorts first
