@@ -106,3 +106,15 @@ def flags(due: date | None, *, is_closed: bool, is_paused: bool, today: date | N
         return Flags(True, False, -engine.working_days_between(due, today))
     left = engine.working_days_between(today, due)
     return Flags(False, left <= DUE_SOON_WORKING_DAYS, left)
+
+
+def limit_text(case) -> str:
+    """The case's time limit as filed, in the request's language (the published wording when it no longer parses)."""
+    from ..catalog.labels import time_limit_text
+    from ..catalog.schema import TimeLimit
+
+    try:
+        return time_limit_text(TimeLimit(kind=case.limit_kind, value=case.limit_value,
+                                         wording=case.limit_wording or "-"))
+    except ValueError:  # a limit filed under older catalog rules: its published wording still says it
+        return case.limit_wording

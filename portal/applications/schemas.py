@@ -15,7 +15,7 @@ from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..catalog.labels import HANDLING, time_limit_text
-from ..catalog.schema import FieldType, Item, Text, TimeLimit
+from ..catalog.schema import FieldType, Item, Text
 from ..core import clock
 from ..core.audit import scrub
 from ..core.masking import mask_id_number, mask_name
@@ -197,18 +197,10 @@ class CaseItemOut(BaseModel):
     time_limit_wording: str = Field(description="The time limit as the guide publishes it")
 
 
-def _limit_text(case: Application) -> str:
-    try:
-        return time_limit_text(TimeLimit(kind=case.limit_kind, value=case.limit_value,
-                                         wording=case.limit_wording or "-"))
-    except ValueError:  # a limit filed under older catalog rules: its published wording still says it
-        return case.limit_wording
-
-
 def _case_item(case: Application) -> CaseItemOut:
     item = _catalog_item(case)
     return CaseItemOut(code=case.item_code, name=NameOut(zh=case.item_name, en=item.name.en if item else None),
-                       time_limit=_limit_text(case), time_limit_wording=case.limit_wording)
+                       time_limit=deadlines.limit_text(case), time_limit_wording=case.limit_wording)
 
 
 class FlagsOut(BaseModel):

@@ -36,12 +36,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from ..applications import operations
+from ..applications import deadlines, operations
 from ..applications.constants import PROVIDED_MODES, Action, MaterialMode, State
 from ..applications.fields import RELATIONS
 from ..applications.models import Application, ApplicationEvent
-from ..catalog.labels import time_limit_text
-from ..catalog.schema import Item, LimitKind, Region, TimeLimit
+from ..catalog.schema import Item, LimitKind, Region
 from ..core import clock
 from ..core.audit import scrub
 from ..core.errors import InvalidTransition
@@ -222,14 +221,6 @@ def _item_name(case: Application, item: Item, locale: str) -> str:
     return case.item_name
 
 
-def _limit_text(case: Application) -> str:
-    try:
-        return time_limit_text(TimeLimit(kind=case.limit_kind, value=case.limit_value,
-                                         wording=case.limit_wording or "-"))
-    except ValueError:  # a limit filed under older catalog rules: its published wording still says it
-        return case.limit_wording
-
-
 # --- the blocks of the slip -------------------------------------------------------------------------------
 
 
@@ -268,7 +259,7 @@ def _application_section(case: Application, kind: str, item: Item, locale: str) 
         rows += [Row(_("To be accepted by"), local_date(case.accept_by)),
                  Row(_("Current status"), case.state_enum.label)]
     elif kind == "acceptance":
-        rows += [Row(_("Time limit"), _limit_text(case)), Row(_("Due by"), local_date(case.due_date))]
+        rows += [Row(_("Time limit"), deadlines.limit_text(case)), Row(_("Due by"), local_date(case.due_date))]
         if case.state_enum is not State.ACCEPTED:
             rows.append(Row(_("Current status"), case.state_enum.label))
     elif kind == "refusal":
