@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "portal.catalog.views",
     "portal.applications.views",
     "portal.applications.progress",
+    "portal.materials.views",
 )
 API_MODULES = (
     "portal.api.meta",
@@ -26,6 +27,7 @@ API_MODULES = (
     "portal.insurance.api",
     "portal.catalog.api",
     "portal.applications.api",
+    "portal.materials.api",
 )
 
 

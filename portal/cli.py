@@ -76,12 +76,30 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@portal_group.group("keys")
+def keys_group() -> None:
+    """Encryption keys (kept outside the database)."""
+
+
+@keys_group.command("new")
+def keys_new() -> None:
+    """Print a new production key set as JSON (store it outside the database; point PORTAL_KEYS_FILE at it)."""
+    import json
+
+    from .config import new_keyset
+
+    keys = new_keyset()
+    keys["development"] = False
+    click.echo(json.dumps(keys, indent=2))
+
+
 # Feature modules that add commands: each has ``register(group)``.
 COMMAND_MODULES = (
     "portal.calendar.commands",
     "portal.insurance.commands",
     "portal.accounts.commands",
     "portal.core.i18n",
+    "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(portal_group)
@@ -115,23 +133,6 @@ def db_revision(message: str) -> None:
 
     import_all_models()
     command.revision(alembic_config(), message=message, autogenerate=True)
-
-
-@portal_group.group("keys")
-def keys_group() -> None:
-    """Encryption keys (kept outside the database)."""
-
-
-@keys_group.command("new")
-def keys_new() -> None:
-    """Print a new production key set as JSON (store it outside the database; point PORTAL_KEYS_FILE at it)."""
-    import json
-
-    from .config import new_keyset
-
-    keys = new_keyset()
-    keys["development"] = False
-    click.echo(json.dumps(keys, indent=2))
 
 
 def init_app(app: Flask) -> None:

@@ -116,7 +116,10 @@ def endpoint(
                         return error_envelope("bad_json", _("The request body is not valid JSON."), 400)
                     if not isinstance(payload, dict):
                         return error_envelope("bad_json", _("The request body must be a JSON object."), 400)
-                else:
+                else:  # multipart: the form's text fields are the body; the view reads the files
+                    if request.mimetype != content_type:
+                        return error_envelope("unsupported_media_type",
+                                              _("The request body must be %(type)s.", type=content_type), 415)
                     payload = request.form.to_dict()
                 try:
                     kwargs["body"] = body.model_validate(payload)

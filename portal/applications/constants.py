@@ -73,6 +73,26 @@ class Action(StrEnum):
     def label(self) -> str:
         return str(ACTION_LABELS[self])
 
+    @property
+    def verb(self) -> str:
+        """The action as something to do (for refusals: "Accepting it is not possible …")."""
+        return str(ACTION_VERBS[self])
+
+
+ACTION_VERBS = {
+    Action.SUBMIT: _l("Submitting"),
+    Action.WITHDRAW: _l("Withdrawing"),
+    Action.ACCEPT: _l("Accepting"),
+    Action.REFUSE: _l("Refusing acceptance"),
+    Action.REQUEST_CORRECTION: _l("Asking for corrections"),
+    Action.RESUBMIT: _l("Submitting corrections"),
+    Action.START_REVIEW: _l("Starting the review"),
+    Action.APPROVE: _l("Approving"),
+    Action.DENY: _l("Denying"),
+    Action.START_PAYMENT: _l("Starting the payment"),
+    Action.COMPLETE: _l("Completing"),
+    Action.DELIVER: _l("Delivering the result"),
+}
 
 ACTION_LABELS = {
     Action.SUBMIT: _l("Submitted"),

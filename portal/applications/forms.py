@@ -55,6 +55,7 @@ IDEMPOTENCY_RE = r"^[A-Za-z0-9_\-]{16,64}$"
 MODE_CHOICES = {
     MaterialMode.DATA_SHARING: _l("The agency obtains it itself: I need not provide it"),
     MaterialMode.COMMITMENT: _l("I will sign the commitment instead"),
+    MaterialMode.UPLOAD: _l("I upload it here (PDF, JPG or PNG)"),
     MaterialMode.AT_WINDOW: _l("I will bring it to the service window, or post it, on paper"),
     MaterialMode.NOT_APPLICABLE: _l("It does not apply to me"),
 }
@@ -138,14 +139,14 @@ def _table(spec: FieldSpec, rows: int):
 
 
 def _material_choices(material: Material, *, correcting: bool) -> list[tuple[str, str]]:
-    """The modes this material allows: paper always; a commitment or data sharing where the catalog says so;
-    'does not apply' for optional and conditional ones (never when answering a notice)."""
+    """The modes this material allows: uploading and paper always; a commitment or data sharing where the catalog
+    says so; 'does not apply' for optional and conditional ones (never when answering a notice)."""
     modes = []
     if material.data_sharing:
         modes.append(MaterialMode.DATA_SHARING)
     if material.commitment is not None:
         modes.append(MaterialMode.COMMITMENT)
-    modes.append(MaterialMode.AT_WINDOW)
+    modes += [MaterialMode.UPLOAD, MaterialMode.AT_WINDOW]
     if material.requirement is not Requirement.required and not correcting:
         modes.append(MaterialMode.NOT_APPLICABLE)
     return [(m.value, str(MODE_CHOICES[m])) for m in modes]

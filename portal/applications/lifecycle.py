@@ -110,8 +110,8 @@ def refusal(case: Application, action: Action) -> str | None:
     """Why ``action`` cannot be taken on ``case`` now (translated), or None when it can."""
     key = (State(case.state), action)
     if key not in TRANSITIONS:
-        return _("“%(action)s” is not possible while the case is “%(state)s”.",
-                 action=action.label, state=State(case.state).label)
+        return _("%(action)s is not possible while the case is “%(state)s”.",
+                 action=action.verb, state=State(case.state).label)
     guard = GUARDS.get(key)
     return guard(case) if guard else None
 

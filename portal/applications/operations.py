@@ -166,6 +166,7 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
         else:
             out[material_id] = mode.value
     if complete:
+        uploaded = _files().file_counts(case)
         for material in required_materials(item, case):
             mode = out.get(material.id)
             if material.data_sharing and mode is None:
@@ -173,9 +174,21 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
             elif mode is None or MaterialMode(mode) not in PROVIDED_MODES:
                 reasons.append((f"materials.{material.id}",
                                 _("“%(name)s” is required: say how you provide it.", name=material.name.zh)))
+            elif mode == MaterialMode.UPLOAD and not uploaded.get(material.id):
+                # "provided online" with nothing attached provides nothing
+                reasons.append((f"materials.{material.id}",
+                                _("“%(name)s” is required: upload at least one file of it, or choose another way "
+                                  "to provide it.", name=material.name.zh)))
     if reasons:
         raise ValidationFailed(reasons)
     return out
+
+
+def _files():
+    """The materials feature's file operations, imported when used: materials builds on this package."""
+    from ..materials import operations as files
+
+    return files
 
 
 def _clean(specs: list[fields.FieldSpec], form: Any, item: Item, case: Application, materials: dict[str, str], *,
@@ -374,6 +387,7 @@ def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_
         check_idempotency_key(case, idempotency_key)  # a key of another case: Conflict, not the database's error
     case.idempotency_key = idempotency_key
     case.number = _unique_number(case.region)
+    _files().claim_files(case)  # the agency sees the files the case was submitted with
     transition(case, Action.SUBMIT, by=by, actor=actor)
     handler = handler_for(item)
     if handler.may_complete_at_once(_context(case, item)):
@@ -432,6 +446,7 @@ def resubmit_application(case: Application, data: Resubmission, *, by: Any, acto
     detail: dict[str, Any] = {}
     if notice.pauses_clock and case.accepted_at is not None:
         detail = _resume_clock(case, notice)
+    _files().claim_files(case)
     transition(case, Action.RESUBMIT, by=by, actor=actor, detail=detail)
     return case
 
@@ -685,8 +700,8 @@ def material_modes(item: Item, case: Application) -> dict[str, list[MaterialMode
     """How each of the item's materials may be provided in this case (the rules ``_check_materials`` applies).
 
     Data sharing only where the agency can obtain the material itself; a commitment only where the catalog
-    names one; paper always; "does not apply" only for a material this case does not require, and never while
-    answering a notice. Uploading is offered once the materials feature stores files.
+    names one; uploading files and paper always; "does not apply" only for a material this case does not require,
+    and never while answering a notice.
     """
     required = {m.id for m in required_materials(item, case)}
     correcting = case.open_notice is not None
@@ -695,7 +710,7 @@ def material_modes(item: Item, case: Application) -> dict[str, list[MaterialMode
         modes = [MaterialMode.DATA_SHARING] if material.data_sharing else []
         if material.commitment is not None:
             modes.append(MaterialMode.COMMITMENT)
-        modes.append(MaterialMode.AT_WINDOW)
+        modes += [MaterialMode.UPLOAD, MaterialMode.AT_WINDOW]
         if material.id not in required and not correcting:
             modes.append(MaterialMode.NOT_APPLICABLE)
         out[material.id] = modes

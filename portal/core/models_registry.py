@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "portal.accounts.models",
     "portal.calendar.models",
     "portal.applications.models",
+    "portal.materials.models",
 )
 
 

@@ -86,10 +86,12 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         nonce = g.get("csp_nonce", "")
-        response.headers["Content-Security-Policy"] = (
+        # a route's own policy (e.g. ``sandbox`` on uploaded files) is kept beside this one: browsers enforce both
+        response.headers.add(
+            "Content-Security-Policy",
             f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
             "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"

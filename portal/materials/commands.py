@@ -7,8 +7,14 @@ metadata. Rotation re-wraps data keys only; file bodies are never read or rewrit
 To rotate: add ``k<n+1>`` to ``file_keys`` in the keys file, restart, run ``keys rotate`` until it reports
 nothing left, check with ``keys status`` that no file uses the old id, then remove the old key.
 
-Wiring (waits for the file table): ``key_commands(load_rows, save_row, commit)`` builds the two click
-commands; they go into the ``keys`` group of ``portal/cli.py``.
+Wiring: ``key_commands(load_rows, save_row, commit)`` builds the two click commands; :func:`register` puts
+them, over the ``material_file`` table, into the ``keys`` group of ``portal/cli.py``, with ``keys retire``
+(which refuses while a file still uses the key) and ``files sweep``.
+
+Retiring a key means deleting it from ``file_keys`` in the keys file, which no command can stop. What stops a
+mistake: ``keys retire k<n>`` exits 1 and names the number of files while any row is wrapped under it (or when it
+is the newest key), and says it is safe only when none is; after a premature removal, ``keys status`` exits 1 and
+reports the files under the missing key as NOT LOADED, and putting the key back restores them.
 """
 
 from __future__ import annotations
@@ -116,3 +122,75 @@ def _order(item: tuple[str, int]) -> tuple[int, str]:
         return key_number(item[0]), item[0]
     except FileKeyError:
         return -1, item[0]  # an id that is not k<n> (never loadable) sorts first
+
+
+# --- wiring over the material_file table -------------------------------------------------------------------
+
+
+def _load_rows() -> list[Row]:
+    from sqlalchemy import select
+
+    from ..core.db import db
+    from .models import MaterialFile
+
+    # every row, removed ones included: their bodies are kept and must stay readable
+    query = select(MaterialFile.id, MaterialFile.kid, MaterialFile.wrapped_dek)
+    return [(file_id, kid, wrapped) for file_id, kid, wrapped in db.session.execute(query)]
+
+
+def _save_row(file_id: Hashable, kid: str, wrapped: bytes) -> None:
+    from sqlalchemy import update
+
+    from ..core.db import db
+    from .models import MaterialFile
+
+    db.session.execute(update(MaterialFile).where(MaterialFile.id == file_id).values(kid=kid, wrapped_dek=wrapped))
+
+
+def _commit() -> None:
+    from ..core.db import db
+
+    db.session.commit()
+
+
+@click.command("retire")
+@click.argument("kid")
+@with_appcontext
+def retire_command(kid: str) -> None:
+    """Say whether file key KID may be removed from file_keys: exit 1 while any file uses it or it is the newest."""
+    keyring = keyring_from_config(current_app)
+    result = status(_load_rows(), keyring)
+    in_use = result.files_by_key.get(kid, 0)
+    if kid == keyring.current_id:
+        click.echo(f"refused: {kid} is the newest file key and wraps every new file; add k<n+1> first", err=True)
+        sys.exit(1)
+    if in_use:
+        click.echo(f"refused: {in_use} files are still wrapped under {kid}; run `portal keys rotate` first", err=True)
+        sys.exit(1)
+    click.echo(f"no file uses {kid}: it may be removed from file_keys in the keys file")
+
+
+def register(group: click.Group) -> None:
+    """Add ``keys status|rotate|retire`` to the ``keys`` group and the ``files`` group with ``sweep``."""
+    keys_group = group.commands["keys"]
+    for command in [*key_commands(_load_rows, _save_row, _commit), retire_command]:
+        keys_group.add_command(command)
+
+    @group.group("files")
+    def files_group() -> None:
+        """Uploaded files of the materials."""
+
+    @files_group.command("sweep")
+    @click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=1))
+    @with_appcontext
+    def sweep_command(older_than_hours: int) -> None:
+        """Delete uploads no case claims (of discarded drafts, removed from drafts, or never recorded)."""
+        from datetime import timedelta
+
+        from ..core.db import db
+        from .operations import sweep_unclaimed
+
+        report = sweep_unclaimed(older_than=timedelta(hours=older_than_hours))
+        db.session.commit()
+        click.echo(f"swept {report.rows} unclaimed files, {report.orphans} stored objects without a record, "
+                   f"{report.incomplete} interrupted writes")

@@ -182,7 +182,7 @@ def test_file_a_case_from_draft_to_receipt(api_for, citizen, catalog, client):
     assert case["form"]["phone"] == mask_phone(person.phone)
     materials = {m["id"]: m for m in case["materials"]}
     assert all(set(m) == MATERIAL_KEYS for m in materials.values())
-    assert materials["diagnosis"]["is_required"] and materials["diagnosis"]["allowed_modes"] == ["at_window"]
+    assert materials["diagnosis"]["is_required"] and materials["diagnosis"]["allowed_modes"] == ["upload", "at_window"]
     assert materials["agent_id"]["is_required"] is False and "not_applicable" in materials["agent_id"]["allowed_modes"]
     assert materials["diagnosis"]["mode"] is None
 
@@ -423,7 +423,7 @@ def test_resubmit_after_a_one_time_notice(api_for, citizen, staff, make_case, db
     [entry] = notice["entries"]
     assert entry["material"] == "diagnosis" and entry["material_name"]["zh"] == "诊断书"
     assert entry["defect_label"] == "Needs correcting" and "138****8000" in entry["note"]  # scrubbed (S12)
-    assert {m["id"]: m for m in waiting["materials"]}["agent_id"]["allowed_modes"] == ["at_window"]
+    assert {m["id"]: m for m in waiting["materials"]}["agent_id"]["allowed_modes"] == ["upload", "at_window"]
 
     unlisted = api.post(f"{BASE}/{case.id}/resubmit", json={"materials": {"identity": "at_window"}})
     assert unlisted.status_code == 422 and "materials.identity" in unlisted.get_json()["error"]["fields"]

@@ -258,7 +258,7 @@ def test_refusal_names_the_action_and_the_state(case_in):
     with clock.frozen(T0):
         case = case_in(State.DRAFT)
     message = refusal(case, Action.APPROVE)
-    assert Action.APPROVE.label in message and State.DRAFT.label in message
+    assert Action.APPROVE.verb in message and State.DRAFT.label in message
 
 
 @pytest.mark.parametrize(("state", "variant", "accepted", "expected"), [

@@ -250,8 +250,6 @@ def test_chinese_slip_carries_the_regions_title_and_chinese_data(case_in, url):
     assert "吉林省社会医疗保险管理局制" in html
 
 
-@pytest.mark.xfail(strict=True, reason="until the receipt's English msgids are translated into Chinese: then this "
-                                       "passes, strict xfail fails the run, and the marker must go")
 def test_chinese_slip_reads_as_the_published_form(case_in, url):
     case = case_in("accepted")
     with force_locale("zh_Hans_CN"):

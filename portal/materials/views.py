@@ -1,0 +1,172 @@
+"""Uploading, removing and viewing the files of a case's materials.
+
+The upload is a plain multipart POST that works without JavaScript: it answers with a redirect back to the
+material on the filing page and a flash; each refusal's message is kept in the session and shown next to that
+material (``upload_refusals``). ``static/js/uploads.js`` posts the same route with ``Accept: application/json``
+(drag and drop, a progress bar per file) and gets the same outcome as JSON.
+
+Every route loads the case or the file through the operations: another person's case or file answers 404 (S6).
+Files are served decrypted, streamed a segment at a time, with the headers of S10.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from ..applications import operations as case_ops
+from ..applications.constants import State
+from ..applications.models import Application
+from ..applications.permissions import is_applicant
+from ..core.audit import actor_of
+from ..core.db import db
+from ..core.errors import DomainError, NotFound
+from . import checks, operations, requests
+from .models import MaterialFile
+
+bp = Blueprint("materials", __name__)
+bp.record_once(lambda state: requests.install(state.app))  # S11: multipart parts stay in memory
+
+ACCEPT = ".pdf,.jpg,.jpeg,.png,image/*,application/pdf"
+REFUSALS_KEY = "upload_refusals"
+
+
+def _own_case(case_id: int) -> Application:
+    case = case_ops.get_case(case_id, for_account=current_user)
+    if not is_applicant(current_user, case):
+        raise NotFound(_("No such application."))
+    return case
+
+
+def _back(case: Application, material_id: str):
+    endpoint = "applications.correct" if case.state == State.CORRECTION_REQUESTED else "applications.edit"
+    return redirect(url_for(endpoint, case_id=case.id, _anchor=f"m_{material_id}"))
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.post("/applications/<int:case_id>/materials/<material_id>")
+@login_required
+def upload(case_id: int, material_id: str):
+    case = _own_case(case_id)
+    parts = [p for p in request.files.getlist("file") if p.filename or p.content_length]
+    stored: list[MaterialFile] = []
+    refused: list[str] = []
+    if not parts:
+        refused.append(_("Choose a file to upload first."))
+    for part in parts:
+        try:
+            stored.append(operations.upload_file(case, material_id, part.stream, part.filename or "",
+                                                 by=current_user, actor=actor_of(current_user)))
+        except checks.UploadRefused as error:
+            refused.append(error.message)
+        except DomainError as error:  # not editable, or no such material
+            db.session.rollback()
+            if _wants_json():
+                return jsonify({"refused": [error.message]}), error.status
+            return _back_with(case, material_id, error.message, "error")
+    db.session.commit()  # the stored files, and the audit rows of refusals
+    if _wants_json():
+        return jsonify({"files": [file_to_json(r) for r in stored], "refused": refused}), 201 if stored else 422
+    if refused:
+        session[REFUSALS_KEY] = {material_id: refused}
+    if stored:
+        flash(ngettext("%(num)d file uploaded.", "%(num)d files uploaded.", len(stored)), "success")
+    if refused:
+        flash(_("Some files were not accepted: see the messages next to the material."), "error")
+    return _back(case, material_id)
+
+
+def _back_with(case: Application, material_id: str, message: str, category: str):
+    flash(message, category)
+    if State(case.state) in (State.DRAFT, State.CORRECTION_REQUESTED):
+        return _back(case, material_id)
+    return redirect(url_for("applications.detail", case_id=case.id))
+
+
+@bp.post("/applications/<int:case_id>/files/<int:file_id>/remove")
+@login_required
+def remove(case_id: int, file_id: int):
+    case = _own_case(case_id)
+    row = db.session.get(MaterialFile, file_id) if 0 < file_id < 2**31 else None
+    if row is None or row.application_id != case.id:
+        raise NotFound(_("The page or record you asked for does not exist, or you may not see it."))
+    try:
+        operations.remove_file(case, row, by=current_user, actor=actor_of(current_user))
+    except DomainError as error:
+        db.session.rollback()
+        return _back_with(case, row.material_id, error.message, "error")
+    db.session.commit()
+    return _back_with(case, row.material_id, _("The file was removed."), "success")
+
+
+@bp.get("/files/<int:file_id>")
+@login_required
+def view(file_id: int):
+    row, case = operations.get_file(file_id, for_account=current_user)
+    chunks = operations.open_file(row, case, actor=actor_of(current_user))
+    db.session.commit()  # the audit row is kept even if the reader stops half-way
+    return file_response(row, chunks, inline=request.args.get("inline") == "1")
+
+
+def file_response(row: MaterialFile, chunks: Any, *, inline: bool) -> Response:
+    """A streamed file with the headers of S10; shown in the browser only when asked and of a safe type."""
+    response = Response(chunks, mimetype=row.media_type, direct_passthrough=True)
+    response.content_length = row.size_plain
+    disposition = "inline" if inline and row.media_type in operations.INLINE_TYPES else "attachment"
+    name = operations.display_name(row)
+    fallback = f"file-{row.id}{checks.EXTENSIONS.get(row.kind, '')}"
+    response.headers["Content-Disposition"] = f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    # no script, no plugin, no same-origin access, even if a viewer were tricked into running something
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def file_to_json(row: MaterialFile) -> dict[str, Any]:
+    return {"id": row.id, "material": row.material_id, "name": operations.display_name(row), "size": row.size_plain,
+            "kind": row.kind, "media_type": row.media_type, "pages": row.pages,
+            "url": url_for("materials.view", file_id=row.id),
+            "remove_url": url_for("materials.remove", case_id=row.application_id, file_id=row.id)}
+
+
+# --- what the filing pages' materials section uses ----------------------------------------------------
+
+
+@bp.app_template_global()
+def material_files(case: Application, material_id: str) -> list[MaterialFile]:
+    """The files of one material of ``case`` that the current user may see (cached per request)."""
+    from flask import g
+
+    cache = g.setdefault("material_files", {})
+    if case.id not in cache:
+        cache[case.id] = operations.files_of(case, for_account=current_user)
+    return cache[case.id].get(material_id, [])
+
+
+@bp.app_template_global()
+def upload_refusals(material_id: str) -> list[str]:
+    """The refusals of the last upload to this material, shown once."""
+    pending = session.get(REFUSALS_KEY) or {}
+    messages = pending.pop(material_id, [])
+    if messages:
+        session[REFUSALS_KEY] = pending
+    return messages
+
+
+@bp.app_template_global()
+def file_display_name(row: MaterialFile) -> str:
+    return operations.display_name(row)
+
+
+@bp.app_template_global()
+def upload_accept() -> str:
+    return ACCEPT

@@ -1,0 +1,137 @@
+/* Progressive enhancement of the material upload slots (templates/materials/_slot.html).
+ *
+ * Without this script every slot still works: its controls post a normal multipart form. With it, files chosen
+ * or dropped onto a slot are sent at once, one XMLHttpRequest per file with a progress bar, to the same route
+ * with "Accept: application/json"; the answer adds the file to the list or shows the refusal next to the slot.
+ * No page reload, so what the applicant typed in the main form stays. Any browser lacking what this needs keeps
+ * the plain form.
+ */
+(function () {
+  "use strict";
+  if (!window.XMLHttpRequest || !window.FormData || !document.querySelector) { return; }
+
+  function text(tag, value, className) {
+    var node = document.createElement(tag);
+    node.textContent = value;
+    if (className) { node.className = className; }
+    return node;
+  }
+
+  function showErrors(slot, messages) {
+    var box = slot.querySelector("[data-errors]");
+    box.textContent = "";
+    messages.forEach(function (message) { box.appendChild(text("p", message, "field-error")); });
+  }
+
+  function markUploaded(slot) {
+    /* the material is now provided online: keep the main form's choice in step, so saving does not undo it */
+    var radios = document.querySelectorAll('input[type="radio"][name="' + slot.getAttribute("data-mode-input") + '"]');
+    Array.prototype.forEach.call(radios, function (radio) { radio.checked = radio.value === "upload"; });
+  }
+
+  function addFile(slot, form, file) {
+    var item = document.createElement("li");
+    item.className = "file";
+    var link = text("a", file.name);
+    link.href = file.url + "?inline=1";
+    link.target = "_blank";
+    link.rel = "noopener";
+    item.appendChild(link);
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(text("span", Math.round(file.size / 1024) + " KB", "hint"));
+    /* removing posts a small form of its own (with the page's CSRF token), as without JavaScript */
+    var remove = document.createElement("form");
+    remove.method = "post";
+    remove.action = file.remove_url;
+    remove.id = "remove-" + file.id;
+    remove.appendChild(form.querySelector('input[name="csrf_token"]').cloneNode());
+    document.body.appendChild(remove);
+    var button = text("button", slot.getAttribute("data-remove-label"), "link");
+    button.type = "submit";
+    button.setAttribute("form", remove.id);
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(button);
+    slot.querySelector("[data-files]").appendChild(item);
+  }
+
+  function send(slot, form, file, errors, done) {
+    var row = document.createElement("li");
+    row.className = "file uploading";
+    row.appendChild(text("span", file.name + " "));
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    row.appendChild(bar);
+    slot.querySelector("[data-files]").appendChild(row);
+
+    var data = new FormData();
+    data.append("csrf_token", form.querySelector('input[name="csrf_token"]').value);
+    data.append("file", file, file.name);
+    var request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) { bar.value = Math.round(100 * event.loaded / event.total); }
+    });
+    request.addEventListener("load", function () {
+      row.parentNode.removeChild(row);
+      var answer = null;
+      try { answer = JSON.parse(request.responseText); } catch (e) { answer = null; }
+      if (answer && answer.files) {
+        answer.files.forEach(function (stored) { addFile(slot, form, stored); });
+        if (answer.files.length) { markUploaded(slot); }
+      }
+      if (answer && answer.refused && answer.refused.length) {
+        Array.prototype.push.apply(errors, answer.refused);
+      } else if (!answer) {
+        /* not our JSON (a 413 page, a lost session): let the plain form say what is wrong */
+        errors.push(slot.getAttribute("data-failed") + " (" + request.status + ")");
+      }
+      done();
+    });
+    request.addEventListener("error", function () {
+      row.parentNode.removeChild(row);
+      errors.push(slot.getAttribute("data-failed"));
+      done();
+    });
+    request.send(data);
+  }
+
+  function sendAll(slot, form, files) {
+    var errors = [];
+    var pending = files.length;
+    if (!pending) { return; }
+    showErrors(slot, []);
+    Array.prototype.forEach.call(files, function (file) {
+      send(slot, form, file, errors, function () {
+        pending -= 1;
+        if (pending === 0) { showErrors(slot, errors); }
+      });
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-upload-slot]"), function (slot) {
+    var form = document.getElementById(slot.getAttribute("data-form"));
+    if (!form) { return; }
+    var inputs = document.querySelectorAll('input[type="file"][form="' + form.id + '"]');
+    Array.prototype.forEach.call(inputs, function (input) {
+      input.addEventListener("change", function () {
+        sendAll(slot, form, input.files);
+        input.value = "";
+      });
+    });
+    var button = slot.querySelector("[data-upload-button]");
+    if (button) { button.hidden = true; }  /* files go as soon as they are chosen */
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    slot.addEventListener("dragover", function (event) {
+      event.preventDefault();
+      slot.classList.add("dragging");
+    });
+    slot.addEventListener("dragleave", function () { slot.classList.remove("dragging"); });
+    slot.addEventListener("drop", function (event) {
+      event.preventDefault();
+      slot.classList.remove("dragging");
+      if (event.dataTransfer && event.dataTransfer.files) { sendAll(slot, form, event.dataTransfer.files); }
+    });
+  });
+}());
