@@ -42,6 +42,7 @@ from .constants import (
 from .lifecycle import TRANSITIONS, refusal
 from .models import Application, ApplicationEvent, CorrectionNotice, ProgressToken
 from .permissions import cannot_act, cannot_file, filing_audience, is_applicant
+from .signals import case_moved
 
 CORRECTION_WORKING_DAYS = 15  # time allowed to supply what a notice lists; PORTAL_CORRECTION_WORKING_DAYS
 PROGRESS_TOKEN_DAYS = 730  # a receipt's QR keeps working this long; PORTAL_PROGRESS_TOKEN_DAYS
@@ -289,6 +290,7 @@ def transition(case: Application, action: Action, *, by: Any, actor: Actor, reas
     _flush()
     record(f"application.{action.value}", actor=actor, object_type="application", object_id=case.id,
            detail={"from": before, "to": after.value, "number": case.number})
+    case_moved.send(case, event=event, action=action)
     return event
 
 
@@ -394,7 +396,7 @@ def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_
         system = Actor.system()
         transition(case, Action.ACCEPT, by=None, actor=system)
         case.result_text = _("Completed on submission.")
-        transition(case, Action.COMPLETE, by=None, actor=system)
+        _complete(case, by=None, actor=system)
     return case
 
 
@@ -558,10 +560,16 @@ def start_payment(case: Application, *, by: Any, actor: Actor) -> None:
 
 
 def complete_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
-    """办结. The item's effect on the records lands with the workbench."""
+    """办结: the case completes and the item's handler applies its effect on the records, together."""
     if result:
         case.result_text = result.strip()[:2000]
+    _complete(case, by=by, actor=actor)
+
+
+def _complete(case: Application, *, by: Any, actor: Actor) -> None:
+    item = catalog_item(case)
     transition(case, Action.COMPLETE, by=by, actor=actor)
+    handler_for(item).apply_effect(case, _context(case, item))
 
 
 def deliver_application(case: Application, *, by: Any, actor: Actor) -> None:

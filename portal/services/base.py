@@ -66,6 +66,19 @@ class Handler:
             return Finding(Severity.WARNING, text, rule.key)
         return Finding(Severity.INFO, text, rule.key)
 
+    def apply_effect(self, case: Any, context: FilingContext) -> None:
+        """Change the system of record as the completed ``case`` says, in the caller's transaction.
+
+        Called once, when the case completes (办结), before the transaction commits: raising here leaves
+        the case uncompleted and the records unchanged. Items without an effect on the records do nothing.
+        """
+
+    def revoke_effect(self, case: Any, reason: str) -> None:
+        """Undo what ``apply_effect`` did, because post-hoc checking (事后核查) found the commitment false.
+
+        Called in the caller's transaction; the person's record keeps a note of why (``reason``).
+        """
+
     def may_complete_at_once(self, context: FilingContext) -> bool:
         """True when this filing completes at submission (即办件 whose rules all pass)."""
         from ..catalog.schema import HandlingType
