@@ -74,6 +74,9 @@ class Application(Base):
     state: Mapped[str] = mapped_column(String(24), default=State.DRAFT.value, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # the staff member working the case now (claimed or assigned), if any; cleared when released or closed
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    assigned_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -95,7 +98,8 @@ class Application(Base):
     notices: Mapped[list[CorrectionNotice]] = relationship(
         back_populates="application", order_by="CorrectionNotice.id", cascade="all, delete-orphan"
     )
-    applicant = relationship("Account", lazy="joined")
+    applicant = relationship("Account", lazy="joined", foreign_keys=[applicant_id])
+    assignee = relationship("Account", foreign_keys=[assignee_id])
     person = relationship("Person")
     unit = relationship("Unit")
 
