@@ -113,7 +113,8 @@ def _flush() -> None:
 def record_values(case: Application, item: Item) -> dict[str, Any]:
     """What the records say for each prefill source of this case.
 
-    Filing for oneself, the person is the applicant's bound identity; filing on someone's behalf, the
+    Filing for oneself, the person is the applicant's bound identity (and their unit, for an employee);
+    filing on someone's behalf, the
     name and 身份证 are the principal's as stated; for a unit, the unit and its agent.
     """
     if case.audience == "unit":
@@ -122,7 +123,9 @@ def record_values(case: Application, item: Item) -> dict[str, Any]:
         values = fields.record_values(item=item)
         values |= {"person.name": case.principal_name, "person.id_number": case.principal_id_number}
         return {k: v for k, v in values.items() if v}
-    return fields.record_values(person=case.applicant.person, item=item)
+    person = case.applicant.person
+    # an employee's 单位名称 / 单位编号 come from the unit the records enrol them with
+    return fields.record_values(person=person, unit=person.unit if person else None, item=item)
 
 
 PRINCIPAL_LOCKED = frozenset({"person.name", "person.id_number"})

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts import operations as account_ops
 from portal.accounts import passwords
 from portal.accounts.models import AnonymousAccount, Role
-from portal.applications import deadlines, numbers
+from portal.applications import deadlines, fields, numbers
 from portal.applications import operations as ops
 from portal.applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from portal.applications.models import Application, ApplicationEvent, ProgressToken
@@ -171,6 +171,20 @@ def test_draft_is_prefilled_from_the_records(catalog, citizen):
     case = ops.start_application(catalog.get(PROMISE_ITEM), by=citizen, actor=SYSTEM)
     assert case.form_data == {"name": person.name, "id_number": person.id_number, "phone": person.phone,
                               "gender": "男"}
+
+
+def test_employee_draft_takes_the_unit_the_records_enrol_them_with(catalog, citizen, make_unit, db_session):
+    citizen.person.unit = make_unit(name="长春预填医药有限公司")
+    db_session.flush()
+    case = ops.start_application(catalog.get("G002036001005_01"), by=citizen, actor=SYSTEM)  # 职工基本信息变更
+    assert case.form_data["unit_name"] == "长春预填医药有限公司"
+
+
+def test_resident_without_a_unit_types_the_unit_name_themselves(catalog, citizen):
+    case = ops.start_application(catalog.get("G002036001005_01"), by=citizen, actor=SYSTEM)
+    assert "unit_name" not in case.form_data
+    spec = next(s for s in ops.specs_for(case) if s.key == "unit_name")
+    assert not fields.is_locked(spec, ops.record_values(case, ops.catalog_item(case)))
 
 
 def test_unit_draft_is_prefilled_from_the_unit_and_its_agent(catalog, agent):
