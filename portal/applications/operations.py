@@ -451,6 +451,10 @@ def resubmit_application(case: Application, data: Resubmission, *, by: Any, acto
     detail: dict[str, Any] = {}
     if notice.pauses_clock and case.accepted_at is not None:
         detail = _resume_clock(case, notice)
+    elif case.accepted_at is None:
+        # a notice before acceptance: the days to accept count again from the complete filing
+        case.accept_by = deadlines.accept_by(today)
+        detail = {"accept_by": case.accept_by.isoformat()}
     _files().claim_files(case)
     transition(case, Action.RESUBMIT, by=by, actor=actor, detail=detail)
     return case

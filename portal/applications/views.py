@@ -328,6 +328,7 @@ def _event_view(event: Any) -> dict[str, Any]:
         "at": event.at, "who": _who(event), "action": Action(event.action).label if known else event.action,
         "from": State(event.from_state).label, "to": State(event.to_state).label, "reason": event.reason,
         "shift": _shift_text(detail), "respond_by": _day(detail.get("respond_by")), "due": _day(detail.get("due")),
+        "accept_by": _day(detail.get("accept_by")),
     }
 
 

@@ -142,6 +142,17 @@ def test_accept_by_is_five_working_days_after_submission(submitted, hour, accept
     assert case.accept_by == accept_by == add_workdays(local, deadlines.ACCEPT_WITHIN_WORKING_DAYS)
 
 
+def test_a_notice_before_acceptance_gives_the_agency_its_days_again_from_the_corrected_filing(
+        make_case, agent, staff):
+    with clock.frozen(at(date(2026, 2, 13))):
+        case = make_case(UNIT_ITEM, agent)
+    notify(case, staff, date(2026, 2, 24))
+    resubmit(case, agent, date(2026, 3, 2))
+    assert case.accept_by == add_workdays(date(2026, 3, 2), 5) == date(2026, 3, 9)
+    assert case.events[-1].detail == {"accept_by": "2026-03-09"}
+    assert case.due_date is None
+
+
 # --- the clock stops while the applicant corrects -------------------------------------------------------
 
 

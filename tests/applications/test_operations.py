@@ -737,7 +737,7 @@ def test_applicant_supplies_the_listed_materials_into_the_same_case(make_case, c
     assert case.open_notice is None
     assert db_session.execute(select(func.count()).select_from(Application)
                               .where(Application.applicant_id == citizen.id)).scalar_one() == 1
-    assert case.events[-1].detail == {}  # no clock was running before acceptance
+    assert case.events[-1].detail == {"accept_by": "2026-03-10"}  # 5 working days from the corrected filing
 
 
 def test_applicant_can_supply_only_listed_materials(make_case, citizen, staff):
