@@ -25,7 +25,7 @@ from ..core.audit import Actor, record
 from ..core.crypto import sha256_hex
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from ..core.validators import normalize_id_number
+from ..core.validators import check_credit_code, normalize_id_number
 from ..insurance.models import Person, id_number_index
 from ..services import handler_for
 from ..services.base import FilingContext, Finding, Severity
@@ -253,7 +253,28 @@ def _context(case: Application, item: Item) -> FilingContext:
 def prechecks(case: Application, item: Item | None = None) -> list[Finding]:
     """What the item's handler says about this filing now (which rules apply; warnings; blocks)."""
     item = item or catalog_item(case)
-    return handler_for(item).precheck(_context(case, item))
+    return handler_for(item).precheck(_context(case, item)) + _credit_code_warnings(case, item)
+
+
+def _credit_code_warnings(case: Application, item: Item) -> list[Finding]:
+    """A 统一社会信用代码 whose check character fails is kept (early pilot regions issued such codes) but
+    flagged, so the applicant can look again and the agency checks it against the licence."""
+    data = case.form_data
+    out = []
+    for spec in specs_for(case, item):
+        value = data.get(spec.key)
+        if spec.type is fields.FieldType.credit_code and not spec.locked and isinstance(value, str) \
+                and len(value) == 18:
+            try:
+                ok = check_credit_code(value).checksum_ok
+            except ValidationFailed:
+                continue
+            if not ok:
+                out.append(Finding(Severity.WARNING, _(
+                    "The check character of “%(label)s” does not match. Please compare it with the business "
+                    "licence; if it is right as printed, continue: the agency will verify it.",
+                    label=fields.label_of(spec)), "credit_code_checksum"))
+    return out
 
 
 # --- the transition ----------------------------------------------------------------------------------

@@ -187,6 +187,16 @@ def test_resident_without_a_unit_types_the_unit_name_themselves(catalog, citizen
     assert not fields.is_locked(spec, ops.record_values(case, ops.catalog_item(case)))
 
 
+@pytest.mark.parametrize(("last", "warned"), [("T", False), ("U", True)])
+def test_a_typed_credit_code_whose_check_character_fails_is_kept_and_flagged(catalog, agent, last, warned):
+    case = ops.start_application(catalog.get("G002036001004_02"), by=agent, actor=SYSTEM)  # 单位合并、分立或注销
+    ops.save_draft(case, ops.DraftInput(form={"old_credit_code": "91310110666007217" + last}), by=agent,
+                   actor=SYSTEM)
+    assert case.form_data["old_credit_code"] == "91310110666007217" + last
+    flagged = [f for f in ops.prechecks(case) if f.rule == "credit_code_checksum"]
+    assert [f.severity for f in flagged] == ([Severity.WARNING] if warned else [])
+
+
 def test_unit_draft_is_prefilled_from_the_unit_and_its_agent(catalog, agent):
     unit = agent.unit
     case = ops.start_application(catalog.get(UNIT_ITEM), by=agent, actor=SYSTEM)
