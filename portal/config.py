@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,28 @@ def _int(value: str) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigError(f"not a whole number: {value!r}") from exc
+
+
+_SIZE = re.compile(r"\s*([0-9]+)\s*(|B|KB|KIB|MB|MIB|GB|GIB)\s*", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2, "GB": 1000**3, "GIB": 1024**3}
+
+
+def _size(value: str) -> int:
+    """A positive number of bytes, bare or with a unit: ``10485760``, ``10MB`` (10⁷), ``10MiB`` (10 × 2²⁰)."""
+    match = _SIZE.fullmatch(value)
+    if match is None:
+        raise ConfigError(f"not a size: {value!r} (write bytes, or e.g. 10MB or 10MiB)")
+    size = int(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
+    if size < 1:
+        raise ConfigError(f"must be more than 0 bytes, not {value!r}")
+    return size
+
+
+def _count(value: str) -> int:
+    number = _int(value)
+    if number < 1:
+        raise ConfigError(f"must be at least 1, not {number}")
+    return number
 
 
 # name -> (parser, default). Every setting can be given as PORTAL_<NAME>.
@@ -70,6 +93,12 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "S3_REGION": (str, ""),
     "S3_ACCESS_KEY": (str, ""),
     "S3_SECRET_KEY": (str, ""),
+    # uploads (portal/materials): caps on one file, on one upload request (all its files, held in memory while
+    # it is checked: S11), on all files of one case, and on the files of one material
+    "UPLOAD_MAX_FILE_BYTES": (_size, 10 * 1024 * 1024),
+    "UPLOAD_MAX_REQUEST_BYTES": (_size, 32 * 1024 * 1024),
+    "UPLOAD_MAX_CASE_BYTES": (_size, 50 * 1024 * 1024),
+    "UPLOAD_MAX_FILES_PER_MATERIAL": (_count, 20),
 }
 
 
@@ -140,6 +169,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if env["REGION"] not in REGIONS:
         raise ConfigError(f"PORTAL_REGION must be one of {', '.join(REGIONS)}, not {env['REGION']!r}")
     instance = Path(env["INSTANCE_PATH"]) if env["INSTANCE_PATH"] else DEFAULT_INSTANCE
+    _check_upload_limits(env)
 
     problems: list[str] = []
     if production:
@@ -193,6 +223,10 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_S3_REGION": env["S3_REGION"],
         "PORTAL_S3_ACCESS_KEY": env["S3_ACCESS_KEY"],
         "PORTAL_S3_SECRET_KEY": env["S3_SECRET_KEY"],
+        "PORTAL_UPLOAD_MAX_FILE_BYTES": env["UPLOAD_MAX_FILE_BYTES"],
+        "PORTAL_UPLOAD_MAX_REQUEST_BYTES": env["UPLOAD_MAX_REQUEST_BYTES"],
+        "PORTAL_UPLOAD_MAX_CASE_BYTES": env["UPLOAD_MAX_CASE_BYTES"],
+        "PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL": env["UPLOAD_MAX_FILES_PER_MATERIAL"],
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],
@@ -233,6 +267,15 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config.update(_rate_limits())
     config.update(overrides)
     return config
+
+
+def _check_upload_limits(env: dict[str, Any]) -> None:
+    """Caps that contradict each other would refuse every file of the largest allowed size: refuse to start."""
+    file_bytes = env["UPLOAD_MAX_FILE_BYTES"]
+    for other in ("UPLOAD_MAX_REQUEST_BYTES", "UPLOAD_MAX_CASE_BYTES"):
+        if env[other] < file_bytes:
+            raise ConfigError(f"PORTAL_{other} ({env[other]} bytes) must be at least PORTAL_UPLOAD_MAX_FILE_BYTES "
+                              f"({file_bytes} bytes): a file of the allowed size could never be uploaded")
 
 
 def _rate_limits() -> dict[str, str]:

@@ -127,7 +127,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge):
-        limit_mb = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        # the limit of this request (a route may have its own, e.g. uploads), else the app's
+        limit_mb = (request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
         message = _("What you sent is larger than %(limit)s MB.", limit=limit_mb)
         if is_api_request():
             return error_envelope("too_large", message, 413)

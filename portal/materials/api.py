@@ -24,7 +24,7 @@ from ..core.db import db
 from ..core.errors import NotFound, ValidationFailed
 from . import checks, operations, requests
 from .models import MaterialFile
-from .views import file_response
+from .views import file_response, rewound
 
 api.bp.record_once(lambda state: requests.install(state.app))  # S11: multipart parts stay in memory
 
@@ -93,9 +93,30 @@ def upload_material_file(case_id: int, material_id: str, body: UploadIn):
     if len(parts) != 1:
         raise ValidationFailed([("file", _("Send exactly one file, in a form part named “file”."))])
     with _committing():
-        row = operations.upload_file(case, material_id, parts[0].stream, parts[0].filename or "",
-                                     by=current_account(), actor=actor_of(current_account()))
+        row = operations.retry_on_conflict(lambda: operations.upload_file(
+            case, material_id, rewound(parts[0].stream), parts[0].filename or "", by=current_account(),
+            actor=actor_of(current_account())))
     return to_api(row)
+
+
+@endpoint("/applications/<int:case_id>/files/<int:file_id>", method="PUT", summary="Replace a file with a new one "
+          "(multipart/form-data, part `file`; checked like an upload): while the application is a draft, during "
+          "a correction for the materials the notice lists, and once submitted until the agency accepts it",
+          tags=TAGS, body=UploadIn, content_type="multipart/form-data", response=FileOut, status=201,
+          errors=(404, 409, 413, 503))
+def replace_material_file(case_id: int, file_id: int, body: UploadIn):
+    case = _case(case_id)
+    row = db.session.get(MaterialFile, file_id) if 0 < file_id <= MAX_ID else None
+    if row is None or row.application_id != case.id or row.deleted_at is not None:
+        raise NotFound(_("The page or record you asked for does not exist, or you may not see it."))
+    parts = request.files.getlist("file")
+    if len(parts) != 1:
+        raise ValidationFailed([("file", _("Send exactly one file, in a form part named “file”."))])
+    with _committing():
+        new = operations.retry_on_conflict(lambda: operations.replace_file(
+            case, row, rewound(parts[0].stream), parts[0].filename or "", by=current_account(),
+            actor=actor_of(current_account())))
+    return to_api(new)
 
 
 @endpoint("/applications/<int:case_id>/files", summary="The files of the case's materials", tags=TAGS,

@@ -1,6 +1,6 @@
 """Uploaded files of a case: one row per file, several per material slot.
 
-A row holds what ``EncryptedStore.read`` needs (storage key, key id, wrapped data key, sizes, SHA-256) and the
+A row holds what ``EncryptedStore.read`` needs (storage key, key id, wrapped data key, sizes, stream header) and the
 file's display name, sealed like every other piece of personal data. The body itself is only ever in the
 storage backend, encrypted.
 
@@ -45,7 +45,9 @@ class MaterialFile(Base):
     wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)
     size_plain: Mapped[int] = mapped_column(Integer)
     size_stored: Mapped[int] = mapped_column(Integer)
-    sha256_plain: Mapped[str] = mapped_column(String(64))
+    # the 12-byte STREAM header of the body: random per file, so reading checks the body is this row's;
+    # NULL only for files stored before it was recorded (their tags still refuse any other body)
+    stream_header: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     kind: Mapped[str] = mapped_column(String(8))  # pdf, jpeg, png: from the bytes (checks.sniff)
     media_type: Mapped[str] = mapped_column(String(64))

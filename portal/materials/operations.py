@@ -17,15 +17,18 @@ them, and a removal only hides them (the body is kept for the record until reten
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import AccountKind
 from ..applications.constants import EDITABLE_STATES, MaterialMode, State
@@ -34,13 +37,15 @@ from ..applications.permissions import can_view, is_applicant
 from ..core import clock
 from ..core.audit import Actor, record, scrub
 from ..core.db import db
-from ..core.errors import InvalidTransition, NotFound
+from ..core.errors import Conflict, DomainError, InvalidTransition, NotFound
 from . import checks
 from .models import MaterialFile
-from .storage import EncryptedStore, LocalStorage, S3Storage, Storage, encrypted_store_from_config
+from .storage import EncryptedStore, LocalStorage, ObjectNotFound, S3Storage, Storage, encrypted_store_from_config
+from .stream import TamperedError
 
 MAX_FILES_PER_MATERIAL = 20  # PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL
 SWEEP_AFTER = timedelta(days=1)
+T = TypeVar("T")
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
@@ -112,15 +117,32 @@ def get_file(file_id: int, *, for_account: Any) -> tuple[MaterialFile, Applicati
     return row, case
 
 
+class FileUnreadable(DomainError):
+    """A stored file fails its integrity check (another file's body, altered, cut) or is missing: nothing of it
+    is shown. An incident for the agency, not something the person asking can fix."""
+
+    status = 500
+
+
 def open_file(row: MaterialFile, case: Application, *, actor: Actor) -> Iterator[bytes]:
     """Write the ``material.view`` audit row and return the file's plaintext, one verified segment at a time.
 
-    The key is unwrapped here (FileKeyError at once); decryption errors surface while iterating.
+    The key is unwrapped and the first segment decrypted here, so a missing body or one that is not this row's
+    (swapped, altered at the start, cut inside its first segment) raises FileUnreadable before any response
+    starts, with a message the person can read. Damage further in surfaces while iterating: the download stops
+    short of its Content-Length, so the browser reports it failed; no unverified byte is ever sent.
     """
     chunks = store().read(row)
+    try:
+        first = next(chunks, b"")
+    except (TamperedError, ObjectNotFound) as error:
+        current_app.logger.error("material file %s (row %s) cannot be read: %s", row.storage_key, row.id, error)
+        raise FileUnreadable(_("This file cannot be shown: its stored copy failed the integrity check. The agency "
+                               "has been alerted; upload it again if you are asked to."), code="file_unreadable") \
+            from None
     record("material.view", actor=actor, object_type="material_file", object_id=row.id,
            detail={"application": case.id, "material": row.material_id})
-    return chunks
+    return itertools.chain((first,), chunks)
 
 
 # --- changes -----------------------------------------------------------------------------------------
@@ -155,33 +177,129 @@ def upload_file(case: Application, material_id: str, stream: BinaryIO | bytes, f
     else, so the caller may commit to keep the audit row.
     """
     _check_editable(case, material_id, by=by)
-    try:
-        if file_counts(case).get(material_id, 0) >= int(current_app.config.get(
-                "PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL", MAX_FILES_PER_MATERIAL)):
-            raise checks.UploadRefused("too_many_files", _(
-                "This material already has %(count)d files, the most it can have. Remove some before adding more.",
-                count=MAX_FILES_PER_MATERIAL))
-        clean = checks.check_and_clean(stream, filename=filename or "", allowed=checks.ALLOWED,
-                                       limits=upload_limits(), case_bytes_so_far=_case_bytes(case))
-    except checks.UploadRefused as refused:
+    most = int(current_app.config.get("PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL") or MAX_FILES_PER_MATERIAL)
+    if file_counts(case).get(material_id, 0) >= most:
+        refused = checks.UploadRefused("too_many_files", _(
+            "This material already has %(count)d files, the most it can have. Remove some before adding more.",
+            count=most))
         record("material.upload", actor=actor, object_type="application", object_id=case.id, result="denied",
+               detail={"material": material_id, "code": refused.code})
+        raise refused
+    row = _store_checked(case, material_id, stream, filename, by=by, actor=actor, action="material.upload")
+    record("material.upload", actor=actor, object_type="material_file", object_id=row.id,
+           detail={"application": case.id, "material": material_id, "kind": row.kind, "size": row.size_plain})
+    return row
+
+
+def replace_file(case: Application, old: MaterialFile, stream: BinaryIO | bytes, filename: str, *, by: Any,
+                 actor: Actor) -> MaterialFile:
+    """Put a new file in the place of one of the case's files: allowed while the case may be edited (a draft;
+    during a correction, for the materials the notice lists) and, once submitted, until the agency accepts it.
+
+    The new file passes the same checks as an upload (the old one's size does not count towards the case's
+    cap); only then is the old one removed, so a refused replacement changes nothing but its audit row. A case the
+    agency already sees (submitted, not yet accepted) sees the new file at once; the old one's body is kept for
+    the record. Touching the case bumps its version, so an acceptance at the same moment makes one of the two
+    fail rather than accept a case whose file changed underneath (S20). Raise NotFound (not the applicant's
+    case or file), InvalidTransition (accepted, or any other state), ``checks.UploadRefused``.
+    """
+    if old.application_id != case.id or old.deleted_at is not None:
+        raise NotFound(_("The page or record you asked for does not exist, or you may not see it."))
+    _check_replaceable(case, old.material_id, by=by)
+    row = _store_checked(case, old.material_id, stream, filename, by=by, actor=actor, action="material.replace",
+                         freed=old.size_stored)
+    now = clock.now()
+    if State(case.state) not in EDITABLE_STATES:
+        row.claimed_at = now  # submitted and awaiting acceptance: the agency sees the case's files already
+    old.deleted_at = now
+    _flush()
+    record("material.replace", actor=actor, object_type="material_file", object_id=row.id,
+           detail={"application": case.id, "material": row.material_id, "replaces": old.id, "kind": row.kind,
+                   "size": row.size_plain})
+    return row
+
+
+def can_replace_files(case: Application) -> bool:
+    """Whether the case is in a state where its applicant may replace files (see :func:`replace_file`)."""
+    return State(case.state) in EDITABLE_STATES or _awaiting_acceptance(case)
+
+
+def _awaiting_acceptance(case: Application) -> bool:
+    return State(case.state) in {State.SUBMITTED, State.RESUBMITTED} and case.accepted_at is None
+
+
+def _check_replaceable(case: Application, material_id: str, *, by: Any) -> None:
+    if not is_applicant(by, case):
+        raise NotFound(_("No such application."))
+    if not _awaiting_acceptance(case):
+        try:
+            _check_editable(case, material_id, by=by)
+        except InvalidTransition as error:
+            if State(case.state) == State.CORRECTION_REQUESTED:
+                raise
+            raise InvalidTransition(_("A file can be replaced only until the agency accepts the application, or "
+                                      "when it asks for corrections.")) from error
+
+
+def _store_checked(case: Application, material_id: str, stream: BinaryIO | bytes, filename: str, *, by: Any,
+                   actor: Actor, action: str, freed: int = 0) -> MaterialFile:
+    """Check, encrypt and store one file of ``material_id`` and add its row (flushed); audit a refusal under
+    ``action`` and re-raise it. ``freed``: bytes of a file this one replaces, not counted towards the case cap."""
+    try:
+        clean = checks.check_and_clean(stream, filename=filename or "", allowed=checks.ALLOWED,
+                                       limits=upload_limits(), case_bytes_so_far=_case_bytes(case) - freed)
+    except checks.UploadRefused as refused:
+        record(action, actor=actor, object_type="application", object_id=case.id, result="denied",
                detail={"material": material_id, "code": refused.code})
         raise
     stored = store().save([clean.data])
     row = MaterialFile(
         application_id=case.id, material_id=material_id, uploaded_by_id=getattr(by, "id", None),
         storage_key=stored.storage_key, kid=stored.kid, wrapped_dek=stored.wrapped_dek,
-        size_plain=stored.size_plain, size_stored=stored.size_stored, sha256_plain=stored.sha256_plain,
+        size_plain=stored.size_plain, size_stored=stored.size_stored, stream_header=stored.stream_header,
         kind=clean.kind, media_type=clean.media_type, pages=clean.pages, name=clean.original_name,
         created_at=clock.now(),
     )
     db.session.add(row)
     case.materials = {**case.materials, material_id: MaterialMode.UPLOAD.value}
     case.updated_at = clock.now()
-    db.session.flush()
-    record("material.upload", actor=actor, object_type="material_file", object_id=row.id,
-           detail={"application": case.id, "material": material_id, "kind": clean.kind, "size": stored.size_plain})
+    _flush()
     return row
+
+
+class CaseChanged(Conflict):
+    """The case row changed between reading and writing it (its version moved): another request got there first."""
+
+
+def _flush() -> None:
+    """Flush; a version conflict, or SQLite's "database is locked" (another request writing at this moment, on a
+    development database), becomes CaseChanged after a rollback, for ``retry_on_conflict`` to try again."""
+    try:
+        db.session.flush()
+    except (StaleDataError, OperationalError) as error:
+        if isinstance(error, OperationalError) and "database is locked" not in str(error.orig):
+            raise
+        db.session.rollback()
+        raise CaseChanged(_("Someone else changed this case a moment ago. Reload it to see where it stands."),
+                          code="case_changed") from error
+
+
+def retry_on_conflict(work: Callable[[], T], *, attempts: int = 3) -> T:
+    """``work()``, run again (up to ``attempts`` times in all) when it meets CaseChanged.
+
+    Files chosen together are sent at the same moment (the uploader, the mini-program): each upload touches the
+    case row, so all but the first would meet a version conflict although nothing went wrong. The failed attempt
+    was rolled back, the case is read afresh on the next, and the rules are checked again, so a real change (the
+    agency accepted the case meanwhile) is still refused. Call it with nothing else uncommitted: the rollback would
+    take that too. Its body written before the conflict is an orphan the sweeper removes.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except CaseChanged:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def remove_file(case: Application, row: MaterialFile, *, by: Any, actor: Actor) -> None:
@@ -192,7 +310,7 @@ def remove_file(case: Application, row: MaterialFile, *, by: Any, actor: Actor) 
     _check_editable(case, row.material_id, by=by)
     row.deleted_at = clock.now()
     case.updated_at = clock.now()
-    db.session.flush()
+    _flush()
     record("material.remove", actor=actor, object_type="material_file", object_id=row.id,
            detail={"application": case.id, "material": row.material_id})
 

@@ -8,13 +8,19 @@ in one request or as a multipart upload that is completed at the end or aborted 
 failed or interrupted ``put`` leaves no object under its key; a crash that kills the process mid-write can
 leave a temporary file or an unfinished upload behind, which ``sweep_incomplete`` removes.
 
-The caller keeps the ``StoredFile`` metadata (storage key, key id, wrapped data key, sizes, digest) in the
-database; object names are random and carry no personal data.
+The caller keeps the ``StoredFile`` metadata (storage key, key id, wrapped data key, sizes, stream header) in
+the database; object names are random and carry no personal data.
+
+No plaintext digest is kept: an unkeyed SHA-256 of an ID card scan in the database would let anyone who can
+read the database confirm that a given document was uploaded, and hashing cost more than the encryption.
+What it used to prove comes from the encryption itself: each body only decrypts under its own random data
+key, so any other body (swapped, restored from another file, spliced) fails its first tag; truncation,
+reordering and alteration fail as ``stream.py`` describes; and the recorded stream header (random per file,
+authenticated by every tag) ties a row to its body even if someone rewrites the key columns of a row.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import secrets
@@ -33,7 +39,7 @@ if TYPE_CHECKING:
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")  # no dots or slashes: a key can never name a path elsewhere
 READ_SIZE = 1024 * 1024
-WRITE_BUFFER = 1024 * 1024  # gathers 64 KiB segments into fewer, larger writes (about a third faster)
+WRITE_BUFFER = 1024 * 1024  # gathers small chunks into fewer, larger writes; larger ones go straight through
 TEMP_PREFIX = ".tmp-"  # never a valid key, so a temporary file is never listed or opened
 S3_MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
 S3_PART_SIZE = 8 * 1024 * 1024
@@ -56,7 +62,9 @@ class Storage(Protocol):
         If ``chunks`` raises or the write fails, nothing is left under ``key`` or anywhere else."""
 
     def open(self, key: str) -> Iterator[bytes]:
-        """The object's bytes in chunks; ObjectNotFound is raised when iteration starts."""
+        """The object's bytes in chunks; ObjectNotFound is raised when iteration starts.
+        A backend may also offer ``open_file(key)``: an unbuffered binary file with ``readinto``, which
+        ``EncryptedStore.read`` then reads segment by segment into reused buffers."""
 
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing object is not an error."""
@@ -114,6 +122,13 @@ class LocalStorage:
         with fh:
             while chunk := fh.read(READ_SIZE):
                 yield chunk
+
+    def open_file(self, key: str) -> BinaryIO:
+        """The object as an unbuffered binary file (``readinto`` without an extra copy). Raise ObjectNotFound."""
+        try:
+            return open(self._path(key), "rb", buffering=0)  # the caller closes it
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -315,7 +330,7 @@ class StoredFile:
     wrapped_dek: bytes
     size_plain: int
     size_stored: int
-    sha256_plain: str
+    stream_header: bytes  # the stream header: random per file, so it names this body (see the module docstring)
 
 
 class FileMeta(Protocol):
@@ -330,7 +345,7 @@ class FileMeta(Protocol):
     @property
     def size_plain(self) -> int: ...
     @property
-    def sha256_plain(self) -> str: ...
+    def stream_header(self) -> bytes | None: ...
 
 
 class EncryptedStore:
@@ -351,19 +366,30 @@ class EncryptedStore:
         kid, wrapped = self.keyring.wrap(dek)  # before writing: a key problem must not leave an object behind
         meter = _Meter()
         storage_key = new_storage_key()
-        body = stream.encrypt_stream(meter.count(src, self.segment_size), dek, segment_size=self.segment_size)
-        size_stored = self.storage.put(storage_key, body)
-        return StoredFile(storage_key, kid, wrapped, meter.size, size_stored, meter.sha256.hexdigest())
+        body = stream.encrypt_stream(meter.count(src, self.segment_size), dek, segment_size=self.segment_size,
+                                     reuse_buffer=True)  # put() writes each chunk out before asking for the next
+        header = next(body)  # encrypt_stream yields the header alone, first
+        size_stored = self.storage.put(storage_key, _prepend(header, body))
+        return StoredFile(storage_key, kid, wrapped, meter.size, size_stored, header)
 
     def read(self, meta: FileMeta) -> Iterator[bytes]:
         """The plaintext of a stored file, one verified segment at a time.
 
         Raise FileKeyError at once when its data key does not unwrap. While iterating, raise ObjectNotFound,
-        or TamperedError when a segment does not verify or, at the end, when the size or SHA-256 differs
-        from the metadata (the row points at another file's body and key).
+        or TamperedError when the body's header is not the recorded one, when a segment does not verify (a body
+        under another data key fails at once), or, at the end, when the size differs from the metadata.
         """
         dek = self.keyring.unwrap(meta.kid, meta.wrapped_dek)
-        return self._verified(meta, stream.decrypt_stream(self.storage.open(meta.storage_key), dek))
+        return self._verified(meta, self._decrypted(meta, dek))
+
+    def _decrypted(self, meta: FileMeta, dek: bytes) -> Iterator[bytes]:
+        expected = meta.stream_header  # None for a row recorded before headers were kept: the tags still hold
+        open_file = getattr(self.storage, "open_file", None)
+        if open_file is None:
+            yield from stream.decrypt_stream(self.storage.open(meta.storage_key), dek, expected_header=expected)
+            return
+        with open_file(meta.storage_key) as fh:
+            yield from stream.decrypt_stream(fh, dek, expected_header=expected)
 
     def rewrap(self, meta: FileMeta) -> tuple[str, bytes]:
         """``(key id, wrapped data key)`` under the newest KEK; the body is not touched. Raise FileKeyError
@@ -375,22 +401,22 @@ class EncryptedStore:
 
     @staticmethod
     def _verified(meta: FileMeta, plaintext: Iterator[bytes]) -> Iterator[bytes]:
-        meter = _Meter()
-        yield from meter.count(plaintext, stream.SEGMENT_SIZE)
-        if meter.size != meta.size_plain or meter.sha256.hexdigest() != meta.sha256_plain:
+        size = 0
+        for piece in plaintext:
+            size += len(piece)
+            yield piece
+        if size != meta.size_plain:
             raise stream.TamperedError(f"stored file {meta.storage_key} decrypts but is not the recorded file "
-                                       "(size or SHA-256 differs)")
+                                       f"({size} bytes, not {meta.size_plain})")
 
 
 class _Meter:
-    """Counts and hashes the bytes that pass through ``count``."""
+    """Counts the bytes that pass through ``count``."""
 
     def __init__(self) -> None:
         self.size = 0
-        self.sha256 = hashlib.sha256()
 
     def count(self, src: BinaryIO | Iterable[bytes], read_size: int) -> Iterator[bytes]:
         for chunk in stream.as_chunks(src, read_size):
             self.size += len(chunk)
-            self.sha256.update(chunk)
             yield chunk

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, jsonify, redirect, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..applications import operations as case_ops
 from ..applications.constants import State
@@ -61,10 +62,9 @@ def upload(case_id: int, material_id: str):
     refused: list[str] = []
     if not parts:
         refused.append(_("Choose a file to upload first."))
-    for part in parts:
+    for part in parts:  # each file is committed on its own: a conflict retried for one never undoes another
         try:
-            stored.append(operations.upload_file(case, material_id, part.stream, part.filename or "",
-                                                 by=current_user, actor=actor_of(current_user)))
+            stored.append(operations.retry_on_conflict(_uploading(case, material_id, part)))
         except checks.UploadRefused as error:
             refused.append(error.message)
         except DomainError as error:  # not editable, or no such material
@@ -72,7 +72,7 @@ def upload(case_id: int, material_id: str):
             if _wants_json():
                 return jsonify({"refused": [error.message]}), error.status
             return _back_with(case, material_id, error.message, "error")
-    db.session.commit()  # the stored files, and the audit rows of refusals
+        db.session.commit()  # the stored file, or the audit row of its refusal
     if _wants_json():
         return jsonify({"files": [file_to_json(r) for r in stored], "refused": refused}), 201 if stored else 422
     if refused:
@@ -82,6 +82,49 @@ def upload(case_id: int, material_id: str):
     if refused:
         flash(_("Some files were not accepted: see the messages next to the material."), "error")
     return _back(case, material_id)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    """An upload request over its limit (refused before any part is read, even before the CSRF check): the
+    refusal appears next to the material, like any other, and the case is untouched. Any other route of this
+    blueprint gets the site's usual page."""
+    message = requests.too_large_message()
+    if request.endpoint not in requests.UPLOAD_ENDPOINTS:
+        return render_template("errors/error.html", status=413, message=message), 413
+    if _wants_json():
+        return jsonify({"refused": [message]}), 413
+    case, material_id = _upload_target() if current_user.is_authenticated else (None, None)
+    if case is None or material_id is None:
+        return render_template("errors/error.html", status=413, message=message), 413
+    if State(case.state) in (State.DRAFT, State.CORRECTION_REQUESTED):
+        session[REFUSALS_KEY] = {material_id: [message]}
+        flash(_("Some files were not accepted: see the messages next to the material."), "error")
+        return _back(case, material_id)
+    return _back_with(case, material_id, message, "error")
+
+
+def _upload_target() -> tuple[Application | None, str | None]:
+    """The current user's case and material an upload or replacement was sent to, if they are theirs."""
+    args = request.view_args or {}
+    try:
+        case = _own_case(int(args["case_id"]))
+        if "file_id" in args:
+            return case, _own_file(case, int(args["file_id"])).material_id
+    except DomainError:
+        return None, None
+    return case, args.get("material_id")
+
+
+def _uploading(case: Application, material_id: str, part: Any):
+    """One attempt at storing ``part`` (each attempt reads it from the start)."""
+
+    def attempt() -> MaterialFile:
+        part.stream.seek(0)
+        return operations.upload_file(case, material_id, part.stream, part.filename or "", by=current_user,
+                                      actor=actor_of(current_user))
+
+    return attempt
 
 
 def _back_with(case: Application, material_id: str, message: str, category: str):
@@ -105,6 +148,65 @@ def remove(case_id: int, file_id: int):
         return _back_with(case, row.material_id, error.message, "error")
     db.session.commit()
     return _back_with(case, row.material_id, _("The file was removed."), "success")
+
+
+@bp.post("/applications/<int:case_id>/files/<int:file_id>/replace")
+@login_required
+def replace(case_id: int, file_id: int):
+    """One new file in the place of one of the case's files (a multipart POST with one part ``file``): on the filing
+    pages, and on the application's page until the agency accepts it."""
+    case = _own_case(case_id)
+    row = _own_file(case, file_id)
+    parts = [p for p in request.files.getlist("file") if p.filename or p.content_length]
+    try:
+        if len(parts) != 1:
+            raise checks.UploadRefused("no_file", _("Choose the one file to put in its place."))
+        new = operations.retry_on_conflict(lambda: operations.replace_file(
+            case, row, rewound(parts[0].stream), parts[0].filename or "", by=current_user,
+            actor=actor_of(current_user)))
+    except checks.UploadRefused as error:
+        db.session.commit()  # the refusal's audit row; nothing else changed
+        return _replace_failed(case, row, error)
+    except DomainError as error:
+        db.session.rollback()
+        return _replace_failed(case, row, error)
+    db.session.commit()
+    if _wants_json():
+        return jsonify({"files": [file_to_json(new)], "replaced": row.id, "refused": []}), 201
+    return _back_with(case, row.material_id, _("The file was replaced."), "success")
+
+
+def rewound(stream: Any) -> Any:
+    """The stream, read again from its start (each attempt of a retried upload reads it whole)."""
+    stream.seek(0)
+    return stream
+
+
+def _own_file(case: Application, file_id: int) -> MaterialFile:
+    row = db.session.get(MaterialFile, file_id) if 0 < file_id < 2**31 else None
+    if row is None or row.application_id != case.id or row.deleted_at is not None:
+        raise NotFound(_("The page or record you asked for does not exist, or you may not see it."))
+    return row
+
+
+def _replace_failed(case: Application, row: MaterialFile, error: DomainError):
+    if _wants_json():
+        return jsonify({"refused": [error.message]}), error.status
+    if State(case.state) in (State.DRAFT, State.CORRECTION_REQUESTED):
+        session[REFUSALS_KEY] = {row.material_id: [error.message]}
+    return _back_with(case, row.material_id, error.message, "error")
+
+
+@bp.app_template_global()
+def replaceable_files(case: Application) -> list[MaterialFile]:
+    """The files the current user may replace on the application's page: theirs, once submitted and until the
+    agency accepts it (the filing pages have their own controls)."""
+    if not is_applicant(current_user, case) or State(case.state) in (State.DRAFT, State.CORRECTION_REQUESTED):
+        return []
+    if not operations.can_replace_files(case):
+        return []
+    files = operations.files_of(case, for_account=current_user)
+    return [row for rows in files.values() for row in rows]
 
 
 @bp.get("/files/<int:file_id>")
@@ -170,3 +272,10 @@ def file_display_name(row: MaterialFile) -> str:
 @bp.app_template_global()
 def upload_accept() -> str:
     return ACCEPT
+
+
+@bp.app_template_global()
+def upload_request_limit() -> tuple[int, str]:
+    """``(bytes, message)`` of the upload request limit, for uploads.js to refuse a larger file before sending it
+    (a server refusing a request it has not read may cut the connection, which a browser reports as a failure)."""
+    return int(current_app.config["PORTAL_UPLOAD_MAX_REQUEST_BYTES"]), requests.too_large_message()

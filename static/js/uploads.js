@@ -1,7 +1,7 @@
 /* Progressive enhancement of the material upload slots (templates/materials/_slot.html).
  *
  * Without this script every slot still works: its controls post a normal multipart form. With it, files chosen
- * or dropped onto a slot are sent at once, one XMLHttpRequest per file with a progress bar, to the same route
+ * or dropped onto a slot are sent at once, one XMLHttpRequest per file in turn with a progress bar, to the same route
  * with "Accept: application/json"; the answer adds the file to the list or shows the refusal next to the slot.
  * No page reload, so what the applicant typed in the main form stays. Any browser lacking what this needs keeps
  * the plain form.
@@ -55,6 +55,13 @@
   }
 
   function send(slot, form, file, errors, done) {
+    var most = parseInt(slot.getAttribute("data-max-bytes"), 10);
+    if (most && file.size > most) {
+      /* the server would refuse it unread, and may cut the connection doing so: say why at once */
+      errors.push(file.name + ": " + slot.getAttribute("data-too-large"));
+      done();
+      return;
+    }
     var row = document.createElement("li");
     row.className = "file uploading";
     row.appendChild(text("span", file.name + " "));
@@ -98,16 +105,17 @@
   }
 
   function sendAll(slot, form, files) {
+    /* one file after another: on a phone's connection each arrives sooner, and the case is changed by one
+       upload at a time */
     var errors = [];
-    var pending = files.length;
-    if (!pending) { return; }
+    var queue = Array.prototype.slice.call(files);
+    if (!queue.length) { return; }
     showErrors(slot, []);
-    Array.prototype.forEach.call(files, function (file) {
-      send(slot, form, file, errors, function () {
-        pending -= 1;
-        if (pending === 0) { showErrors(slot, errors); }
-      });
-    });
+    function next() {
+      if (!queue.length) { showErrors(slot, errors); return; }
+      send(slot, form, queue.shift(), errors, next);
+    }
+    next();
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-upload-slot]"), function (slot) {

@@ -19,7 +19,7 @@ from flask import Flask
 from portal.config import ConfigError, build_config
 from portal.materials import commands, storage, stream
 from portal.materials.keys import FileKeyError, FileKeyring, key_number, keyring_from_config
-from portal.materials.storage import EncryptedStore, LocalStorage, ObjectNotFound, S3Storage, StoredFile
+from portal.materials.storage import EncryptedStore, LocalStorage, ObjectNotFound, S3Storage, Storage, StoredFile
 from portal.materials.stream import SEGMENT_SIZE, TamperedError
 
 pytestmark = pytest.mark.no_db
@@ -259,7 +259,7 @@ def test_encrypted_store_round_trip(store: EncryptedStore, size: int) -> None:
     meta = store.save(pieces(data))
     assert meta.size_plain == size
     assert meta.size_stored == stream.ciphertext_size(size) == (store.storage.root / meta.storage_key).stat().st_size
-    assert meta.sha256_plain == hashlib.sha256(data).hexdigest()
+    assert meta.stream_header == (store.storage.root / meta.storage_key).read_bytes()[:stream.HEADER_SIZE]
     assert meta.kid == "k1"
     assert b"".join(store.read(meta)) == data
 
@@ -295,7 +295,7 @@ def test_rewrap_moves_a_file_to_the_new_key_without_touching_its_body(local: Loc
     assert kid == "k2" and wrapped != meta.wrapped_dek
     assert (local.root / meta.storage_key).read_bytes() == body_before
     assert (local.root / meta.storage_key).stat().st_mtime_ns == stat_before.st_mtime_ns
-    moved = StoredFile(meta.storage_key, kid, wrapped, meta.size_plain, meta.size_stored, meta.sha256_plain)
+    moved = StoredFile(meta.storage_key, kid, wrapped, meta.size_plain, meta.size_stored, meta.stream_header)
     only_k2 = EncryptedStore(local, FileKeyring(k2))  # k1 retired
     assert b"".join(only_k2.read(moved)) == data
     with pytest.raises(FileKeyError, match="not loaded"):
@@ -303,12 +303,12 @@ def test_rewrap_moves_a_file_to_the_new_key_without_touching_its_body(local: Loc
 
 
 def test_a_row_pointing_at_another_files_body_does_not_read(store: EncryptedStore) -> None:
-    one, two = store.save([b"first file"]), store.save([b"second file"])
-    body_swapped = StoredFile(two.storage_key, one.kid, one.wrapped_dek, one.size_plain, 0, one.sha256_plain)
-    with pytest.raises(TamperedError):
+    one, two = store.save([b"first file"]), store.save([b"other file"])  # the same size
+    body_swapped = StoredFile(two.storage_key, one.kid, one.wrapped_dek, one.size_plain, 0, one.stream_header)
+    with pytest.raises(TamperedError, match="header differs"):
         list(store.read(body_swapped))
     key_and_body_swapped = StoredFile(two.storage_key, two.kid, two.wrapped_dek, one.size_plain, 0,
-                                      one.sha256_plain)
+                                      one.stream_header)
     with pytest.raises(TamperedError, match="not the recorded file"):
         list(store.read(key_and_body_swapped))
 
@@ -498,7 +498,7 @@ def _rows(table: dict[int, StoredFile]) -> list[commands.Row]:
 def _saver(table: dict[int, StoredFile]):
     def save(file_id: int, kid: str, wrapped: bytes) -> None:
         old = table[file_id]
-        table[file_id] = StoredFile(old.storage_key, kid, wrapped, old.size_plain, old.size_stored, old.sha256_plain)
+        table[file_id] = StoredFile(old.storage_key, kid, wrapped, old.size_plain, old.size_stored, old.stream_header)
 
     return save
 
@@ -562,3 +562,96 @@ def test_status_command_fails_when_files_use_a_key_that_is_not_loaded(table: dic
     result = app.test_cli_runner().invoke(status_command)
     assert result.exit_code == 1
     assert "k1: 3 files  NOT LOADED" in result.output
+
+
+# -- damage to stored bodies, on both backends: reading fails with a clear error and releases nothing ---------
+
+DAMAGE_SEGMENT = 4096  # small segments, so a few kilobytes make a multi-segment file
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    if request.param == "local":
+        return LocalStorage(tmp_path / "files")
+    return request.getfixturevalue("s3")
+
+
+def _raw(backend: Storage, key: str) -> bytes:
+    return b"".join(backend.open(key))
+
+
+def _released(store: EncryptedStore, meta: StoredFile) -> tuple[list[bytes], str]:
+    """The pieces a read released before it failed, and its error message (the test fails if it does not fail)."""
+    released = []
+    with pytest.raises(TamperedError) as failure:
+        for piece in store.read(meta):
+            released.append(bytes(piece))
+    return released, str(failure.value)
+
+
+def _segments_of(body: bytes) -> tuple[bytes, list[bytes]]:
+    size = DAMAGE_SEGMENT + stream.TAG_SIZE
+    rest = body[stream.HEADER_SIZE:]
+    return body[:stream.HEADER_SIZE], [rest[i:i + size] for i in range(0, len(rest), size)]
+
+
+def test_swapping_the_bodies_of_two_stored_files_makes_both_reads_fail(backend: Storage,
+                                                                       keyring: FileKeyring) -> None:
+    store = EncryptedStore(backend, keyring, segment_size=DAMAGE_SEGMENT)
+    one, two = store.save([os.urandom(3 * DAMAGE_SEGMENT)]), store.save([os.urandom(3 * DAMAGE_SEGMENT)])
+    body_one, body_two = _raw(backend, one.storage_key), _raw(backend, two.storage_key)
+    backend.put(one.storage_key, [body_two])
+    backend.put(two.storage_key, [body_one])
+    for meta in (one, two):
+        released, message = _released(store, meta)
+        assert released == []
+        assert "not the recorded file" in message and "header differs" in message
+
+
+def test_a_swapped_body_fails_even_without_a_recorded_header(backend: Storage, keyring: FileKeyring) -> None:
+    """Rows stored before the header was recorded: the data key of one file does not open another's body."""
+    store = EncryptedStore(backend, keyring, segment_size=DAMAGE_SEGMENT)
+    one, two = store.save([b"first file"]), store.save([b"other file"])
+    backend.put(one.storage_key, [_raw(backend, two.storage_key)])
+    legacy = StoredFile(one.storage_key, one.kid, one.wrapped_dek, one.size_plain, one.size_stored, None)
+    released, message = _released(store, legacy)
+    assert released == [] and "segment 0 does not verify" in message
+
+
+def _flip(body: bytes) -> bytes:
+    altered = bytearray(body)
+    altered[stream.HEADER_SIZE + DAMAGE_SEGMENT + stream.TAG_SIZE + 7] ^= 0x01  # inside the second segment
+    return bytes(altered)
+
+
+def _reorder(body: bytes) -> bytes:
+    header, segments = _segments_of(body)
+    return header + b"".join([segments[1], segments[0], *segments[2:]])
+
+
+def _drop_last_segment(body: bytes) -> bytes:
+    header, segments = _segments_of(body)
+    return header + b"".join(segments[:-1])
+
+
+DAMAGE = {
+    "a flipped byte": (_flip, "segment 1 does not verify", 1),
+    "reordered segments": (_reorder, "segment 0 does not verify", 0),
+    "cut inside a segment": (lambda body: body[:-5], "segment 3 does not verify", 3),
+    "cut at a segment boundary": (_drop_last_segment, "segment 2 does not verify", 2),
+    "cut inside the first tag": (lambda body: body[:stream.HEADER_SIZE + 9], "truncated", 0),
+    "an appended segment": (lambda body: body + _segments_of(body)[1][0], "segment 3 does not verify", 3),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_stored_body_fails_with_a_clear_error_and_no_wrong_bytes(backend: Storage, keyring: FileKeyring,
+                                                                          damage: str) -> None:
+    alter, expected, verified_segments = DAMAGE[damage]
+    store = EncryptedStore(backend, keyring, segment_size=DAMAGE_SEGMENT)
+    data = os.urandom(3 * DAMAGE_SEGMENT + 17)  # four segments
+    meta = store.save([data])
+    backend.put(meta.storage_key, [alter(_raw(backend, meta.storage_key))])
+    released, message = _released(store, meta)
+    assert expected in message
+    assert b"".join(released) == data[:verified_segments * DAMAGE_SEGMENT]  # only verified segments, in order

@@ -281,3 +281,39 @@ def test_download_headers(browser, submitted_with_files):
     image = browser.get(f"/files/{png.id}?inline=1")
     assert image.mimetype == "image/png" and image.headers["Content-Disposition"].startswith("inline;")
     assert browser.get(f"/files/{png.id}").headers["Content-Disposition"].startswith("attachment;")
+
+
+# --- a stored body that is not the row's: a clear refusal, never another file's bytes -------------------
+
+
+def _swap_bodies(one, two) -> None:
+    from portal.materials import operations as files
+
+    backend = files.store().storage
+    body_one, body_two = b"".join(backend.open(one.storage_key)), b"".join(backend.open(two.storage_key))
+    backend.put(one.storage_key, [body_two])
+    backend.put(two.storage_key, [body_one])
+
+
+def test_a_file_whose_stored_body_was_swapped_is_refused_with_a_clear_message(browser, make_client, db_session,
+                                                                                citizen, draft):
+    from portal.accounts import tokens
+
+    one = upload(draft, make.pdf(), "诊断证明.pdf", by=citizen)
+    two = upload(draft, make.png(), "photo.png", by=citizen, material="medical_record")
+    raw_token = tokens.issue_token(citizen, label="test")[0]
+    db_session.commit()
+    assert browser.get(f"/files/{one.id}").get_data() == make.pdf()
+    _swap_bodies(one, two)
+
+    for row, other_body in ((one, make.png()), (two, make.pdf())):
+        page = browser.get(f"/files/{row.id}")
+        assert page.status_code == 500 and page.mimetype == "text/html"
+        text = page.get_data(as_text=True)
+        assert "failed the integrity check" in text and other_body not in page.get_data()
+        api = make_client().get(f"/api/v1/files/{row.id}", headers={"Authorization": f"Bearer {raw_token}"})
+        assert api.status_code == 500
+        assert api.get_json()["error"]["code"] == "file_unreadable"
+        assert "integrity check" in api.get_json()["error"]["message"]
+    views = db_session.execute(select(AuditEvent).where(AuditEvent.action == "material.view")).scalars().all()
+    assert len(views) == 1  # only the read that showed the file
