@@ -99,6 +99,7 @@ COMMAND_MODULES = (
     "portal.insurance.commands",
     "portal.accounts.commands",
     "portal.core.i18n",
+    "portal.services.remote_care.commands",
     "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop
 )
 for _module in COMMAND_MODULES:

@@ -101,6 +101,11 @@ UNIT_DEFAULT = (
 
 def field_specs(item: Item, audience: str) -> list[FieldSpec]:
     """The applicant's fields of ``item`` as filed by ``audience`` ('individual' or 'unit')."""
+    from ..services import handler_for
+
+    own = handler_for(item).form_specs(item, audience)
+    if own is not None:
+        return list(own)
     form = item.application_form
     specs = [] if form is None else [
         _spec(f) for f in form.fields if f.party is Party.applicant and f.type not in SKIPPED_TYPES

@@ -247,7 +247,7 @@ def _about(case: Application, person: Person | None) -> None:
 
 
 def _context(case: Application, item: Item) -> FilingContext:
-    return FilingContext(item=item, person=case.person, unit=case.unit, data=case.form_data)
+    return FilingContext(item=item, person=case.person, unit=case.unit, data=case.form_data, case=case)
 
 
 def prechecks(case: Application, item: Item | None = None) -> list[Finding]:

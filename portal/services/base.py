@@ -33,6 +33,7 @@ class FilingContext:
     person: Any = None  # portal.insurance.models.Person the case is about, if any
     unit: Any = None  # portal.insurance.models.Unit the case is about, if any
     data: dict[str, Any] = field(default_factory=dict)
+    case: Any = None  # portal.applications.models.Application, once there is a case
 
 
 class Handler:
@@ -78,6 +79,11 @@ class Handler:
 
         Called in the caller's transaction; the person's record keeps a note of why (``reason``).
         """
+
+    def form_specs(self, item: Item, audience: str) -> list[Any] | None:
+        """The fields of the online form when the family defines its own (``applications.fields.FieldSpec``);
+        None keeps the fields of the item's published form."""
+        return None
 
     def may_complete_at_once(self, context: FilingContext) -> bool:
         """True when this filing completes at submission (即办件 whose rules all pass)."""
@@ -136,4 +142,4 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("money", "instant")
+FAMILY_MODULES = ("money", "instant", "remote_care")

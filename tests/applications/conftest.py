@@ -100,8 +100,14 @@ def sample_value(spec):
             return spec.options[0].zh
         case FieldType.multichoice:
             return [spec.options[0].zh]
+        case FieldType.date if spec.key == "start_date":  # a filing starts today or later
+            from portal.core import clock
+
+            return clock.today().isoformat()
         case FieldType.date:
             return "2026-05-01"
+        case FieldType.division:
+            return "440100"  # 广东省广州市
         case FieldType.month:
             return "2026-05"
         case FieldType.number | FieldType.money:

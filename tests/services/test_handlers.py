@@ -15,6 +15,7 @@ from portal.services import base as handlers
 from portal.services.base import FilingContext, _inside_window
 from portal.services.instant import SelfServiceItem
 from portal.services.money import MoneyItem
+from portal.services.remote_care import NeedsLongTermFiling
 
 PROMISE_ITEM = "G002036005000_01_001"  # generic, 3 rules
 SELF_SERVICE_ITEM = "G002036003001_01"  # 职工开具参保凭证: self-service 即办件
@@ -51,7 +52,8 @@ def context(item, *rules: Rule) -> FilingContext:
 
 
 @pytest.mark.parametrize(("code", "kind"), [
-    (PROMISE_ITEM, Handler), (SELF_SERVICE_ITEM, SelfServiceItem), (MONEY_ITEM, MoneyItem),
+    (PROMISE_ITEM, NeedsLongTermFiling), (SELF_SERVICE_ITEM, SelfServiceItem), (MONEY_ITEM, MoneyItem),
+    ("J002036002001", Handler),  # 本地待遇核准: generic
     ("G002036002003", MoneyItem),  # 个人账户一次性支取
     ("G002036002002", SelfServiceItem),  # 参保信息查询
 ])

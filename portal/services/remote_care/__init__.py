@@ -1,0 +1,134 @@
+"""异地就医备案 (filing for medical care outside the insured area): the handler of the region's filing items,
+and the pre-check of the items that need a long-term filing first (out-of-area chronic-disease and special-drug
+recognition, Jilin).
+
+The filing is a case of the category's catalog item, on the generic filing machinery: the handler gives the
+form its fields, checks the rules (``rules.py``) before submission, completes a self-service filing with a
+signed commitment at once (即办件), and at completion writes the filing record (``apply_effect``); post-hoc
+checking (事后核查) that finds a commitment false calls ``revoke_effect``. Pages: ``views.py``; API: ``api.py``;
+operations on filings: ``operations.py``; the printable 异地就医登记备案表: ``document.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ...catalog.schema import FieldType, Item, Name
+from ...core import clock
+from ..base import FilingContext, Finding, Handler, Severity, register
+from . import rules
+from .policy import category_of, policy_for
+
+
+def _n(zh: str, en: str) -> Name:
+    return Name(zh=zh, en=en)
+
+
+def form_specs(item: Item) -> list[Any]:
+    """The fields of a 异地就医备案 (those of the seeds' 异地就医登记备案表 that the applicant fills)."""
+    from ...applications.fields import FieldSpec
+
+    category = category_of(item)
+    spec = FieldSpec
+    out = [
+        spec("name", _n("姓名", "Name"), FieldType.text, True, prefill="person.name", locked=True),
+        spec("id_number", _n("身份证件号码", "ID number"), FieldType.id_number, True, prefill="person.id_number",
+             locked=True),
+        spec("person_category", _n("人员类别", "Person category"), FieldType.choice, True,
+             options=(_n(category.zh, str(category.label)),) if category else ()),
+        spec("filing_method", _n("备案方式", "How you file"), FieldType.choice, True,
+             options=(_n(rules.WITH_PROOF, "With proof documents"),
+                      _n(rules.SELF_SERVICE, "Self-service, with a signed commitment"))),
+        spec("destination_code", _n("就医地行政区划代码", "Destination division code"), FieldType.division, True),
+        spec("destination_name", _n("转往（就医地）", "Destination"), FieldType.text, False),
+        spec("start_date", _n("开始日期", "Start date"), FieldType.date, True),
+        spec("care_address", _n("就医地联系地址", "Address at the destination"), FieldType.address, True),
+        spec("care_phone", _n("联系电话", "Phone"), FieldType.phone, True),
+        spec("insured_address", _n("参保地联系地址", "Address at home"), FieldType.address, False,
+             prefill="person.address"),
+    ]
+    if category is not None and category.term.value == "temporary":
+        out += [
+            spec("admitted_on", _n("入院日期（已住院的）", "Admission date (if already admitted)"), FieldType.date),
+            spec("discharged", _n("已出院结算", "Already discharged and settled"), FieldType.boolean),
+            spec("lower_rate_acknowledged", _n("已知晓临时外出就医人员报销比例可能低于参保地",
+                                               "I know temporary filers may be paid at a lower rate"),
+                 FieldType.boolean, True),
+        ]
+    if category is not None and category.key == "emergency":
+        out.append(spec("emergency_date", _n("急诊日期", "Date of the emergency"), FieldType.date, True))
+    if category is not None and category.key == "referral":
+        out.append(spec("referral_hospital", _n("转出医院", "Referring hospital"), FieldType.text, False))
+    return out
+
+
+def _signed(case: Any) -> bool:
+    """The case carries a commitment whose stored text and data still give its hash."""
+    from ...commitments.operations import signature_for, verify_signature
+
+    signature = signature_for(case.id) if case is not None and case.id is not None else None
+    return signature is not None and not verify_signature(signature)
+
+
+@register("remote_care.long_term", "remote_care.temporary", "remote_care.referral", "remote_care.emergency")
+class RemoteCareFilingHandler(Handler):
+    """A 异地就医备案. Self-service with a commitment completes at once; with proof, a clerk looks first."""
+
+    name = "remote_care"
+    completes_at_once = True
+
+    def form_specs(self, item: Item, audience: str) -> list[Any] | None:
+        return form_specs(item) if category_of(item) is not None else None
+
+    def precheck(self, context: FilingContext) -> list[Finding]:
+        findings = super().precheck(context)
+        if not context.data.get("destination_code"):
+            return findings  # before a draft exists: the rules only
+        person_id = getattr(context.person, "id", None)
+        policy = policy_for(current_app.config["PORTAL_REGION"])
+        reasons = rules.check_filing(context.item, context.data, person_id, policy, clock.today())
+        if context.data.get("filing_method") == rules.SELF_SERVICE and not _signed(context.case):
+            reasons.append((None, _("A self-service filing needs the signed commitment: file it on the 异地就医备案 "
+                                    "page, where you sign it, or choose to provide the proof.")))
+        return findings + [Finding(Severity.BLOCKING, message, "remote_care") for _field, message in reasons]
+
+    def may_complete_at_once(self, context: FilingContext) -> bool:
+        """Only a self-service filing (commitment instead of proof) takes effect at once; proof is looked at."""
+        return context.data.get("filing_method") == rules.SELF_SERVICE and super().may_complete_at_once(context)
+
+    def apply_effect(self, case: Any, context: FilingContext) -> None:
+        from .operations import record_filing
+
+        record_filing(case, context.item)
+
+    def revoke_effect(self, case: Any, reason: str) -> None:
+        from .operations import revoke_filing
+
+        revoke_filing(case, reason)
+
+
+@register("chronic_disease.recognition", "special_drug.recognition")
+class NeedsLongTermFiling(Handler):
+    """Recognition that, out of area, needs a long-term filing first (000 D1, D4: ``requires_item`` rules)."""
+
+    name = "needs_long_term_filing"
+
+    def precheck(self, context: FilingContext) -> list[Finding]:
+        findings = super().precheck(context)
+        needs = [r for r in context.item.rules if r.key == "requires_item" and r.params.get("when") == "out_of_area"]
+        if not needs or context.person is None:
+            return findings
+        filing = rules.long_term_filing(context.person.id)
+        if filing is None:
+            findings.append(Finding(Severity.WARNING, _(
+                "You have no valid long-term out-of-area filing. Recognition out of area needs one first: file it "
+                "under 异地就医备案, then apply. Recognition at home is not affected."), "requires_long_term_filing"))
+        else:
+            findings.append(Finding(Severity.INFO, _(
+                "Your long-term filing %(number)s to %(place)s is valid: recognition out of area is possible.",
+                number=filing.number, place=filing.destination_name), "requires_long_term_filing"))
+        return findings
+

@@ -1,0 +1,127 @@
+"""异地就医备案 on a phone: the demo retiree 李秀兰 files 异地安置 to 海口 (海南, where filing goes to the province)
+with a signed commitment instead of proof; the filing is valid at once, shows in my filings with the
+commitment's hash, prints as the 异地就医登记备案表 (PDF), and cancelling it inside the lock is refused with the
+date the lock lifts. Steps find things by ids and names; checks read data (numbers, hashes, dates)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pypdfium2 as pdfium
+import pytest
+
+from portal.core.masking import mask_phone
+from portal.insurance.demo import DEMO_CITIZENS
+from portal.services.remote_care.rules import add_months
+
+pytestmark = pytest.mark.browser
+
+RETIREE = next(c for c in DEMO_CITIZENS if c.key == "retiree")
+OTP_SEND_INTERVAL_SECONDS = 61
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _code_from_outbox(page, phone: str) -> str:
+    outbox = page.context.new_page()
+    try:
+        outbox.goto("/dev/outbox")
+        row = outbox.locator("tbody tr", has_text=mask_phone(phone)).first
+        match = re.search(r"(?<!\d)\d{6}(?!\d)", row.locator("td").nth(2).inner_text())
+        assert match, "no 6-digit code in the newest text message"
+        return match.group()
+    finally:
+        outbox.close()
+
+
+def _log_in(page) -> None:
+    for attempt in range(2):
+        page.goto("/login/citizen")
+        page.fill("#phone", RETIREE.phone)
+        with page.expect_navigation():
+            page.locator("main form[action='/login/citizen'] button[type=submit]").click()
+        if urlsplit(page.url).path == "/login/code":
+            break
+        assert attempt == 0, page.locator("main").inner_text()
+        time.sleep(OTP_SEND_INTERVAL_SECONDS)  # another test sent this phone a code less than a minute ago
+    page.fill("#code", _code_from_outbox(page, RETIREE.phone))
+    with page.expect_navigation():
+        page.locator("main form[action='/login/code'] button[type=submit]").click()
+    if urlsplit(page.url).path == "/bind":
+        page.fill("#name", RETIREE.name)
+        page.fill("#id_number", RETIREE.id_number)
+        with page.expect_navigation():
+            page.locator("main form[action='/bind'] button[type=submit]").click()
+    assert urlsplit(page.url).path == "/me"
+
+
+def _no_horizontal_scrolling(page) -> None:
+    widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths[0]} px on a {widths[1]} px phone"
+
+
+def _pdf_text(data: bytes) -> str:
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    finally:
+        pdf.close()
+
+
+def test_retiree_files_to_hainan_with_a_commitment_prints_it_and_cannot_cancel_inside_the_lock(phone):
+    page = phone
+    _log_in(page)
+    page.locator("#nav-remote-care").click()
+    page.wait_for_url("**/remote-care/")
+    _no_horizontal_scrolling(page)
+    page.locator("#category-resettled_retiree").click()
+    page.wait_for_url("**/remote-care/file/resettled_retiree")
+
+    page.select_option("#province", "460000")  # 海南省
+    with page.expect_navigation():
+        page.locator("#update-places").click()
+    assert page.locator("#province-level").count() == 1  # filing goes to the province
+    page.select_option("#city", "460100")  # 海口市: where she lives
+    today = date.today()
+    page.fill("#start_date", today.isoformat())
+    page.fill("#care_address", "海南省海口市美兰区海甸岛五西路8号")
+    page.fill("#care_phone", "13976543210")
+    assert page.locator("input[name=method][value=commitment]").is_checked()
+    assert "基本医疗保险异地就医备案个人承诺书" in page.locator(".commitment").inner_text()
+    page.check("#commitment_consent")
+    page.fill("#signed_name", RETIREE.name)
+    _no_horizontal_scrolling(page)
+    with page.expect_navigation():
+        page.locator("#submit-filing").click()
+
+    assert re.search(r"/remote-care/filings/\d+$", page.url), page.locator("main").inner_text()
+    number = page.locator("#filing-number").inner_text().strip()
+    assert re.fullmatch(r"YDJL\d{8}[2-9A-Z]{6}", number)
+    assert page.locator("#filing-destination").inner_text().strip() == "海南省"
+    assert page.locator("#filing-status").inner_text().strip() in {"有效", "Valid"}  # effective at once
+    digest = page.locator("#commitment-hash").inner_text().strip()
+    assert HASH_RE.match(digest)
+    assert "13976543210" not in page.content()  # the phone is masked (S12)
+    _no_horizontal_scrolling(page)
+
+    page.goto("/remote-care/filings")
+    assert page.locator("a.filing-number", has_text=number).count() == 1
+    page.locator("a.filing-number", has_text=number).click()
+    page.wait_for_url(re.compile(r"/remote-care/filings/\d+$"))
+
+    with page.expect_download() as download_info:
+        page.locator("#print-filing").click()
+    data = Path(download_info.value.path()).read_bytes()
+    assert data.startswith(b"%PDF")
+    text = _pdf_text(data)
+    assert number in text and digest in text and "温馨提示" in text and "异地就医登记备案表" in text
+
+    with page.expect_navigation():
+        page.locator("#cancel-filing").click()
+    lifts = add_months(today, 6).isoformat()
+    flash = page.locator(".flash-error").inner_text()
+    assert lifts in flash, flash
+    assert page.locator("#filing-status").inner_text().strip() in {"有效", "Valid"}
