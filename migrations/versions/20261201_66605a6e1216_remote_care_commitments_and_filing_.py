@@ -1,7 +1,7 @@
 """remote care: commitments and filing records
 
 Revision ID: 66605a6e1216
-Revises: a26368906828
+Revises: 0c546781ca33
 Create Date: 2026-12-01 12:52:52.194164
 """
 
@@ -12,7 +12,7 @@ import portal.core.db
 
 
 revision = '66605a6e1216'
-down_revision = 'a26368906828'
+down_revision = '0c546781ca33'
 branch_labels = None
 depends_on = None
 
