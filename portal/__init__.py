@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "portal.applications.views",
     "portal.applications.progress",
     "portal.materials.views",
+    "portal.certificates.views",
 )
 API_MODULES = (
     "portal.api.meta",
@@ -28,6 +29,7 @@ API_MODULES = (
     "portal.catalog.api",
     "portal.applications.api",
     "portal.materials.api",
+    "portal.certificates.api",
 )
 
 

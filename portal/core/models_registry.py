@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "portal.calendar.models",
     "portal.applications.models",
     "portal.materials.models",
+    "portal.certificates.models",
 )
 
 
