@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "portal.applications.progress",
     "portal.materials.views",
     "portal.services.remote_care.views",
+    "portal.certificates.views",
 )
 API_MODULES = (
     "portal.api.meta",
@@ -30,6 +31,7 @@ API_MODULES = (
     "portal.applications.api",
     "portal.materials.api",
     "portal.services.remote_care.api",
+    "portal.certificates.api",
 )
 
 

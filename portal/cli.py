@@ -101,6 +101,7 @@ COMMAND_MODULES = (
     "portal.core.i18n",
     "portal.services.remote_care.commands",
     "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop
+    "portal.certificates.commands",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(portal_group)

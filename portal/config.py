@@ -99,6 +99,11 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "UPLOAD_MAX_REQUEST_BYTES": (_size, 32 * 1024 * 1024),
     "UPLOAD_MAX_CASE_BYTES": (_size, 50 * 1024 * 1024),
     "UPLOAD_MAX_FILES_PER_MATERIAL": (_count, 20),
+    # certificate signing (portal/certificates/signing.py): PEM private key and certificate of the agency
+    "SIGNING_KEY_FILE": (str, None),
+    "SIGNING_CERT_FILE": (str, None),
+    "SIGNING_CHAIN_FILE": (str, None),
+    "SIGNING_KEY_PASSWORD": (str, None),
 }
 
 
@@ -185,6 +190,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             problems.append("PORTAL_SMS_BACKEND must name a real SMS gateway, not the development outbox")
         if env["WECHAT_BACKEND"] == "fake":
             problems.append("PORTAL_WECHAT_BACKEND must be http in production")
+        problems += _signing_problems(env)
     keys: dict[str, Any] | None = None
     if env["KEYS_FILE"]:
         try:
@@ -199,6 +205,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if keys is None:
         keys = _dev_keys(instance)
 
+    signing = _signing_files(env, instance)
     database_url = env["DATABASE_URL"] or f"sqlite:///{instance / 'portal.db'}"
     secure = env["SECURE_COOKIES"] if env["SECURE_COOKIES"] is not None else production
     config: dict[str, Any] = {
@@ -227,6 +234,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_UPLOAD_MAX_REQUEST_BYTES": env["UPLOAD_MAX_REQUEST_BYTES"],
         "PORTAL_UPLOAD_MAX_CASE_BYTES": env["UPLOAD_MAX_CASE_BYTES"],
         "PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL": env["UPLOAD_MAX_FILES_PER_MATERIAL"],
+        "PORTAL_SIGNING": signing,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],
@@ -276,6 +284,31 @@ def _check_upload_limits(env: dict[str, Any]) -> None:
         if env[other] < file_bytes:
             raise ConfigError(f"PORTAL_{other} ({env[other]} bytes) must be at least PORTAL_UPLOAD_MAX_FILE_BYTES "
                               f"({file_bytes} bytes): a file of the allowed size could never be uploaded")
+def _signing_problems(env: dict[str, Any]) -> list[str]:
+    """Production signs certificates with the agency's own key and certificate, never a development pair."""
+    from .certificates.signing import is_development_certificate
+
+    key, cert = env["SIGNING_KEY_FILE"], env["SIGNING_CERT_FILE"]
+    if not key or not cert:
+        return ["PORTAL_SIGNING_KEY_FILE and PORTAL_SIGNING_CERT_FILE must name the agency's signing key and "
+                "certificate (PEM) for certificate PDFs"]
+    problems = [f"{name}: cannot read {path}" for name, path in
+                (("PORTAL_SIGNING_KEY_FILE", key), ("PORTAL_SIGNING_CERT_FILE", cert)) if not Path(path).is_file()]
+    if not problems and is_development_certificate(Path(cert)):
+        problems.append("PORTAL_SIGNING_CERT_FILE is the development certificate; use the agency's own")
+    return problems
+
+
+def _signing_files(env: dict[str, Any], instance: Path) -> dict[str, Any]:
+    """The signing key and certificate: as configured, or (outside production) a development pair under
+    instance/, created on first start like the other development secrets."""
+    if env["SIGNING_KEY_FILE"] and env["SIGNING_CERT_FILE"]:
+        return {"key": env["SIGNING_KEY_FILE"], "cert": env["SIGNING_CERT_FILE"],
+                "chain": env["SIGNING_CHAIN_FILE"], "password": env["SIGNING_KEY_PASSWORD"], "development": False}
+    from .certificates.signing import ensure_development_pair
+
+    key, cert = ensure_development_pair(instance / "signing")
+    return {"key": str(key), "cert": str(cert), "chain": None, "password": None, "development": True}
 
 
 def _rate_limits() -> dict[str, str]:

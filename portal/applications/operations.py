@@ -171,9 +171,10 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
             out[material_id] = mode.value
     if complete:
         uploaded = _files().file_counts(case)
+        handler = handler_for(item)
         for material in required_materials(item, case):
             mode = out.get(material.id)
-            if material.data_sharing and mode is None:
+            if mode is None and (material.data_sharing or handler.provided_online(material, case)):
                 out[material.id] = MaterialMode.DATA_SHARING.value
             elif mode is None or MaterialMode(mode) not in PROVIDED_MODES:
                 reasons.append((f"materials.{material.id}",

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "portal.materials.models",
     "portal.commitments.models",
     "portal.insurance.filings",
+    "portal.certificates.models",
 )
 
 

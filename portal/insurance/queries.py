@@ -15,11 +15,21 @@ from sqlalchemy import func, select
 from ..core.db import db
 from .constants import (
     ContributionStatus,
+    EnrolmentEventKind,
     EnrolmentStatus,
     InsuranceType,
     PersonCategory,
 )
-from .models import Contribution, Enrolment, Person, PersonalAccount, Unit
+from .models import (
+    AccountTransaction,
+    Benefit,
+    Contribution,
+    Enrolment,
+    EnrolmentEvent,
+    Person,
+    PersonalAccount,
+    Unit,
+)
 
 CENT = Decimal("0.01")
 
@@ -208,3 +218,235 @@ def unit_overview(unit: Unit) -> UnitOverview:
         ).all()
     )
     return UnitOverview(unit, tuple(headcounts), tuple(enrolment_counts), tuple(periods), arrears)
+
+
+# --- pages of records: the person's and the unit's query pages (web and API) ---------------------------
+
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows and where it sits: ``page`` counts from 1; ``pages`` is at least 1."""
+
+    rows: tuple
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+
+def _page(statement, count_statement, page: int, per_page: int) -> Page:
+    """Run ``statement`` for one page (clamped to what exists) and ``count_statement`` for the total."""
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    total = db.session.execute(count_statement).scalar_one()
+    last = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), last)
+    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(tuple(rows), page, per_page, total)
+
+
+@dataclass(frozen=True)
+class EnrolmentHistory:
+    """An enrolment with its changes (参保状态变更), oldest first."""
+
+    line: EnrolmentLine
+    events: tuple[tuple[EnrolmentEventKind, date, str | None], ...]  # kind, effective date, note
+
+
+def enrolment_history(person: Person) -> tuple[EnrolmentHistory, ...]:
+    """Every enrolment of ``person`` with its events (two queries)."""
+    session = db.session
+    rows = session.execute(
+        select(Enrolment.id, Enrolment.insurance_type, Enrolment.status, Enrolment.start_date, Enrolment.end_date,
+               Unit.name)
+        .outerjoin(Unit, Unit.id == Enrolment.unit_id)
+        .where(Enrolment.person_id == person.id)
+        .order_by(Enrolment.start_date, Enrolment.id)
+    ).all()
+    events: dict[int, list] = {}
+    for enrolment_id, kind, effective, note in session.execute(
+        select(EnrolmentEvent.enrolment_id, EnrolmentEvent.kind, EnrolmentEvent.effective_date, EnrolmentEvent.note)
+        .join(Enrolment, Enrolment.id == EnrolmentEvent.enrolment_id)
+        .where(Enrolment.person_id == person.id)
+        .order_by(EnrolmentEvent.effective_date, EnrolmentEvent.id)
+    ).all():
+        events.setdefault(enrolment_id, []).append((EnrolmentEventKind(kind), effective, note))
+    return tuple(
+        EnrolmentHistory(EnrolmentLine(InsuranceType(t), EnrolmentStatus(s), start, end, unit_name),
+                         tuple(events.get(enrolment_id, ())))
+        for enrolment_id, t, s, start, end, unit_name in rows
+    )
+
+
+@dataclass(frozen=True)
+class YearTotals:
+    """One year of one insurance type: months paid (实际缴费月数), months in arrears and the amounts."""
+
+    year: int
+    insurance_type: InsuranceType
+    months_paid: int
+    months_in_arrears: int
+    unit_amount: Decimal
+    personal_amount: Decimal
+    arrears_amount: Decimal
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return self.unit_amount + self.personal_amount
+
+
+def contribution_years(person: Person) -> tuple[YearTotals, ...]:
+    """Totals per year and type, newest year first (one aggregated query). Annual types count 12 months."""
+    year = func.extract("year", Contribution.period_month)
+    rows = db.session.execute(
+        select(year, Contribution.insurance_type, Contribution.status, func.count(),
+               func.sum(Contribution.unit_amount), func.sum(Contribution.personal_amount))
+        .where(Contribution.person_id == person.id)
+        .group_by(year, Contribution.insurance_type, Contribution.status)
+    ).all()
+    acc: dict[tuple[int, InsuranceType], dict] = {}
+    for y, kind, status, count, unit_sum, personal_sum in rows:
+        kind = InsuranceType(kind)
+        entry = acc.setdefault((int(y), kind), {"paid": 0, "arrears": 0, "unit": Decimal("0.00"),
+                                                "personal": Decimal("0.00"), "owed": Decimal("0.00")})
+        months = count * (12 if kind.is_annual else 1)
+        if status == ContributionStatus.PAID:
+            entry.update(paid=months, unit=_cents(unit_sum), personal=_cents(personal_sum))
+        else:
+            entry.update(arrears=months, owed=_cents(unit_sum) + _cents(personal_sum))
+    order = {t: i for i, t in enumerate(InsuranceType)}
+    return tuple(
+        YearTotals(y, kind, e["paid"], e["arrears"], e["unit"], e["personal"], e["owed"])
+        for (y, kind), e in sorted(acc.items(), key=lambda item: (-item[0][0], order[item[0][1]]))
+    )
+
+
+def contribution_months(person: Person, year: int) -> tuple[Contribution, ...]:
+    """The contribution rows of ``person`` in ``year`` (bases, amounts, status), by month then type."""
+    return tuple(db.session.execute(
+        select(Contribution)
+        .where(Contribution.person_id == person.id,
+               Contribution.period_month >= date(year, 1, 1), Contribution.period_month <= date(year, 12, 1))
+        .order_by(Contribution.period_month, Contribution.insurance_type)
+    ).scalars())
+
+
+def account_transactions(person: Person, *, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the person's personal-account movements, newest first; rows are ``AccountTransaction``."""
+    base = (select(AccountTransaction).join(PersonalAccount, PersonalAccount.id == AccountTransaction.account_id)
+            .where(PersonalAccount.person_id == person.id))
+    count = (select(func.count()).select_from(AccountTransaction)
+             .join(PersonalAccount, PersonalAccount.id == AccountTransaction.account_id)
+             .where(PersonalAccount.person_id == person.id))
+    result = _page(base.order_by(AccountTransaction.occurred_on.desc(), AccountTransaction.id.desc()), count,
+                   page, per_page)
+    return Page(tuple(row[0] for row in result.rows), result.page, result.per_page, result.total)
+
+
+def benefits(person: Person) -> tuple[Benefit, ...]:
+    """The person's benefit standings (filings, recognitions), current ones first, newest first."""
+    return tuple(db.session.execute(
+        select(Benefit).where(Benefit.person_id == person.id)
+        .order_by(Benefit.valid_from.desc(), Benefit.id.desc())
+    ).scalars())
+
+
+@dataclass(frozen=True)
+class StaffLine:
+    """One insured person of a unit, already masked (S12): what a unit's agent may see and download."""
+
+    insured_no: str
+    name: str  # masked: 张*
+    id_number: str  # masked: first 1 and last 2
+    gender: str
+    category: PersonCategory
+    insurance_type: InsuranceType
+    status: EnrolmentStatus
+    start_date: date
+    end_date: date | None
+
+
+def unit_staff(unit: Unit, *, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the unit's enrolments with the person, masked on the server; rows are ``StaffLine``.
+
+    Names and 身份证 numbers are decrypted only to be masked here, so no caller ever holds them in full.
+    """
+    where = (Enrolment.unit_id == unit.id,)
+    statement = (
+        select(Person.insured_no, Person.name, Person.id_number, Person.gender, Person.category,
+               Enrolment.insurance_type, Enrolment.status, Enrolment.start_date, Enrolment.end_date)
+        .join(Person, Person.id == Enrolment.person_id).where(*where)
+        .order_by(Person.insured_no, Enrolment.insurance_type, Enrolment.id)
+    )
+    count = select(func.count()).select_from(Enrolment).where(*where)
+    result = _page(statement, count, page, per_page)
+    return Page(tuple(_staff_line(row) for row in result.rows), result.page, result.per_page, result.total)
+
+
+def all_unit_staff(unit: Unit) -> list[StaffLine]:
+    """Every line of ``unit_staff``, for the download (read in pages, so memory stays bounded per page)."""
+    first = unit_staff(unit, page=1, per_page=MAX_PER_PAGE)
+    lines = list(first.rows)
+    for page in range(2, first.pages + 1):
+        lines += unit_staff(unit, page=page, per_page=MAX_PER_PAGE).rows
+    return lines
+
+
+def _staff_line(row) -> StaffLine:
+    from ..core.masking import mask_id_number, mask_name
+
+    insured_no, name, id_number, gender, category, kind, status, start, end = row
+    return StaffLine(insured_no, mask_name(name), mask_id_number(id_number), gender, PersonCategory(category),
+                     InsuranceType(kind), EnrolmentStatus(status), start, end)
+
+
+@dataclass(frozen=True)
+class UnitMonth:
+    """One month of a unit's contributions: persons and amounts paid, and in arrears."""
+
+    month: date
+    persons: int
+    paid_amount: Decimal
+    arrears_persons: int
+    arrears_amount: Decimal
+
+
+def unit_contribution_months(unit: Unit, *, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the unit's contribution months, newest first; rows are ``UnitMonth`` (one query + count)."""
+    paid = Contribution.status == ContributionStatus.PAID
+    amount = Contribution.unit_amount + Contribution.personal_amount
+    statement = (
+        select(Contribution.period_month,
+               func.count(func.distinct(case_when(paid, Contribution.person_id))),
+               func.sum(case_when(paid, amount)),
+               func.count(func.distinct(case_when(~paid, Contribution.person_id))),
+               func.sum(case_when(~paid, amount)))
+        .where(Contribution.unit_id == unit.id)
+        .group_by(Contribution.period_month)
+        .order_by(Contribution.period_month.desc())
+    )
+    count = select(func.count(func.distinct(Contribution.period_month))).where(Contribution.unit_id == unit.id)
+    result = _page(statement, count, page, per_page)
+    rows = tuple(UnitMonth(month, persons or 0, _cents(paid_sum), owing or 0, _cents(owed))
+                 for month, persons, paid_sum, owing, owed in result.rows)
+    return Page(rows, result.page, result.per_page, result.total)
+
+
+def all_unit_contribution_months(unit: Unit) -> list[UnitMonth]:
+    first = unit_contribution_months(unit, page=1, per_page=MAX_PER_PAGE)
+    months = list(first.rows)
+    for page in range(2, first.pages + 1):
+        months += unit_contribution_months(unit, page=page, per_page=MAX_PER_PAGE).rows
+    return months
+
+
+def case_when(condition, value):
+    """``CASE WHEN condition THEN value END`` (NULL otherwise), for conditional aggregates."""
+    from sqlalchemy import case
+
+    return case((condition, value))

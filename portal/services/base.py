@@ -85,6 +85,11 @@ class Handler:
         None keeps the fields of the item's published form."""
         return None
 
+    def provided_online(self, material: Any, case: Any) -> bool:
+        """True when filing online itself provides this required ``material`` (e.g. the identity document of a
+        self-service print, which the real-name binding stands for); the generic handler says no."""
+        return False
+
     def may_complete_at_once(self, context: FilingContext) -> bool:
         """True when this filing completes at submission (即办件 whose rules all pass)."""
         from ..catalog.schema import HandlingType
@@ -142,4 +147,4 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("money", "instant", "remote_care")
+FAMILY_MODULES = ("money", "instant", "remote_care", "certificates")

@@ -2,8 +2,8 @@
 
 Printing one's own 参保凭证, querying one's own records and changing one's own phone number rely on the
 real-name binding alone. When any pre-check finding is more than information, the case goes to a person
-instead (see ``Handler.may_complete_at_once``). Later features (certificates, queries) extend these with
-their documents and effects.
+instead (see ``Handler.may_complete_at_once``). Certificate items (``certificates.py``) extend this with the
+certificate they issue.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from .base import Handler, register
 
 
 @register(
-    "certificates.person_voucher",
-    "queries.person",
     "queries.unit",
     "queries.archive",
     "enrolment.phone_change",

@@ -20,7 +20,12 @@ def production_env(tmp_path, **changes) -> dict:
     keys["development"] = False
     path = tmp_path / "keys.json"
     path.write_text(json.dumps(keys))
+    from portal.certificates.signing import new_pair
+
+    signing_key, signing_cert = new_pair(tmp_path / "signing", "吉林省医疗保障经办机构", development=False)
     env = {
+        "SIGNING_KEY_FILE": str(signing_key),
+        "SIGNING_CERT_FILE": str(signing_cert),
         "ENV": "production",
         "SECRET_KEY": "s" * 48,
         "KEYS_FILE": str(path),

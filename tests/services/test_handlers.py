@@ -13,6 +13,7 @@ from portal.core import clock
 from portal.services import Finding, Handler, Severity, handler_for, register
 from portal.services import base as handlers
 from portal.services.base import FilingContext, _inside_window
+from portal.services.certificates import CertificateItem
 from portal.services.instant import SelfServiceItem
 from portal.services.money import MoneyItem
 from portal.services.remote_care import NeedsLongTermFiling
@@ -52,10 +53,11 @@ def context(item, *rules: Rule) -> FilingContext:
 
 
 @pytest.mark.parametrize(("code", "kind"), [
-    (PROMISE_ITEM, NeedsLongTermFiling), (SELF_SERVICE_ITEM, SelfServiceItem), (MONEY_ITEM, MoneyItem),
+    (PROMISE_ITEM, NeedsLongTermFiling), (SELF_SERVICE_ITEM, CertificateItem), (MONEY_ITEM, MoneyItem),
     ("J002036002001", Handler),  # 本地待遇核准: generic
     ("G002036002003", MoneyItem),  # 个人账户一次性支取
-    ("G002036002002", SelfServiceItem),  # 参保信息查询
+    ("G002036002002", CertificateItem),  # 参保信息查询: issues the 参保证明
+    ("G002036002001", SelfServiceItem),  # 参保单位参保信息查询
 ])
 def test_handler_is_found_by_the_items_handler_name(code, kind, catalog):
     assert type(handler_for(catalog.get(code))) is kind

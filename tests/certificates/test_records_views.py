@@ -1,0 +1,183 @@
+"""Query pages and API of a person and of a unit: what they show, that they are theirs only (S6), paginated,
+masked (S12), and the unit's downloads: headers (S10), masked content, an audit row each."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts import tokens
+from portal.core.audit import AuditEvent
+
+from .records import EMPLOYEE_MONTHS
+
+ID_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+MOBILE_SHAPE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def sweep(text: str, insured) -> None:
+    """Nothing unmasked: no 18-digit ID, no 11-digit mobile, no full name of anyone on the unit's records."""
+    assert not ID_SHAPE.search(text), ID_SHAPE.search(text).group()
+    assert not MOBILE_SHAPE.search(text), MOBILE_SHAPE.search(text).group()
+    for person in [insured.person, *insured.colleagues]:
+        assert person.name not in text, person.name
+        assert person.id_number not in text and person.phone not in text
+
+
+def page(browser, url: str, status: int = 200) -> str:
+    response = browser.get(url)
+    assert response.status_code == status, (url, response.status_code, response.headers.get("Location"))
+    return response.get_data(as_text=True)
+
+
+# --- the person ----------------------------------------------------------------------------------------
+
+
+def test_person_records_show_enrolment_history_and_benefits(citizen_browser, insured):
+    html = page(citizen_browser, "/me/records")
+    assert "Enrolment history" in html and "Transferred" not in html
+    assert "转为职工参保" in html and "M03900" in html
+    assert "Employee basic medical insurance" in html and "Terminated" in html
+    assert ID_SHAPE.search(html) is None and MOBILE_SHAPE.search(html) is None
+
+
+def test_person_contributions_give_months_paid_per_year_and_the_months_of_a_year(citizen_browser):
+    html = page(citizen_browser, "/me/records/contributions")
+    assert f"{EMPLOYEE_MONTHS} months" in html  # 累计实际缴费月数 of the employee scheme
+    assert "Months of 2026" in html  # the newest year by default
+    assert html.count("2026-0") >= 3  # 2026-01, 02 paid and 03 in arrears
+    html_2025 = page(citizen_browser, "/me/records/contributions?year=2025")
+    assert "Months of 2025" in html_2025 and "2025-12" in html_2025
+    assert "Months of 2026" in page(citizen_browser, "/me/records/contributions?year=1900")  # unknown: newest
+
+
+def test_person_account_is_paginated_newest_first(citizen_browser):
+    first = page(citizen_browser, "/me/records/account")
+    assert "¥1,234.56" in first and "Page 1 of 2" in first
+    assert first.index("2027") < first.index("2026")  # 30 months from 2025-01: newest (2027-06) first
+    second = page(citizen_browser, "/me/records/account?page=2")
+    assert "Page 2 of 2" in second and "2025" in second
+    assert "Page 2 of 2" in page(citizen_browser, "/me/records/account?page=999")  # clamped, not an error
+
+
+def test_account_home_links_the_query_pages(citizen_browser):
+    html = page(citizen_browser, "/me")
+    for url in ("/me/records", "/me/records/contributions", "/me/records/account", "/certificates/"):
+        assert f'href="{url}"' in html
+
+
+@pytest.mark.parametrize("url", ["/unit/records", "/unit/records/staff", "/unit/records/staff.csv",
+                                 "/unit/records/contributions.csv"])
+def test_a_citizen_has_no_unit_pages(citizen_browser, url):
+    page(citizen_browser, url, 404)
+
+
+@pytest.mark.parametrize("url", ["/me/records", "/me/records/contributions", "/me/records/account"])
+def test_an_agent_has_no_person_pages(agent_browser, url):
+    page(agent_browser, url, 404)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(make_client):
+    response = make_client().get("/unit/records/staff.csv")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# --- the unit ------------------------------------------------------------------------------------------
+
+
+def test_unit_staff_page_is_masked_and_paginated(agent_browser, insured):
+    html = page(agent_browser, "/unit/records/staff")
+    sweep(html, insured)
+    assert "欧阳*" in html and "司马*" in html
+    assert insured.person.id_number[0] + "*" * 15 + insured.person.id_number[-2:] in html
+    assert "(4)" in html  # four enrolments with the unit
+
+
+def test_unit_staff_download_is_masked_attachment_and_audited(agent_browser, insured, db_session):
+    response = agent_browser.get("/unit/records/staff.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.mimetype == "text/csv"
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    text = body.decode("utf-8-sig")
+    sweep(text, insured)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["Insured person number", "Name", "ID number"]
+    assert len(rows) == 1 + 4
+    names = {row[1] for row in rows[1:]}
+    assert names == {"欧阳*", "司马*"}
+    audit = db_session.execute(select(AuditEvent).where(AuditEvent.action == "insurance.unit_staff_download")
+                               ).scalars().all()
+    assert [(a.object_type, a.object_id) for a in audit] == [("unit", str(insured.unit.id))]
+
+
+def test_unit_contributions_by_month_with_arrears_and_download(agent_browser, insured):
+    html = page(agent_browser, "/unit/records/contributions")
+    assert "2026-03" in html and "months in arrears" in html
+    sweep(html, insured)
+    text = agent_browser.get("/unit/records/contributions.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    march = next(r for r in rows if r[0] == "2026-03")
+    # 2026-03: the employee in arrears, colleagues 0 and 2 paid, colleague 1 in arrears
+    assert march[1:] == ["2", "900.00", "2", "900.00"]
+    sweep(text, insured)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
+    from portal.insurance.downloads import csv_bytes
+
+    text = csv_bytes(["a"], [['=HYPERLINK("x")'], ["+1"], ["@SUM(A1)"], ["-2"], ["普通"]]).decode("utf-8-sig")
+    cells = [row[0] for row in csv.reader(io.StringIO(text))][1:]
+    assert cells == ["'=HYPERLINK(\"x\")", "'+1", "'@SUM(A1)", "'-2", "普通"]
+
+
+# --- the API -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(make_client, db_session):
+    def _make(account):
+        raw = tokens.issue_token(account, label="test")[0]
+        db_session.commit()
+        browser = make_client()
+        browser.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+        return browser
+
+    return _make
+
+
+def test_records_api_for_a_citizen(api, citizen, insured):
+    client = api(citizen)
+    me = client.get("/api/v1/records/me").get_json()
+    assert me["person"]["name"] == "欧阳*" and me["account_balance"] == "1234.56"
+    assert {c["insurance_type"]: c["months_paid"] for c in me["contributions"]}["employee_medical"] == EMPLOYEE_MONTHS
+    assert [e["insurance_type"] for e in me["enrolments"]] == ["resident_medical", "employee_medical"]
+    years = client.get("/api/v1/records/me/contributions?year=2025").get_json()
+    employee = [m for m in years["months"] if m["insurance_type"] == "employee_medical"]
+    assert years["year"] == 2025 and len(employee) == 12
+    account = client.get("/api/v1/records/me/account?per_page=10&page=3").get_json()
+    assert (account["page"], account["pages"], account["total"], len(account["items"])) == (3, 3, 30, 10)
+    assert client.get("/api/v1/records/unit").status_code == 404
+    assert client.get("/api/v1/records/me/account?per_page=1000").status_code == 422
+    for url in ("/api/v1/records/me", "/api/v1/records/me/contributions", "/api/v1/records/me/account"):
+        sweep(client.get(url).get_data(as_text=True), insured)
+
+
+def test_records_api_for_an_agent(api, agent, insured):
+    client = api(agent)
+    unit = client.get("/api/v1/records/unit").get_json()
+    assert unit["headcount"] == 4 and unit["arrears_months"] == 1
+    staff = client.get("/api/v1/records/unit/staff?per_page=2").get_json()
+    assert (staff["total"], staff["pages"], len(staff["items"])) == (4, 2, 2)
+    months = client.get("/api/v1/records/unit/contributions").get_json()
+    assert months["items"][0]["month"] == "2026-03" and months["items"][0]["arrears_amount"] == "900.00"
+    assert client.get("/api/v1/records/me").status_code == 404
+    for url in ("/api/v1/records/unit", "/api/v1/records/unit/staff", "/api/v1/records/unit/contributions"):
+        sweep(client.get(url).get_data(as_text=True), insured)
