@@ -20,6 +20,8 @@ BLUEPRINTS = (
     "portal.applications.views",
     "portal.applications.progress",
     "portal.materials.views",
+    "portal.sampling.views",
+    "portal.dashboard.views",
 )
 API_MODULES = (
     "portal.api.meta",

@@ -136,4 +136,4 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("money", "instant")
+FAMILY_MODULES = ("money", "instant", "enrolment")
