@@ -22,6 +22,8 @@ BLUEPRINTS = (
     "portal.materials.views",
     "portal.services.remote_care.views",
     "portal.certificates.views",
+    "portal.sampling.views",
+    "portal.dashboard.views",
 )
 API_MODULES = (
     "portal.api.meta",

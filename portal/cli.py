@@ -98,6 +98,7 @@ COMMAND_MODULES = (
     "portal.calendar.commands",
     "portal.insurance.commands",
     "portal.accounts.commands",
+    "portal.sampling.commands",
     "portal.core.i18n",
     "portal.services.remote_care.commands",
     "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop

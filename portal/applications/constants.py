@@ -68,6 +68,7 @@ class Action(StrEnum):
     START_PAYMENT = "start_payment"
     COMPLETE = "complete"
     DELIVER = "deliver"
+    POST_CHECK = "post_check"  # 事后核查 concluded: a note on the timeline, no move (not in the transition table)
 
     @property
     def label(self) -> str:
@@ -92,6 +93,7 @@ ACTION_VERBS = {
     Action.START_PAYMENT: _l("Starting the payment"),
     Action.COMPLETE: _l("Completing"),
     Action.DELIVER: _l("Delivering the result"),
+    Action.POST_CHECK: _l("Checking after completion"),
 }
 
 ACTION_LABELS = {
@@ -107,12 +109,15 @@ ACTION_LABELS = {
     Action.START_PAYMENT: _l("Payment started"),
     Action.COMPLETE: _l("Completed"),
     Action.DELIVER: _l("Result delivered"),
+    Action.POST_CHECK: _l("Checked after completion"),
 }
 
 # Actions taken by the applicant; every other action is the agency's (or the system's for 即办件).
 APPLICANT_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW, Action.RESUBMIT})
 # Actions that must carry a reason.
 REASONED_ACTIONS = frozenset({Action.REFUSE, Action.DENY})
+# Events on the timeline that are not moves of the lifecycle (no transition; the state stays).
+NOTE_ACTIONS = frozenset({Action.POST_CHECK})
 
 
 class MaterialMode(StrEnum):

@@ -12,6 +12,8 @@ MODEL_MODULES = (
     "portal.commitments.models",
     "portal.insurance.filings",
     "portal.certificates.models",
+    "portal.services.models",
+    "portal.sampling.models",
 )
 
 

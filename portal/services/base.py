@@ -147,4 +147,4 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("money", "instant", "remote_care", "certificates")
+FAMILY_MODULES = ("money", "instant", "remote_care", "certificates", "enrolment")

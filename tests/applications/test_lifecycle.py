@@ -20,6 +20,7 @@ from portal.applications.constants import (
     APPLICANT_ACTIONS,
     CLOSED_STATES,
     FINAL_STATES,
+    NOTE_ACTIONS,
     REASONED_ACTIONS,
     STATE_LABELS,
     Action,
@@ -56,7 +57,7 @@ GUARD_VARIANTS = {
     (State.APPROVED, Action.START_PAYMENT): (("money", False), ("promise", False)),
     (State.APPROVED, Action.COMPLETE): (("promise", False), ("money", False)),
 }
-ALL_PAIRS = list(itertools.product(State, Action))
+ALL_PAIRS = list(itertools.product(State, [a for a in Action if a not in NOTE_ACTIONS]))
 
 
 def _id(pair) -> str:

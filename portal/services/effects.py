@@ -1,0 +1,140 @@
+"""The ledger of an effect: record each change a handler makes to the records, and undo them in reverse.
+
+Handlers change rows through a ``Ledger`` (``created``, ``changed``, ``appended``); ``Ledger.save`` stores the
+steps as the case's ``CaseEffect``. ``revert`` undoes them newest first. It refuses (``EffectConflict``) when a
+row no longer holds the value the effect gave it: someone changed it since, and a blind undo would erase that.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Date, select
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.exc import IntegrityError
+
+from ..core import clock
+from ..core.db import db
+from ..core.errors import DomainError
+from ..insurance.models import Enrolment, EnrolmentEvent, Person, Unit
+from .models import CaseEffect
+
+MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent)}
+
+
+class EffectRefused(DomainError):
+    """The records cannot take the change the case asks for; the completion is undone with it."""
+
+    code = "effect_refused"
+    status = 409
+
+
+class EffectConflict(DomainError):
+    """The records changed after the effect was applied, so it cannot be undone automatically."""
+
+    code = "effect_conflict"
+    status = 409
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _load(model: type, key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    column_type = model.__table__.c[key].type
+    if isinstance(column_type, Date):
+        return date.fromisoformat(value)
+    if isinstance(column_type, SAEnum) and column_type.enum_class is not None:
+        return column_type.enum_class(value)
+    return value
+
+
+class Ledger:
+    """The changes one effect makes, in order."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+
+    def created(self, row: Any) -> Any:
+        """``row`` is new: revoking deletes it (when nothing else has come to refer to it)."""
+        db.session.add(row)
+        db.session.flush()
+        self.steps.append({"op": "created", "table": row.__tablename__, "id": row.id})
+        return row
+
+    def changed(self, row: Any, **values: Any) -> None:
+        """Set ``values`` on ``row``; revoking puts back what was there."""
+        before = {k: _dump(getattr(row, k)) for k in values}
+        for key, value in values.items():
+            setattr(row, key, value)
+        self.steps.append({"op": "changed", "table": row.__tablename__, "id": row.id, "before": before,
+                           "after": {k: _dump(v) for k, v in values.items()}})
+
+    def save(self, case: Any, handler: str) -> CaseEffect | None:
+        """Store the steps as the case's effect; nothing is stored when the effect changed nothing."""
+        if not self.steps:
+            return None
+        db.session.flush()
+        effect = CaseEffect(application_id=case.id, handler=handler, applied_at=clock.now())
+        effect.steps = self.steps
+        db.session.add(effect)
+        db.session.flush()
+        return effect
+
+
+def effect_of(case: Any) -> CaseEffect | None:
+    return db.session.execute(select(CaseEffect).where(CaseEffect.application_id == case.id)).scalar_one_or_none()
+
+
+def revert(case: Any, reason: str) -> CaseEffect | None:
+    """Undo the case's recorded effect, newest change first; None when the case changed nothing.
+
+    Raises ``EffectConflict`` when a changed row has moved on since, or the effect was already revoked.
+    """
+    effect = effect_of(case)
+    if effect is None:
+        return None
+    if effect.revoked_at is not None:
+        raise EffectConflict(_("The effect of this case has already been revoked."))
+    for step in reversed(effect.steps):
+        model = MODELS[step["table"]]
+        row = db.session.get(model, step["id"])
+        if step["op"] == "changed":
+            _undo_change(model, row, step)
+        elif row is not None:
+            _undo_create(row)
+    effect.revoked_at = clock.now()
+    effect.revoke_reason = reason
+    db.session.flush()
+    return effect
+
+
+def _undo_change(model: type, row: Any, step: dict[str, Any]) -> None:
+    now = {k: _dump(getattr(row, k)) for k in step["after"]} if row is not None else None
+    if now != step["after"]:
+        raise EffectConflict(_("The records changed after this case was completed (%(what)s %(id)s); "
+                               "undo its effect by hand.", what=step["table"], id=step["id"]))
+    for key, value in step["before"].items():
+        setattr(row, key, _load(model, key, value))
+
+
+def _undo_create(row: Any) -> None:
+    """Delete a row the effect created; a row others have come to refer to stays (the note says why)."""
+    if isinstance(row, Enrolment):
+        for event in list(row.events):
+            db.session.delete(event)
+    try:
+        with db.session.begin_nested():
+            db.session.delete(row)
+            db.session.flush()
+    except IntegrityError:
+        pass  # referred to by later records (an account bound to the person, a later case): kept
