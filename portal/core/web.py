@@ -152,6 +152,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error (request %s)", g.get("request_id"))
+        from .db import db
+
+        if db.session.registry.has():
+            db.session.rollback()  # a failed statement leaves the session unusable for the page below (S19)
         message = _("Something went wrong on our side. Nothing you entered was saved; please try again later.")
         if is_api_request():
             return error_envelope("internal_error", message, 500)
