@@ -22,6 +22,7 @@ from ..catalog.labels import REQUIREMENT, time_limit_text
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..services import handler_for
 from ..services.base import Severity
 from . import deadlines, forms, operations
 from .constants import FORM_ENTRY, Action, Defect, MaterialMode, State
@@ -116,6 +117,9 @@ def _flags(case: Application) -> deadlines.Flags:
 @bp.route("/apply/<code>", methods=["GET", "POST"])
 def start(code: str):
     item = _item_or_404(code)
+    entry = handler_for(item).web_entry(item)
+    if entry:
+        return redirect(entry)
     form = forms.ConfirmForm()
     if form.validate_on_submit():
         try:

@@ -85,6 +85,11 @@ class Handler:
         None keeps the fields of the item's published form."""
         return None
 
+    def web_entry(self, item: Item) -> str | None:
+        """The URL of the family's own filing page for ``item``, where the generic form cannot do the job
+        (e.g. signing a commitment); None files through the generic form."""
+        return None
+
     def provided_online(self, material: Any, case: Any) -> bool:
         """True when filing online itself provides this required ``material`` (e.g. the identity document of a
         self-service print, which the real-name binding stands for); the generic handler says no."""

@@ -67,7 +67,20 @@ def test_the_landing_page_lists_the_regions_categories_and_its_tips(client):
         assert f'id="category-{key}"' in page
     assert 'id="category-emergency"' not in page  # jilin has no emergency item
     assert "到北京、天津、上海、重庆、海南、西藏和新疆生产建设兵团就医，备案到就医省份即可。" in page
-    assert "lower rate" in page
+    assert "临时外出就医人员的报销比例可能低于参保地。" in page
+
+
+def test_the_guides_apply_online_leads_to_the_filing_page_of_the_items_category(app, client):
+    from portal.services.remote_care.operations import offered_categories
+
+    with app.test_request_context("/"):
+        offered = offered_categories()
+    assert offered
+    for category, item in offered:
+        response = client.get(f"/apply/{item.code}")
+        assert response.status_code == 302, item.code
+        assert response.headers["Location"].endswith(f"/remote-care/file/{category.key}")
+    assert client.get("/apply/G002036005000_01_001").status_code == 200  # other items keep the generic form
 
 
 def test_a_category_the_region_does_not_offer_leads_back_to_the_list(citizen, browser_for):

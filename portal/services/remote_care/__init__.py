@@ -83,6 +83,15 @@ class RemoteCareFilingHandler(Handler):
     def form_specs(self, item: Item, audience: str) -> list[Any] | None:
         return form_specs(item) if category_of(item) is not None else None
 
+    def web_entry(self, item: Item) -> str | None:
+        """The guide's "apply online" leads to the 异地就医备案 pages, where the commitment is signed."""
+        from flask import url_for
+
+        category = category_of(item)
+        if category is None:
+            return None
+        return url_for("remote_care.file", category=category.key)
+
     def precheck(self, context: FilingContext) -> list[Finding]:
         findings = super().precheck(context)
         if not context.data.get("destination_code"):
