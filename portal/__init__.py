@@ -20,6 +20,8 @@ BLUEPRINTS = (
     "portal.applications.views",
     "portal.applications.progress",
     "portal.materials.views",
+    "portal.notifications.views",
+    "portal.ratings.views",
 )
 API_MODULES = (
     "portal.api.meta",
@@ -28,6 +30,8 @@ API_MODULES = (
     "portal.catalog.api",
     "portal.applications.api",
     "portal.materials.api",
+    "portal.notifications.api",
+    "portal.ratings.api",
 )
 
 

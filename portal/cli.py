@@ -100,6 +100,7 @@ COMMAND_MODULES = (
     "portal.accounts.commands",
     "portal.core.i18n",
     "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop
+    "portal.notifications.commands",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(portal_group)

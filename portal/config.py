@@ -70,6 +70,13 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "S3_REGION": (str, ""),
     "S3_ACCESS_KEY": (str, ""),
     "S3_SECRET_KEY": (str, ""),
+    # notifications (portal/notifications) and 好差评 (portal/ratings)
+    "NOTIFY_MAX_ATTEMPTS": (_int, 6),
+    "NOTIFY_BACKOFF_SECONDS": (_int, 30),
+    "WECHAT_TEMPLATES": (str, ""),
+    "REMIND_CORRECTION_WORKING_DAYS": (_int, 3),
+    "RATING_CHANGE_DAYS": (_int, 7),
+    "RECTIFICATION_WORKING_DAYS": (_int, 15),
 }
 
 
@@ -193,6 +200,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_S3_REGION": env["S3_REGION"],
         "PORTAL_S3_ACCESS_KEY": env["S3_ACCESS_KEY"],
         "PORTAL_S3_SECRET_KEY": env["S3_SECRET_KEY"],
+        **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS", "WECHAT_TEMPLATES",
+                                                    "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
+                                                    "RECTIFICATION_WORKING_DAYS")},
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],

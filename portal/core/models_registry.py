@@ -9,6 +9,8 @@ MODEL_MODULES = (
     "portal.calendar.models",
     "portal.applications.models",
     "portal.materials.models",
+    "portal.notifications.models",
+    "portal.ratings.models",
 )
 
 
