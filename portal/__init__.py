@@ -24,6 +24,8 @@ BLUEPRINTS = (
     "portal.certificates.views",
     "portal.sampling.views",
     "portal.dashboard.views",
+    "portal.notifications.views",
+    "portal.ratings.views",
 )
 API_MODULES = (
     "portal.api.meta",
@@ -34,6 +36,8 @@ API_MODULES = (
     "portal.materials.api",
     "portal.services.remote_care.api",
     "portal.certificates.api",
+    "portal.notifications.api",
+    "portal.ratings.api",
 )
 
 

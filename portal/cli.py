@@ -103,6 +103,7 @@ COMMAND_MODULES = (
     "portal.services.remote_care.commands",
     "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop
     "portal.certificates.commands",
+    "portal.notifications.commands",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(portal_group)

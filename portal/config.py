@@ -106,6 +106,13 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SIGNING_CERT_FILE": (str, None),
     "SIGNING_CHAIN_FILE": (str, None),
     "SIGNING_KEY_PASSWORD": (str, None),
+    # notifications (portal/notifications) and 好差评 (portal/ratings)
+    "NOTIFY_MAX_ATTEMPTS": (_int, 6),
+    "NOTIFY_BACKOFF_SECONDS": (_int, 30),
+    "WECHAT_TEMPLATES": (str, ""),
+    "REMIND_CORRECTION_WORKING_DAYS": (_int, 3),
+    "RATING_CHANGE_DAYS": (_int, 7),
+    "RECTIFICATION_WORKING_DAYS": (_int, 15),
 }
 
 
@@ -237,6 +244,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_UPLOAD_MAX_CASE_BYTES": env["UPLOAD_MAX_CASE_BYTES"],
         "PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL": env["UPLOAD_MAX_FILES_PER_MATERIAL"],
         "PORTAL_SIGNING": signing,
+        **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS", "WECHAT_TEMPLATES",
+                                                    "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
+                                                    "RECTIFICATION_WORKING_DAYS")},
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],

@@ -14,6 +14,8 @@ MODEL_MODULES = (
     "portal.certificates.models",
     "portal.services.models",
     "portal.sampling.models",
+    "portal.notifications.models",
+    "portal.ratings.models",
 )
 
 

@@ -1,0 +1,126 @@
+"""The message of each event, in every language: a subject and a body with named fields.
+
+A notification stores its context, not its text: the inbox renders it in the reader's language when shown;
+SMS and WeChat render it in the portal's default language when sent. Context values are plain strings,
+ISO dates under keys ending in ``_on`` (shown in the reader's date format), ``{"zh": …, "en": …}`` pairs
+(item names) and lists of those (materials). A template whose field is missing from the context raises
+``KeyError``: tests render every template in every language with exactly its declared fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import force_locale, format_date, get_locale
+from flask_babel import lazy_gettext as _l
+
+from .constants import Event
+
+
+@dataclass(frozen=True)
+class Template:
+    subject: Any  # lazy strings, translated when rendered
+    body: Any
+    fields: tuple[str, ...]
+
+
+TEMPLATES: dict[Event, Template] = {
+    Event.ACCEPTED: Template(
+        _l("Application accepted"),
+        _l("Your application for %(item)s (No. %(number)s) has been accepted and will be completed by %(due_on)s."),
+        ("item", "number", "due_on")),
+    Event.CORRECTION_REQUESTED: Template(
+        _l("Corrections requested"),
+        _l("For your application for %(item)s (No. %(number)s), please supply or correct by %(respond_by_on)s: "
+           "%(materials)s."),
+        ("item", "number", "respond_by_on", "materials")),
+    Event.REFUSED: Template(
+        _l("Application not accepted"),
+        _l("Your application for %(item)s (No. %(number)s) was not accepted. Reason: %(reason)s"),
+        ("item", "number", "reason")),
+    Event.DENIED: Template(
+        _l("Application not approved"),
+        _l("Your application for %(item)s (No. %(number)s) was not approved. Reason: %(reason)s"),
+        ("item", "number", "reason")),
+    Event.APPROVED: Template(
+        _l("Application approved"),
+        _l("Your application for %(item)s (No. %(number)s) has been approved."),
+        ("item", "number")),
+    Event.PAID: Template(
+        _l("Payment made"),
+        _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s"),
+        ("item", "number", "result")),
+    Event.COMPLETED: Template(
+        _l("Application completed"),
+        _l("Your application for %(item)s (No. %(number)s) is completed. Result: %(result)s. You can rate our "
+           "service on the application's page."),
+        ("item", "number", "result")),
+    Event.CERTIFICATE_READY: Template(
+        _l("Certificate ready"),
+        _l("Your %(item)s (No. %(number)s) is ready: print or download it from the application's page."),
+        ("item", "number")),
+    Event.FILING_EXPIRING: Template(
+        _l("Filing about to expire"),
+        _l("Your filing for medical care in %(destination)s expires on %(expires_on)s. Extend it before then, or "
+           "direct settlement there stops."),
+        ("destination", "expires_on")),
+    Event.CORRECTION_DUE: Template(
+        _l("Corrections due soon"),
+        _l("Reminder: the corrections for your application for %(item)s (No. %(number)s) are due by "
+           "%(respond_by_on)s: %(materials)s."),
+        ("item", "number", "respond_by_on", "materials")),
+    Event.STAFF_DIGEST: Template(
+        _l("Cases due soon"),
+        _l("Cases due within %(days)s working days: %(due_soon)s; overdue: %(overdue)s. Numbers: %(numbers)s."),
+        ("days", "due_soon", "overdue", "numbers")),
+    Event.RECTIFICATION_OPENED: Template(
+        _l("Bad rating to check"),
+        _l("Application No. %(number)s (%(item)s) was rated “%(level)s”. Check it, rectify and follow up with the "
+           "rater by %(due_on)s."),
+        ("number", "item", "level", "due_on")),
+    Event.RECTIFICATION_DONE: Template(
+        _l("Follow-up of your rating"),
+        _l("We have followed up your rating of application No. %(number)s (%(item)s): %(outcome)s"),
+        ("number", "item", "outcome")),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+    @property
+    def sms(self) -> str:
+        """One text message: the subject in brackets, then the body."""
+        return f"【{self.subject}】{self.body}"
+
+
+def _is_zh() -> bool:
+    return not str(get_locale() or "zh").startswith("en")
+
+
+def _value(key: str, value: Any) -> str:
+    """A context value as the reader's language shows it."""
+    if isinstance(value, dict) and ("zh" in value or "en" in value):
+        return str((value.get("en") or value.get("zh")) if not _is_zh() else (value.get("zh") or value.get("en")))
+    if isinstance(value, list):
+        return ("、" if _is_zh() else ", ").join(_value(key, v) for v in value)
+    if key.endswith("_on") and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "medium")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def render(event: Event | str, context: dict[str, Any], locale: str | None = None) -> Rendered:
+    """The message of ``event`` with ``context``, in ``locale`` (default: the current one)."""
+    template = TEMPLATES[Event(event)]
+    if locale is not None:
+        with force_locale(locale):
+            return render(event, context)
+    values = {key: _value(key, context[key]) for key in template.fields}  # KeyError: a field is missing
+    return Rendered(str(template.subject), str(template.body) % values)

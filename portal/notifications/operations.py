@@ -1,0 +1,147 @@
+"""Writing notifications (in the caller's transaction) and reading the inbox.
+
+``notify(account, event, context)`` is the one entry point for every feature: it writes the notification and
+one pending delivery per channel that can reach the account, flushes, and never commits. A change that
+announces itself calls it inside its own transaction, so both commit together or neither does. Case moves
+announce themselves through ``portal.applications.signals.case_moved`` (see ``receivers``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from ..core import clock
+from ..core.audit import Actor, record
+from ..core.crypto import blind_index
+from ..core.db import db
+from ..core.errors import NotFound, PermissionDenied, ValidationFailed
+from .channels import CHANNELS
+from .constants import Channel, Event, Status
+from .messages import TEMPLATES
+from .models import Delivery, Notification, WeChatSubscription
+
+
+def notify(account: Any, event: Event | str, context: dict[str, Any], *, application_id: int | None = None,
+           dedupe_key: str | None = None, channels: tuple[Channel, ...] | None = None) -> Notification | None:
+    """Queue ``event`` for ``account`` with ``context`` (the template's fields, see messages.py).
+
+    Raises ``ValueError`` when the context lacks a field of the event's template: a message that cannot be
+    rendered is refused when written, not found out by the worker. With ``dedupe_key`` a second call with the
+    same key writes nothing and returns None (reminders). ``channels`` limits the channels tried (default:
+    all that can reach the account; the inbox always can).
+    """
+    event = Event(event)
+    missing = [f for f in TEMPLATES[event].fields if f not in context]
+    if missing:
+        raise ValueError(f"notification {event.value} lacks {', '.join(missing)}")
+    if dedupe_key is not None and db.session.execute(
+            select(Notification.id).where(Notification.dedupe_key == dedupe_key)).first() is not None:
+        return None
+    now = clock.now()
+    notification = Notification(account_id=account.id, account=account, application_id=application_id,
+                                event=event.value, dedupe_key=dedupe_key, created_at=now)
+    notification.context = context
+    for name in channels or tuple(Channel):
+        if not CHANNELS[name].reachable(account, event):
+            continue
+        delivery = Delivery(channel=name.value, created_at=now, next_attempt_at=now, status=Status.PENDING.value)
+        if name is Channel.INBOX:  # the inbox entry is the row itself: delivered when this transaction commits
+            delivery.status, delivery.sent_at = Status.SENT.value, now
+        notification.deliveries.append(delivery)
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+# --- the inbox ---------------------------------------------------------------------------------------
+
+
+def unread_count(account: Any) -> int:
+    if not getattr(account, "is_authenticated", False):
+        return 0
+    return db.session.execute(select(func.count()).select_from(Notification).where(
+        Notification.account_id == account.id, Notification.read_at.is_(None))).scalar_one()
+
+
+def inbox(account: Any, *, page: int = 1, per_page: int = 20) -> tuple[list[Notification], int]:
+    """One page of the account's messages, newest first, and how many there are."""
+    where = Notification.account_id == account.id
+    total = db.session.execute(select(func.count()).select_from(Notification).where(where)).scalar_one()
+    rows = db.session.execute(select(Notification).where(where).order_by(Notification.id.desc())
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).scalars().all()
+    return list(rows), total
+
+
+def case_messages(case: Any) -> list[Notification]:
+    """The messages sent to the applicant about ``case``, oldest first, with their deliveries."""
+    return list(db.session.execute(select(Notification).where(
+        Notification.application_id == case.id, Notification.account_id == case.applicant_id)
+        .order_by(Notification.id)).scalars())
+
+
+def mark_read(notification_id: int, *, by: Any) -> Notification:
+    """Mark one of ``by``'s messages read; someone else's answers NotFound (S6)."""
+    row = db.session.get(Notification, notification_id) if 0 < notification_id < 2**31 else None
+    if row is None or row.account_id != getattr(by, "id", None):
+        raise NotFound(_("No such message."))
+    if row.read_at is None:
+        row.read_at = clock.now()
+        db.session.flush()
+    return row
+
+
+def mark_all_read(*, by: Any) -> int:
+    result = db.session.execute(update(Notification).where(
+        Notification.account_id == by.id, Notification.read_at.is_(None)).values(read_at=clock.now()))
+    return result.rowcount or 0
+
+
+# --- WeChat subscribe consent ---------------------------------------------------------------------------
+
+
+def record_subscriptions(account: Any, openid: str, accepted: list[str], *, actor: Actor) -> dict[str, int]:
+    """The mini-program reports which subscribe messages the user accepted (wx.requestSubscribeMessage): each
+    acceptance allows one message of that event. ``openid`` must be the one bound to ``account``."""
+    from ..accounts.models import WeChatIdentity
+
+    index = blind_index(openid, "wechat_openid")
+    identity = db.session.execute(select(WeChatIdentity).where(WeChatIdentity.openid_index == index)).scalar()
+    if identity is None or identity.account_id != account.id:
+        raise PermissionDenied(_("This WeChat user is not bound to your account."))
+    unknown = [e for e in accepted if e not in {x.value for x in Event}]
+    if unknown or not accepted:
+        raise ValidationFailed([("accepted", _("Name the messages accepted, among: %(events)s.",
+                                              events=", ".join(e.value for e in Event)))])
+    now = clock.now()
+    out: dict[str, int] = {}
+    for event in sorted(set(accepted)):
+        row = db.session.execute(select(WeChatSubscription).where(
+            WeChatSubscription.account_id == account.id, WeChatSubscription.event == event)).scalar_one_or_none()
+        if row is None:
+            row = WeChatSubscription(account_id=account.id, event=event, grants=0)
+            db.session.add(row)
+        row.openid, row.openid_index, row.updated_at = openid, index, now
+        row.grants = min((row.grants or 0) + 1, 50)  # WeChat keeps at most a few dozen per user and template
+        out[event] = row.grants
+    db.session.flush()
+    record("notifications.wechat_subscribe", actor=actor, object_type="account", object_id=account.id,
+           detail={"events": sorted(out)})
+    return out
+
+
+def delivery_summary(notification: Notification) -> list[dict[str, Any]]:
+    """Each channel's status as the case page shows it."""
+    out = []
+    for d in notification.deliveries:
+        out.append({"channel": Channel(d.channel).label, "status": Status(d.status).label, "code": d.status,
+                    "at": d.sent_at or d.failed_at, "retry_at": d.next_attempt_at if d.status == "pending" else None,
+                    "attempts": d.attempts})
+    return out
+
+
+def stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
