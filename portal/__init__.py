@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "portal.applications.views",
     "portal.applications.progress",
     "portal.materials.views",
+    "portal.workbench.views",
 )
 API_MODULES = (
     "portal.api.meta",
