@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "portal.dashboard.views",
     "portal.notifications.views",
     "portal.ratings.views",
+    "portal.workbench.views",
 )
 API_MODULES = (
     "portal.api.meta",

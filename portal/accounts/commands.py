@@ -1,4 +1,4 @@
-"""``portal sms outbox`` and ``portal staff create | totp | unlock``."""
+"""``portal sms outbox`` and ``portal staff create | totp | unlock | identity``."""
 
 from __future__ import annotations
 
@@ -103,3 +103,19 @@ def register(group: click.Group) -> None:
         unlock_staff(_staff(username), actor=Actor.system())
         db.session.commit()
         click.echo(f"unlocked {username}")
+
+    @staff_group.command("identity")
+    @click.argument("username")
+    @click.option("--id-number", prompt=True, hide_input=True, help="Prompted (hidden) when not given.")
+    @with_appcontext
+    def staff_identity(username: str, id_number: str) -> None:
+        """Record the staff member's own 身份证 (blind index only): they are kept off their own cases (S7)."""
+        from .operations import set_staff_identity
+
+        try:
+            set_staff_identity(_staff(username), id_number, actor=Actor.system())
+        except ValidationFailed as error:
+            click.echo(f"error: {error.message}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"identity recorded for {username}")

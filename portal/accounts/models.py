@@ -79,6 +79,8 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(64), default="")
     phone: Mapped[str | None] = mapped_column(Encrypted("account.phone"))
     phone_index: Mapped[str | None] = mapped_column(BlindIndex, index=True)
+    # staff only: the blind index of their own 身份证, so they are kept off cases filed by or about them (S7)
+    staff_id_index: Mapped[str | None] = mapped_column(BlindIndex)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), unique=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     is_unit_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # the unit's first agent

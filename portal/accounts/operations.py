@@ -612,3 +612,13 @@ def bind_wechat(ticket: str, data: WeChatBinding, *, actor: Actor, client_ip: st
     db.session.flush()
     record("wechat.bound", actor=actor_of(account), object_type="wechat_identity", object_id=identity.id)
     return account
+
+
+def set_staff_identity(account: Account, id_number: str, *, actor: Actor) -> None:
+    """Record a staff member's own 身份证 (its blind index only), so separation of duties keeps them off the cases
+    they file, or that are about them, as a citizen (S7). The number itself is not stored on the account."""
+    if account.kind != AccountKind.STAFF:
+        raise PermissionDenied(_("Only staff accounts have a staff identity."))
+    account.staff_id_index = id_number_index(normalize_id_number(id_number))
+    db.session.flush()
+    record("staff.identity_set", actor=actor, object_type="account", object_id=account.id)

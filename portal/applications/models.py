@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -42,6 +43,10 @@ class Application(Base):
         CheckConstraint("state NOT IN ('not_accepted', 'denied') OR decision_reason IS NOT NULL",
                         name="refusal_has_reason"),
         UniqueConstraint("applicant_id", "idempotency_key", name="idempotency"),
+        # the workbench's queue pages read these in order (keyset pagination, portal/workbench/queues.py)
+        Index("ix_application_queue_work_due", "queue", "work_due", "id"),
+        Index("ix_application_queue_id", "queue", "id"),
+        Index("ix_application_work_due_id", "work_due", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +82,10 @@ class Application(Base):
     # the staff member working the case now (claimed or assigned), if any; cleared when released or closed
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
     assigned_at: Mapped[datetime | None]
+    # the workbench queue the case sits in and the day the agency must act by (NULL when the agency has nothing
+    # to do now); kept up to date on every flush by portal/workbench/queues.py
+    queue: Mapped[str] = mapped_column(String(16), default="draft")
+    work_due: Mapped[date | None] = mapped_column(Date)
 
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -2,7 +2,8 @@
 
 Applicants: the account that filed, and for a unit's case every agent of that unit. Staff act by role
 (受理 accepts and notifies, 审核 reviews, 财务 pays, 科长 may do all three), with separation of duties
-(S7): nobody acts as the agency on a case they filed, and the acceptor of a money item cannot approve it.
+(S7): nobody acts as the agency on a case they filed or that is about them (``is_own_case``), the acceptor of
+a money item cannot approve it, and its approver cannot pay it out.
 """
 
 from __future__ import annotations
@@ -81,12 +82,35 @@ def cannot_act(account: Any, case: Any, action: Action) -> str | None:
         return _("Only agency staff can do this.")
     if not account.roles & STAFF_ROLES[action]:
         return _("Your role does not allow this step.")
-    if case.applicant_id == account.id:
+    if case.applicant_id == account.id or is_own_case(account, case):
         return _("You cannot handle a case you filed yourself.")
-    if action is Action.APPROVE and case.is_money and _accepted_by(case) == account.id:
+    if action is Action.APPROVE and case.is_money and _taken_by(case, Action.ACCEPT) == account.id:
         return _("You accepted this case, which pays money: another member of staff must approve it.")
+    if action is Action.START_PAYMENT and case.is_money and _taken_by(case, Action.APPROVE) == account.id:
+        return _("You approved this case: another member of staff must pay it out.")
     return None
 
 
-def _accepted_by(case: Any) -> int | None:
-    return next((e.actor_id for e in case.events if e.action == Action.ACCEPT), None)
+def is_own_case(account: Any, case: Any) -> bool:
+    """True when the staff member is, in another role, the applicant of ``case`` or the person it is about.
+
+    Staff accounts never file, but the same human may file as a citizen or a unit's agent: they are known by
+    their phone (the applicant account's login) or their 身份证 (the person or principal of the case).
+    """
+    if getattr(account, "kind", None) != AccountKind.STAFF:
+        return False
+    applicant = getattr(case, "applicant", None)
+    if account.phone_index and applicant is not None and applicant.phone_index == account.phone_index:
+        return True
+    own_id = getattr(account, "staff_id_index", None)
+    if not own_id:
+        return False
+    person = getattr(case, "person", None)
+    applicant_person = getattr(applicant, "person", None)
+    return own_id in {case.principal_id_index, getattr(person, "id_number_index", None),
+                      getattr(applicant_person, "id_number_index", None)}
+
+
+def _taken_by(case: Any, action: Action) -> int | None:
+    """Who last took ``action`` on the case (a staff account id), or None."""
+    return next((e.actor_id for e in reversed(case.events) if e.action == action), None)

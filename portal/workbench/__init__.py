@@ -1,0 +1,1 @@
+"""The back-office workbench: queues, the case page, claiming, decisions, and the audit of who looked."""

@@ -1,0 +1,75 @@
+"""Forms of the workbench. Every post carries a CSRF token (S8) and the version of the case the page showed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..applications import operations as case_ops
+from ..applications.constants import FORM_ENTRY, Defect
+
+
+class VersionForm(FlaskForm):
+    """Claim and release: nothing but the version the page was drawn from."""
+
+    version = IntegerField(validators=[Optional()])
+
+
+class AssignForm(VersionForm):
+    assignee = IntegerField(_l("Assign to"), validators=[DataRequired(_l("Choose a member of staff."))])
+
+
+class DecisionForm(VersionForm):
+    action = HiddenField(validators=[DataRequired()])
+    template = StringField(validators=[Optional(), Length(max=4)])  # the index of a reason template
+    reason = TextAreaField(_l("Reason the applicant reads"), validators=[Optional(), Length(max=2000)])
+    result = TextAreaField(_l("Result printed on the completion slip"), validators=[Optional(), Length(max=2000)])
+
+
+class NoticeForm(VersionForm):
+    """The checklist of a one-time notice: for each material (and the form) whether it is missing or needs
+    correcting, with a note; posted as ``defect_<id>`` and ``note_<id>`` next to the general note."""
+
+    note = TextAreaField(_l("Note to the applicant"), validators=[Optional(), Length(max=2000)])
+
+    def notice_input(self, formdata: Any, material_ids: list[str], *, new_defect: bool) -> case_ops.NoticeInput:
+        entries = []
+        for material_id in [*material_ids, FORM_ENTRY]:
+            defect = formdata.get(f"defect_{material_id}", "")
+            if defect in {d.value for d in Defect}:
+                note = (formdata.get(f"note_{material_id}") or "")[:500]
+                entries.append(case_ops.NoticeEntry(material_id, Defect(defect), note))
+        return case_ops.NoticeInput(tuple(entries), note=self.note.data or "", new_defect=new_defect)
+
+
+class BatchForm(FlaskForm):
+    """Accept the ticked complete 即办件 (``case`` checkboxes on the intake queue)."""
+
+
+class SearchForm(FlaskForm):
+    """The exact search by 身份证 is posted, never put in the address (S14)."""
+
+    id_number = StringField(_l("Applicant's ID number"), validators=[Optional(), Length(max=32)])
+
+
+class FilterForm(FlaskForm):
+    """The queue's filters, read from the address (GET; no personal data in it)."""
+
+    class Meta:
+        csrf = False
+
+    item = SelectField(_l("Item"), choices=[], validate_choice=False, validators=[Optional()])
+    agency = SelectField(_l("Accepting unit"), choices=[], validate_choice=False, validators=[Optional()])
+    state = SelectField(_l("State"), choices=[], validate_choice=False, validators=[Optional()])
+    submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
+    submitted_to = DateField(_l("Submitted until"), validators=[Optional()])
+    mine = SelectField(_l("Whose"), choices=[SelectChoice("", _l("Everyone's")), SelectChoice("1", _l("Mine"))],
+                       validate_choice=False, validators=[Optional()])
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -1,0 +1,379 @@
+"""The staff area (/staff/…): queues, the case page, claiming, decisions, batch acceptance.
+
+Stricter than the rest of the portal: only staff who work cases get in (others get 404, an administrator
+403); a staff session is tied to the address it logged in from, and is ended if used from another (S3,
+on top of the 15-minute idle and 8-hour absolute limits of ``accounts.auth``); pages are never cached
+and send no referrer. Every page that shows personal data writes an audit row (S13).
+
+Views are thin: load → permission → one operation → commit → respond. Refusals come back as a flash on
+the page they came from; a case that moved under the member of staff (S20) says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from ..accounts import auth
+from ..accounts.models import Account, AccountKind
+from ..applications import operations as case_ops
+from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
+from ..applications.models import Application
+from ..core import clock
+from ..core.audit import actor_of, record
+from ..core.db import db
+from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..core.masking import mask_id_number
+from ..core.validators import normalize_id_number
+from ..insurance.models import id_number_index
+from . import forms, operations, queues, reasons
+from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
+
+bp = Blueprint("workbench", __name__, url_prefix="/staff")
+SEARCH_KEY = "wb_search"  # the session keeps the blind index and the masked number, never the number
+# Pages other features add to the staff area; the nav shows each once its route exists.
+NAV_SLOTS = (("/staff/dashboard", "Dashboard"), ("/staff/sampling", "Post-hoc checks"),
+             ("/staff/rectifications", "Rectifications"))
+
+
+@bp.before_request
+def _staff_only():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login_staff", next=request.path))
+    if current_user.kind != AccountKind.STAFF:
+        abort(404)  # the staff area does not exist for citizens and agents
+    login = auth.current_login_session()
+    if login is not None and login.ip and login.ip != request.remote_addr:
+        record("session.ip_changed", actor=actor_of(current_user), object_type="account", object_id=current_user.id,
+               result="denied", detail={"from": login.ip, "to": request.remote_addr})
+        auth.revoke_sessions(current_user, "ip changed")
+        db.session.commit()
+        auth.forget_browser()
+        flash(_("Your session was ended because it was used from another network address. Please log in again."),
+              "error")
+        return redirect(url_for("accounts.login_staff"))
+    if not is_case_worker(current_user):
+        abort(403)
+    return None
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.app_template_global()
+def staff_nav() -> list[tuple[str, str]]:
+    """The links other features add to the staff nav (their routes exist), with translated labels."""
+    rules = {rule.rule for rule in current_app.url_map.iter_rules()}
+    labels = {"Dashboard": _("Dashboard"), "Post-hoc checks": _("Post-hoc checks"),
+              "Rectifications": _("Rectifications")}
+    return [(path, labels[label]) for path, label in NAV_SLOTS if path in rules]
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"queues": list(queues.Queue), "is_chief": is_chief(current_user), "Queue": queues.Queue}
+
+
+def _actor():
+    return actor_of(current_user)
+
+
+# --- queues ------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("workbench.queue", name=queues.Queue.INTAKE.value))
+
+
+def _catalog():
+    return current_app.extensions["portal_catalog"]
+
+
+def _filter_form() -> forms.FilterForm:
+    form = forms.FilterForm(request.args)
+    items = sorted(_catalog().items, key=lambda i: i.code)
+    form.item.choices = forms.choices([("", _("All items"))] + [(i.code, f"{i.name.zh} ({i.code})") for i in items])
+    agencies = sorted({i.accepting_unit.zh for i in items if i.accepting_unit})
+    form.agency.choices = forms.choices([("", _("All units"))] + [(a, a) for a in agencies])
+    form.state.choices = forms.choices([("", _("All states"))] + [(s.value, s.label) for s in State
+                                                                 if s is not State.DRAFT])
+    return form
+
+
+def _filters(form: forms.FilterForm) -> queues.Filters:
+    form.validate()  # wrong dates are dropped with their message; the queue still shows
+    codes: set[str] | None = None
+    if form.item.data:
+        codes = {form.item.data}
+    if form.agency.data:
+        unit_codes = {i.code for i in _catalog().items if i.accepting_unit and i.accepting_unit.zh == form.agency.data}
+        codes = unit_codes if codes is None else codes & unit_codes
+    state = State(form.state.data) if form.state.data in {s.value for s in State} else None
+    search = session.get(SEARCH_KEY) or {}
+    return queues.Filters(
+        item_codes=tuple(sorted(codes)) if codes is not None else None, state=state,
+        submitted_from=form.submitted_from.data if not form.submitted_from.errors else None,
+        submitted_to=form.submitted_to.data if not form.submitted_to.errors else None,
+        person_index=search.get("index"), mine_for=current_user.id if form.mine.data == "1" else None)
+
+
+@bp.get("/queues/<name>")
+def queue(name: str):
+    try:
+        chosen = queues.Queue(name)
+    except ValueError:
+        abort(404)
+    form = _filter_form()
+    filters = _filters(form)
+    page = queues.queue_page(chosen, filters, after=request.args.get("after"))
+    operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=filters.person_index is not None)
+    db.session.commit()
+    today = clock.today()
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    return render_template("workbench/queue.html", queue=chosen, page=page, form=form, today=today,
+                           cutoff=queues.due_soon_cutoff(today), search=session.get(SEARCH_KEY),
+                           next_url=url_for("workbench.queue", name=name, after=page.next_cursor, **args)
+                           if page.next_cursor else None, first_url=url_for("workbench.queue", name=name, **args),
+                           search_form=forms.SearchForm(), batch_form=forms.BatchForm())
+
+
+@bp.post("/search")
+def search():
+    """Find an applicant's cases by 身份证 (exact, through the blind index); the number never enters a URL."""
+    form = forms.SearchForm()
+    back = _back_to_queue()
+    if not form.validate_on_submit():
+        flash(_("The search could not be read. Please try again."), "error")
+        return redirect(back)
+    raw = (form.id_number.data or "").strip()
+    if not raw:
+        session.pop(SEARCH_KEY, None)
+        return redirect(back)
+    try:
+        number = normalize_id_number(raw)
+    except ValidationFailed as error:
+        flash(error.reasons[0][1], "error")
+        return redirect(back)
+    session[SEARCH_KEY] = {"index": id_number_index(number), "shown": mask_id_number(number)}
+    return redirect(back)
+
+
+def _back_to_queue() -> str:
+    name = request.form.get("queue", queues.Queue.INTAKE.value)
+    if name not in {q.value for q in queues.Queue}:
+        name = queues.Queue.INTAKE.value
+    return url_for("workbench.queue", name=name)
+
+
+@bp.post("/batch-accept")
+def batch_accept():
+    form = forms.BatchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("case") if v.isdigit()]
+    try:
+        result = operations.batch_accept(ids, by=current_user, actor=_actor())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(_back_to_queue())
+    db.session.commit()
+    flash(ngettext("%(num)d case accepted.", "%(num)d cases accepted.", len(result.accepted)), "success")
+    for case, why in result.skipped:
+        flash(_("%(number)s was not accepted: %(why)s", number=case.number, why=why), "info")
+    return redirect(_back_to_queue())
+
+
+# --- the case page -----------------------------------------------------------------------------------
+
+
+def _case(case_id: int) -> Application:
+    return operations.get_case(case_id, for_account=current_user)
+
+
+@bp.get("/cases/<int:case_id>")
+def case(case_id: int):
+    case = _case(case_id)
+    operations.record_case_view(case, actor=_actor())
+    db.session.commit()
+    return render_template("workbench/case.html", **_case_context(case))
+
+
+def _case_context(case: Application) -> dict[str, Any]:
+    item = _catalog().get(case.item_code)
+    mine = case.assignee_id == current_user.id
+    actions = [a for a in actions_for(current_user, case) if a in operations.DECISIONS] if mine else []
+    region = current_app.config["PORTAL_REGION"]
+    return {
+        "case": case, "item": item, "mine": mine, "actions": actions,
+        "claim_problem": cannot_claim(current_user, case), "decide_problem": cannot_decide(current_user, case),
+        "form_rows": _form_rows(case, item), "materials": _materials(case, item),
+        "timeline": case.events, "notice": case.open_notice, "notices": case.notices,
+        "checklist": _checklist(case, item) if Action.REQUEST_CORRECTION in actions else None,
+        "templates": {a: reasons.templates(region, case.item_code, a) for a in reasons.ACTIONS},
+        "version_form": forms.VersionForm(), "decision_form": forms.DecisionForm(), "notice_form": forms.NoticeForm(),
+        "assign_form": forms.AssignForm(),
+        "staff": operations.staff_choices(case) if is_chief(current_user) else [],
+        "openers": operations.openers(case, by=current_user) if is_chief(current_user) else None,
+        "flags": _flags(case), "Action": Action, "defects": list(Defect),
+        "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
+    }
+
+
+def _flags(case: Application) -> dict[str, bool]:
+    today = clock.today()
+    due = case.work_due
+    return {"overdue": due is not None and due < today,
+            "due_soon": due is not None and today <= due <= queues.due_soon_cutoff(today)}
+
+
+def _form_rows(case: Application, item: Any) -> list[tuple[str, Any]]:
+    """The filed form as label/value pairs, personal numbers masked (S12); a table as rows of cells."""
+    from ..applications import fields
+    from ..applications.forms import shown_value
+
+    if item is None:
+        return []
+    data = case.form_data
+    out: list[tuple[str, Any]] = []
+    for spec in case_ops.specs_for(case, item):
+        value = data.get(spec.key)
+        if spec.columns and isinstance(value, list):
+            rows = [[(fields.label_of(c), shown_value(c, row.get(c.key))) for c in spec.columns]
+                    for row in value if isinstance(row, dict)]
+            out.append((fields.label_of(spec), rows))
+        else:
+            out.append((fields.label_of(spec), shown_value(spec, value)))
+    return out
+
+
+def _materials(case: Application, item: Any) -> list[dict[str, Any]]:
+    from ..materials import operations as files
+
+    if item is None:
+        return []
+    modes = case.materials
+    stored = files.files_of(case, for_account=current_user)
+    return [{"id": m.id, "name": m.name.zh, "required": m.requirement.value,
+             "mode": MaterialMode(modes[m.id]).label if m.id in modes else _("Not stated"),
+             "files": stored.get(m.id, [])} for m in item.materials]
+
+
+def _checklist(case: Application, item: Any) -> list[tuple[str, str]]:
+    rows = [(m.id, m.name.zh) for m in item.materials] if item is not None else []
+    return [*rows, (FORM_ENTRY, _("The application form"))]
+
+
+def _to_case(case_id: int, error: DomainError | None = None, message: str | None = None):
+    if error is not None:
+        db.session.rollback()
+        text = error.message
+        if isinstance(error, Conflict):
+            current = db.session.get(Application, case_id)
+            if current is not None and current.assignee is not None and current.assignee_id != current_user.id:
+                text = _("%(message)s %(name)s is working on it now.", message=error.message,
+                         name=current.assignee.display_name)
+        flash(text, "error")
+    elif message:
+        flash(message, "success")
+    return redirect(url_for("workbench.case", case_id=case_id))
+
+
+def _version_form(form_class=forms.VersionForm):
+    form = form_class()
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
+@bp.post("/cases/<int:case_id>/claim")
+def claim(case_id: int):
+    form = _version_form()
+    case = _case(case_id)
+    try:
+        operations.claim_case(case, by=current_user, actor=_actor(), version=form.version.data)
+        db.session.commit()
+    except DomainError as error:
+        return _to_case(case_id, error)
+    return _to_case(case_id, message=_("You are working on this case now."))
+
+
+@bp.post("/cases/<int:case_id>/release")
+def release(case_id: int):
+    form = _version_form()
+    case = _case(case_id)
+    try:
+        operations.release_case(case, by=current_user, actor=_actor(), version=form.version.data)
+        db.session.commit()
+    except DomainError as error:
+        return _to_case(case_id, error)
+    return _to_case(case_id, message=_("The case is back in its queue."))
+
+
+@bp.post("/cases/<int:case_id>/assign")
+def assign(case_id: int):
+    form = forms.AssignForm()
+    case = _case(case_id)
+    if not form.validate_on_submit():
+        flash(_("Choose a member of staff."), "error")
+        return redirect(url_for("workbench.case", case_id=case_id))
+    assignee = db.session.get(Account, form.assignee.data) if 0 < form.assignee.data < 2**31 else None
+    try:
+        operations.assign_case(case, assignee, by=current_user, actor=_actor(), version=form.version.data)
+        db.session.commit()
+    except DomainError as error:
+        return _to_case(case_id, error)
+    return _to_case(case_id, message=_("The case is assigned to %(name)s.", name=assignee.display_name))
+
+
+@bp.post("/cases/<int:case_id>/decide")
+def decide(case_id: int):
+    form = _version_form(forms.DecisionForm)
+    case = _case(case_id)
+    try:
+        action = Action(form.action.data)
+    except ValueError:
+        return _to_case(case_id, NotFound(_("No such decision.")))
+    decision = operations.Decision(action, reason=_reason(case, action, form), result=form.result.data or "")
+    try:
+        operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)
+        db.session.commit()
+    except DomainError as error:
+        return _to_case(case_id, error)
+    return _to_case(case_id, message=_("Done: %(action)s. The case is now “%(state)s”.", action=action.label,
+                                       state=case.state_enum.label))
+
+
+def _reason(case: Application, action: Action, form: forms.DecisionForm) -> str:
+    """The reason typed, or else the template chosen (by its place in the item's list)."""
+    typed = (form.reason.data or "").strip()
+    choice = form.template.data or ""
+    if typed or not choice.isdigit():
+        return typed
+    options = reasons.templates(current_app.config["PORTAL_REGION"], case.item_code, action.value)
+    return options[int(choice)] if int(choice) < len(options) else ""
+
+
+@bp.post("/cases/<int:case_id>/notice")
+def notice(case_id: int):
+    form = _version_form(forms.NoticeForm)
+    case = _case(case_id)
+    item = _catalog().get(case.item_code)
+    data = form.notice_input(request.form, [m.id for m in item.materials] if item else [],
+                             new_defect=bool(case.notices))
+    decision = operations.Decision(Action.REQUEST_CORRECTION, notice=data)
+    try:
+        operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)
+        db.session.commit()
+    except DomainError as error:
+        return _to_case(case_id, error)
+    return _to_case(case_id, message=_("The one-time notice was sent to the applicant."))

@@ -1,0 +1,150 @@
+"""Queues: where each state lands, deadlines (due soon, overdue), filters, keyset pages, constant query count."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from portal.applications.constants import State
+from portal.core import clock
+from portal.core.db import db
+from portal.insurance.models import id_number_index
+from portal.workbench.queues import Filters, Queue, queue_of, queue_page
+from tests.workbench.conftest import PROMISE_ITEM
+
+
+@pytest.mark.parametrize(("state", "accepted", "money", "expected"), [
+    ("draft", False, False, "draft"),
+    ("submitted", False, False, "intake"),
+    ("resubmitted", False, False, "intake"),
+    ("resubmitted", True, False, "review"),
+    ("correction_requested", True, False, "correction"),
+    ("accepted", True, False, "review"),
+    ("under_review", True, False, "review"),
+    ("approved", True, False, "review"),
+    ("approved", True, True, "payment"),
+    ("paying", True, True, "payment"),
+    ("completed", True, False, "done"),
+    ("delivered", True, False, "done"),
+    ("not_accepted", False, False, "closed"),
+    ("denied", True, False, "closed"),
+    ("withdrawn", False, False, "closed"),
+])
+def test_every_state_has_its_queue(state, accepted, money, expected):
+    assert queue_of(state, accepted=accepted, is_money=money) == expected
+
+
+@pytest.mark.parametrize("state", [s.value for s in State])
+def test_the_row_carries_the_queue_of_its_state(case_in, state):
+    variant = "money" if state == "paying" else "promise"
+    case = case_in(state, variant, accepted=state in ("correction_requested", "resubmitted"))
+    db.session.flush()
+    assert case.queue == queue_of(state, accepted=case.accepted_at is not None, is_money=case.is_money)
+    if case.queue == "intake":
+        assert case.work_due == case.accept_by
+    elif case.queue in ("review", "payment"):
+        assert case.work_due == case.due_date
+    else:
+        assert case.work_due is None
+
+
+def _ids(page):
+    return [c.id for c in page.rows]
+
+
+def test_due_soon_and_overdue_follow_the_working_day_calendar(make_case, citizen, make_citizen):
+    # Mon 2026-06-01 … accept within 5 working days → due Mon 06-08
+    with clock.frozen(datetime(2026, 6, 1, 10, 0)):
+        case = make_case(PROMISE_ITEM, citizen)
+    assert case.work_due == date(2026, 6, 8)
+    today = date(2026, 6, 4)  # Thursday: two working days on is Monday 06-08
+    assert _ids(queue_page(Queue.DUE_SOON, today=today)) == [case.id]
+    assert _ids(queue_page(Queue.OVERDUE, today=today)) == []
+    assert _ids(queue_page(Queue.DUE_SOON, today=date(2026, 6, 3))) == []  # Monday is three working days away
+    assert _ids(queue_page(Queue.OVERDUE, today=date(2026, 6, 9))) == [case.id]
+
+
+def test_filters_by_item_state_date_and_applicant(make_case, citizen, make_citizen):
+    from tests.workbench.conftest import MONEY_ITEM
+
+    with clock.frozen(datetime(2026, 6, 1, 10, 0)):
+        early = make_case(PROMISE_ITEM, citizen)
+    with clock.frozen(datetime(2026, 6, 3, 10, 0)):
+        other = make_citizen("孙三")
+        late = make_case(MONEY_ITEM, other)
+    today = date(2026, 6, 3)
+    assert _ids(queue_page(Queue.INTAKE, Filters(item_codes=(MONEY_ITEM,)), today=today)) == [late.id]
+    assert _ids(queue_page(Queue.INTAKE, Filters(item_codes=()), today=today)) == []
+    assert _ids(queue_page(Queue.INTAKE, Filters(submitted_to=date(2026, 6, 2)), today=today)) == [early.id]
+    assert _ids(queue_page(Queue.INTAKE, Filters(submitted_from=date(2026, 6, 3)), today=today)) == [late.id]
+    assert _ids(queue_page(Queue.INTAKE, Filters(state=State.RESUBMITTED), today=today)) == []
+    person = Filters(person_index=id_number_index(other.person.id_number))
+    assert _ids(queue_page(Queue.INTAKE, person, today=today)) == [late.id]
+
+
+def test_a_cursor_that_does_not_parse_starts_at_the_first_page(make_case, citizen):
+    case = make_case(PROMISE_ITEM, citizen)
+    for cursor in ("", "!!!", "bm9uc2Vuc2U", "x" * 100):
+        assert _ids(queue_page(Queue.INTAKE, after=cursor)) == [case.id]
+
+
+def test_pages_cost_the_same_few_queries_however_many_cases(make_case, make_citizen, monkeypatch):
+    """The queue page is one query for its rows (staff and people joined in), on every page."""
+    counted: list[str] = []
+
+    def count(*args, **_kwargs):
+        counted.append(args[2] if len(args) > 2 else "")
+
+    for i in range(7):
+        make_case(PROMISE_ITEM, make_citizen(f"周{i}"))
+    db.session.flush()
+    engine = db.session.get_bind()
+    target = engine if hasattr(engine, "dispatch") else engine.engine
+    event.listen(target, "before_cursor_execute", count)
+    try:
+        sizes = []
+        after = None
+        for _ in range(3):
+            counted.clear()
+            page = queue_page(Queue.INTAKE, per_page=3, after=after)
+            for case in page.rows:  # what the queue page reads of each row
+                _ = case.assignee, case.applicant_name, case.item_name
+            sizes.append(len(counted))
+            after = page.next_cursor
+    finally:
+        event.remove(target, "before_cursor_execute", count)
+    assert sizes == [1, 1, 1], sizes
+
+
+def test_work_due_moves_with_the_due_date_after_a_paused_clock(case_in):
+    with clock.frozen(datetime(2026, 6, 1, 10, 0)) as frozen:
+        case = case_in("correction_requested", accepted=True)
+        assert case.work_due is None
+        frozen.tick(timedelta(days=2))
+        from portal.applications import operations as case_ops
+        from portal.applications.constants import MaterialMode
+
+        listed = case.open_notice.material_ids
+        case_ops.resubmit_application(case, case_ops.Resubmission(
+            materials=dict.fromkeys(listed, MaterialMode.AT_WINDOW.value)), by=case.applicant, actor=queues_system())
+        db.session.flush()
+    assert case.queue == "review" and case.work_due == case.due_date and case.paused_working_days >= 1
+
+
+def queues_system():
+    from portal.core.audit import Actor
+
+    return Actor.system()
+
+
+def test_mine_lists_only_the_cases_the_member_of_staff_is_working(make_case, citizen, make_citizen, staff):
+    from portal.core.audit import Actor
+    from portal.workbench import operations as ops
+
+    mine = make_case(PROMISE_ITEM, citizen)
+    other = make_case(PROMISE_ITEM, make_citizen("冯一"))
+    ops.claim_case(mine, by=staff["acceptor"], actor=Actor.system())
+    assert _ids(queue_page(Queue.INTAKE, Filters(mine_for=staff["acceptor"].id))) == [mine.id]
+    assert set(_ids(queue_page(Queue.INTAKE))) == {mine.id, other.id}
