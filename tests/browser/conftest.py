@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,27 @@ def phone(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+_LAST_TOTP_STEP: dict[str, int] = {}
+
+
+def fresh_totp(username: str) -> str:
+    """A TOTP code of the demo staff member ``username`` that the server has not seen yet.
+
+    The portal refuses a code of a time step already used (replay), and browser tests share one live server:
+    a second login of the same person within 30 seconds takes the next step's code (accepted: the server
+    allows one step of clock drift), or waits for the window to move on.
+    """
+    from portal.accounts.demo import DEMO_STAFF
+    from portal.accounts.passwords import TOTP_STEP_SECONDS, current_totp
+
+    secret = next(secret for name, _label, _roles, secret in DEMO_STAFF if name == username)
+
+    while True:
+        now = datetime.now(UTC)
+        step = max(int(now.timestamp()) // TOTP_STEP_SECONDS, _LAST_TOTP_STEP.get(username, -1) + 1)
+        if step <= int(now.timestamp()) // TOTP_STEP_SECONDS + 1:
+            _LAST_TOTP_STEP[username] = step
+            return current_totp(secret, datetime.fromtimestamp(step * TOTP_STEP_SECONDS, UTC))
+        time.sleep(1)

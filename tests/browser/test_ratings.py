@@ -9,20 +9,18 @@ where it comes back.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
 
-from portal.accounts.demo import DEMO_STAFF, DEMO_STAFF_PASSWORD
-from portal.accounts.passwords import current_totp
+from portal.accounts.demo import DEMO_STAFF_PASSWORD
 from portal.insurance.demo import DEMO_CITIZENS
+from tests.browser.conftest import fresh_totp
 from tests.browser.test_filing import _log_in_citizen, _no_horizontal_scrolling
 
 pytestmark = pytest.mark.browser
 
 RETIREE = next(c for c in DEMO_CITIZENS if c.key == "retiree")
-TOTP_SECRETS = {username: secret for username, _name, _roles, secret in DEMO_STAFF}
 VOUCHER_ITEM = "G002036003001_01"  # 职工开具参保凭证: a self-service 即办件, completed on submission
 COMPLAINT = "窗口说要带户口本，网上却没写，白跑一趟"
 FINDING = "属实：办事指南未列户口本，已核对"
@@ -99,7 +97,7 @@ def test_citizen_rates_a_case_dissatisfied_the_chief_rectifies_and_the_citizen_s
         chief.goto("/login/staff")
         chief.fill("#username", "kezhang")
         chief.fill("#password", DEMO_STAFF_PASSWORD)
-        chief.fill("#totp", current_totp(TOTP_SECRETS["kezhang"], datetime.now(UTC)))
+        chief.fill("#totp", fresh_totp("kezhang"))
         with chief.expect_navigation():
             chief.locator("main form[action='/login/staff'] button[type=submit]").click()
         assert urlsplit(chief.url).path == "/me"

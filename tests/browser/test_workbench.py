@@ -12,22 +12,20 @@ Things are found by form names, ids, data attributes and values, not sentences (
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
 
-from portal.accounts.demo import DEMO_STAFF, DEMO_STAFF_PASSWORD
-from portal.accounts.passwords import current_totp
+from portal.accounts.demo import DEMO_STAFF_PASSWORD
 from portal.applications import numbers
 from portal.insurance.demo import DEMO_CITIZENS
+from tests.browser.conftest import fresh_totp
 from tests.browser.test_filing import _log_in_citizen
 
 pytestmark = pytest.mark.browser
 
 EMPLOYEE = next(c for c in DEMO_CITIZENS if c.key == "employee")
 ITEM = "G002036001005_02_02"  # 职工停保变更: completing it changes the person's enrolment status
-TOTP_SECRETS = {username: secret for username, _name, _roles, secret in DEMO_STAFF}
 DESK = {"width": 1280, "height": 900}
 
 
@@ -75,7 +73,7 @@ def _staff_login(page, username: str) -> None:
     page.goto("/login/staff")
     page.fill("#username", username)
     page.fill("#password", DEMO_STAFF_PASSWORD)
-    page.fill("#totp", current_totp(TOTP_SECRETS[username], datetime.now(UTC)))
+    page.fill("#totp", fresh_totp(username))
     _submit(page, "main form[action='/login/staff'] button[type=submit]")
     assert _path(page) != "/login/staff", page.locator("main").inner_text()
 
@@ -91,6 +89,7 @@ def _decide(page, action: str) -> None:
 
 def test_staff_claims_notifies_and_completes_a_case_the_citizen_filed_and_corrected(phone, browser, live_server):
     _log_in_citizen(phone, EMPLOYEE)
+    assert _employee_insurance_status(phone) == "参保缴费"
     case_path, number = _file_suspension(phone)
 
     context = browser.new_context(viewport=DESK, base_url=live_server, locale="zh-CN")
@@ -135,3 +134,12 @@ def test_staff_claims_notifies_and_completes_a_case_the_citizen_filed_and_correc
     phone.goto(case_path)
     status = phone.locator("main .case-status .tag-state").inner_text().strip()
     assert status == "已办结", status
+    # the completion changed the records: the employee's insurance is suspended (停保)
+    assert _employee_insurance_status(phone) == "暂停缴费"
+
+
+def _employee_insurance_status(page) -> str:
+    page.goto("/me/records")
+    records = page.locator("section[aria-labelledby=history-title] li.record")
+    line = records.filter(has=page.locator("strong", has_text="职工基本医疗保险")).first
+    return line.locator(".tag").first.inner_text().strip()
