@@ -23,6 +23,7 @@ class Event(StrEnum):
     STAFF_DIGEST = "staff_digest"  # reminder to staff: their cases due soon or overdue
     RECTIFICATION_OPENED = "rectification_opened"  # to supervisors: a bad rating to check
     RECTIFICATION_DONE = "rectification_done"  # to the rater: the follow-up (回访) of their bad rating
+    COMMITMENT_FALSE = "commitment_false"  # post-hoc checking (事后核查) found the applicant's commitment untrue
 
     @property
     def label(self) -> str:
@@ -43,6 +44,7 @@ EVENT_LABELS = {
     Event.STAFF_DIGEST: _l("Cases due soon"),
     Event.RECTIFICATION_OPENED: _l("Bad rating to check"),
     Event.RECTIFICATION_DONE: _l("Follow-up of your rating"),
+    Event.COMMITMENT_FALSE: _l("Result of the check of your commitment"),
 }
 
 

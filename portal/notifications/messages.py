@@ -84,6 +84,11 @@ TEMPLATES: dict[Event, Template] = {
         _l("Follow-up of your rating"),
         _l("We have followed up your rating of application No. %(number)s (%(item)s): %(outcome)s"),
         ("number", "item", "outcome")),
+    Event.COMMITMENT_FALSE: Template(
+        _l("Result of the check of your commitment"),
+        _l("On checking application No. %(number)s (%(item)s) after completion, your commitment was found not to "
+           "be true, and what the application brought about has been undone. Reason: %(reason)s"),
+        ("number", "item", "reason")),
 }
 
 

@@ -14,6 +14,7 @@ from flask import current_app
 from ..applications.constants import Action, State
 from ..applications.signals import case_moved
 from ..core import clock
+from ..sampling.signals import sample_concluded
 from .constants import Event
 from .operations import notify
 
@@ -86,3 +87,15 @@ def announce_case_move(case: Any, *, event: Any, action: Action, **_kw: Any) -> 
 
 
 case_moved.connect(announce_case_move, weak=False)  # any sender: every case
+
+
+def announce_false_commitment(check: Any, *, case: Any, outcome: Any, **_kw: Any) -> None:
+    """Post-hoc checking found the commitment untrue: the applicant is told why, with the effect undone."""
+    from ..sampling.models import Outcome
+
+    if outcome is Outcome.FALSE_COMMITMENT:
+        notify(case.applicant, Event.COMMITMENT_FALSE, case_context(case, {"reason": check.reason or ""}),
+               application_id=case.id)
+
+
+sample_concluded.connect(announce_false_commitment, weak=False)

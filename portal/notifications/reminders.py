@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -93,6 +93,25 @@ def staff_digest(today: date) -> Iterator[Reminder]:
         context = {"days": DUE_SOON_WORKING_DAYS, "due_soon": len(mine) - overdue, "overdue": overdue,
                    "numbers": numbers}
         yield account, Event.STAFF_DIGEST, context, f"staff_digest:{account_id}:{today.isoformat()}", None
+
+
+FILING_REMIND_DAYS = 30  # before a 异地就医备案 filing's last day: inside every region's extension window
+
+
+@reminder_source("filings")
+def filings_expiring(today: date) -> Iterator[Reminder]:
+    """Citizens whose active 异地就医备案 filing ends within a month: extend it, or direct settlement stops."""
+    from ..insurance.filings import FilingStatus, RemoteCareFiling
+
+    rows = db.session.execute(
+        select(RemoteCareFiling, Account).join(Account, Account.person_id == RemoteCareFiling.person_id)
+        .where(RemoteCareFiling.status == FilingStatus.ACTIVE.value, RemoteCareFiling.end_date.is_not(None),
+               RemoteCareFiling.end_date >= today,
+               RemoteCareFiling.end_date <= today + timedelta(days=FILING_REMIND_DAYS))).all()
+    for filing, account in rows:
+        context = {"destination": filing.destination_name, "expires_on": filing.end_date.isoformat()}
+        yield account, Event.FILING_EXPIRING, context, f"filing_expiring:{filing.id}:{filing.end_date}", \
+            filing.application_id
 
 
 def send_reminders(today: date | None = None, *, only: Iterable[str] | None = None) -> dict[str, int]:

@@ -208,6 +208,12 @@ def test_false_commitment_revokes_the_effect_notes_the_person_and_tells_the_appl
     entry = timeline(case)[-1]
     assert entry.reason == "该职工仍在职，停保承诺不实" and entry.action == Action.POST_CHECK.label
     assert check.outcome_enum is Outcome.FALSE_COMMITMENT
+    from portal.notifications.constants import Event
+    from portal.notifications.models import Notification
+
+    told = db_session.execute(select(Notification).where(Notification.event == Event.COMMITMENT_FALSE.value,
+                                                         Notification.application_id == case.id)).scalar_one()
+    assert told.account_id == agent.id and told.context["reason"] == "该职工仍在职，停保承诺不实"
 
 
 def test_a_false_commitment_needs_its_reason(file_with_commitment, full_rate, staff):

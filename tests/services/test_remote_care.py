@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.applications.constants import MaterialMode, State
 from portal.commitments import operations as commitments
+from portal.core.db import db
 from portal.core.errors import Conflict, InvalidTransition, ValidationFailed
 from portal.insurance.filings import FilingStatus, RemoteCareFiling
 from portal.services import handler_for
@@ -294,6 +295,21 @@ def test_expired_filings_end_automatically(citizen, at, make_citizen):
         rc.extend_filing(filing, by=citizen, actor=SYSTEM)
     # after expiry a new long-term filing is possible again
     assert file(citizen, start_date="2027-03-02").state == State.COMPLETED
+
+
+def test_a_filing_about_to_expire_is_reminded_once_a_month_before_its_last_day(citizen, at):
+    from portal.notifications import reminders
+    from portal.notifications.constants import Event
+    from portal.notifications.models import Notification
+
+    at(2026, 3, 2)
+    filing = filing_of(file(citizen, start_date="2026-03-02"))  # ends 2027-03-01
+    assert reminders.send_reminders(date(2027, 1, 29), only=["filings"]) == {"filings": 0}  # 31 days before
+    assert reminders.send_reminders(date(2027, 1, 30), only=["filings"]) == {"filings": 1}
+    assert reminders.send_reminders(date(2027, 2, 20), only=["filings"]) == {"filings": 0}  # once
+    message = db.session.execute(select(Notification).where(Notification.event == Event.FILING_EXPIRING,
+                                                            Notification.account_id == citizen.id)).scalar_one()
+    assert message.application_id == filing.application_id
 
 
 def test_expire_command_runs_with_the_injected_clock(app, citizen, at):
