@@ -1,6 +1,6 @@
 """The workbench's queue page at 100,000 cases against the same page at 1,000, measured in the same run.
 
-    python bench/queue.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench] \
+    python bench/queue_page.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench] \
                           [--small 1000] [--large 100000] [--requests 40]
 
 What it does:
@@ -34,9 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# run as ``python bench/queue.py``, this file's folder comes first on the path and its name would shadow the
-# standard library's ``queue`` (which psycopg and others import): the folder is taken off, the project put on
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
+sys.path.insert(0, str(ROOT))  # run as ``python bench/queue_page.py`` from a clone
 TARGET_RATIO = 2.0
 BATCH = 5_000
 PEOPLE = 200
