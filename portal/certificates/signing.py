@@ -13,9 +13,11 @@ by the validator. This module imports no Flask, so the configuration can use it 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -127,9 +129,21 @@ def sign_pdf(pdf: bytes, settings: dict[str, Any], *, reason: str = "", location
     )
     out = io.BytesIO()
     # a fixed reservation spares pyHanko a dry-run signature to estimate the size (half the cost of signing)
-    signers.PdfSigner(metadata, signer=signer_for(settings)).sign_pdf(writer, output=out,
-                                                                     bytes_reserved=SIGNATURE_BYTES)
+    pdf_signer = signers.PdfSigner(metadata, signer=signer_for(settings))
+    _run_async(lambda: pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=SIGNATURE_BYTES))
     return out.getvalue()
+
+
+def _run_async(make_coroutine: Any) -> Any:
+    """Run pyHanko's coroutine to the end from synchronous code, also where this thread already runs an event
+    loop (an async server, a test driving a browser): then in a thread of its own, since asyncio.run() cannot
+    nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 def trust_roots(settings: dict[str, Any]) -> list[Any]:

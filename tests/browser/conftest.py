@@ -30,6 +30,10 @@ def pytest_collection_modifyitems(config, items):
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.no_db)
+    # browser tests last: Playwright's sync API keeps an event loop running in this thread until the session
+    # ends, and libraries that call asyncio.run() (pyHanko's validator, in the certificate tests) cannot run
+    # beside it
+    items.sort(key=lambda item: "tests/browser" in str(item.fspath))
 
 
 def _free_port() -> int:

@@ -347,3 +347,28 @@ def test_revoke_command_marks_the_certificate_and_verification_says_so(voucher, 
     db_session.refresh(voucher)
     assert voucher.status == CertificateStatus.REVOKED and voucher.revoke_reason == "按错误记录出具"
     assert "Revoked." in make_client().get(f"/v/{voucher.code}").get_data(as_text=True)
+
+
+def test_signing_works_where_an_event_loop_already_runs(app):
+    """pyHanko signs with asyncio.run(); inside a running loop (an async server, a browser test) it cannot nest,
+    so the portal signs in a thread of its own there: the signature is as valid as anywhere else."""
+    import asyncio
+
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from reportlab.pdfgen import canvas
+
+    drawn = io.BytesIO()
+    page = canvas.Canvas(drawn)
+    page.drawString(72, 720, "certificate")
+    page.save()
+    pdf = drawn.getvalue()
+
+    async def inside_a_loop():
+        signed = signing.sign_pdf(pdf, app.config["PORTAL_SIGNING"], reason="test")
+        roots = signing.trust_roots(app.config["PORTAL_SIGNING"])
+        embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+        return signed, await async_validate_pdf_signature(embedded, ValidationContext(trust_roots=roots))
+
+    signed, status = asyncio.run(inside_a_loop())
+    assert signed.startswith(pdf[:8]) and len(signed) > len(pdf)
+    assert status.intact and status.valid and status.trusted
