@@ -152,4 +152,4 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("money", "instant", "remote_care", "certificates", "enrolment")
+FAMILY_MODULES = ("money", "instant", "remote_care", "certificates", "enrolment", "record_changes")

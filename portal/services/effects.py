@@ -3,6 +3,8 @@
 Handlers change rows through a ``Ledger`` (``created``, ``changed``, ``appended``); ``Ledger.save`` stores the
 steps as the case's ``CaseEffect``. ``revert`` undoes them newest first. It refuses (``EffectConflict``) when a
 row no longer holds the value the effect gave it: someone changed it since, and a blind undo would erase that.
+Text values (names, addresses, sealed numbers) are kept sealed in the steps, so the ledger holds no personal
+data in the clear; ids, dates and enumerated values are kept as they are.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ from enum import Enum
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, select
+from sqlalchemy import Date, String, Text, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
 
 from ..core import clock
+from ..core.crypto import Encrypted, keyring
 from ..core.db import db
 from ..core.errors import DomainError
 from ..insurance.models import Enrolment, EnrolmentEvent, Person, Unit
 from .models import CaseEffect
 
 MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent)}
+SEAL_CONTEXT = "case_effect.steps"
 
 
 class EffectRefused(DomainError):
@@ -47,7 +51,29 @@ def _dump(value: Any) -> Any:
     return value
 
 
+def _is_text(model: type, key: str) -> bool:
+    """A free-text or sealed column (not an enumeration, which is a String too): its values are sealed."""
+    column_type = model.__table__.c[key].type
+    return not isinstance(column_type, SAEnum) and isinstance(column_type, String | Text | Encrypted)
+
+
+def _stored(model: type, key: str, value: Any) -> Any:
+    """The value as a step keeps it: text sealed (``{"sealed": ...}``), everything else as ``_dump`` gives it."""
+    value = _dump(value)
+    if isinstance(value, str) and _is_text(model, key):
+        return {"sealed": keyring().seal(value, SEAL_CONTEXT)}
+    return value
+
+
+def opened(value: Any) -> Any:
+    """A step's value in the clear (steps written before sealing hold it in the clear already)."""
+    if isinstance(value, dict) and "sealed" in value:
+        return keyring().open(value["sealed"], SEAL_CONTEXT)
+    return value
+
+
 def _load(model: type, key: str, value: Any) -> Any:
+    value = opened(value)
     if value is None:
         return None
     column_type = model.__table__.c[key].type
@@ -73,11 +99,12 @@ class Ledger:
 
     def changed(self, row: Any, **values: Any) -> None:
         """Set ``values`` on ``row``; revoking puts back what was there."""
-        before = {k: _dump(getattr(row, k)) for k in values}
+        model = type(row)
+        before = {k: _stored(model, k, getattr(row, k)) for k in values}
         for key, value in values.items():
             setattr(row, key, value)
         self.steps.append({"op": "changed", "table": row.__tablename__, "id": row.id, "before": before,
-                           "after": {k: _dump(v) for k, v in values.items()}})
+                           "after": {k: _stored(model, k, v) for k, v in values.items()}})
 
     def save(self, case: Any, handler: str) -> CaseEffect | None:
         """Store the steps as the case's effect; nothing is stored when the effect changed nothing."""
@@ -120,7 +147,7 @@ def revert(case: Any, reason: str) -> CaseEffect | None:
 
 def _undo_change(model: type, row: Any, step: dict[str, Any]) -> None:
     now = {k: _dump(getattr(row, k)) for k in step["after"]} if row is not None else None
-    if now != step["after"]:
+    if now != {k: opened(v) for k, v in step["after"].items()}:
         raise EffectConflict(_("The records changed after this case was completed (%(what)s %(id)s); "
                                "undo its effect by hand.", what=step["table"], id=step["id"]))
     for key, value in step["before"].items():
