@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -16,6 +14,7 @@ from ..applications.constants import State
 from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import db
+from ..core.downloads import csv_response
 from . import charts, queries
 
 bp = Blueprint("dashboard", __name__, url_prefix="/staff/dashboard")
@@ -79,12 +78,6 @@ def index():
                            items=items, late=late, late_total=late_total, load=load, weeks=weeks, charts=figures)
 
 
-def _safe(value) -> str:
-    """A cell that a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _rows(kind: str, period: queries.Period) -> tuple[list[str], list[list]]:
     region = _region()
     if kind == "items":
@@ -109,14 +102,7 @@ def export():
         abort(404)
     period, _problem = _period()
     head, rows = _rows(kind, period)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(head)
-    writer.writerows([[_safe(cell) for cell in row] for row in rows])
     record("dashboard.export", actor=actor_of(current_user),
            detail={"kind": kind, "rows": len(rows), "from": period.first, "to": period.last})
     db.session.commit()
-    name = f"{kind}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    # UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text correctly
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_response(head, rows, filename=f"{kind}-{period.first.isoformat()}-{period.last.isoformat()}.csv")

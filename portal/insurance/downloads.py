@@ -1,46 +1,13 @@
-"""CSV downloads of a unit's records: the staff list (masked) and the contributions by month.
-
-UTF-8 with a byte-order mark, so spreadsheet programs on Chinese Windows open it as UTF-8. A cell that a
-spreadsheet would run as a formula (it starts with = + - @ or a tab/CR) is prefixed with an apostrophe
-(OWASP, "CSV injection"). Headers follow S10: attachment with an RFC 5987 file name, nosniff, no-store.
-"""
+"""The tables of a unit's CSV downloads: the staff list (masked) and the contributions by month (the file
+itself, its format and its safety against formulas: ``core.downloads``)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from urllib.parse import quote
+from collections.abc import Iterable
 
-from flask import Response
 from flask_babel import gettext as _
 
 from .queries import StaffLine, UnitMonth
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], *, filename: str) -> Response:
-    response = Response(csv_bytes(header, rows), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def staff_table(lines: Iterable[StaffLine]) -> tuple[list[str], list[list[object]]]:

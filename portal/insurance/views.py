@@ -14,6 +14,7 @@ from ..accounts.models import AccountKind
 from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import db
+from ..core.downloads import csv_response
 from . import downloads, queries
 
 bp = Blueprint("insurance", __name__)
@@ -93,7 +94,7 @@ def unit_contributions():
 @login_required
 def unit_staff_csv():
     unit = _unit()
-    response = downloads.csv_response(*downloads.staff_table(queries.all_unit_staff(unit)),
+    response = csv_response(*downloads.staff_table(queries.all_unit_staff(unit)),
                                       filename=f"{unit.credit_code}-staff.csv")
     _audit_download("insurance.unit_staff_download", unit)
     return response
@@ -103,7 +104,7 @@ def unit_staff_csv():
 @login_required
 def unit_contributions_csv():
     unit = _unit()
-    response = downloads.csv_response(*downloads.contribution_table(queries.all_unit_contribution_months(unit)),
+    response = csv_response(*downloads.contribution_table(queries.all_unit_contribution_months(unit)),
                                       filename=f"{unit.credit_code}-contributions.csv")
     _audit_download("insurance.unit_contributions_download", unit)
     return response

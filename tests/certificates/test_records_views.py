@@ -131,7 +131,7 @@ def test_unit_contributions_by_month_with_arrears_and_download(agent_browser, in
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
-    from portal.insurance.downloads import csv_bytes
+    from portal.core.downloads import csv_bytes
 
     text = csv_bytes(["a"], [['=HYPERLINK("x")'], ["+1"], ["@SUM(A1)"], ["-2"], ["普通"]]).decode("utf-8-sig")
     cells = [row[0] for row in csv.reader(io.StringIO(text))][1:]
