@@ -36,32 +36,17 @@ RAISED = {"PORTAL_LIMIT_VERIFY_IP": "10000000/minute", "PORTAL_LIMIT_VERIFY_GLOB
 
 def issue_voucher(env: dict[str, str], persons: int):
     """Demo data, and the demo employee's voucher; returns (app, certificate id, verification code)."""
-    for name in [k for k in os.environ if k.startswith("PORTAL_")]:
-        del os.environ[name]
-    os.environ.update({k: v for k, v in env.items() if k.startswith("PORTAL_")})
-    sys.path.insert(0, str(pt.ROOT))
+    pt.use_settings(env)
     from portal import create_app
-    from portal.accounts import operations as account_ops
-    from portal.accounts.demo import ensure_demo_accounts
     from portal.certificates.constants import CertificateKind
     from portal.certificates.operations import issued_by, request_certificate
     from portal.core.audit import Actor
     from portal.core.db import db
-    from portal.insurance.demo import DEMO_CITIZENS, generate_demo_data
 
     app = create_app()
     system = Actor.system()
-    employee = next(c for c in DEMO_CITIZENS if c.key == "employee")
     with app.test_request_context("/"):
-        generate_demo_data(persons=persons, units=max(5, persons // 20))
-        ensure_demo_accounts()
-        db.session.commit()
-        issued = account_ops.request_login_code(account_ops.CodeRequest(employee.phone), actor=system,
-                                                client_ip="127.0.0.1")
-        citizen = account_ops.login_with_code(account_ops.CodeLogin(issued.code, handle=issued.handle),
-                                              actor=system, client_ip="127.0.0.1")
-        account_ops.bind_real_name(citizen, account_ops.RealNameBinding(employee.name, employee.id_number),
-                                   actor=system)
+        citizen = pt.demo_employee(persons)
         case = request_certificate(CertificateKind.PERSON_VOUCHER, by=citizen, actor=system)
         certificate = issued_by(case)
         if certificate is None:

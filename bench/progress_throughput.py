@@ -67,36 +67,52 @@ def migrate(env: dict[str, str]) -> None:
         raise SystemExit(f"portal db upgrade failed:\n{done.stdout}{done.stderr}")
 
 
-def make_case(env: dict[str, str], persons: int) -> tuple[str, str]:
-    """Demo data, and one accepted case of the demo employee with a progress token; returns (token, number)."""
+def use_settings(env: dict[str, str]) -> None:
+    """This process builds its app from the same ``PORTAL_*`` settings as the server."""
     for name in [k for k in os.environ if k.startswith("PORTAL_")]:
-        del os.environ[name]  # this process builds the app from the same settings as the server
+        del os.environ[name]
     os.environ.update({k: v for k, v in env.items() if k.startswith("PORTAL_")})
     sys.path.insert(0, str(ROOT))
-    from sqlalchemy import select
 
-    from portal import create_app
+
+def demo_employee(persons: int):
+    """Inside a request context: demo data as `portal up` makes it, the demo accounts, and the demo employee
+    logged in by SMS code and bound to their real name (the citizen account)."""
     from portal.accounts import operations as account_ops
     from portal.accounts.demo import ensure_demo_accounts
-    from portal.accounts.models import Account, staff_login_key
-    from portal.applications import operations as ops
     from portal.core.audit import Actor
     from portal.core.db import db
     from portal.insurance.demo import DEMO_CITIZENS, generate_demo_data
 
-    app = create_app()
     system = Actor.system()
     employee = next(c for c in DEMO_CITIZENS if c.key == "employee")
+    generate_demo_data(persons=persons, units=max(5, persons // 20))
+    ensure_demo_accounts()
+    db.session.commit()
+    issued = account_ops.request_login_code(account_ops.CodeRequest(employee.phone), actor=system,
+                                            client_ip="127.0.0.1")
+    citizen = account_ops.login_with_code(account_ops.CodeLogin(issued.code, handle=issued.handle),
+                                          actor=system, client_ip="127.0.0.1")
+    account_ops.bind_real_name(citizen, account_ops.RealNameBinding(employee.name, employee.id_number),
+                               actor=system)
+    return citizen
+
+
+def make_case(env: dict[str, str], persons: int) -> tuple[str, str]:
+    """Demo data, and one accepted case of the demo employee with a progress token; returns (token, number)."""
+    use_settings(env)
+    from sqlalchemy import select
+
+    from portal import create_app
+    from portal.accounts.models import Account, staff_login_key
+    from portal.applications import operations as ops
+    from portal.core.audit import Actor
+    from portal.core.db import db
+
+    app = create_app()
+    system = Actor.system()
     with app.test_request_context("/"):  # operations translate their messages: they need a request
-        generate_demo_data(persons=persons, units=max(5, persons // 20))  # as `portal up` with 2000
-        ensure_demo_accounts()
-        db.session.commit()
-        issued = account_ops.request_login_code(account_ops.CodeRequest(employee.phone), actor=system,
-                                                client_ip="127.0.0.1")
-        citizen = account_ops.login_with_code(account_ops.CodeLogin(issued.code, handle=issued.handle),
-                                              actor=system, client_ip="127.0.0.1")
-        account_ops.bind_real_name(citizen, account_ops.RealNameBinding(employee.name, employee.id_number),
-                                   actor=system)
+        citizen = demo_employee(persons)
         acceptor = db.session.execute(select(Account).where(Account.login_key == staff_login_key("shouli"))
                                       ).scalar_one()
         item = app.extensions["portal_catalog"].get(ITEM)
