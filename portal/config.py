@@ -208,7 +208,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             problems.append(str(exc))
         else:
             if production and keys.get("development"):
-                problems.append("PORTAL_KEYS_FILE holds development keys; generate production keys with `portal keys new`")
+                problems.append("PORTAL_KEYS_FILE holds development keys; "
+                                "generate production keys with `portal keys new`")
     if problems:
         raise ConfigError("the portal cannot start in production:\n  - " + "\n  - ".join(problems))
     if keys is None:

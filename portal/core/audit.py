@@ -141,7 +141,8 @@ def verify_chain(batch: int = 5000) -> ChainReport:
             return ChainReport(checked, None, None)
         for row in rows:
             if row.prev_hash != previous:
-                return ChainReport(checked, row.id, "link to the previous row does not match (row removed or reordered)")
+                return ChainReport(checked, row.id,
+                                   "link to the previous row does not match (row removed or reordered)")
             if _hash(row) != row.hash:
                 return ChainReport(checked, row.id, "content does not match its hash (row altered)")
             previous = row.hash
