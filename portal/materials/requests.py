@@ -57,7 +57,7 @@ def too_large_message() -> str:
     """What an upload request over ``PORTAL_UPLOAD_MAX_REQUEST_BYTES`` is told, in the user's language."""
     from flask_babel import gettext as _
 
-    from .checks import _mb
+    from .refusals import _mb
 
     config = current_app.config
     return _("What you sent is larger than %(limit)s MB in all, the most one upload can carry. Send the files one "

@@ -24,7 +24,7 @@ from pypdf.actions import JavaScript
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from portal.core.errors import DomainError, ValidationFailed
-from portal.materials import checks
+from portal.materials import pdfs
 from portal.materials.checks import (
     ALLOWED,
     CleanFile,
@@ -535,7 +535,7 @@ def test_pdf_with_too_many_pages_is_refused_naming_both_counts():
 @pytest.mark.parametrize(("setting", "value"), [("_PDF_MAX_OBJECTS", 3), ("_PDF_MAX_NODES", 5),
                                                 ("_PDF_MAX_SECONDS", 0)])
 def test_pdf_too_complex_to_check_in_bounded_time_and_memory_is_refused(monkeypatch, setting, value):
-    monkeypatch.setattr(checks, setting, value)
+    monkeypatch.setattr(pdfs, setting, value)
     error = refused(fx.pdf(pages=3), "big.pdf")
     assert error.code == "pdf_too_complex"
     assert "too many parts" in error.message
