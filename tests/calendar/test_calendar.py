@@ -212,34 +212,6 @@ def test_next_year_is_needed_from_the_first_of_december(today, year, needed):
     assert must_be_covered(year, today) is needed
 
 
-# Years whose official schedule was looked for and could not be had yet, with who looked, when, where, and
-# until when the reminder below is allowed to be an expected failure. Past that day it fails for real; once the
-# year is covered the entry must go (the test fails until it does), so a waiver never outlives its reason.
-AWAITING_NOTICE = {
-    2027: (
-        date(2026, 12, 31),
-        "looked 2026-12-01: chinesecalendar 1.11.0, the newest on PyPI, ends at 2026, and no State Council "
-        "notice for 2027 could be reached; enter it with `portal calendar add` as soon as it is published",
-    ),
-}
-
-
-def test_next_year_is_covered_from_december():
-    """The reminder: from 1 December, next year's holidays must be known (real clock, on purpose)."""
-    today = clock.today()
-    years = (today.year, today.year + 1)
-    missing = [y for y in years if must_be_covered(y, today) and not coverage(y).is_covered]
-    stale = [y for y in AWAITING_NOTICE if coverage(y).is_covered]
-    assert not stale, f"{stale} is covered now: remove it from AWAITING_NOTICE"
-    waived = [y for y in missing if y in AWAITING_NOTICE and today <= AWAITING_NOTICE[y][0]]
-    if missing and waived == missing:
-        pytest.xfail("; ".join(f"{y}: {AWAITING_NOTICE[y][1]} (waived until {AWAITING_NOTICE[y][0]})" for y in waived))
-    assert not missing, (
-        f"no holiday schedule for {missing}: upgrade chinesecalendar (pip install -U chinesecalendar) once it has "
-        "the State Council's notice, or enter the days with `portal calendar add` on every deployment"
-    )
-
-
 # --- commands ---
 
 
