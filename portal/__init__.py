@@ -17,6 +17,7 @@ BLUEPRINTS = (
     "portal.accounts.views",
     "portal.insurance.views",
     "portal.catalog.views",
+    "portal.catalog.notes",
     "portal.applications.views",
     "portal.applications.progress",
     "portal.materials.views",

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from ..api import endpoint
 from ..core.errors import NotFound
-from .schemas import ItemDetail, ItemList, ItemQuery, summary
+from .schemas import ItemDetail, ItemList, ItemQuery, public_item, summary
 from .search import search
 from .views import region_catalog
 
@@ -30,4 +30,4 @@ def get_item(code: str) -> ItemDetail:
     item = catalog.get(code)
     if item is None:
         raise NotFound(_("There is no service item %(code)s in this region's guide.", code=code))
-    return ItemDetail(region=catalog.region.id, item=item.model_dump(mode="json", exclude_none=True))
+    return ItemDetail(region=catalog.region.id, item=public_item(item))

@@ -270,6 +270,7 @@ class Contact(_Model):
     hours: str | None = None
     phone: str | None = None
     note: Text | None = None
+    in_footer: bool = Field(default=False, description="a general hotline the seed publishes, shown on every page")
 
 
 class Rule(_Model):

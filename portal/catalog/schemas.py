@@ -36,6 +36,11 @@ class ItemDetail(BaseModel):
     item: dict[str, Any] = Field(description="the full catalog item, as in the region's data (see portal/catalog/schema.py)")
 
 
+def public_item(item: Item) -> dict[str, Any]:
+    """The item as the public reads it: the curation notes (``audit``) are for maintainers only."""
+    return item.model_dump(mode="json", exclude_none=True, exclude={"audit"})
+
+
 def summary(item: Item) -> ItemSummary:
     return ItemSummary(
         code=item.code,

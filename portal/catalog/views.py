@@ -35,7 +35,12 @@ def translate_text(value: Text | None) -> str:
 
 @bp.app_context_processor
 def _catalog_helpers() -> dict:
-    return {"catalog_labels": labels, "time_limit_text": labels.time_limit_text}
+    return {"catalog_labels": labels, "time_limit_text": labels.time_limit_text, "footer_contacts": footer_contacts}
+
+
+def footer_contacts() -> list:
+    """The general hotlines the region's own guide publishes (``in_footer`` in its data): none where it has none."""
+    return [c for c in region_catalog().region.consultation if c.in_footer and c.phone]
 
 
 @bp.get("/")

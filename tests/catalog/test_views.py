@@ -113,3 +113,39 @@ def test_each_deployment_shows_its_own_time_limit_for_the_same_item(tmp_path_fac
     linkou = time_limit_of("linkou", "单位参保登记", tmp_path_factory)
     assert "5" in yueyang and "工作日" in yueyang
     assert "即时" in linkou
+
+
+# --- the guide says only what the seed says (curation notes and the footer) ---
+
+
+@pytest.mark.no_db
+def test_no_curation_note_reaches_a_public_page_or_the_api(region_client):
+    """The maintainers' notes (``audit``) are provenance: never on the guide pages nor in the public API."""
+    app, client = region_client
+    catalog = app.extensions["portal_catalog"]
+    notes = [a.text for a in catalog.region.audit] + [a.text for item in catalog.items for a in item.audit]
+    assert notes, "the region's data records how its seed defects were resolved"
+    for lang in ("zh_Hans_CN", "en"):
+        client.set_cookie("lang", lang)
+        pages = ["/guide/", "/guide/contacts"] + [f"/guide/items/{item.code}" for item in catalog.items]
+        for url in pages:
+            html = unescape(client.get(url).get_data(as_text=True))
+            leaked = [note for note in notes if note in html]
+            assert not leaked, (catalog.region.id, url, lang, leaked[:1])
+    for item in catalog.items:
+        body = client.get(f"/api/v1/catalog/items/{item.code}").get_json()
+        assert "audit" not in body["item"], item.code
+
+
+@pytest.mark.no_db
+def test_the_footer_shows_only_the_hotline_the_region_publishes(region_client):
+    """12393 is in the 吉林 guide only; a region that publishes no general hotline shows none on any page."""
+    app, client = region_client
+    region = app.extensions["portal_catalog"].region
+    published = {c.phone for c in region.consultation if c.in_footer}
+    html = client.get("/guide/").get_data(as_text=True)
+    footer = html[html.index('<footer'):]
+    shown = set(re.findall(r'href="tel:([0-9]+)"', footer))
+    assert shown == {p.replace("-", "") for p in published}
+    assert ("12393" in footer) is (region.id == "jilin")
+    assert 'href="/guide/contacts"' in footer
