@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .constants import (
+from ..constants import (
     PersonCategory,
     UnitNature,
 )
