@@ -6,10 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from ..constants import (
-    BenefitKind,
-    BenefitStatus,
-)
+from ..constants import BenefitKind, BenefitStatus
 from .common import BuilderState, local_time
 
 

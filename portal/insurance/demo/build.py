@@ -6,24 +6,13 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ..constants import (
-    BenefitKind,
-    BenefitStatus,
-    HealthCareLevel,
-    InsuranceType,
-    PersonCategory,
-)
+from ..constants import BenefitKind, BenefitStatus, HealthCareLevel, InsuranceType, PersonCategory
 from .benefits import Benefits
 from .common import DEMO_FIRST_MONTH, WINDOW, DemoPlan, local_time, months, years_before
 from .lives import Lives
 from .logins import DEMO_CITIZENS
 from .persons import Persons
-from .regions import (
-    CATEGORY_SHARES,
-    CHRONIC,
-    REMOTE_DESTINATIONS,
-    SPECIAL_DRUGS,
-)
+from .regions import CATEGORY_SHARES, CHRONIC, REMOTE_DESTINATIONS, SPECIAL_DRUGS
 
 
 class Builder(Lives, Persons, Benefits):

@@ -11,10 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.clock import LOCAL_TZ
 from .logins import DEMO_CITIZENS, DEMO_UNIT, DEMO_UNIT_AGENT_PHONE
-from .regions import (
-    SURNAMES,
-    demo_region,
-)
+from .regions import SURNAMES, demo_region
 
 if TYPE_CHECKING:
     from .units import UnitTraits

@@ -6,10 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..constants import (
-    ContributionStatus,
-    InsuranceType,
-)
+from ..constants import ContributionStatus, InsuranceType
 from .common import BuilderState, local_time
 
 if TYPE_CHECKING:

@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from ..constants import (
-    EnrolmentEventKind,
-    EnrolmentStatus,
-    InsuranceType,
-)
+from ..constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType
 from .common import BuilderState, local_time
 
 if TYPE_CHECKING:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ...core.validators import USCC_ALPHABET, credit_code_check_char, id_check_digit
-from ..constants import (
-    UnitNature,
-)
+from ..constants import UnitNature
 from .common import BuilderState
 from .regions import (
     BRANDS,

@@ -7,20 +7,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ..constants import AccountTransactionKind as Tx
-from ..constants import (
-    EnrolmentEventKind,
-    EnrolmentStatus,
-    InsuranceType,
-    PersonCategory,
-    UnitNature,
-)
+from ..constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory, UnitNature
 from .accounts import Accounts
 from .common import DEMO_FIRST_MONTH, DEMO_LAST_MONTH, WINDOW, money
 from .contributions import Contributions
 from .enrolments import Enrolments
-from .regions import (
-    RESIDENT_FEE,
-)
+from .regions import RESIDENT_FEE
 from .units import Units, UnitTraits
 
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..constants import (
-    HukouType,
-    PersonCategory,
-    UnitNature,
-)
+from ..constants import HukouType, PersonCategory, UnitNature
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ..constants import (
-    HukouType,
-    PersonCategory,
-)
+from ..constants import HukouType, PersonCategory
 from .identities import Identities
 from .logins import DemoCitizen
 

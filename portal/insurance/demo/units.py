@@ -5,17 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..constants import (
-    UnitNature,
-    UnitStatus,
-)
+from ..constants import UnitNature, UnitStatus
 from .common import WINDOW, cumulative
 from .identities import Identities
 from .logins import DEMO_UNIT
-from .regions import (
-    STREETS,
-    UNIT_NATURE_WEIGHTS,
-)
+from .regions import STREETS, UNIT_NATURE_WEIGHTS
 
 
 @dataclass

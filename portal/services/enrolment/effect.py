@@ -11,12 +11,7 @@ from ...core import clock
 from ...core.db import db
 from ...core.errors import ValidationFailed
 from ...core.validators import normalize_id_number
-from ...insurance.constants import (
-    EnrolmentEventKind,
-    EnrolmentStatus,
-    InsuranceType,
-    PersonCategory,
-)
+from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
 from ...insurance.models import Enrolment, EnrolmentEvent, Person
 from ..base import FilingContext, Handler
 from ..effects import EffectRefused, Ledger, revert

@@ -6,11 +6,7 @@ from datetime import date
 from typing import Any
 
 from ...core.db import db
-from ...insurance.constants import (
-    EnrolmentStatus,
-    InsuranceType,
-    PersonCategory,
-)
+from ...insurance.constants import EnrolmentStatus, InsuranceType, PersonCategory
 from ...insurance.models import Enrolment, EnrolmentEvent, Person
 from ..base import register
 from ..effects import Ledger

@@ -13,11 +13,7 @@ from sqlalchemy import select
 from ...core import clock
 from ...core.db import db
 from ...core.validators import id_birth_date, id_gender
-from ...insurance.constants import (
-    EnrolmentEventKind,
-    EnrolmentStatus,
-    InsuranceType,
-)
+from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType
 from ...insurance.models import Enrolment, EnrolmentEvent, Person, id_number_index
 from ..effects import EffectRefused, Ledger
 

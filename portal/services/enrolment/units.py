@@ -9,11 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...core.db import db
-from ...insurance.constants import (
-    EnrolmentStatus,
-    UnitNature,
-    UnitStatus,
-)
+from ...insurance.constants import EnrolmentStatus, UnitNature, UnitStatus
 from ...insurance.models import Enrolment, Unit
 from ..base import FilingContext, Handler, register
 from ..effects import EffectRefused, Ledger, revert
