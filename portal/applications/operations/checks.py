@@ -17,6 +17,7 @@ from ...insurance.models import Person, id_number_index
 from ...services import handler_for
 from ...services.base import FilingContext, Finding, Severity
 from .. import fields
+from ..attachments import case_files
 from ..constants import PROVIDED_MODES, MaterialMode
 from ..models import Application
 from ..permissions import filing_audience
@@ -84,7 +85,7 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
         else:
             out[material_id] = mode.value
     if complete:
-        uploaded = _files().file_counts(case)
+        uploaded = case_files().file_counts(case)
         handler = handler_for(item)
         for material in required_materials(item, case):
             mode = out.get(material.id)
@@ -101,13 +102,6 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
     if reasons:
         raise ValidationFailed(reasons)
     return out
-
-
-def _files():
-    """The materials feature's file operations, imported when used: materials builds on this package."""
-    from ...materials import operations as files
-
-    return files
 
 
 def _clean(specs: list[fields.FieldSpec], form: Any, item: Item, case: Application, materials: dict[str, str], *,

@@ -16,11 +16,12 @@ from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDeni
 from ...services import handler_for
 from ...services.base import Severity
 from .. import fields, numbers
+from ..attachments import case_files
 from ..constants import Action, MaterialMode, State
 from ..models import Application
 from ..permissions import cannot_file, filing_audience, is_applicant
 from .base import _flush, catalog_item, transition
-from .checks import _clean, _context, _files, _principal_fields, prechecks, record_values, specs_for
+from .checks import _clean, _context, _principal_fields, prechecks, record_values, specs_for
 from .decisions import _complete
 from .inputs import DraftInput
 from .lookup import applicant_drafts
@@ -100,7 +101,7 @@ def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_
         check_idempotency_key(case, idempotency_key)  # a key of another case: Conflict, not the database's error
     case.idempotency_key = idempotency_key
     case.number = _unique_number(case.region)
-    _files().claim_files(case)  # the agency sees the files the case was submitted with
+    case_files().claim_files(case)  # the agency sees the files the case was submitted with
     transition(case, Action.SUBMIT, by=by, actor=actor)
     handler = handler_for(item)
     if handler.may_complete_at_once(_context(case, item)):

@@ -11,12 +11,13 @@ from ...core import clock
 from ...core.audit import Actor
 from ...core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from .. import deadlines, fields
+from ..attachments import case_files
 from ..constants import FORM_ENTRY, PROVIDED_MODES, Action, Defect, MaterialMode
 from ..lifecycle import refusal
 from ..models import Application, CorrectionNotice
 from ..permissions import cannot_act, is_applicant
 from .base import _config, catalog_item, transition
-from .checks import _check_materials, _files, record_values, specs_for
+from .checks import _check_materials, record_values, specs_for
 from .inputs import NoticeInput, Resubmission
 
 CORRECTION_WORKING_DAYS = 15  # time allowed to supply what a notice lists; PORTAL_CORRECTION_WORKING_DAYS
@@ -103,7 +104,7 @@ def resubmit_application(case: Application, data: Resubmission, *, by: Any, acto
         # a notice before acceptance: the days to accept count again from the complete filing
         case.accept_by = deadlines.accept_by(today)
         detail = {"accept_by": case.accept_by.isoformat()}
-    _files().claim_files(case)
+    case_files().claim_files(case)
     transition(case, Action.RESUBMIT, by=by, actor=actor, detail=detail)
     return case
 
