@@ -38,6 +38,7 @@ from portal.core.db import Base, db
 from portal.core.models_registry import import_all_models
 from portal.core.validators import id_check_digit
 from portal.documents import receipts
+from portal.documents.pdf import pdf_font
 from portal.documents.qr import qr_matrix
 from portal.insurance.models import Person
 
@@ -123,7 +124,7 @@ def main() -> None:
             url = f"https://hall.example.gov.cn/q/{secrets.token_urlsafe(16)}"
 
             start = time.perf_counter()
-            receipts.pdf_font()
+            pdf_font()
             font_ms = (time.perf_counter() - start) * 1000
             pdf = receipts.render_receipt_pdf(case, progress_url=url)  # warm-up: templates, lazy loads, babel
             receipts.render_receipt_html(case, progress_url=url)

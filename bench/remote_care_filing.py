@@ -39,7 +39,7 @@ from portal.core.audit import Actor
 from portal.core.db import Base, db
 from portal.core.models_registry import import_all_models
 from portal.core.validators import id_check_digit
-from portal.documents.receipts import pdf_font
+from portal.documents.pdf import pdf_font
 from portal.insurance.filings import RemoteCareFiling
 from portal.insurance.models import Person
 from portal.services.remote_care import document

@@ -76,6 +76,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     masking.init_app(app)
     app.extensions["portal_catalog"] = get_catalog(app.config["PORTAL_REGION"])  # validated at start-up
 
+    from .applications import attachments
+    from .materials import operations as material_files
+
+    attachments.install(app, material_files)  # the case operations count and claim files through this port
+
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
     from . import api

@@ -13,7 +13,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -39,6 +38,17 @@ from ..extensions import limiter
 from ..insurance.models import Person, Unit, id_number_index
 from . import otp, passwords, sms
 from .auth import revoke_sessions
+from .inputs import (
+    CodeLogin,
+    CodeRequest,
+    NewAgent,
+    NewStaff,
+    PasswordChange,
+    RealNameBinding,
+    StaffLogin,
+    WeChatBinding,
+    WeChatLogin,
+)
 from .models import (
     Account,
     AccountKind,
@@ -66,75 +76,6 @@ LOGIN_PURPOSES = frozenset({OtpPurpose.CITIZEN_LOGIN.value, OtpPurpose.AGENT_LOG
 BIND_MAX_FAILURES = 5
 BIND_BLOCK = timedelta(hours=24)
 WECHAT_TICKET_TTL = timedelta(minutes=30)
-
-
-# --- input objects ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CodeRequest:
-    phone: str
-    kind: str = AccountKind.CITIZEN  # citizen | agent
-    credit_code: str | None = None  # agents: the unit's 统一社会信用代码
-
-
-@dataclass(frozen=True)
-class CodeLogin:
-    code: str
-    phone: str | None = None  # the API names the phone ...
-    kind: str = AccountKind.CITIZEN
-    credit_code: str | None = None
-    handle: str | None = None  # ... the web flow keeps the challenge's handle in its session instead
-
-
-@dataclass(frozen=True)
-class RealNameBinding:
-    name: str
-    id_number: str
-
-
-@dataclass(frozen=True)
-class StaffLogin:
-    username: str
-    password: str
-    totp: str
-
-
-@dataclass(frozen=True)
-class NewAgent:
-    phone: str
-    name: str
-
-
-@dataclass(frozen=True)
-class NewStaff:
-    username: str
-    display_name: str
-    password: str
-    roles: frozenset[Role]
-    totp_secret: str | None = None  # None: a new random secret
-
-
-@dataclass(frozen=True)
-class PasswordChange:
-    current_password: str
-    new_password: str
-
-
-@dataclass(frozen=True)
-class WeChatBinding:
-    phone: str
-    code: str
-    name: str
-    id_number: str
-
-
-@dataclass(frozen=True)
-class WeChatLogin:
-    """The outcome of ``login_wechat``: an account when the openid is bound, else a bind ticket."""
-
-    account: Account | None
-    bind_ticket: str | None
 
 
 # --- helpers ----------------------------------------------------------------------------------------

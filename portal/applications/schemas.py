@@ -17,8 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ..catalog.labels import HANDLING, time_limit_text
 from ..catalog.schema import FieldType, Item, Text
 from ..core import clock
-from ..core.audit import scrub
-from ..core.masking import mask_id_number, mask_name
+from ..core.masking import mask_id_number
 from . import deadlines, fields, operations
 from .constants import (
     APPLICANT_ACTIONS,
@@ -31,6 +30,7 @@ from .constants import (
     State,
 )
 from .lifecycle import available_actions
+from .masked_values import masked, restore_masked, scrubbed, shown
 from .models import Application, ApplicationEvent, CorrectionNotice
 from .permissions import cannot_file, filing_audience
 from .progress import PublicProgress
@@ -97,72 +97,6 @@ def draft_input(body: DraftIn, case: Application) -> operations.DraftInput:
 def resubmission(body: ResubmitIn, case: Application) -> operations.Resubmission:
     form = restore_masked(operations.specs_for(case), body.form, case.form_data)
     return operations.Resubmission(form=form, materials=dict(body.materials), note=body.note)
-
-
-# --- masking -----------------------------------------------------------------------------------------
-
-NAME_SOURCES = frozenset({"person.name", "agent.name"})
-
-
-def _masked(spec: fields.FieldSpec, value: Any) -> str:
-    """A value as answers show it: numbers masked by ``fields.masked_value``, names from the records too."""
-    if spec.prefill in NAME_SOURCES and value:
-        return mask_name(str(value))
-    return fields.masked_value(spec, value)
-
-
-def _shown(spec: fields.FieldSpec, value: Any, *, locked: bool) -> Any:
-    """A form value as answered: locked and sensitive values masked, table cells one by one."""
-    if spec.type is FieldType.table and isinstance(value, list):
-        return [{c.key: _shown(c, row[c.key], locked=False) for c in spec.columns if c.key in row}
-                for row in value if isinstance(row, dict)]
-    if locked or spec.type in fields.SENSITIVE_TYPES:
-        return _masked(spec, value)
-    return value
-
-
-def restore_masked(specs: list[fields.FieldSpec], sent: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """``sent`` with every value equal to the masked form of the stored one replaced by the stored value.
-
-    Answers carry such values masked; a client that sends the form back as it received it keeps them.
-    """
-    out = dict(sent)
-    for spec in specs:
-        if spec.key not in out:
-            continue
-        if spec.type is FieldType.table:
-            rows, before = out[spec.key], stored.get(spec.key)
-            if isinstance(rows, list) and isinstance(before, list):
-                out[spec.key] = [_restore_row(spec, row, before[i] if i < len(before) else None)
-                                 for i, row in enumerate(rows)]
-        else:
-            out[spec.key] = _restore_value(spec, out[spec.key], stored.get(spec.key))
-    return out
-
-
-def _restore_row(spec: fields.FieldSpec, row: Any, before: Any) -> Any:
-    if not isinstance(row, dict) or not isinstance(before, dict):
-        return row
-    out = dict(row)
-    for column in spec.columns:
-        if column.key in out:
-            out[column.key] = _restore_value(column, out[column.key], before.get(column.key))
-    return out
-
-
-def _restore_value(spec: fields.FieldSpec, value: Any, before: Any) -> Any:
-    if not (spec.locked or spec.type in fields.SENSITIVE_TYPES):
-        return value  # answered as stored: whatever comes back is what the applicant typed
-    if isinstance(before, str) and before and isinstance(value, str):
-        masked = _masked(spec, before)
-        if masked != before and value == masked:
-            return before
-    return value
-
-
-def _clean(text: str | None) -> str | None:
-    """Free text typed by staff or applicants, with any ID or mobile number in it masked (S12)."""
-    return scrub(text) if text else text
 
 
 # --- common parts ------------------------------------------------------------------------------------
@@ -348,7 +282,7 @@ def _field_to_api(spec: fields.FieldSpec, *, locked: bool, value: Any) -> FieldO
         group=_name(spec.group), help=_name(spec.help), options=[_name(o) for o in spec.options],
         columns=[_field_to_api(c, locked=False, value=None) for c in spec.columns],
         max_rows=spec.max_rows if spec.type is FieldType.table else None,
-        is_locked=locked, value_masked=_masked(spec, value) if locked else None,
+        is_locked=locked, value_masked=masked(spec, value) if locked else None,
     )
 
 
@@ -384,10 +318,10 @@ def notice_to_api(notice: CorrectionNotice, item: Item | None) -> NoticeOut:
     entries = [NoticeEntryOut(
         material=e["material"], material_name=names.get(e["material"], NameOut(zh=e["material"])),
         defect=e["defect"], defect_label=str(DEFECT_LABELS.get(e["defect"], e["defect"])),
-        note=_clean(e.get("note")) or None,
+        note=scrubbed(e.get("note")) or None,
     ) for e in notice.entries]
     return NoticeOut(sequence=notice.sequence, issued_on=notice.issued_on, respond_by=notice.respond_by,
-                     pauses_clock=notice.pauses_clock, note=_clean(notice.note), entries=entries,
+                     pauses_clock=notice.pauses_clock, note=scrubbed(notice.note), entries=entries,
                      is_resolved=notice.resolved_at is not None, resolved_on=notice.resolved_on)
 
 
@@ -414,14 +348,14 @@ def to_api(case: Application) -> CaseOut:
         actions=[a.value for a in available_actions(case) if a in APPLICANT_ACTIONS],
         on_behalf=case.on_behalf, principal=_principal_to_api(case),
         fields=[_field_to_api(s, locked=locked[s.key], value=values.get(s.prefill or "")) for s in specs],
-        form={s.key: _shown(s, data[s.key], locked=locked[s.key]) for s in specs if s.key in data},
+        form={s.key: shown(s, data[s.key], locked=locked[s.key]) for s in specs if s.key in data},
         materials=_materials_to_api(case, item),
         findings=[FindingOut(severity=f.severity.value, message=f.message, rule=f.rule) for f in findings],
         notice=notice_to_api(notice, item) if notice else None,
         created_at=_local(case.created_at), submitted_at=_local(case.submitted_at),
         accepted_at=_local(case.accepted_at), accept_by=case.accept_by, due_date=case.due_date,
         completed_at=_local(case.completed_at), closed_at=_local(case.closed_at), flags=_flags(case),
-        decision_reason=_clean(case.decision_reason), result_text=_clean(case.result_text),
+        decision_reason=scrubbed(case.decision_reason), result_text=scrubbed(case.result_text),
     )
 
 
@@ -486,7 +420,7 @@ def _event_to_api(event: ApplicationEvent) -> EventOut:
     return EventOut(
         action=event.action, label=Action(event.action).label, from_state=event.from_state,
         from_label=State(event.from_state).label, to_state=event.to_state, to_label=State(event.to_state).label,
-        at=_local(event.at), reason=_clean(event.reason), actor_kind=event.actor_kind, actor_role=event.actor_role,
+        at=_local(event.at), reason=scrubbed(event.reason), actor_kind=event.actor_kind, actor_role=event.actor_role,
         detail=event.detail,
     )
 

@@ -3,8 +3,8 @@
 ``certificate_context`` turns a certificate's stored facts into titled blocks of label/value rows (the labels
 are the seed's printed Chinese: a certificate is an official document in the agency's language, whatever
 the interface language), the notes, the verification code and the QR. The HTML template and the PDF drawer
-only lay that out, so the two never disagree. The PDF reuses the receipts' embedded CJK font, line breaking
-and vector QR, then is signed (PAdES) with the agency's key.
+only lay that out, so the two never disagree. The PDF uses the shared embedded CJK font, line breaking
+and vector QR (``documents.pdf``), then is signed (PAdES) with the agency's key.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from ..core import clock
-from ..documents.qr import draw_matrix, qr_matrix, svg_from_matrix
-from ..documents.receipts import FONT_NAME, pdf_font, text_width, wrap
+from ..documents.pdf import FONT_NAME, draw_corner_qr, draw_text, pdf_font, text_width, wrap
+from ..documents.qr import qr_matrix, svg_from_matrix
 from ..insurance.constants import EnrolmentStatus, HukouType, InsuranceType, PersonCategory
 from . import codes, signing
 from .constants import TITLES_ZH, CertificateKind
@@ -220,10 +220,7 @@ class _Writer:
         self.c, self.ctx, self.y = canvas, ctx, PAGE_HEIGHT - MARGIN
 
     def text(self, x: float, y: float, value: str, size: float, grey: float = 0.0, align: str = "left") -> None:
-        self.c.setFont(FONT_NAME, size)
-        self.c.setFillGray(grey)
-        {"left": self.c.drawString, "center": self.c.drawCentredString, "right": self.c.drawRightString}[align](
-            x, y, value)
+        draw_text(self.c, x, y, value, size, grey, align)
 
     def new_page_if(self, height: float) -> None:
         if self.y - height < MARGIN + 30:
@@ -234,7 +231,7 @@ class _Writer:
 
     def header(self) -> None:
         ctx, top = self.ctx, self.y
-        draw_matrix(self.c, ctx["qr_matrix"], PAGE_WIDTH - MARGIN - QR_SIZE, top - QR_SIZE, QR_SIZE)
+        draw_corner_qr(self.c, ctx["qr_matrix"], page_width=PAGE_WIDTH, top=top, margin=MARGIN, size=QR_SIZE)
         self.text(PAGE_WIDTH - MARGIN - QR_SIZE / 2, top - QR_SIZE - 10, f"{ctx['code_label']} {ctx['code']}", 7.5,
                   0.2, "center")
         size = 20.0

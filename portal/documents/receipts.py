@@ -21,10 +21,7 @@ in it masked too. Every slip carries the QR code, top right, holding exactly the
 from __future__ import annotations
 
 import io
-import re
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template, url_for
@@ -32,8 +29,6 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ..applications import deadlines, operations
@@ -46,7 +41,8 @@ from ..core.audit import scrub
 from ..core.errors import InvalidTransition
 from ..core.formatting import local_date
 from ..core.masking import mask_id_number, mask_phone
-from .qr import draw_matrix, qr_matrix, svg_from_matrix
+from .pdf import FONT_NAME, draw_corner_qr, draw_text, pdf_font, text_width, wrap
+from .qr import qr_matrix, svg_from_matrix
 
 KIND_LABELS = {
     "submission": _l("Application receipt"),
@@ -346,12 +342,6 @@ def render_receipt_html(case: Application, *, progress_url: str) -> str:
 
 # --- PDF -------------------------------------------------------------------------------------------------
 
-FONT_NAME = "WenQuanYiMicroHei"
-FONT_PATH = Path(__file__).parent / "fonts" / "wqy-microhei.ttc"
-_font_lock = threading.Lock()
-_font: TTFont | None = None
-_CHAR_WIDTHS: dict[str, float] = {}  # character → width at 1 pt in the bundled font
-
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 42.0
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -360,70 +350,6 @@ LABEL_WIDTH = 118.0
 MODE_WIDTH = 150.0
 FOOTER_HEIGHT = 26.0
 INK, MUTED, BAND = 0.0, 0.38, 0.92  # grey levels
-
-# A run of Latin characters (a word, a number, a URL) with its trailing spaces, spaces, or one other character
-_TOKEN_RE = re.compile(r"[\x21-\x7e\u00a0-\u024f]+ *| +|.", re.DOTALL)
-# Closing punctuation stays at the end of a line rather than starting the next (禁则)
-_NO_LINE_START = frozenset("，。、；：？！）》」』”’%,.;:?!)")
-
-
-def pdf_font() -> TTFont:
-    """The bundled CJK font, registered with ReportLab once per process.
-
-    Parsing the 5 MB collection takes a few hundred milliseconds; afterwards each PDF only subsets the
-    glyphs it uses from the parsed font. The lock keeps two first requests from registering it twice.
-    """
-    global _font
-    if _font is None:
-        with _font_lock:
-            if _font is None:
-                font = TTFont(FONT_NAME, str(FONT_PATH), subfontIndex=0)
-                pdfmetrics.registerFont(font)
-                _font = font
-    return _font
-
-
-def text_width(text: str, size: float) -> float:
-    """The width of ``text`` in the bundled font at ``size`` points, from a per-character cache (wrapping
-    measures every character of a slip, and ReportLab's own measure is slow for that)."""
-    widths, total = _CHAR_WIDTHS, 0.0
-    for char in text:
-        width = widths.get(char)
-        if width is None:
-            width = widths[char] = pdf_font().stringWidth(char, 1)
-        total += width
-    return total * size
-
-
-def wrap(text: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` points at ``size``: Chinese between any two
-    characters, Latin words whole (cut only when one is longer than a line), closing punctuation never first."""
-    limit, space = width / size, text_width(" ", 1)
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line, used = "", 0.0
-        for token in _TOKEN_RE.findall(paragraph):
-            full = text_width(token, 1)
-            core = full - space * (len(token) - len(token.rstrip(" ")))
-            if line and used + core > limit and token[0] not in _NO_LINE_START:
-                lines.append(line.rstrip())
-                line, used = "", 0.0
-                if token[0] == " ":  # the spaces at a line break
-                    continue
-            if core > limit:  # longer than a whole line: cut it where it reaches the edge
-                for char in token:
-                    char_width = text_width(char, 1)
-                    if line and used + char_width > limit:
-                        lines.append(line.rstrip())
-                        line, used = "", 0.0
-                    line += char
-                    used += char_width
-                continue
-            line += token
-            used += full
-        lines.append(line.rstrip())
-    return lines
-
 
 class _SlipWriter:
     """Lays the slip's context out on A4 pages, top to bottom, starting a new page when one is full."""
@@ -435,15 +361,7 @@ class _SlipWriter:
 
     # primitives
     def text(self, x: float, y: float, value: str, size: float, grey: float = INK, align: str = "left") -> None:
-        canvas = self.canvas
-        canvas.setFont(FONT_NAME, size)
-        canvas.setFillGray(grey)
-        if align == "center":
-            canvas.drawCentredString(x, y, value)
-        elif align == "right":
-            canvas.drawRightString(x, y, value)
-        else:
-            canvas.drawString(x, y, value)
+        draw_text(self.canvas, x, y, value, size, grey, align)
 
     def lines(self, x: float, value: str, size: float, width: float, grey: float = INK, leading: float = 0) -> float:
         """Draw wrapped ``value`` from the current line down; returns the height used."""
@@ -467,8 +385,8 @@ class _SlipWriter:
     # parts
     def header(self) -> None:
         ctx, top = self.ctx, self.y
-        qr_left = PAGE_WIDTH - MARGIN - QR_SIZE
-        draw_matrix(self.canvas, ctx["qr_matrix"], qr_left, top - QR_SIZE, QR_SIZE)
+        qr_left = draw_corner_qr(self.canvas, ctx["qr_matrix"], page_width=PAGE_WIDTH, top=top, margin=MARGIN,
+                                 size=QR_SIZE)
         caption = wrap(ctx["qr_caption"], 7.5, QR_SIZE)
         for i, line in enumerate(caption):
             self.text(qr_left + QR_SIZE / 2, top - QR_SIZE - 9 - i * 9, line, 7.5, MUTED, "center")

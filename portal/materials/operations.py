@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..accounts.models import AccountKind
 from ..applications.constants import EDITABLE_STATES, MaterialMode, State
 from ..applications.models import Application
+from ..applications.operations import catalog_item
 from ..applications.permissions import can_view, is_applicant
 from ..core import clock
 from ..core.audit import Actor, record, scrub
@@ -153,8 +154,6 @@ def _check_editable(case: Application, material_id: str, *, by: Any) -> None:
     its open notice lists. Raise NotFound (not the applicant, no such material) or InvalidTransition."""
     if not is_applicant(by, case):
         raise NotFound(_("No such application."))
-    from ..applications.operations import catalog_item
-
     if material_id not in {m.id for m in catalog_item(case).materials}:
         raise NotFound(_("The page or record you asked for does not exist, or you may not see it."))
     if State(case.state) not in EDITABLE_STATES:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portal.accounts import operations as account_ops
 from portal.accounts import tokens
-from portal.applications import numbers
+from portal.applications import fields, numbers
 from portal.applications import operations as ops
 from portal.applications.constants import Defect, State
 from portal.applications.models import Application
@@ -102,7 +102,7 @@ def bound_citizen(make_person, name: str = "李四"):
 
 def promise_form(catalog) -> dict:
     item = catalog.get(PROMISE_ITEM)
-    specs = {s.key: s for s in ops.fields.field_specs(item, "individual")}
+    specs = {s.key: s for s in fields.field_specs(item, "individual")}
     return {k: v or specs[k].options[0].zh for k, v in PROMISE_FORM.items()}
 
 

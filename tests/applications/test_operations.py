@@ -6,7 +6,9 @@ progress tokens.
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import pkgutil
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +24,7 @@ from portal.applications import deadlines, fields, numbers
 from portal.applications import operations as ops
 from portal.applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from portal.applications.models import Application, ApplicationEvent, ProgressToken
+from portal.applications.operations import base as ops_base
 from portal.applications.permissions import STAFF_ROLES, cannot_act, cannot_file
 from portal.catalog.schema import HandlingType, Rule
 from portal.core import clock
@@ -852,8 +855,10 @@ def test_key_of_another_case_is_a_conflict_not_a_database_error(make_case, citiz
 
 
 def _fail_on_call(monkeypatch, name: str, n: int) -> list:
-    """Make the ``n``-th call of ``operations.<name>`` raise, as a crash between two steps would."""
-    real, calls = getattr(ops, name), []
+    """Make the ``n``-th call of ``<name>`` from the case operations raise, as a crash between two steps would
+    (counted across the operations' modules: submission moves the case in ``drafts`` and completes it in
+    ``decisions``, and ``transition`` audits in ``base``)."""
+    real, calls = getattr(ops_base, name), []
 
     def flaky(*args, **kwargs):
         calls.append(args[0])
@@ -861,7 +866,10 @@ def _fail_on_call(monkeypatch, name: str, n: int) -> list:
             raise RuntimeError(f"crash in {name} call {n}")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ops, name, flaky)
+    for info in pkgutil.iter_modules(ops.__path__):
+        module = importlib.import_module(f"{ops.__name__}.{info.name}")
+        if getattr(module, name, None) is real:
+            monkeypatch.setattr(module, name, flaky)
     return calls
 
 

@@ -1,5 +1,5 @@
 """Receipts (业务单): which slip a case gets, what each says (English and Chinese), masking (S12), the QR code,
-and the PDF: embedded font, Chinese that renders and can be searched, the QR drawn module for module.
+and the PDF: Chinese that renders and can be searched, the QR drawn module for module.
 
 Requests are English (the ``request_context`` fixture); Chinese is checked under ``force_locale``.
 """
@@ -23,6 +23,7 @@ from portal.core.errors import InvalidTransition
 from portal.core.formatting import local_date
 from portal.core.masking import mask_id_number, mask_phone
 from portal.documents import receipts
+from portal.documents.pdf import text_width
 from portal.documents.qr import BORDER, dark_runs, draw_qr, qr_matrix, qr_svg
 from tests.applications.conftest import PROMISE_ITEM, SYSTEM, UNIT_ITEM, all_materials, sample_value
 
@@ -385,7 +386,7 @@ def test_pdf_chinese_renders_and_is_searchable(case_in, url, citizen):
     # the page is not blank, and the title is drawn where the layout puts it
     image = _raster(pdf)
     assert image.getextrema()[0] < 50
-    width = receipts.text_width(TITLE_ZH, 18)
+    width = text_width(TITLE_ZH, 18)
     baseline = receipts.MARGIN + 24
     centre = receipts.PAGE_WIDTH / 2
     assert _dark_pixels(image, (centre - width / 2, baseline - 17, centre + width / 2, baseline + 3)) > 500
@@ -435,28 +436,6 @@ def test_a_long_slip_continues_on_a_second_page(case_in, url):
     assert all(f"Handling number {case.number} ({i})" in page for i, page in enumerate(pages[1:], 2))
     assert all("Printed on" in page for page in pages)  # every page has its footer
     assert "第30条提示" in pages[-1] and "has been completed." in pages[-1] and "Treviewer" in pages[-1]
-
-
-# --- wrapping and the font -------------------------------------------------------------------------------
-
-
-def test_wrap_keeps_lines_within_the_width_and_words_whole():
-    text = "已受理，办理时限为 20 个工作日，可扫描右上方二维码查询办理进度。Scan the QR code at the top right."
-    lines = receipts.wrap(text, 10, 120)
-    assert len(lines) > 2 and "".join(lines).replace(" ", "") == text.replace(" ", "")
-    assert all(receipts.text_width(line, 10) <= 120 + 10 for line in lines)  # closing punctuation may hang
-    assert not any(line.startswith(("，", "。")) for line in lines)
-    for word in ("Scan", "the", "QR", "code", "at", "top", "right."):
-        assert any(re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", line) for line in lines), word
-    assert receipts.wrap("X" * 200, 10, 50)[0] != "X" * 200  # a token longer than a line is cut
-    assert receipts.wrap("", 10, 50) == [""]
-
-
-def test_the_font_is_registered_once():
-    from reportlab.pdfbase import pdfmetrics
-
-    font = receipts.pdf_font()
-    assert receipts.pdf_font() is font and pdfmetrics.getFont(receipts.FONT_NAME) is font
 
 
 def test_dates_are_shown_in_china_time(case_in, url):

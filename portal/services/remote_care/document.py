@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from ...catalog.schema import Item
 from ...core import clock
 from ...core.masking import mask_id_number, mask_name, mask_phone
-from ...documents.receipts import FONT_NAME, pdf_font, wrap
+from ...documents.pdf import FONT_NAME, pdf_font, wrap
 from ...insurance.filings import FilingTerm, RemoteCareFiling
 from ...insurance.models import InsuranceType
 from . import divisions

@@ -6,10 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .constants import (
-    PersonCategory,
-    UnitNature,
-)
+from ..constants import PersonCategory, UnitNature
 
 # --------------------------------------------------------------------------------------------------
 # Regions

@@ -1,0 +1,76 @@
+"""The input objects of the account operations: what a login, a binding or an administration form sends, frozen.
+
+``accounts.operations`` imports them, and callers keep naming them from there (``operations.CodeRequest``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Account, AccountKind, Role
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    phone: str
+    kind: str = AccountKind.CITIZEN  # citizen | agent
+    credit_code: str | None = None  # agents: the unit's 统一社会信用代码
+
+
+@dataclass(frozen=True)
+class CodeLogin:
+    code: str
+    phone: str | None = None  # the API names the phone ...
+    kind: str = AccountKind.CITIZEN
+    credit_code: str | None = None
+    handle: str | None = None  # ... the web flow keeps the challenge's handle in its session instead
+
+
+@dataclass(frozen=True)
+class RealNameBinding:
+    name: str
+    id_number: str
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    username: str
+    password: str
+    totp: str
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    phone: str
+    name: str
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    username: str
+    display_name: str
+    password: str
+    roles: frozenset[Role]
+    totp_secret: str | None = None  # None: a new random secret
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    current_password: str
+    new_password: str
+
+
+@dataclass(frozen=True)
+class WeChatBinding:
+    phone: str
+    code: str
+    name: str
+    id_number: str
+
+
+@dataclass(frozen=True)
+class WeChatLogin:
+    """The outcome of ``login_wechat``: an account when the openid is bound, else a bind ticket."""
+
+    account: Account | None
+    bind_ticket: str | None

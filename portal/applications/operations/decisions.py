@@ -1,0 +1,61 @@
+"""The agency's decisions: accept or refuse, review, approve or deny, pay, complete (with the handler's effect),
+deliver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.audit import Actor
+from ...services import handler_for
+from ..constants import Action
+from ..models import Application
+from .base import catalog_item, transition
+from .checks import _context
+
+
+def accept_application(case: Application, *, by: Any, actor: Actor) -> None:
+    """受理: the materials are complete; the clock starts on the next working day."""
+    transition(case, Action.ACCEPT, by=by, actor=actor)
+
+
+def refuse_application(case: Application, reason: str, *, by: Any, actor: Actor) -> None:
+    """不予受理, with the reason the applicant reads."""
+    transition(case, Action.REFUSE, by=by, actor=actor, reason=reason)
+
+
+def start_review(case: Application, *, by: Any, actor: Actor) -> None:
+    transition(case, Action.START_REVIEW, by=by, actor=actor)
+
+
+def approve_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
+    """审核通过. ``result`` is the outcome printed on the completion slip."""
+    transition(case, Action.APPROVE, by=by, actor=actor)
+    if result:
+        case.result_text = result.strip()[:2000]
+
+
+def deny_application(case: Application, reason: str, *, by: Any, actor: Actor) -> None:
+    """审核不通过, with the reason the applicant reads."""
+    transition(case, Action.DENY, by=by, actor=actor, reason=reason)
+
+
+def start_payment(case: Application, *, by: Any, actor: Actor) -> None:
+    transition(case, Action.START_PAYMENT, by=by, actor=actor)
+
+
+def complete_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
+    """办结: the case completes and the item's handler applies its effect on the records, together."""
+    if result:
+        case.result_text = result.strip()[:2000]
+    _complete(case, by=by, actor=actor)
+
+
+def _complete(case: Application, *, by: Any, actor: Actor) -> None:
+    item = catalog_item(case)
+    transition(case, Action.COMPLETE, by=by, actor=actor)
+    handler_for(item).apply_effect(case, _context(case, item))
+
+
+def deliver_application(case: Application, *, by: Any, actor: Actor) -> None:
+    """送达: the result has reached the applicant."""
+    transition(case, Action.DELIVER, by=by, actor=actor)

@@ -1,0 +1,100 @@
+"""The roster row (one person and the change asked for them) and the reads and writes of the records it leads to."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ...core import clock
+from ...core.db import db
+from ...core.validators import id_birth_date, id_gender
+from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType
+from ...insurance.models import Enrolment, EnrolmentEvent, Person, id_number_index
+from ..effects import EffectRefused, Ledger
+
+K = EnrolmentEventKind
+# the change categories of the published roster forms
+CATEGORY_KINDS = {"增加": K.ADDED, "中断": K.INTERRUPTED, "终止": K.TERMINATED, "恢复": K.RESUMED,
+                  "在职转退休": K.RETIRED, "统筹区内转移": K.TRANSFERRED,
+                  # 《退休人员医保管理》 (岳阳): a death ends the enrolment; a new managing unit takes the retiree over
+                  "死亡停保": K.TERMINATED, "医保管理责任单位变更": K.TRANSFERRED}
+CATEGORY_KEYS = ("change_category", "change_type")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One person of the roster and the change asked for them."""
+
+    number: int  # row number in the form (1-based), for messages
+    name: str
+    id_number: str
+    kind: EnrolmentEventKind
+    phone: str | None = None
+    death_date: date | None = None
+
+
+def case_note(case: Any) -> str:
+    """The history row's note: record data, written in Chinese whatever the language of the staff member."""
+    return f"办件 {case.number or case.id}"
+
+
+def change_enrolment(enrolment: Enrolment, kind: EnrolmentEventKind, day: date, note: str, ledger: Ledger, *,
+            to_unit: int | None) -> None:
+    """One status change of one enrolment, with its history row."""
+    event = EnrolmentEvent(enrolment_id=enrolment.id, kind=kind, effective_date=day, note=note)
+    if kind is K.INTERRUPTED and enrolment.status is EnrolmentStatus.ACTIVE:
+        ledger.changed(enrolment, status=EnrolmentStatus.SUSPENDED)
+    elif kind is K.RESUMED and enrolment.status is EnrolmentStatus.SUSPENDED:
+        ledger.changed(enrolment, status=EnrolmentStatus.ACTIVE)
+    elif kind is K.TERMINATED:
+        ledger.changed(enrolment, status=EnrolmentStatus.TERMINATED, end_date=max(day, enrolment.start_date))
+    elif kind is K.TRANSFERRED:
+        if enrolment.unit_id == to_unit or enrolment.unit_id is None:
+            return
+        event.from_unit_id, event.to_unit_id = enrolment.unit_id, to_unit
+        ledger.changed(enrolment, unit_id=to_unit)
+    elif kind is not K.RETIRED:
+        return  # nothing to change on this enrolment (e.g. a supplementary one already suspended)
+    ledger.created(event)
+
+
+def refusal(reasons: list[tuple[str, str]]) -> str:
+    return _("The records cannot take this change: %(problems)s", problems="；".join(m for _k, m in reasons))
+
+
+def find_person(id_number: str) -> Person | None:
+    return db.session.execute(
+        select(Person).where(Person.id_number_index == id_number_index(id_number))).scalar_one_or_none()
+
+
+def has_open_enrolment(person: Person, scheme: InsuranceType) -> bool:
+    return any(e.insurance_type is scheme and e.status is not EnrolmentStatus.TERMINATED for e in person.enrolments)
+
+
+def scheme_of(insurance_type: InsuranceType) -> InsuranceType:
+    """Supplementary and long-term-care enrolments follow the employee enrolment they hang on."""
+    return InsuranceType.RESIDENT_MEDICAL if insurance_type is InsuranceType.RESIDENT_MEDICAL \
+        else InsuranceType.EMPLOYEE_MEDICAL
+
+
+def new_person(row: Row, ledger: Ledger) -> Person:
+    person = Person(insured_no=unique_number(Person, Person.insured_no, "P"), name=row.name[:64],
+                    gender=id_gender(row.id_number), birth_date=id_birth_date(row.id_number))
+    person.set_id_number(row.id_number)
+    if row.phone:
+        person.set_phone(row.phone)
+    return ledger.created(person)
+
+
+def unique_number(model: type, column: Any, prefix: str) -> str:
+    """A new record number (个人编号, 单位编号) the records do not use yet."""
+    for _attempt in range(20):
+        value = f"{prefix}{clock.today():%Y}{secrets.randbelow(10**8):08d}"
+        if db.session.execute(select(model.id).where(column == value)).first() is None:
+            return value
+    raise EffectRefused(_("Could not give the record a number; please try again."))
