@@ -24,7 +24,7 @@ from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..services import handler_for
 from ..services.base import Severity
-from . import deadlines, forms, operations
+from . import deadlines, forms, operations, recompute  # noqa: F401 (recompute: connects its receiver)
 from .constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from .lifecycle import available_actions
 from .models import Application

@@ -289,6 +289,11 @@ def parse_plain(text: str, year: int) -> Schedule:
     return schedule
 
 
+def is_notice(text: str) -> bool:
+    """Whether ``text`` reads as a notice (numbered items 一、…) rather than a plain list of dates."""
+    return _ITEM.search(normalize(text)) is not None
+
+
 def parse_any(text: str, year: int) -> Schedule:
     """A notice when the text has numbered items (一、…), otherwise a plain CSV/YAML list."""
-    return parse_notice(text, year) if _ITEM.search(normalize(text)) else parse_plain(text, year)
+    return parse_notice(text, year) if is_notice(text) else parse_plain(text, year)
