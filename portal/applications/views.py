@@ -100,6 +100,12 @@ def _helpers() -> dict[str, Any]:
     return {"item_title": _item_title, "requirement_labels": REQUIREMENT, "time_limit_text": time_limit_text}
 
 
+@bp.app_template_global("date_estimate")
+def date_estimate(case: Application) -> deadlines.Estimate:
+    """Whether the case's dates are a Monday-to-Friday estimate (case page, workbench); see deadlines.estimate."""
+    return deadlines.estimate(case)
+
+
 def _item_title(case: Application) -> str:
     item = current_app.extensions["portal_catalog"].get(case.item_code)
     return forms.tr(item.name) if item is not None else case.item_name

@@ -18,6 +18,7 @@ from portal.core.db import db
 from portal.notifications.constants import Event
 from portal.notifications.models import Notification
 from tests.applications.conftest import SYSTEM
+from tests.applications.test_api import api_for  # noqa: F401 (fixture)
 
 FAKE_2027 = (Path(__file__).parents[1] / "calendar" / "notices" / "FAKE-2027.txt").read_text(encoding="utf-8")
 
@@ -95,3 +96,32 @@ def test_a_single_day_entered_by_hand_does_not_cover_the_year(in_2027):
     schedules.set_day(date(2027, 1, 1), is_workday=False, name="元旦", actor=SYSTEM)
     assert engine.coverage(2027).source is engine.Source.FALLBACK
     assert engine.day_info(date(2027, 2, 8)).is_estimated  # a Spring-Festival weekday stays an estimate
+
+
+def test_estimated_dates_are_flagged_in_the_api_case_page_and_receipt(case_in, citizen, api_for, make_client,
+                                                                       db_session):
+    from tests.applications.test_api import BASE
+    from tests.applications.test_views import login, page_of
+
+    with clock.frozen(datetime(2027, 1, 20, 10)):
+        case = case_in("accepted", "money")
+        api = api_for(citizen)
+        body = api.get(f"{BASE}/{case.id}").get_json()
+        receipt = api.get(f"{BASE}/{case.id}/receipt").get_json()
+        browser = login(make_client(), db_session, citizen.phone)
+        browser.set_cookie("lang", "zh_Hans_CN")
+        html = page_of(browser, f"/applications/{case.id}")
+        slip = page_of(browser, f"/applications/{case.id}/receipt")
+    assert body["due_date"] == "2027-02-19" and body["is_estimated"] is True
+    assert "2027" in body["estimate_reason"]
+    assert receipt["is_estimated"] is True and receipt["estimate_reason"] == body["estimate_reason"]
+    assert 'id="estimated-note"' in html and "按周一至周五估算，待国务院公布节假日安排后更新" in html
+    assert "按周一至周五估算，待国务院公布节假日安排后更新" in slip
+
+    with clock.frozen(datetime(2027, 1, 20, 10, 5)):
+        schedules.apply_schedule(2027, FAKE_2027, source="FAKE-2027.txt", actor=SYSTEM)
+        db_session.commit()
+        body = api.get(f"{BASE}/{case.id}").get_json()
+        html = page_of(browser, f"/applications/{case.id}")
+    assert body["due_date"] == "2027-02-26" and body["is_estimated"] is False and body["estimate_reason"] is None
+    assert 'id="estimated-note"' not in html
