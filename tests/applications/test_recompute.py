@@ -18,7 +18,7 @@ from portal.core.db import db
 from portal.notifications.constants import Event
 from portal.notifications.models import Notification
 from tests.applications.conftest import SYSTEM
-from tests.applications.test_api import api_for  # noqa: F401 (fixture)
+from tests.applications.test_api import api_for  # noqa: F401 (a fixture)
 
 FAKE_2027 = (Path(__file__).parents[1] / "calendar" / "notices" / "FAKE-2027.txt").read_text(encoding="utf-8")
 
@@ -98,7 +98,7 @@ def test_a_single_day_entered_by_hand_does_not_cover_the_year(in_2027):
     assert engine.day_info(date(2027, 2, 8)).is_estimated  # a Spring-Festival weekday stays an estimate
 
 
-def test_estimated_dates_are_flagged_in_the_api_case_page_and_receipt(case_in, citizen, api_for, make_client,
+def test_estimated_dates_are_flagged_in_the_api_case_page_and_receipt(case_in, citizen, api_for, make_client,  # noqa: F811
                                                                        db_session):
     from tests.applications.test_api import BASE
     from tests.applications.test_views import login, page_of
