@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -17,6 +17,7 @@ from portal.accounts import operations as account_ops
 from portal.accounts.models import Account, LoginSession, OtpChallenge, SmsMessage
 from portal.applications.models import Application, ApplicationEvent
 from portal.commitments.models import CommitmentSignature
+from portal.core import clock
 from portal.core.audit import Actor, AuditEvent
 from portal.core.db import db
 from portal.core.errors import DomainError
@@ -70,7 +71,14 @@ def _cleanup(app, account_id: int, audit_from: int) -> None:
         db.session.commit()
 
 
-def test_two_simultaneous_long_term_filings_make_one(app):
+@pytest.fixture
+def frozen_day():
+    """The filing's start date is "today": one fixed day (the clock is process-wide, the threads see it too)."""
+    with clock.frozen(datetime(2026, 6, 10, 10)):
+        yield
+
+
+def test_two_simultaneous_long_term_filings_make_one(app, frozen_day):
     account_id, audit_from = _setup(app)
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
@@ -81,7 +89,7 @@ def test_two_simultaneous_long_term_filings_make_one(app):
             barrier.wait()
             try:
                 case = rc.file_remote_care(rc.FilingInput(
-                    category="resettled_retiree", destination_code="460100", start_date=date.today().isoformat(),
+                    category="resettled_retiree", destination_code="460100", start_date=clock.today().isoformat(),
                     care_address="海口市1号", care_phone="13912345678", commitment_consent=True, signed_name="赵并发"),
                     by=account, actor=SYSTEM, idempotency_key=key)
                 db.session.commit()
