@@ -35,6 +35,12 @@ def calendar_gaps() -> list[int]:
     return [c.year for c in engine.coverage_gaps(clock.today())]
 
 
+@bp.app_template_global("is_estimated_date")
+def is_estimated_date(day: date | None) -> bool:
+    """Whether a date counted from today in working days passes through a year whose holidays are unknown."""
+    return day is not None and bool(engine.calendar_warnings([clock.today(), day]))
+
+
 @bp.app_template_global("can_manage_calendar")
 def _can_manage_calendar_global() -> bool:
     return can_manage_calendar(current_user)

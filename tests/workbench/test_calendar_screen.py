@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from portal.accounts.models import Role
-from portal.calendar import engine
+from portal.calendar import engine, schedules
 from portal.core import clock
+from tests.applications.conftest import SYSTEM
 from tests.conftest import csrf_from
 
 FAKE_2027 = (Path(__file__).parents[1] / "calendar" / "notices" / "FAKE-2027.txt").read_text(encoding="utf-8")
@@ -66,3 +67,16 @@ def test_the_workbench_banner_appears_from_the_first_of_november(browser_as, tod
     assert ('id="calendar-banner"' in html) is shown
     if shown:
         assert "2027" in html
+
+
+def test_queue_marks_a_due_date_in_an_unknown_year_as_estimated(browser_as, case_in):
+    with clock.frozen(datetime(2026, 12, 28, 10)):  # 5 working days to accept run into 2027
+        case = case_in("submitted", "promise")
+        clerk, _a = browser_as("calclerk9", Role.ACCEPTOR)
+        html = clerk.get("/staff/queues/intake").get_data(as_text=True)
+        schedules.apply_schedule(2027, FAKE_2027, source="FAKE-2027.txt", actor=SYSTEM)
+        after = clerk.get("/staff/queues/intake").get_data(as_text=True)
+    row = html[html.index(f'data-case="{case.id}"'):]
+    assert 'class="tag tag-info estimated"' in row[:row.index("</tr>")]
+    row = after[after.index(f'data-case="{case.id}"'):]
+    assert 'class="tag tag-info estimated"' not in row[:row.index("</tr>")]
