@@ -79,8 +79,10 @@ def _announce(case: Application, moved: dict[str, tuple[str, str]], actor: Actor
     now = clock.now()
     event = ApplicationEvent(action=Action.DEADLINE_MOVED.value, from_state=case.state, to_state=case.state, at=now,
                              actor_id=None, actor_kind="system", actor_role=None)
-    event.detail_json = json.dumps({"moved": {k: {"before": b, "after": a} for k, (b, a) in moved.items()}},
-                                   ensure_ascii=False, sort_keys=True)
+    detail: dict[str, Any] = {"moved": {k: {"before": b, "after": a} for k, (b, a) in moved.items()}}
+    # the timeline shows the new dates as it does for other events ("Due by …", "To be accepted by …")
+    detail |= {{"due_date": "due"}.get(k, k): a for k, (_b, a) in moved.items()}
+    event.detail_json = json.dumps(detail, ensure_ascii=False, sort_keys=True)
     case.events.append(event)
     case.updated_at = now
     db.session.flush()

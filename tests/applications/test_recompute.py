@@ -63,6 +63,7 @@ def test_import_moves_open_deadlines_once_and_leaves_closed_cases(case_in, in_20
     assert done.due_date == done_due and moved_events(done) == []
     [event] = moved_events(accepted)
     assert event.detail["moved"]["due_date"] == {"before": "2027-02-19", "after": "2027-02-26"}
+    assert event.detail["due"] == "2027-02-26"  # shown on the timeline as "Due by 2027-02-26"
     assert event.from_state == event.to_state == State.ACCEPTED.value
     assert messages_of(accepted) == 1
     assert accepted.work_due == date(2027, 2, 26)  # the workbench queue follows
@@ -127,3 +128,4 @@ def test_estimated_dates_are_flagged_in_the_api_case_page_and_receipt(case_in, c
         html = page_of(browser, f"/applications/{case.id}")
     assert body["due_date"] == "2027-02-26" and body["is_estimated"] is False and body["estimate_reason"] is None
     assert 'id="estimated-note"' not in html
+    assert "办理时限因节假日安排调整" in html  # the timeline entry, with the new date under it
