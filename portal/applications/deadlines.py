@@ -128,6 +128,12 @@ class Estimate:
     reason: str | None  # the calendar's warning(s), naming the year
     note: str | None  # the short note shown next to the dates (按周一至周五估算，待国务院公布节假日安排后更新)
 
+    @property
+    def fields(self) -> dict[str, object]:
+        """The API's fields: ``is_estimated`` and ``estimate_reason`` (the note, then the calendar's warning)."""
+        return {"is_estimated": self.is_estimated,
+                "estimate_reason": f"{self.note} {self.reason}" if self.is_estimated else None}
+
 
 NOT_ESTIMATED = Estimate(False, None, None)
 
