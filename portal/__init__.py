@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "portal.notifications.views",
     "portal.ratings.views",
     "portal.workbench.views",
+    "portal.calendar.views",
 )
 API_MODULES = (
     "portal.api.meta",

@@ -1,10 +1,32 @@
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from portal.calendar import engine, schedules
+from portal.core import clock
 from portal.core.audit import Actor, record, verify_chain
 
 
 def test_healthz_checks_the_database(client):
-    response = client.get("/healthz")
+    with clock.frozen(datetime(2026, 6, 1, 12)):  # 2026 is covered; 2027 is not reported before November
+        response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "calendar": "ok"}}
+
+
+@pytest.mark.skipif(engine.library_covers(2027), reason="assumes chinesecalendar lacks 2027")
+def test_healthz_is_degraded_not_down_while_next_years_holidays_are_unknown(client):
+    fake = Path(__file__).parent / "calendar" / "notices" / "FAKE-2027.txt"
+    with clock.frozen(datetime(2026, 11, 1, 9)):
+        degraded = client.get("/healthz")
+        schedules.apply_schedule(2027, fake.read_text(encoding="utf-8"), source=fake.name, actor=Actor.system())
+        covered = client.get("/healthz")
+    assert degraded.status_code == 200
+    body = degraded.get_json()
+    assert body["status"] == "degraded" and body["checks"]["calendar"] == "degraded"
+    assert body["calendar"]["uncovered_years"] == [2027] and "portal calendar import" in body["calendar"]["action"]
+    assert covered.get_json()["status"] == "ok"
 
 
 def test_home_page_is_chinese_by_default(client):

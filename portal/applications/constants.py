@@ -69,6 +69,7 @@ class Action(StrEnum):
     COMPLETE = "complete"
     DELIVER = "deliver"
     POST_CHECK = "post_check"  # 事后核查 concluded: a note on the timeline, no move (not in the transition table)
+    DEADLINE_MOVED = "deadline_moved"  # a holiday schedule applied moved a stored deadline: a note, no move
 
     @property
     def label(self) -> str:
@@ -94,6 +95,7 @@ ACTION_VERBS = {
     Action.COMPLETE: _l("Completing"),
     Action.DELIVER: _l("Delivering the result"),
     Action.POST_CHECK: _l("Checking after completion"),
+    Action.DEADLINE_MOVED: _l("Moving the time limit"),
 }
 
 ACTION_LABELS = {
@@ -110,6 +112,7 @@ ACTION_LABELS = {
     Action.COMPLETE: _l("Completed"),
     Action.DELIVER: _l("Result delivered"),
     Action.POST_CHECK: _l("Checked after completion"),
+    Action.DEADLINE_MOVED: _l("Time limit adjusted to the holiday schedule"),
 }
 
 # Actions taken by the applicant; every other action is the agency's (or the system's for 即办件).
@@ -117,7 +120,7 @@ APPLICANT_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW, Action.RESUBMIT})
 # Actions that must carry a reason.
 REASONED_ACTIONS = frozenset({Action.REFUSE, Action.DENY})
 # Events on the timeline that are not moves of the lifecycle (no transition; the state stays).
-NOTE_ACTIONS = frozenset({Action.POST_CHECK})
+NOTE_ACTIONS = frozenset({Action.POST_CHECK, Action.DEADLINE_MOVED})
 
 
 class MaterialMode(StrEnum):

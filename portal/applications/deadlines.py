@@ -118,3 +118,45 @@ def limit_text(case) -> str:
                                          wording=case.limit_wording or "-"))
     except ValueError:  # a limit filed under older catalog rules: its published wording still says it
         return case.limit_wording
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Whether the case's working-day dates were counted across a year whose holidays are unknown."""
+
+    is_estimated: bool
+    reason: str | None  # the calendar's warning(s), naming the year
+    note: str | None  # the short note shown next to the dates (按周一至周五估算，待国务院公布节假日安排后更新)
+
+    @property
+    def fields(self) -> dict[str, object]:
+        """The API's fields: ``is_estimated`` and ``estimate_reason`` (the note, then the calendar's warning)."""
+        return {"is_estimated": self.is_estimated,
+                "estimate_reason": f"{self.note} {self.reason}" if self.is_estimated else None}
+
+
+NOT_ESTIMATED = Estimate(False, None, None)
+
+
+def estimate(case) -> Estimate:
+    """The estimate flag of an open case's stored dates (accept-by, a working-day due date, a notice's reply date).
+
+    A closed or completed case shows no note: its dates are history. Once the year's schedule is imported the
+    dates are recounted (portal.applications.recompute) and the flag goes away.
+    """
+    if case.submitted_at is None or case.completed_at is not None or case.closed_at is not None:
+        return NOT_ESTIMATED
+    dates = [clock.to_local(case.submitted_at).date()]
+    if case.accepted_at is None and case.accept_by is not None:
+        dates.append(case.accept_by)
+    if case.due_date is not None and case.limit_kind == LimitKind.working_days.value:
+        dates.append(case.due_date)
+    notice = case.open_notice
+    if notice is not None:
+        dates.append(notice.respond_by)
+    if len(dates) == 1:
+        return NOT_ESTIMATED
+    warnings = engine.calendar_warnings(dates)
+    if not warnings:
+        return NOT_ESTIMATED
+    return Estimate(True, " ".join(warnings), engine.estimate_note())

@@ -269,6 +269,8 @@ class CaseOut(BaseModel):
     accepted_at: datetime | None
     accept_by: date | None
     due_date: date | None
+    is_estimated: bool = Field(description="Dates counted Monday to Friday (a year's holidays unknown): may move")
+    estimate_reason: str | None = Field(description="Why the dates are estimated, and the note to show with them")
     completed_at: datetime | None
     closed_at: datetime | None
     flags: FlagsOut
@@ -354,6 +356,7 @@ def to_api(case: Application) -> CaseOut:
         notice=notice_to_api(notice, item) if notice else None,
         created_at=_local(case.created_at), submitted_at=_local(case.submitted_at),
         accepted_at=_local(case.accepted_at), accept_by=case.accept_by, due_date=case.due_date,
+        **deadlines.estimate(case).fields,
         completed_at=_local(case.completed_at), closed_at=_local(case.closed_at), flags=_flags(case),
         decision_reason=scrubbed(case.decision_reason), result_text=scrubbed(case.result_text),
     )
@@ -474,6 +477,8 @@ class ReceiptOut(BaseModel):
     completed_at: datetime | None
     accept_by: date | None
     due_date: date | None
+    is_estimated: bool
+    estimate_reason: str | None
     statement: str = Field(description="The slip's sentence: the time limit promised, or the outcome")
     statement_note: str
     sections: list[ReceiptSectionOut] = Field(description="The slip's blocks as printed, already masked")
@@ -495,7 +500,7 @@ def receipt_to_api(case: Application, context: dict[str, Any]) -> ReceiptOut:
         date=context["date"], item=_case_item(case), state=case.state, state_label=case.state_enum.label,
         submitted_at=_local(case.submitted_at), accepted_at=_local(case.accepted_at),
         completed_at=_local(case.completed_at), accept_by=case.accept_by, due_date=case.due_date,
-        statement=context["statement"], statement_note=context["statement_note"],
+        **deadlines.estimate(case).fields, statement=context["statement"], statement_note=context["statement_note"],
         sections=[ReceiptSectionOut(key=s.key, heading=s.heading, note=s.note, items=list(s.items), empty=s.empty,
                                     rows=[ReceiptRowOut(label=r.label, value=r.value) for r in s.rows])
                   for s in context["sections"]],

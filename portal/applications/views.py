@@ -24,7 +24,7 @@ from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..services import handler_for
 from ..services.base import Severity
-from . import deadlines, forms, operations
+from . import deadlines, forms, operations, recompute  # noqa: F401 (recompute: connects its receiver)
 from .constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from .lifecycle import available_actions
 from .models import Application
@@ -98,6 +98,12 @@ def _to_case(case: Application, error: DomainError | None = None):
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {"item_title": _item_title, "requirement_labels": REQUIREMENT, "time_limit_text": time_limit_text}
+
+
+@bp.app_template_global("date_estimate")
+def date_estimate(case: Application) -> deadlines.Estimate:
+    """Whether the case's dates are a Monday-to-Friday estimate (case page, workbench); see deadlines.estimate."""
+    return deadlines.estimate(case)
 
 
 def _item_title(case: Application) -> str:

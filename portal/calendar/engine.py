@@ -2,15 +2,16 @@
 
 Where the answer for a day comes from, in order:
 
-1. an override row (``calendar_override``) for that day, entered by staff;
+1. an override row (``calendar_override``) for that day: a day of an imported schedule (the State
+   Council's notice, see ``schedules``), or a single day entered by staff;
 2. the ``chinesecalendar`` package, for the years it has data for (it raises NotImplementedError
    beyond its last year);
 3. otherwise Monday to Friday. Deadlines counted this way are estimates, and every page that shows one
    must say so: ``calendar_warnings()`` gives the sentence, ``DayInfo.is_estimated`` and
    ``Deadline.is_estimated`` the flag.
 
-A year the package lacks counts as covered by overrides once staff entered at least one holiday of it
-(every year has 元旦 and 春节, and the State Council publishes the whole year's schedule at once).
+A year is covered only when its whole schedule is known: the package has it, or a schedule of it was
+imported. Single overrides never cover a year (one 元旦 entered by hand says nothing about 春节).
 Overrides are read with one query per year and kept for the current app context (one request, one
 CLI command), so counting a deadline does not query per day.
 """
@@ -32,20 +33,22 @@ from sqlalchemy import select
 from ..core import audit, clock
 from ..core.db import db
 from ..core.errors import ValidationFailed
-from .models import CalendarOverride
+from .models import CalendarOverride, CalendarSchedule
 
 log = logging.getLogger("portal.calendar")
 
 Interval = tuple[date, date]
 ONE_DAY = timedelta(days=1)
 _G_KEY = "_calendar_overrides"
+_G_SCHEDULES = "_calendar_schedules"
 _warned_years: set[int] = set()  # years whose fallback was already logged by this process
 
 
 class Source(StrEnum):
-    LIBRARY = "library"
-    OVERRIDE = "override"
-    FALLBACK = "fallback"
+    LIBRARY = "library"  # the chinesecalendar package
+    IMPORT = "import"  # a schedule imported by an administrator (the State Council's notice)
+    OVERRIDE = "override"  # a single day entered by hand (DayInfo only: it never covers a year)
+    FALLBACK = "fallback"  # Monday to Friday: an estimate
 
 
 @dataclass(frozen=True)
@@ -129,13 +132,23 @@ def _overrides(year: int) -> dict[date, tuple[bool, str]]:
 def _forget_overrides(year: int) -> None:
     if has_app_context():
         g.get(_G_KEY, {}).pop(year, None)
+        g.pop(_G_SCHEDULES, None)
+
+
+def imported_years() -> set[int]:
+    """The years an administrator imported a whole schedule for (one query per app context)."""
+    if not has_app_context():
+        return set()
+    if _G_SCHEDULES not in g:
+        g.setdefault(_G_SCHEDULES, set(db.session.execute(select(CalendarSchedule.year)).scalars()))
+    return g.get(_G_SCHEDULES)
 
 
 def _year_source(year: int) -> Source:
+    if year in imported_years():
+        return Source.IMPORT  # the schedule the agency applied wins over the package where they differ
     if library_covers(year):
         return Source.LIBRARY
-    if any(not is_workday for is_workday, _name in _overrides(year).values()):
-        return Source.OVERRIDE
     _log_fallback(year)
     return Source.FALLBACK
 
@@ -146,7 +159,7 @@ def _log_fallback(year: int) -> None:
         return
     _warned_years.add(year)
     log.warning("no holiday schedule for %s: working days estimated as Monday to Friday; "
-                "enter it with `portal calendar add` or upgrade chinesecalendar", year)
+                "import the State Council's notice with `portal calendar import --year %s FILE`", year, year)
 
 
 def _check_date(day: date) -> None:
@@ -164,7 +177,10 @@ def day_info(day: date) -> DayInfo:
     source = _year_source(day.year)
     override = _overrides(day.year).get(day)
     if override is not None:
-        return DayInfo(day, override[0], Source.OVERRIDE, override[1], is_estimated=False)
+        kind = Source.IMPORT if source is Source.IMPORT else Source.OVERRIDE
+        return DayInfo(day, override[0], kind, override[1], is_estimated=False)
+    if source is Source.IMPORT:
+        return DayInfo(day, day.weekday() < 5, source, None, is_estimated=False)
     if source is Source.LIBRARY:
         _on_holiday, name = chinese_calendar.get_holiday_detail(day)
         return DayInfo(day, chinese_calendar.is_workday(day), source, name, is_estimated=False)
@@ -177,7 +193,7 @@ def is_workday(day: date) -> bool:
     override = _overrides(day.year).get(day)
     if override is not None:
         return override[0]
-    if library_covers(day.year):
+    if library_covers(day.year) and day.year not in imported_years():
         return chinese_calendar.is_workday(day)
     return day.weekday() < 5
 
@@ -249,6 +265,12 @@ def deadline(start: date, n: int, paused: Iterable[Interval] = ()) -> Deadline:
 # --- coverage -----------------------------------------------------------------------------------
 
 
+def estimate_note() -> str:
+    """The note shown next to an estimated date (zh: 按周一至周五估算，待国务院公布节假日安排后更新)."""
+    return _("Estimated as Monday to Friday; it will be updated once the State Council publishes the holiday "
+             "schedule.")
+
+
 def _fallback_warning(year: int) -> str:
     return _("Working days in %(year)s are estimated as Monday to Friday, because the official holiday "
              "schedule for that year has not been entered yet. Dates shown may still change.", year=year)
@@ -268,6 +290,33 @@ def calendar_warnings(dates: Iterable[date | None]) -> list[str]:
         return []
     years = range(min(known).year, max(known).year + 1)
     return [c.warning for c in map(coverage, years) if c.warning]
+
+
+def library_disagreements(year: int) -> list[tuple[date, bool, bool]]:
+    """Days of ``year`` where the imported schedule and the installed package differ, as (day, imported says
+    working day, package says working day); the imported schedule is what counts. Empty when either lacks it."""
+    if year not in imported_years() or not library_covers(year):
+        return []
+    out, day, overrides = [], date(year, 1, 1), _overrides(year)
+    while day.year == year:
+        imported = overrides[day][0] if day in overrides else day.weekday() < 5
+        library = chinese_calendar.is_workday(day)
+        if imported != library:
+            out.append((day, imported, library))
+        day += ONE_DAY
+    return out
+
+
+def must_be_shown(year: int, today: date) -> bool:
+    """Whether a missing schedule of ``year`` is reported (health check, staff banner): this year always, next
+    year from 1 November (the State Council usually publishes it in November; deadlines soon reach it)."""
+    return year <= today.year or (year == today.year + 1 and today.month >= 11)
+
+
+def coverage_gaps(today: date) -> list[Coverage]:
+    """This year and next, where uncovered and ``must_be_shown``: what the health check and the banner report."""
+    return [c for c in (coverage(today.year), coverage(today.year + 1))
+            if not c.is_covered and must_be_shown(c.year, today)]
 
 
 def must_be_covered(year: int, today: date) -> bool:

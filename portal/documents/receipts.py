@@ -102,6 +102,8 @@ def receipt_context(case: Application, *, progress_url: str) -> dict[str, Any]:
     issuer = (region.receipt_issuer or region.agency.name).get(locale)
     number_label, date_label, date_value = _number_and_date(case, kind)
     statement, statement_note = _statement(case, kind, item, locale)
+    if (estimated := deadlines.estimate(case)).is_estimated:  # dates counted Monday to Friday: the slip says so
+        statement_note = " ".join(filter(None, [statement_note, _("Dates: %(note)s.", note=estimated.note)]))
     sections = [_basic_section(case), _application_section(case, kind, item, locale),
                 _materials_section(case, kind, item, locale)]
     if kind == "completion" and item.hints:

@@ -24,6 +24,7 @@ class Event(StrEnum):
     RECTIFICATION_OPENED = "rectification_opened"  # to supervisors: a bad rating to check
     RECTIFICATION_DONE = "rectification_done"  # to the rater: the follow-up (回访) of their bad rating
     COMMITMENT_FALSE = "commitment_false"  # post-hoc checking (事后核查) found the applicant's commitment untrue
+    DEADLINE_MOVED = "deadline_moved"  # an imported holiday schedule moved a date of the applicant's case
 
     @property
     def label(self) -> str:
@@ -45,6 +46,7 @@ EVENT_LABELS = {
     Event.RECTIFICATION_OPENED: _l("Bad rating to check"),
     Event.RECTIFICATION_DONE: _l("Follow-up of your rating"),
     Event.COMMITMENT_FALSE: _l("Result of the check of your commitment"),
+    Event.DEADLINE_MOVED: _l("Time limit adjusted"),
 }
 
 

@@ -89,6 +89,11 @@ TEMPLATES: dict[Event, Template] = {
         _l("On checking application No. %(number)s (%(item)s) after completion, your commitment was found not to "
            "be true, and what the application brought about has been undone. Reason: %(reason)s"),
         ("number", "item", "reason")),
+    Event.DEADLINE_MOVED: Template(
+        _l("Time limit adjusted"),
+        _l("Following the official holiday schedule, the time limit of your application for %(item)s "
+           "(No. %(number)s) is now %(due_on)s."),
+        ("item", "number", "due_on")),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from sqlalchemy import text
 
+from ..calendar import engine as calendar_engine
+from ..core import clock
 from ..core.web import LOCALES
 from ..extensions import db
 
@@ -33,7 +35,14 @@ def healthz():
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
         return jsonify({"status": "error", "database": "unreachable"}), 503
-    return jsonify({"status": "ok"})
+    # an unknown holiday schedule does not stop the service (deadlines are estimated and say so): degraded, not down
+    gaps = [c.year for c in calendar_engine.coverage_gaps(clock.today())]
+    checks = {"database": "ok", "calendar": "ok" if not gaps else "degraded"}
+    body = {"status": "ok" if not gaps else "degraded", "checks": checks}
+    if gaps:
+        body["calendar"] = {"uncovered_years": gaps,
+                            "action": f"portal calendar import --year {gaps[-1]} FILE (the State Council's notice)"}
+    return jsonify(body)
 
 
 @bp.get("/lang/<code>")

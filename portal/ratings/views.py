@@ -19,7 +19,7 @@ from ..core import clock
 from ..core.audit import actor_of, record, scrub
 from ..core.db import db
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from . import forms, operations, stats
+from . import forms, operations, recompute, stats  # noqa: F401 (recompute: connects its receiver)
 from .constants import Level, RectState, Response, Stage
 
 bp = Blueprint("ratings", __name__)

@@ -30,8 +30,8 @@ BASE = "/api/v1/applications"
 
 CASE_KEYS = {"id", "number", "item", "audience", "state", "state_label", "is_editable", "actions", "on_behalf",
              "principal", "fields", "form", "materials", "findings", "notice", "created_at", "submitted_at",
-             "accepted_at", "accept_by", "due_date", "completed_at", "closed_at", "flags", "decision_reason",
-             "result_text"}
+             "accepted_at", "accept_by", "due_date", "is_estimated", "estimate_reason", "completed_at", "closed_at",
+             "flags", "decision_reason", "result_text"}
 ITEM_KEYS = {"code", "name", "time_limit", "time_limit_wording"}
 FLAG_KEYS = {"is_overdue", "is_due_soon", "working_days_left"}
 FIELD_KEYS = {"key", "label", "type", "required", "group", "help", "options", "columns", "max_rows", "is_locked",
@@ -40,7 +40,8 @@ MATERIAL_KEYS = {"id", "name", "requirement", "is_required", "condition", "commi
                  "allowed_modes", "mode", "mode_label"}
 RECEIPT_KEYS = {"kind", "kind_label", "title", "issuer", "number_label", "number", "date_label", "date", "item",
                 "state", "state_label", "submitted_at", "accepted_at", "completed_at", "accept_by", "due_date",
-                "statement", "statement_note", "sections", "materials", "printed_on", "progress_url"}
+                "is_estimated", "estimate_reason", "statement", "statement_note", "sections", "materials", "printed_on",
+                "progress_url"}
 NOTICE_KEYS = {"sequence", "issued_on", "respond_by", "pauses_clock", "note", "entries", "is_resolved", "resolved_on"}
 TABLE_ITEM = "G002036001002_02"  # 灵活就业人员参保登记: a table of people with 身份证 and mobile columns
 # The required fields of PROMISE_ITEM (门诊慢性病病种待遇认定) that are not filled from the records

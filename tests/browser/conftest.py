@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 PHONE = {"width": 390, "height": 844}
+LIVE: dict[str, Path] = {}  # the live server's instance folder ("instance"), for tests that set up data in it
 
 
 def chromium_path() -> str | None:
@@ -50,6 +51,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
             pytest.fail("PORTAL_REQUIRE_BROWSER=1 but no chromium was found")
         pytest.skip("no chromium installed (apt-get install chromium) — browser tests skipped")
     instance: Path = tmp_path_factory.mktemp("live")
+    LIVE["instance"] = instance
     port = _free_port()
     env = {**os.environ, "PORTAL_INSTANCE_PATH": str(instance), "PORTAL_ENV": "development",
            "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",

@@ -17,6 +17,7 @@ from portal.accounts import operations as account_ops
 from portal.accounts.models import Account, LoginSession, OtpChallenge, SmsMessage
 from portal.applications.models import Application, ApplicationEvent
 from portal.commitments.models import CommitmentSignature
+from portal.core import clock
 from portal.core.audit import Actor, AuditEvent
 from portal.core.db import db
 from portal.core.errors import DomainError
@@ -78,10 +79,13 @@ def test_two_simultaneous_long_term_filings_make_one(app):
     def file(key: str) -> None:
         with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
             account = db.session.get(Account, account_id)
+            # the start date is "today" in China's date, read from the clock the filing rule reads (not the
+            # machine's date.today(), a day behind for eight hours a day); the clock is not frozen: two audit
+            # records of one frozen instant would collide in the hash chain
             barrier.wait()
             try:
                 case = rc.file_remote_care(rc.FilingInput(
-                    category="resettled_retiree", destination_code="460100", start_date=date.today().isoformat(),
+                    category="resettled_retiree", destination_code="460100", start_date=clock.today().isoformat(),
                     care_address="海口市1号", care_phone="13912345678", commitment_consent=True, signed_name="赵并发"),
                     by=account, actor=SYSTEM, idempotency_key=key)
                 db.session.commit()
