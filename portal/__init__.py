@@ -42,8 +42,13 @@ API_MODULES = (
 )
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → extensions → blueprints → errors → CLI."""
+def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | None = None) -> Flask:
+    """Build the app: config → extensions → keys checked against the database → blueprints → errors → CLI.
+
+    ``check_keys`` (default: outside the test suite's ``testing`` environment) refuses to start, with
+    ``KeyCheckFailed``, when the keys are not the ones that wrote the data (``portal.core.keycheck``); the
+    commands that diagnose exactly that (``portal keys status``, ``portal doctor``) start without it.
+    """
     config = build_config(overrides)
     app = Flask(
         __name__,
@@ -65,6 +70,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     web.init_app(app)
+    if check_keys if check_keys is not None else app.config["PORTAL_ENV"] != "testing":
+        from .core import keycheck
+
+        with app.app_context():
+            keycheck.verify_at_start(app.config["PORTAL_KEYS"])
 
     from .accounts import auth
     from .catalog.loader import get_catalog

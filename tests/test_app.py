@@ -1,10 +1,13 @@
 from portal.core.audit import Actor, record, verify_chain
 
 
-def test_healthz_checks_the_database(client):
+def test_healthz_checks_the_database(client, app):
+    from portal.core.keycheck import record_unrecorded
+
+    record_unrecorded(app.config["PORTAL_KEYS"])
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "keys": "ok"}
 
 
 def test_home_page_is_chinese_by_default(client):

@@ -28,12 +28,17 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
+    from ..core import keycheck
+
     try:
         db.session.execute(text("SELECT 1"))
+        keys = keycheck.health(current_app.config["PORTAL_KEYS"])
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
         return jsonify({"status": "error", "database": "unreachable"}), 503
-    return jsonify({"status": "ok"})
+    if keys == "mismatch":  # sealed values would not open: personal pages fail, certificates are "not found"
+        return jsonify({"status": "error", "keys": keys}), 503
+    return jsonify({"status": "ok", "keys": keys})
 
 
 @bp.get("/lang/<code>")
