@@ -74,7 +74,11 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
         from .core import keycheck
 
         with app.app_context():
-            keycheck.verify_at_start(app.config["PORTAL_KEYS"])
+            try:
+                keycheck.verify_at_start(app.config["PORTAL_KEYS"])
+            except keycheck.KeyCheckFailed:
+                db.engine.dispose()  # refused: leave no connection open behind
+                raise
 
     from .accounts import auth
     from .catalog.loader import get_catalog

@@ -26,6 +26,7 @@ from portal import create_app
 from portal.config import new_keyset
 from portal.core import crypto
 
+_open_apps: list[Flask] = []  # apps built here, kept until close_apps() closes their connection pools
 PNG_BODY = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 600  # several STREAM segments
 
 
@@ -44,7 +45,14 @@ def new_database_url(folder: Path, label: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def close_apps() -> None:
+    """Close the connection pools of the apps built here (before their databases are dropped)."""
+    while _open_apps:
+        _open_apps.pop().extensions["portal_db_engine"].dispose()
+
+
 def drop_database(url: str) -> None:
+    close_apps()
     if url.startswith("postgresql"):
         _pg("dropdb", make_url(url), "--if-exists", "--force")
 
@@ -53,13 +61,20 @@ def _pg_args(url: Any) -> list[str]:
     return ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
 
 
+def _tool(name: str) -> str:
+    """PostgreSQL's own client program, by its full path."""
+    path = shutil.which(name)
+    assert path is not None, f"{name} is not installed"
+    return path
+
+
 def _pg_env(url: Any) -> dict[str, str]:
     return {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
 
 
 def _pg(program: str, url: Any, *extra: str) -> None:
     assert "test" in url.database, url.database  # never anything but a test database
-    subprocess.run([program, *_pg_args(url), *extra, url.database], check=True, env=_pg_env(url),
+    subprocess.run([_tool(program), *_pg_args(url), *extra, url.database], check=True, env=_pg_env(url),  # noqa: S603
                    capture_output=True, timeout=120)
 
 
@@ -80,7 +95,9 @@ class Deployment:
                 "SIGNING_KEY_FILE": str(self.signing_key), "SIGNING_CERT_FILE": str(self.signing_cert)}
 
     def app(self, *, check_keys: bool | None = None) -> Flask:
-        return create_app(self.overrides(), check_keys=check_keys)
+        app = create_app(self.overrides(), check_keys=check_keys)
+        _open_apps.append(app)
+        return app
 
     def keys(self) -> dict[str, Any]:
         return json.loads(self.keys_file.read_text(encoding="utf-8"))
@@ -105,6 +122,7 @@ def new_deployment(folder: Path) -> Deployment:
 
         upgrade_database()
     deployment.app()  # a start after migrating records the keys' check values
+    close_apps()
     return deployment
 
 
@@ -141,8 +159,10 @@ def populate(deployment: Deployment) -> dict[str, Any]:
                            media_type="image/png", name="身份证.png")
         db.session.add(row)
         db.session.commit()
-        return {"certificate": certificate.number, "file_id": row.id, "storage_key": row.storage_key,
-                "id_number": person.id_number}
+        facts = {"certificate": certificate.number, "file_id": row.id, "storage_key": row.storage_key,
+                 "id_number": person.id_number}
+    close_apps()
+    return facts
 
 
 def restore(source: Deployment, folder: Path, dump: Path) -> Deployment:
@@ -154,8 +174,9 @@ def restore(source: Deployment, folder: Path, dump: Path) -> Deployment:
         shutil.copyfile(dump, make_url(url).database)
     else:
         target = make_url(url)
-        subprocess.run(["pg_restore", *_pg_args(target), "--no-owner", "--exit-on-error", "-d", target.database,
-                        str(dump)], check=True, env=_pg_env(target), capture_output=True, timeout=300)
+        command = [_tool("pg_restore"), *_pg_args(target), "--no-owner", "--exit-on-error", "-d", target.database,
+                   str(dump)]
+        subprocess.run(command, check=True, env=_pg_env(target), capture_output=True, timeout=300)  # noqa: S603
     shutil.copytree(source.files, folder / "files")
     shutil.copy2(source.keys_file, folder / "keys.json")
     (folder / "signing").mkdir()
@@ -173,8 +194,8 @@ def dump_database(source: Deployment, dump: Path) -> None:
             live.backup(copy)
         return
     url = make_url(source.database_url)
-    subprocess.run(["pg_dump", *_pg_args(url), "--format=custom", "--file", str(dump), url.database], check=True,
-                   env=_pg_env(url), capture_output=True, timeout=300)
+    command = [_tool("pg_dump"), *_pg_args(url), "--format=custom", "--file", str(dump), url.database]
+    subprocess.run(command, check=True, env=_pg_env(url), capture_output=True, timeout=300)  # noqa: S603
 
 
 def another_key() -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,15 +122,25 @@ def test_keys_status_detects_a_wrong_key_with_the_right_id(deployment):
     assert "field-encryption key f1: WRONG KEY" in wrong.output and "blind-index key index: matches" in wrong.output
 
 
-def test_the_command_line_refuses_wrong_keys_but_keys_status_still_reports_them(deployment):
+def test_the_command_line_refuses_wrong_keys_but_keys_status_still_reports_them(deployment, monkeypatch, capsys):
+    import portal.cli
+
     keys = deployment.keys()
     deployment.write_keys({**keys, "index_key": another_key()})
-    env = {**os.environ, **{f"PORTAL_{name}": value for name, value in deployment.overrides().items()}}
-    common = {"env": env, "capture_output": True, "text": True, "timeout": 120}
-    refused = subprocess.run([sys.executable, "-m", "portal", "audit", "verify"], check=False, **common)
-    assert refused.returncode == 2 and "blind-index key index is not the key that wrote the data" in refused.stderr
-    status = subprocess.run([sys.executable, "-m", "portal", "keys", "status"], check=False, **common)
-    assert status.returncode == 1 and "blind-index key index: WRONG KEY" in status.stdout
+    for name, value in deployment.overrides().items():
+        monkeypatch.setenv(f"PORTAL_{name}", value)
+    monkeypatch.setattr(portal.cli, "_check_keys_at_start", True)  # as in a fresh process
+
+    def portal_command(*args: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["portal", *args])
+        with pytest.raises(SystemExit) as exited:
+            portal.cli.main()
+        return exited.value.code
+
+    assert portal_command("audit", "verify") == 2
+    assert "blind-index key index is not the key that wrote the data" in capsys.readouterr().err
+    assert portal_command("keys", "status") == 1
+    assert "blind-index key index: WRONG KEY" in capsys.readouterr().out
 
 
 def test_healthz_reports_the_keys(deployment):
