@@ -20,14 +20,17 @@ def files_whole() -> Outcome:
     encrypted = store()
     # the key columns only: the sealed display name is the keys check's business, not a reason to skip a body
     query = select(MaterialFile.id, MaterialFile.storage_key, MaterialFile.kid, MaterialFile.wrapped_dek,
-                   MaterialFile.size_plain, MaterialFile.stream_header).order_by(MaterialFile.id)
+                   MaterialFile.size_plain, MaterialFile.stream_header, MaterialFile.application_id,
+                   MaterialFile.deleted_at).order_by(MaterialFile.id)
     problems, checked = [], 0
     for row in db.session.execute(query):
         checked += 1
         try:
             deque(encrypted.read(row), maxlen=0)  # every segment decrypted and verified, nothing kept
         except ObjectNotFound:
-            problems.append(f"file {row.id} (object {row.storage_key}): body missing from the file store")
+            sweepable = row.application_id is None or row.deleted_at is not None
+            hint = " (a removed or unclaimed upload: `portal files sweep` deletes its row)" if sweepable else ""
+            problems.append(f"file {row.id} (object {row.storage_key}): body missing from the file store{hint}")
         except KeyError_ as exc:
             problems.append(f"file {row.id} (object {row.storage_key}): data key does not open: {exc}")
         except TamperedError as exc:
