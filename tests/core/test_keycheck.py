@@ -21,7 +21,7 @@ from portal.core import keycheck
 from portal.core.db import db
 from portal.core.keycheck import KeyCheck, KeyCheckFailed
 
-from .deployment import Deployment, another_key, drop_database, keep_keyring, new_deployment
+from .deployment import Deployment, _open_apps, another_key, drop_database, keep_keyring, new_deployment
 
 pytestmark = pytest.mark.no_db
 
@@ -130,6 +130,14 @@ def test_the_command_line_refuses_wrong_keys_but_keys_status_still_reports_them(
     for name, value in deployment.overrides().items():
         monkeypatch.setenv(f"PORTAL_{name}", value)
     monkeypatch.setattr(portal.cli, "_check_keys_at_start", True)  # as in a fresh process
+    make_app = portal.cli._make_app
+
+    def tracked_app():  # closed with the deployment's other apps, so no connection outlives the test
+        app = make_app()
+        _open_apps.append(app)
+        return app
+
+    monkeypatch.setattr(portal.cli, "_make_app", tracked_app)
 
     def portal_command(*args: str) -> int:
         monkeypatch.setattr(sys, "argv", ["portal", *args])
