@@ -44,8 +44,13 @@ API_MODULES = (
 )
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → extensions → blueprints → errors → CLI."""
+def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | None = None) -> Flask:
+    """Build the app: config → extensions → keys checked against the database → blueprints → errors → CLI.
+
+    ``check_keys`` (default: outside the test suite's ``testing`` environment) refuses to start, with
+    ``KeyCheckFailed``, when the keys are not the ones that wrote the data (``portal.core.keycheck``); the
+    commands that diagnose exactly that (``portal keys status``, ``portal doctor``) start without it.
+    """
     config = build_config(overrides)
     app = Flask(
         __name__,
@@ -67,6 +72,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     web.init_app(app)
+    if check_keys if check_keys is not None else app.config["PORTAL_ENV"] != "testing":
+        from .core import keycheck
+
+        with app.app_context():
+            try:
+                keycheck.verify_at_start(app.config["PORTAL_KEYS"])
+            except keycheck.KeyCheckFailed:
+                db.engine.dispose()  # refused: leave no connection open behind
+                raise
 
     from .accounts import auth
     from .catalog.loader import get_catalog

@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -14,15 +17,30 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from .config import ConfigError
 
+_check_keys_at_start = True
+
 
 def _make_app() -> Flask:
     from . import create_app
 
     try:
-        return create_app()
+        return create_app(check_keys=_check_keys_at_start)
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+def diagnostic(command: Callable[..., Any]) -> Callable[..., Any]:
+    """For a command that reports what is wrong with the keys (put above ``@with_appcontext``): its app starts
+    without refusing keys that do not match the database, so the command can say which."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global _check_keys_at_start
+        _check_keys_at_start = False
+        return command(*args, **kwargs)
+
+    return wrapper
 
 
 portal_group = click.Group("portal", help="Portal administration commands.")
@@ -82,15 +100,59 @@ def keys_group() -> None:
 
 
 @keys_group.command("new")
-def keys_new() -> None:
-    """Print a new production key set as JSON (store it outside the database; point PORTAL_KEYS_FILE at it)."""
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the keys to this new file, readable by its owner only (an existing file is never "
+                   "overwritten). Without it the JSON is printed: then run it under `umask 077`.")
+def keys_new(out: str | None) -> None:
+    """A new production key set as JSON (store it outside the database; point PORTAL_KEYS_FILE at it)."""
     import json
+    import os
 
     from .config import new_keyset
 
     keys = new_keyset()
     keys["development"] = False
-    click.echo(json.dumps(keys, indent=2))
+    body = json.dumps(keys, indent=2) + "\n"
+    if out is None:
+        click.echo(body, nl=False)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        click.echo(f"refused: {out} exists; keys are never overwritten (the data sealed under them would be lost)",
+                   err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"error: cannot create {out}: {exc.strerror}", err=True)
+        sys.exit(1)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # whatever the umask
+        fh.write(body)
+    click.echo(f"wrote new keys to {out} (mode 0600); back it up with the database, then set PORTAL_KEYS_FILE")
+
+
+@keys_group.command("forget")
+@click.argument("key_id")
+@diagnostic
+@with_appcontext
+def keys_forget(key_id: str) -> None:
+    """Drop the recorded check value of KEY_ID after it was retired on purpose (refused while data uses it)."""
+    from .core import keycheck
+    from .core.db import db
+
+    keys = current_app.config["PORTAL_KEYS"]
+    if key_id in keycheck.loaded_keys(keys):
+        click.echo(f"refused: {key_id} is still in the keys file; remove it there first", err=True)
+        sys.exit(1)
+    users = keycheck.key_in_use(key_id)
+    if users:
+        click.echo(f"refused: {users} still sealed under {key_id}; put the key back (or rotate) first", err=True)
+        sys.exit(1)
+    if not keycheck.forget(key_id):
+        click.echo(f"no check value is recorded for {key_id}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"forgot the check value of {key_id}")
 
 
 # Feature modules that add commands: each has ``register(group)``.
@@ -104,6 +166,7 @@ COMMAND_MODULES = (
     "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop
     "portal.certificates.commands",
     "portal.notifications.commands",
+    "portal.core.doctor",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(portal_group)

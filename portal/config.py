@@ -127,11 +127,18 @@ def _environment() -> dict[str, Any]:
     return values
 
 
-def _dev_keys(instance: Path) -> dict[str, Any]:
-    """Read, or create on first start, the development secrets under instance/."""
+def _dev_keys(instance: Path, database_url: str, *, throwaway: bool) -> dict[str, Any]:
+    """Read, or create on first start, the development secrets under instance/.
+
+    New keys are never created over a database that already holds data (sealed under the lost keys, with blind
+    indexes the new keys would not find): that refuses and says how to restore them. ``throwaway`` (the test
+    suite's own database, dropped and rebuilt by the fixture) skips that check.
+    """
     path = instance / "keys.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
+    if not throwaway:
+        _refuse_new_keys_over_data(path, database_url)
     instance.mkdir(parents=True, exist_ok=True)
     keys = new_keyset()
     tmp = path.with_suffix(".tmp")
@@ -139,6 +146,35 @@ def _dev_keys(instance: Path) -> dict[str, Any]:
         json.dump(keys, fh, indent=2)
     os.replace(tmp, path)
     return keys
+
+
+def _refuse_new_keys_over_data(path: Path, database_url: str) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .core.keycheck import database_holds_data
+
+    try:
+        holds_data = database_holds_data(database_url)
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"{path} is missing and the database cannot be read to make sure it holds no data, so no "
+                          f"new keys were generated: {exc.__class__.__name__}") from exc
+    if holds_data:
+        raise ConfigError(f"{path} is missing but the database already holds data sealed under its keys, so no new "
+                          "keys were generated (they would not open that data, and citizens would get duplicate "
+                          f"accounts). Restore keys.json from the backup taken with this database to {path}, or "
+                          "point PORTAL_KEYS_FILE at it; to start afresh, use an empty database.")
+
+
+def check_private_file(setting: str, path: Path) -> str | None:
+    """A problem when a key file can be read by its group or by anyone (production keeps keys owner-only)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None  # reported as unreadable where the file is read
+    if mode & 0o077:
+        return (f"{setting}: {path} has mode {mode:04o}, so its group or anyone on the machine can read it; "
+                f"make it readable by its owner only: chmod 600 {path}")
+    return None
 
 
 def new_keyset() -> dict[str, Any]:
@@ -210,13 +246,15 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             if production and keys.get("development"):
                 problems.append("PORTAL_KEYS_FILE holds development keys; "
                                 "generate production keys with `portal keys new`")
+            if production:
+                problems += filter(None, [check_private_file("PORTAL_KEYS_FILE", Path(env["KEYS_FILE"]))])
     if problems:
         raise ConfigError("the portal cannot start in production:\n  - " + "\n  - ".join(problems))
+    database_url = env["DATABASE_URL"] or f"sqlite:///{instance / 'portal.db'}"
     if keys is None:
-        keys = _dev_keys(instance)
+        keys = _dev_keys(instance, database_url, throwaway=env["ENV"] == "testing")
 
     signing = _signing_files(env, instance)
-    database_url = env["DATABASE_URL"] or f"sqlite:///{instance / 'portal.db'}"
     secure = env["SECURE_COOKIES"] if env["SECURE_COOKIES"] is not None else production
     config: dict[str, Any] = {
         "PORTAL_ENV": env["ENV"],
@@ -309,6 +347,8 @@ def _signing_problems(env: dict[str, Any]) -> list[str]:
                 (("PORTAL_SIGNING_KEY_FILE", key), ("PORTAL_SIGNING_CERT_FILE", cert)) if not Path(path).is_file()]
     if not problems and is_development_certificate(Path(cert)):
         problems.append("PORTAL_SIGNING_CERT_FILE is the development certificate; use the agency's own")
+    if not problems:
+        problems += filter(None, [check_private_file("PORTAL_SIGNING_KEY_FILE", Path(key))])
     return problems
 
 

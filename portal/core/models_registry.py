@@ -4,6 +4,7 @@ import importlib
 
 MODEL_MODULES = (
     "portal.core.audit",
+    "portal.core.keycheck",
     "portal.insurance.models",
     "portal.accounts.models",
     "portal.calendar.models",

@@ -86,20 +86,23 @@ def rotate_all(rows: Iterable[Row], save: SaveRow, keyring: FileKeyring) -> Rota
     return report
 
 
-def key_commands(load_rows: LoadRows, save_row: SaveRow, commit: Callable[[], None]) -> list[click.Command]:
-    """The ``status`` and ``rotate`` commands over a source of rows, for the ``keys`` group."""
+def key_commands(load_rows: LoadRows, save_row: SaveRow, commit: Callable[[], None], *,
+                 before_status: Callable[[], bool] | None = None) -> list[click.Command]:
+    """The ``status`` and ``rotate`` commands over a source of rows, for the ``keys`` group. ``before_status``
+    prints what ``status`` shows first and says whether it is sound (status then exits 1 when it is not)."""
 
     @click.command("status")
     @with_appcontext
     def status_command() -> None:
         """Files per file key id; exit 1 if some file uses a key that is not loaded."""
+        sound = before_status() if before_status is not None else True
         result = status(load_rows(), keyring_from_config(current_app))
         click.echo(f"newest file key: {result.current_id} (loaded: {', '.join(result.loaded_ids)})")
         for kid, count in result.files_by_key.items():
             note = "" if kid in result.loaded_ids else "  NOT LOADED: these files cannot be opened"
             click.echo(f"  {kid}: {count} files{note}")
         click.echo(f"{result.outdated} files to rotate to {result.current_id}")
-        if result.missing_ids:
+        if result.missing_ids or not sound:
             sys.exit(1)
 
     @click.command("rotate")
@@ -172,8 +175,14 @@ def retire_command(kid: str) -> None:
 
 def register(group: click.Group) -> None:
     """Add ``keys status|rotate|retire`` to the ``keys`` group and the ``files`` group with ``sweep``."""
+    from ..cli import diagnostic
+    from ..core.keycheck import echo_report
+
     keys_group = group.commands["keys"]
-    for command in [*key_commands(_load_rows, _save_row, _commit), retire_command]:
+    status_command, rotate_command = key_commands(_load_rows, _save_row, _commit,
+                                                  before_status=lambda: echo_report(current_app.config["PORTAL_KEYS"]))
+    status_command.callback = diagnostic(status_command.callback)  # it reports keys that do not match
+    for command in [status_command, rotate_command, retire_command]:
         keys_group.add_command(command)
 
     @group.group("files")

@@ -30,14 +30,19 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
+    from ..core import keycheck
+
     try:
         db.session.execute(text("SELECT 1"))
+        keys = keycheck.health(current_app.config["PORTAL_KEYS"])
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
         return jsonify({"status": "error", "database": "unreachable"}), 503
+    if keys == "mismatch":  # sealed values would not open: personal pages fail, certificates are "not found"
+        return jsonify({"status": "error", "checks": {"database": "ok", "keys": keys}}), 503
     # an unknown holiday schedule does not stop the service (deadlines are estimated and say so): degraded, not down
     gaps = [c.year for c in calendar_engine.coverage_gaps(clock.today())]
-    checks = {"database": "ok", "calendar": "ok" if not gaps else "degraded"}
+    checks = {"database": "ok", "keys": keys, "calendar": "ok" if not gaps else "degraded"}
     body = {"status": "ok" if not gaps else "degraded", "checks": checks}
     if gaps:
         body["calendar"] = {"uncovered_years": gaps,

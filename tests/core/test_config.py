@@ -20,6 +20,7 @@ def production_env(tmp_path, **changes) -> dict:
     keys["development"] = False
     path = tmp_path / "keys.json"
     path.write_text(json.dumps(keys))
+    path.chmod(0o600)
     from portal.certificates.signing import new_pair
 
     signing_key, signing_cert = new_pair(tmp_path / "signing", "吉林省医疗保障经办机构", development=False)
@@ -108,3 +109,24 @@ def test_rate_limits_come_from_the_environment_and_are_checked(tmp_path, monkeyp
     monkeypatch.setenv("PORTAL_LIMIT_PROGRESS_IP", "lots per hour")
     with pytest.raises(ConfigError, match="PORTAL_LIMIT_PROGRESS_IP"):
         build_config({"INSTANCE_PATH": str(tmp_path)})
+
+
+@pytest.mark.parametrize(("setting", "mode"), [("KEYS_FILE", 0o644), ("KEYS_FILE", 0o640),
+                                               ("SIGNING_KEY_FILE", 0o644), ("SIGNING_KEY_FILE", 0o604)])
+def test_production_refuses_key_files_others_can_read(tmp_path, setting, mode):
+    env = production_env(tmp_path)
+    Path(env[setting]).chmod(mode)
+    with pytest.raises(ConfigError) as caught:
+        build_config(env)
+    message = str(caught.value)
+    assert f"PORTAL_{setting}: {env[setting]} has mode {mode:04o}" in message and f"chmod 600 {env[setting]}" in message
+    Path(env[setting]).chmod(0o600)
+    assert build_config(env)["PORTAL_KEYS"]["development"] is False
+
+
+def test_development_accepts_a_readable_keys_file(tmp_path):
+    keys = new_keyset()
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps(keys))
+    path.chmod(0o644)
+    assert build_config({"INSTANCE_PATH": str(tmp_path), "KEYS_FILE": str(path)})["PORTAL_KEYS"] == keys
