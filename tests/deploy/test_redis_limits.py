@@ -1,0 +1,114 @@
+"""Rate limits shared through Redis (PORTAL_RATELIMIT_STORAGE_URI=redis://…): two app instances in two processes
+count against the same limit; production refuses per-process (memory://) counters unless one process serves.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.config import ConfigError, build_config, gunicorn_workers
+from tests import servers
+from tests.factories import mobile
+
+pytestmark = pytest.mark.no_db
+
+
+class Instance:
+    """An app instance in a child process (tests/deploy/limits_child.py) that asks for login codes on demand."""
+
+    def __init__(self, folder: Path, settings: dict[str, str]) -> None:
+        env = servers.portal_env(folder, **settings)
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.deploy.limits_child"], cwd=servers.ROOT,
+                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def wait_ready(self) -> None:
+        line = self.process.stdout.readline()
+        assert line.strip() == "ready", f"the app instance did not start: {line!r}"
+
+    def ask_code(self, phone: str) -> int:
+        self.process.stdin.write(phone + "\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+
+
+def test_two_app_instances_share_the_sms_code_limit_through_redis(shared_redis, tmp_path):
+    settings = {"PORTAL_RATELIMIT_STORAGE_URI": shared_redis.url, "PORTAL_RATELIMIT_KEY_PREFIX": shared_redis.prefix}
+    first, second = Instance(tmp_path / "a", settings), Instance(tmp_path / "b", settings)
+    try:
+        first.wait_ready()
+        second.wait_ready()
+        phone, other = mobile(), mobile()
+        # one code a minute per phone (PORTAL_LIMIT_OTP_SEND_PHONE): the second instance knows the first sent one
+        assert [first.ask_code(phone), second.ask_code(phone), second.ask_code(other), first.ask_code(other)] == [
+            202, 429, 202, 429]
+    finally:
+        first.close()
+        second.close()
+    keys = shared_redis.keys()
+    assert keys and any(phone in key for key in keys), keys  # the counters live in Redis, under the prefix
+
+
+def test_redis_storage_gets_the_prefix_and_short_timeouts(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("PORTAL_RATELIMIT_KEY_PREFIX", "portal-jilin")
+    options = build_config({"INSTANCE_PATH": str(tmp_path)})["RATELIMIT_STORAGE_OPTIONS"]
+    assert options["key_prefix"] == "portal-jilin" and options["socket_timeout"] <= 5
+    monkeypatch.delenv("PORTAL_RATELIMIT_STORAGE_URI")
+    assert build_config({"INSTANCE_PATH": str(tmp_path)})["RATELIMIT_STORAGE_OPTIONS"] == {}
+
+
+# --- production refuses per-process counters -------------------------------------------------------------------
+
+
+def production_refusal(monkeypatch, tmp_path, **env: str) -> str:
+    """The reasons production refuses to start with ``env`` (other reasons may be listed too; "" if it starts)."""
+    for name in ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        build_config({"ENV": "production", "INSTANCE_PATH": str(tmp_path)})
+    except ConfigError as exc:
+        return str(exc)
+    return ""
+
+
+def test_production_refuses_memory_limits_unless_one_process_is_declared(monkeypatch, tmp_path):
+    refusal = production_refusal(monkeypatch, tmp_path, PORTAL_RATELIMIT_STORAGE_URI="memory://")
+    assert "PORTAL_RATELIMIT_STORAGE_URI is memory://" in refusal and "PORTAL_SINGLE_PROCESS=1" in refusal
+    declared = production_refusal(monkeypatch, tmp_path, PORTAL_SINGLE_PROCESS="1")  # memory:// is the default
+    assert "memory://" not in declared
+
+
+@pytest.mark.parametrize("gunicorn", [{"WEB_CONCURRENCY": "4"}, {"GUNICORN_CMD_ARGS": "--bind 127.0.0.1:8000 -w 3"}])
+def test_production_refuses_memory_limits_when_gunicorn_is_set_to_several_workers(monkeypatch, tmp_path, gunicorn):
+    refusal = production_refusal(monkeypatch, tmp_path, PORTAL_SINGLE_PROCESS="1", **gunicorn)
+    assert "gunicorn is set to run" in refusal and "memory://" in refusal
+
+
+def test_production_accepts_redis_limits(monkeypatch, tmp_path):
+    refusal = production_refusal(monkeypatch, tmp_path, PORTAL_RATELIMIT_STORAGE_URI="redis://10.0.0.3:6379/0",
+                                 WEB_CONCURRENCY="8")
+    assert refusal and "RATELIMIT" not in refusal and "gunicorn" not in refusal  # refused for other reasons only
+
+
+@pytest.mark.parametrize(("environ", "workers"), [
+    ({}, None), ({"WEB_CONCURRENCY": "4"}, 4), ({"GUNICORN_CMD_ARGS": "-w 2"}, 2),
+    ({"GUNICORN_CMD_ARGS": "--workers=5", "WEB_CONCURRENCY": "2"}, 5), ({"GUNICORN_CMD_ARGS": "-w3"}, 3),
+    ({"GUNICORN_CMD_ARGS": "--bind 0.0.0.0:80"}, None), ({"WEB_CONCURRENCY": "many"}, None),
+])
+def test_the_worker_count_gunicorn_reads_from_its_environment(environ, workers):
+    assert gunicorn_workers(environ) == workers
