@@ -12,6 +12,7 @@ import pytest
 
 from portal.config import ConfigError, build_config, gunicorn_workers
 from tests import servers
+from tests.core.test_config import production_env
 from tests.factories import mobile
 
 pytestmark = pytest.mark.no_db
@@ -73,36 +74,29 @@ def test_redis_storage_gets_the_prefix_and_short_timeouts(tmp_path, monkeypatch)
 # --- production refuses per-process counters -------------------------------------------------------------------
 
 
-def production_refusal(monkeypatch, tmp_path, **env: str) -> str:
-    """The reasons production refuses to start with ``env`` (other reasons may be listed too; "" if it starts)."""
+@pytest.fixture
+def production(tmp_path, monkeypatch):
+    """Build a complete production configuration (tests/core/test_config.py) with ``changes``, in an environment
+    that says nothing about gunicorn workers unless the test sets it."""
     for name in ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    try:
-        build_config({"ENV": "production", "INSTANCE_PATH": str(tmp_path)})
-    except ConfigError as exc:
-        return str(exc)
-    return ""
+    return lambda **changes: build_config(production_env(tmp_path, **changes))
 
 
-def test_production_refuses_memory_limits_unless_one_process_is_declared(monkeypatch, tmp_path):
-    refusal = production_refusal(monkeypatch, tmp_path, PORTAL_RATELIMIT_STORAGE_URI="memory://")
-    assert "PORTAL_RATELIMIT_STORAGE_URI is memory://" in refusal and "PORTAL_SINGLE_PROCESS=1" in refusal
-    declared = production_refusal(monkeypatch, tmp_path, PORTAL_SINGLE_PROCESS="1")  # memory:// is the default
-    assert "memory://" not in declared
+def test_production_refuses_memory_limits_unless_one_process_is_declared(production):
+    assert production()["RATELIMIT_STORAGE_URI"].startswith("redis://")  # the complete configuration uses Redis
+    with pytest.raises(ConfigError, match=r"PORTAL_RATELIMIT_STORAGE_URI is memory://.*PORTAL_SINGLE_PROCESS=1"):
+        production(RATELIMIT_STORAGE_URI="memory://")
+    assert production(RATELIMIT_STORAGE_URI="memory://", SINGLE_PROCESS=True)["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
 @pytest.mark.parametrize("gunicorn", [{"WEB_CONCURRENCY": "4"}, {"GUNICORN_CMD_ARGS": "--bind 127.0.0.1:8000 -w 3"}])
-def test_production_refuses_memory_limits_when_gunicorn_is_set_to_several_workers(monkeypatch, tmp_path, gunicorn):
-    refusal = production_refusal(monkeypatch, tmp_path, PORTAL_SINGLE_PROCESS="1", **gunicorn)
-    assert "gunicorn is set to run" in refusal and "memory://" in refusal
-
-
-def test_production_accepts_redis_limits(monkeypatch, tmp_path):
-    refusal = production_refusal(monkeypatch, tmp_path, PORTAL_RATELIMIT_STORAGE_URI="redis://10.0.0.3:6379/0",
-                                 WEB_CONCURRENCY="8")
-    assert refusal and "RATELIMIT" not in refusal and "gunicorn" not in refusal  # refused for other reasons only
+def test_production_refuses_memory_limits_when_gunicorn_is_set_to_several_workers(production, monkeypatch, gunicorn):
+    for name, value in gunicorn.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="PORTAL_SINGLE_PROCESS=1 but gunicorn is set to run"):
+        production(RATELIMIT_STORAGE_URI="memory://", SINGLE_PROCESS=True)
+    assert production()["RATELIMIT_STORAGE_URI"].startswith("redis://")  # shared counters: any number of workers
 
 
 @pytest.mark.parametrize(("environ", "workers"), [
