@@ -56,7 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.getLogger("portal").setLevel(app.config["PORTAL_LOG_LEVEL"])
 
-    from .core import crypto, proxies, web
+    from .core import crypto, proxies, ratelimits, web
     from .extensions import babel, csrf, db, limiter
 
     crypto.install_keyring(app.config["PORTAL_KEYS"])
@@ -66,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     web.init_app(app)
     proxies.init_app(app)
+    ratelimits.init_app(app)
 
     from .accounts import auth
     from .catalog.loader import get_catalog

@@ -357,10 +357,10 @@ def gunicorn_workers(environ: Mapping[str, str]) -> int | None:
 
 def _rate_limit_storage_options(env: dict[str, Any]) -> dict[str, Any]:
     """Redis: counters under the deployment's prefix, and short timeouts so that a Redis that stops answering
-    fails a request quickly instead of holding every worker."""
+    fails a request quickly (503, portal/core/ratelimits.py) instead of holding every worker."""
     if env["RATELIMIT_STORAGE_URI"].split(":", 1)[0] in {"redis", "rediss", "redis+unix"}:
         return {"key_prefix": env["RATELIMIT_KEY_PREFIX"], "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-                "socket_timeout": REDIS_TIMEOUT_SECONDS}
+                "socket_timeout": REDIS_TIMEOUT_SECONDS, "wrap_exceptions": True}
     return {}
 
 

@@ -4,6 +4,7 @@ Builds the portal from its ``PORTAL_*`` environment (its own SQLite database), t
 from stdin asks for a login code through the API and prints the HTTP status, one line each.
 """
 
+import json
 import sys
 
 from portal import create_app
@@ -18,4 +19,5 @@ client = app.test_client()
 print("ready", flush=True)
 for line in sys.stdin:
     response = client.post("/api/v1/auth/sms/request", json={"phone": line.strip()})
-    print(response.status_code, flush=True)
+    error = (response.get_json() or {}).get("error", {})
+    print(json.dumps([response.status_code, response.headers.get("Retry-After"), error.get("code")]), flush=True)

@@ -4,6 +4,7 @@ count against the same limit; production refuses per-process (memory://) counter
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +31,14 @@ class Instance:
         line = self.process.stdout.readline()
         assert line.strip() == "ready", f"the app instance did not start: {line!r}"
 
-    def ask_code(self, phone: str) -> int:
+    def ask(self, phone: str) -> list:
+        """[HTTP status, Retry-After, error code] of asking for a login code to ``phone``."""
         self.process.stdin.write(phone + "\n")
         self.process.stdin.flush()
-        return int(self.process.stdout.readline())
+        return json.loads(self.process.stdout.readline())
+
+    def ask_code(self, phone: str) -> int:
+        return self.ask(phone)[0]
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -60,6 +65,16 @@ def test_two_app_instances_share_the_sms_code_limit_through_redis(shared_redis, 
         second.close()
     keys = shared_redis.keys()
     assert keys and any(phone in key for key in keys), keys  # the counters live in Redis, under the prefix
+
+
+def test_a_redis_that_does_not_answer_is_a_503_to_retry_not_a_500(tmp_path):
+    nobody = servers.free_port()  # nothing listens there
+    instance = Instance(tmp_path / "c", {"PORTAL_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{nobody}/0"})
+    try:
+        instance.wait_ready()
+        assert instance.ask(mobile()) == [503, "30", "service_unavailable"]
+    finally:
+        instance.close()
 
 
 def test_redis_storage_gets_the_prefix_and_short_timeouts(tmp_path, monkeypatch):
