@@ -13,10 +13,13 @@ header carries fewer values than there are hops (a request that did not come thr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger("portal")
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -31,10 +34,17 @@ class TrustedProxies:
         self.app = app
         self.inner: WSGIApplication = app.wsgi_app
         self._fixers: dict[int, ProxyFix] = {}
+        self._warned = False
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         hops = int(self.app.config.get("PORTAL_PROXY_HOPS") or 0)
         if hops <= 0:
+            if not self._warned and "HTTP_X_FORWARDED_FOR" in environ:
+                self._warned = True  # once per process: a hint to the operator, not a log line per request
+                log.warning("a request came with X-Forwarded-For but PORTAL_PROXY_HOPS is 0: the header is ignored and "
+                            "the client is taken to be %s. Behind a reverse proxy, set PORTAL_PROXY_HOPS to the "
+                            "number of proxies, or every client shares the proxy's rate limits",
+                            environ.get("REMOTE_ADDR"))
             return self.inner(environ, start_response)
         fixer = self._fixers.get(hops)
         if fixer is None:

@@ -60,6 +60,16 @@ def test_by_default_no_forwarded_header_is_believed(app, client):
     assert seen == [("10.0.0.2", "http", "localhost")]
 
 
+def test_forwarded_headers_without_hops_are_reported_to_the_operator_once(app, client, caplog, monkeypatch):
+    monkeypatch.setattr(app.wsgi_app, "_warned", False)
+    with caplog.at_level("WARNING", logger="portal"):
+        client.get("/", environ_base={"REMOTE_ADDR": "127.0.0.1"})  # no header: nothing to say
+        for _ in range(3):
+            client.get("/", environ_base=through_proxy(CLIENT))
+    warnings = [r.getMessage() for r in caplog.records if "PORTAL_PROXY_HOPS" in r.getMessage()]
+    assert len(warnings) == 1 and "127.0.0.1" in warnings[0] and CLIENT not in warnings[0]
+
+
 def test_behind_one_proxy_the_app_sees_the_client_its_scheme_and_host(app, client, hops):
     hops(1)
     with observed(app) as seen:
