@@ -195,7 +195,7 @@ def test_the_app_sees_the_client_address_https_and_the_public_name(stack):
     assert json.loads(body) == {"remote_addr": CLIENT, "scheme": "https", "host": f"{NAME}:{stack.https}"}
 
 
-def test_audit_records_and_limits_count_the_client_not_nginx(stack):
+def test_audit_records_carry_the_client_not_nginx_and_nginx_request_id(stack):
     status, headers, _body = stack.request("POST", "/api/v1/auth/sms/request", body=b'{"phone": "13912340001"}',
                                            headers={"Content-Type": "application/json"})
     assert status == 202
