@@ -25,7 +25,6 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(ROOT))
+from tests import servers  # noqa: E402 (the repository root is on the path only from here)
+
+HOST = servers.HOST
 TARGET_RATIO = 0.3
 ITEM = "G002036003002_01"  # 医疗保险关系转移: a case an employee files, 10 working days, no published fields
 RAISED_LIMITS = {"PORTAL_LIMIT_PROGRESS_IP": "10000000/minute", "PORTAL_LIMIT_PROGRESS_GLOBAL": "10000000/minute"}
@@ -48,23 +50,14 @@ RAISED_LIMITS = {"PORTAL_LIMIT_PROGRESS_IP": "10000000/minute", "PORTAL_LIMIT_PR
 
 def portal_env(instance: Path) -> dict[str, str]:
     """The environment of every step: the temporary instance and database, development mode, raised limits."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_") and k != "GUNICORN_CMD_ARGS"}
-    env.update({
-        "PORTAL_ENV": "development",
-        "PORTAL_INSTANCE_PATH": str(instance),
-        "PORTAL_DATABASE_URL": f"sqlite:///{instance / 'portal.db'}",
-        "PORTAL_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        **RAISED_LIMITS,
-    })
-    return env
+    return servers.portal_env(instance, **RAISED_LIMITS)
 
 
 def migrate(env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "portal", "db", "upgrade"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"portal db upgrade failed:\n{done.stdout}{done.stderr}")
+    try:
+        servers.migrate(env)
+    except servers.ServerFailed as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def use_settings(env: dict[str, str]) -> None:
@@ -148,49 +141,15 @@ def app_spec() -> str:
 # --- the server --------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+free_port, get, stop = servers.free_port, servers.get, servers.stop
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
     """gunicorn with no access log (none is the default; GUNICORN_CMD_ARGS was dropped from ``env``)."""
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}",
-               "--log-level", "warning", app_spec()]
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited:\n" + log.read_text())
-        try:
-            if get(port, "/healthz", timeout=2)[0] == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(server)
-    raise SystemExit("gunicorn did not answer /healthz in time:\n" + log.read_text())
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
     try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+        return servers.start_gunicorn(env, port, log, workers=workers, app=app_spec())
+    except servers.ServerFailed as exc:
+        raise SystemExit(str(exc)) from None
 
 
 # --- the load ----------------------------------------------------------------------------------------------

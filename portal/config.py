@@ -11,6 +11,8 @@ import json
 import os
 import re
 import secrets
+import shlex
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,16 @@ def _count(value: str) -> int:
     return number
 
 
+def _hops(value: str) -> int:
+    number = _int(value)
+    if not 0 <= number <= MAX_PROXY_HOPS:
+        raise ConfigError(f"must be between 0 (no proxy) and {MAX_PROXY_HOPS}, not {number}")
+    return number
+
+
+MAX_PROXY_HOPS = 5
+
+
 # name -> (parser, default). Every setting can be given as PORTAL_<NAME>.
 SETTINGS: dict[str, tuple[Any, Any]] = {
     "ENV": (str, "development"),
@@ -73,6 +85,12 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "DEBUG": (_bool, False),
     "BASE_URL": (str, "http://127.0.0.1:5000"),
     "RATELIMIT_STORAGE_URI": (str, "memory://"),
+    # several portals (e.g. regions) sharing one Redis keep their counters apart under their own prefix
+    "RATELIMIT_KEY_PREFIX": (str, "portal"),
+    # production with memory:// limits: the operator declares that exactly one process serves the portal
+    "SINGLE_PROCESS": (_bool, False),
+    # reverse proxies in front of the app whose X-Forwarded-For/Proto/Host are believed (0: none, serve directly)
+    "PROXY_HOPS": (_hops, 0),
     "SMS_BACKEND": (str, "outbox"),
     "WECHAT_BACKEND": (str, "fake"),
     "WECHAT_APPID": (str, ""),
@@ -236,6 +254,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if env["WECHAT_BACKEND"] == "fake":
             problems.append("PORTAL_WECHAT_BACKEND must be http in production")
         problems += _signing_problems(env)
+        problems += _rate_limit_storage_problems(env)
     keys: dict[str, Any] | None = None
     if env["KEYS_FILE"]:
         try:
@@ -283,6 +302,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_UPLOAD_MAX_CASE_BYTES": env["UPLOAD_MAX_CASE_BYTES"],
         "PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL": env["UPLOAD_MAX_FILES_PER_MATERIAL"],
         "PORTAL_SIGNING": signing,
+        "PORTAL_PROXY_HOPS": env["PROXY_HOPS"],
         **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS", "WECHAT_TEMPLATES",
                                                     "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
                                                     "RECTIFICATION_WORKING_DAYS")},
@@ -313,6 +333,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_OTP_TTL_SECONDS": 300,
         "PORTAL_OTP_MAX_ATTEMPTS": 5,
         "RATELIMIT_STORAGE_URI": env["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(env),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (server-side bounded) session
@@ -335,6 +356,55 @@ def _check_upload_limits(env: dict[str, Any]) -> None:
         if env[other] < file_bytes:
             raise ConfigError(f"PORTAL_{other} ({env[other]} bytes) must be at least PORTAL_UPLOAD_MAX_FILE_BYTES "
                               f"({file_bytes} bytes): a file of the allowed size could never be uploaded")
+def _rate_limit_storage_problems(env: dict[str, Any]) -> list[str]:
+    """Counters in memory are per process: with several workers or hosts each counts on its own, and a limit of
+    one code per minute becomes one per worker. Production needs a shared storage (Redis), unless the operator
+    declares a single process (PORTAL_SINGLE_PROCESS=1) and nothing in the environment says otherwise."""
+    if not env["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        return []
+    if not env["SINGLE_PROCESS"]:
+        return ["PORTAL_RATELIMIT_STORAGE_URI is memory://, which every worker counts on its own: use Redis "
+                "(redis://host:6379/0), or set PORTAL_SINGLE_PROCESS=1 if exactly one process serves the portal"]
+    workers = gunicorn_workers(os.environ)
+    if workers is not None and workers > 1:
+        return [f"PORTAL_SINGLE_PROCESS=1 but gunicorn is set to run {workers} workers (WEB_CONCURRENCY or "
+                "GUNICORN_CMD_ARGS): memory:// limits would be counted per worker; use Redis"]
+    return []
+
+
+def gunicorn_workers(environ: Mapping[str, str]) -> int | None:
+    """The worker count gunicorn takes from its environment (``GUNICORN_CMD_ARGS`` wins over ``WEB_CONCURRENCY``),
+    or None when the environment does not say."""
+    args = shlex.split(environ.get("GUNICORN_CMD_ARGS", ""))
+    count: str | None = None
+    for index, arg in enumerate(args):
+        if arg in {"-w", "--workers"} and index + 1 < len(args):
+            count = args[index + 1]
+        elif arg.startswith("--workers="):
+            count = arg.partition("=")[2]
+        elif arg.startswith("-w") and len(arg) > 2:
+            count = arg[2:]
+    count = count if count is not None else environ.get("WEB_CONCURRENCY")
+    if count is None:
+        return None
+    try:
+        return int(count)
+    except ValueError:
+        return None
+
+
+def _rate_limit_storage_options(env: dict[str, Any]) -> dict[str, Any]:
+    """Redis: counters under the deployment's prefix, and short timeouts so that a Redis that stops answering
+    fails a request quickly (503, portal/core/ratelimits.py) instead of holding every worker."""
+    if env["RATELIMIT_STORAGE_URI"].split(":", 1)[0] in {"redis", "rediss", "redis+unix"}:
+        return {"key_prefix": env["RATELIMIT_KEY_PREFIX"], "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS, "wrap_exceptions": True}
+    return {}
+
+
+REDIS_TIMEOUT_SECONDS = 2
+
+
 def _signing_problems(env: dict[str, Any]) -> list[str]:
     """Production signs certificates with the agency's own key and certificate, never a development pair."""
     from .certificates.signing import is_development_certificate

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from tests import servers
 
 PHONE = {"width": 390, "height": 844}
 LIVE: dict[str, Path] = {}  # the live server's instance folder ("instance"), for tests that set up data in it
@@ -37,12 +36,6 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: "tests/browser" in str(item.fspath))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """``portal up`` (the README's first command) on a fresh instance folder; yields its base URL."""
@@ -52,36 +45,18 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         pytest.skip("no chromium installed (apt-get install chromium) — browser tests skipped")
     instance: Path = tmp_path_factory.mktemp("live")
     LIVE["instance"] = instance
-    port = _free_port()
-    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(instance), "PORTAL_ENV": "development",
-           "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-           # several tests log the same demo people in within a minute; the limit itself is tested elsewhere
-           "PORTAL_LIMIT_OTP_SEND_PHONE": "30/minute"}
-    env.pop("PORTAL_DATABASE_URL", None)
-    log = (instance / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "portal", "up", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail("portal up exited:\n" + (instance / "server.log").read_text())
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 (local URL)
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("portal up did not answer in time:\n" + (instance / "server.log").read_text())
-    yield base
-    proc.terminate()
+    port = servers.free_port()
+    env = servers.portal_env(instance, PORTAL_BASE_URL=f"http://127.0.0.1:{port}",
+                             # several tests log the same demo people in within a minute; the limit itself is
+                             # tested elsewhere
+                             PORTAL_LIMIT_OTP_SEND_PHONE="30/minute")
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        proc = servers.start([sys.executable, "-m", "portal", "up", "--port", str(port)], env=env,
+                             log=instance / "server.log", port=port, timeout=180)
+    except servers.ServerFailed as exc:
+        pytest.fail(f"portal up did not serve: {exc}")
+    yield f"http://127.0.0.1:{port}"
+    servers.stop(proc, timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ def production_env(tmp_path, **changes) -> dict:
         "DATABASE_URL": "postgresql+psycopg://portal@db/portal",
         "SMS_BACKEND": "aliyun",
         "WECHAT_BACKEND": "http",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "INSTANCE_PATH": str(tmp_path / "inst"),
     }
     env.update(changes)
