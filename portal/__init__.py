@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.local import LocalProxy
 
 from .config import ROOT, build_config
 
@@ -42,8 +44,12 @@ API_MODULES = (
 )
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → extensions → blueprints → errors → CLI."""
+def create_app(overrides: dict[str, Any] | None = None, *, load_catalog: bool = True) -> Flask:
+    """Build the app: config → extensions → blueprints → errors → CLI.
+
+    The region's catalog is read and checked here (a server refuses to start on bad catalog data); with
+    ``load_catalog=False`` (the command line) it is read on first use instead.
+    """
     config = build_config(overrides)
     app = Flask(
         __name__,
@@ -73,7 +79,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     formatting.init_app(app)
     masking.init_app(app)
-    app.extensions["portal_catalog"] = get_catalog(app.config["PORTAL_REGION"])  # validated at start-up
+    region = app.config["PORTAL_REGION"]
+    app.extensions["portal_catalog"] = get_catalog(region) if load_catalog else LocalProxy(partial(get_catalog, region))
 
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from sqlalchemy import text
 
+from ..core.migrate import schema_state
 from ..core.web import LOCALES
 from ..extensions import db
 
@@ -28,11 +29,17 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
+    """Up when the database answers and its schema is the one this code expects (an unmigrated database is down:
+    every page that reads a new column would fail)."""
     try:
         db.session.execute(text("SELECT 1"))
+        schema = schema_state(db.session.connection())
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
         return jsonify({"status": "error", "database": "unreachable"}), 503
+    if not schema.at_head:
+        return jsonify({"status": "error", "database": "ok",
+                        "schema": f"not migrated ({schema.describe()}): run portal db upgrade"}), 503
     return jsonify({"status": "ok"})
 
 
