@@ -8,6 +8,8 @@ would be lost, unless the operator asked for it explicitly (``portal db downgrad
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -40,7 +42,7 @@ def alembic_config() -> Config:
 def upgrade_database(revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the app never migrates itself at request time)."""
     config = alembic_config()
-    with db.engine.connect() as connection:
+    with _migrating() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -50,9 +52,28 @@ def downgrade_database(revision: str, *, discard_data: bool = False) -> None:
     drop data, unless ``discard_data``."""
     config = alembic_config()
     config.attributes[DISCARD_DATA] = discard_data
-    with db.engine.connect() as connection:
+    with _migrating() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+@contextmanager
+def _migrating() -> Iterator[sa.Connection]:
+    """A connection for migrating: on PostgreSQL without the request-sized statement timeout (rewriting a large
+    table may take minutes); the lock timeout stays, so a migration waiting for a lock gives up instead of queueing
+    every request behind it."""
+    with db.engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()
+        try:
+            yield connection
+        finally:
+            if postgres:
+                connection.rollback()
+                connection.exec_driver_sql("RESET statement_timeout")  # back to the pool as it came
+                connection.commit()
 
 
 @cache

@@ -36,7 +36,8 @@ def healthz():
         schema = schema_state(db.session.connection())
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
-        return jsonify({"status": "error", "database": "unreachable"}), 503
+        retry = {"Retry-After": str(current_app.config["PORTAL_RETRY_AFTER_SECONDS"])}
+        return jsonify({"status": "error", "database": "unreachable"}), 503, retry
     if not schema.at_head:
         return jsonify({"status": "error", "database": "ok",
                         "schema": f"not migrated ({schema.describe()}): run portal db upgrade"}), 503
