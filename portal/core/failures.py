@@ -50,7 +50,10 @@ def is_unique_violation(error: BaseException) -> bool:
 
 
 def is_conflict(error: BaseException) -> bool:
-    """Another request changed or created the same thing first."""
+    """Another request changed or created the same thing first. On SQLite (development) that includes "database
+    is locked": a transaction that read before another's commit may not write after it."""
+    if isinstance(error, sa_exc.OperationalError):
+        return "database is locked" in str(error.orig)
     return isinstance(error, StaleDataError) or is_unique_violation(error)
 
 
@@ -80,7 +83,7 @@ def conflict_on_race() -> Iterator[None]:
     raised as ``Conflict``, for a view that answers the loser of a race itself (e.g. an idempotent replay)."""
     try:
         yield
-    except (StaleDataError, sa_exc.IntegrityError) as error:
+    except (StaleDataError, sa_exc.IntegrityError, sa_exc.OperationalError) as error:
         if not is_conflict(error):
             raise
         _rollback_quietly()
@@ -91,12 +94,18 @@ def init_app(app: Flask, *, fallback: Callable[[Exception], Any]) -> None:
     """Register the 503 and 409 answers; any other database or OS error goes to ``fallback`` (the 500 answer)."""
     from .web import error_envelope, is_api_request
 
-    def _page(status: int, message: str):
-        # the page must not touch the database again: the header's account links would load the user from it
-        g._login_user = current_app.login_manager.anonymous_user()
+    def _page(status: int, message: str, *, database_down: bool = False):
+        if database_down:  # the page must not touch the database again (the header would load the user from it)
+            g._login_user = current_app.login_manager.anonymous_user()
         return render_template("errors/error.html", status=status, message=message), status
 
     def _answer(error: Exception):
+        if is_conflict(error):
+            log.info("conflict (request %s): %s", g.get("request_id"), error)
+            _rollback_quietly()
+            if is_api_request():
+                return error_envelope("conflict", conflict_message(), 409)
+            return _page(409, conflict_message())
         if is_unavailable(error):
             log.error("service unavailable (request %s): %s", g.get("request_id"), error, exc_info=error)
             _rollback_quietly()
@@ -104,15 +113,9 @@ def init_app(app: Flask, *, fallback: Callable[[Exception], Any]) -> None:
             if is_api_request():
                 response = error_envelope("service_unavailable", message, 503)
             else:
-                response = app.make_response(_page(503, message))
+                response = app.make_response(_page(503, message, database_down=True))
             response.headers["Retry-After"] = str(app.config["PORTAL_RETRY_AFTER_SECONDS"])
             return response
-        if is_conflict(error):
-            log.info("conflict (request %s): %s", g.get("request_id"), error)
-            _rollback_quietly()
-            if is_api_request():
-                return error_envelope("conflict", conflict_message(), 409)
-            return _page(409, conflict_message())
         return fallback(error)
 
     app.register_error_handler(sa_exc.SQLAlchemyError, _answer)
