@@ -130,3 +130,10 @@ def test_a_statement_past_the_statement_timeout_is_cancelled_and_counts_as_unava
     engine.dispose()
     assert time.monotonic() - started < 5
     assert failures.is_unavailable(caught.value)
+
+
+def test_the_openapi_document_names_503_for_every_operation(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operations = [op for path in document["paths"].values() for op in path.values() if op["operationId"] != "openapi"]
+    assert len(operations) > 20 and all("503" in op["responses"] for op in operations)  # the document itself: static
+    assert "service_unavailable" in document["info"]["description"]
