@@ -28,12 +28,27 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    # one transaction for the whole run on SQLite too (its DDL is transactional; the engine issues BEGIN): a step
+    # that fails or refuses (a downgrade that would drop data) leaves the database as it was, not half-way
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
-    if connection.in_transaction():
-        connection.commit()
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True, transactional_ddl=True)
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # batch mode rebuilds a table (copy, drop, rename), which SQLite refuses while other tables' foreign keys
+        # point at it; the keys are checked once at the end instead (the pragma only acts outside a transaction)
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                raise RuntimeError("the migration left rows whose foreign keys point nowhere; nothing was changed")
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        if sqlite:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.local import LocalProxy
 
 from .config import ROOT, build_config
 
@@ -44,12 +46,15 @@ API_MODULES = (
 )
 
 
-def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | None = None,
+               load_catalog: bool = True) -> Flask:
     """Build the app: config → extensions → keys checked against the database → blueprints → errors → CLI.
 
     ``check_keys`` (default: outside the test suite's ``testing`` environment) refuses to start, with
     ``KeyCheckFailed``, when the keys are not the ones that wrote the data (``portal.core.keycheck``); the
     commands that diagnose exactly that (``portal keys status``, ``portal doctor``) start without it.
+    The region's catalog is read and checked here (a server refuses to start on bad catalog data); with
+    ``load_catalog=False`` (the command line) it is read on first use instead.
     """
     config = build_config(overrides)
     app = Flask(
@@ -76,7 +81,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
     ratelimits.init_app(app)
     if check_keys if check_keys is not None else app.config["PORTAL_ENV"] != "testing":
         from .core import keycheck
+        from .core.models_registry import import_all_models
 
+        import_all_models()  # the check reads the database through the models: every mapper must be known
         with app.app_context():
             try:
                 keycheck.verify_at_start(app.config["PORTAL_KEYS"])
@@ -91,7 +98,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
     auth.init_app(app)
     formatting.init_app(app)
     masking.init_app(app)
-    app.extensions["portal_catalog"] = get_catalog(app.config["PORTAL_REGION"])  # validated at start-up
+    region = app.config["PORTAL_REGION"]
+    app.extensions["portal_catalog"] = get_catalog(region) if load_catalog else LocalProxy(partial(get_catalog, region))
 
     from .applications import attachments
     from .materials import operations as material_files

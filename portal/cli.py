@@ -24,7 +24,8 @@ def _make_app() -> Flask:
     from . import create_app
 
     try:
-        return create_app(check_keys=_check_keys_at_start)
+        # a command reads the catalog when it needs it, not at every start
+        return create_app(check_keys=_check_keys_at_start, load_catalog=False)
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -52,12 +53,18 @@ portal_group = click.Group("portal", help="Portal administration commands.")
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
 @with_appcontext
 def up(host: str, port: int, no_demo: bool) -> None:
-    """Migrate the database, load demo data when it is empty, and serve the portal."""
+    """Migrate the database, load demo data when it is empty, and serve the portal (development only)."""
     from .core.migrate import upgrade_database
     from .extensions import db
 
+    if current_app.config["PORTAL_ENV"] == "production":
+        click.echo("error: `portal up` runs the development server and is refused in production. Migrate with "
+                   "`portal db upgrade`, then serve with gunicorn, e.g. `gunicorn -w 4 -b 127.0.0.1:8000 wsgi:app`, "
+                   "behind the HTTPS reverse proxy.", err=True)
+        sys.exit(2)
+    current_app.extensions["portal_catalog"].region  # noqa: B018 (read and check the catalog before serving)
     upgrade_database()
-    if not no_demo and current_app.config["PORTAL_ENV"] != "production":
+    if not no_demo:
         from .accounts.demo import describe_demo_logins, ensure_demo_accounts
         from .insurance.demo import ensure_demo_data
 
@@ -188,6 +195,42 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+@db_group.command("downgrade")
+@click.argument("revision")
+@click.option("--discard-data", is_flag=True,
+              help="Go on even where a step drops data that exists nowhere else (back up first).")
+@with_appcontext
+def db_downgrade(revision: str, discard_data: bool) -> None:
+    """Take the schema back to REVISION (a revision id, or -1 for one step). Refused, with nothing changed, when a
+    step would drop data that exists nowhere else, unless --discard-data."""
+    from .core.migrate import DataLossRefused, downgrade_database
+
+    try:
+        downgrade_database(revision, discard_data=discard_data)
+    except DataLossRefused as refusal:
+        click.echo(f"error: {refusal}", err=True)
+        sys.exit(1)
+    _echo_schema_state()
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the database's revision and the one the code expects; exit 1 when they differ."""
+    if not _echo_schema_state():
+        sys.exit(1)
+
+
+def _echo_schema_state() -> bool:
+    from .core.migrate import schema_state
+    from .extensions import db
+
+    with db.engine.connect() as connection:
+        state = schema_state(connection)
+    click.echo(state.describe())
+    return state.at_head
+
+
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
 @with_appcontext
@@ -208,9 +251,17 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(portal_group)
 
 
+class _PortalGroup(FlaskGroup):
+    """``portal``: the commands are all known without building the app, so listing them (``portal --help``) does
+    not build it; a command that needs the app builds it when it runs (``with_appcontext``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
 def main() -> None:
     """Console entry point ``portal``."""
-    cli = FlaskGroup(create_app=_make_app, add_default_commands=False, add_version_option=False)
+    cli = _PortalGroup(create_app=_make_app, add_default_commands=False, add_version_option=False)
     for name, command in portal_group.commands.items():
         cli.add_command(command, name)
     cli.main(args=sys.argv[1:], prog_name="portal")

@@ -57,6 +57,13 @@ def _size(value: str) -> int:
     return size
 
 
+def _seconds(value: str) -> int:
+    number = _int(value)
+    if number < 0:
+        raise ConfigError(f"must be 0 (off) or more seconds, not {number}")
+    return number
+
+
 def _count(value: str) -> int:
     number = _int(value)
     if number < 1:
@@ -131,6 +138,13 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "REMIND_CORRECTION_WORKING_DAYS": (_int, 3),
     "RATING_CHANGE_DAYS": (_int, 7),
     "RECTIFICATION_WORKING_DAYS": (_int, 15),
+    # failures (portal/core/failures.py, portal/core/db.py): what a 503 tells clients to wait, and the PostgreSQL
+    # timeouts that keep a frozen or locked database from holding every worker (seconds; 0 turns one off)
+    "RETRY_AFTER_SECONDS": (_count, 30),
+    "DB_CONNECT_TIMEOUT": (_seconds, 5),
+    "DB_STATEMENT_TIMEOUT": (_seconds, 30),
+    "DB_LOCK_TIMEOUT": (_seconds, 10),
+    "DB_POOL_TIMEOUT": (_seconds, 10),
 }
 
 
@@ -305,7 +319,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_PROXY_HOPS": env["PROXY_HOPS"],
         **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS", "WECHAT_TEMPLATES",
                                                     "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
-                                                    "RECTIFICATION_WORKING_DAYS")},
+                                                    "RECTIFICATION_WORKING_DAYS", "RETRY_AFTER_SECONDS",
+                                                    "DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_LOCK_TIMEOUT",
+                                                    "DB_POOL_TIMEOUT")},
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],

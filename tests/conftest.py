@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.core.db import Base, db
+from portal.core.migrate import alembic_config
 from portal.core.models_registry import import_all_models
 from portal.extensions import limiter
 
@@ -24,9 +28,23 @@ pytest_plugins = ["tests.factories"]
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def is_test_database_name(name: str) -> bool:
+    """Whether a database's name says it is for tests: a word of it starts with ``test`` or is ``ci``
+    (``portal_test_x``, ``testdb``, ``portal_ci_1733_42`` from .ci/run), never ``portal`` or ``production``."""
+    words = re.split(r"[^a-z0-9]+", name.lower())
+    return any(word.startswith("test") or word == "ci" for word in words)
+
+
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database the suite empties and fills: a fresh SQLite file, or PORTAL_TEST_DATABASE_URL, whose
+    database name must say it is for tests (the fixture drops every table in it)."""
     url = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if url:
+        name = make_url(url).database or ""
+        if not is_test_database_name(Path(name).name):
+            pytest.exit(f"PORTAL_TEST_DATABASE_URL names the database {name!r}: the tests drop every table in it, so "
+                        "its name must say it is a test database (contain 'test', or 'ci' as a word, e.g. "
+                        "portal_test_yourname)", returncode=4)
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
@@ -44,6 +62,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with application.app_context():
         Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)
+        command.stamp(alembic_config(), "head", purge=True)  # create_all made the head's schema (test_migrations)
     yield application
     with application.app_context():
         db.engine.dispose()

@@ -13,6 +13,8 @@ Create Date: 2026-12-01 12:36:21.798426
 import sqlalchemy as sa
 from alembic import op
 
+from portal.core.migrate import refuse_data_loss
+
 revision = '0c546781ca33'
 down_revision = 'a26368906828'
 branch_labels = None
@@ -28,6 +30,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     # the digests cannot be recomputed here (the bodies are encrypted elsewhere): the column comes back empty,
     # and the older code will refuse to read those files until they are re-hashed by hand
+    refuse_data_loss('stream headers of stored files (material_file.stream_header: without them no file can be '
+                     'decrypted)', 'SELECT count(*) FROM material_file WHERE stream_header IS NOT NULL')
     with op.batch_alter_table('material_file', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sha256_plain', sa.String(length=64), nullable=False, server_default=''))
         batch_op.drop_column('stream_header')

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import portal.core.db
+from portal.core.migrate import refuse_to_drop_tables
 
 
 revision = '4cf458cdec52'
@@ -59,6 +60,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop_tables('certificate')
     with op.batch_alter_table('certificate', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificate_unit_id'))
         batch_op.drop_index(batch_op.f('ix_certificate_person_id'))

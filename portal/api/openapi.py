@@ -81,6 +81,7 @@ def build_document(base_url: str) -> dict[str, Any]:
             error_codes.update({400, 422})
         if spec.body is not None:
             error_codes.add(415)
+        error_codes.add(503)  # any call may meet the database or the disk down: service_unavailable, Retry-After
         for code in sorted(error_codes):
             responses[str(code)] = {"description": "Error",
                                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -90,7 +91,9 @@ def build_document(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Medical-security online service hall API", "version": "1.0.0",
-                 "description": "JSON API of the portal for the WeChat mini-program. Errors share one envelope."},
+                 "description": "JSON API of the portal for the WeChat mini-program. Errors share one envelope. "
+                                "503 service_unavailable (with Retry-After): try again later; 409 conflict: "
+                                "someone else changed the record first, reload it."},
         "servers": [{"url": base_url}],
         "paths": paths,
         "components": {

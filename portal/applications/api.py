@@ -21,6 +21,7 @@ from ..api import current_account, endpoint
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..core.failures import conflict_on_race
 from ..extensions import client_ip
 from . import operations, progress, schemas
 from .models import Application
@@ -66,13 +67,15 @@ def _case(case_id: int) -> Application:
 
 @contextmanager
 def _committing() -> Iterator[None]:
-    """Around the one operation of a request: commit when it succeeds, roll back whatever it left when not."""
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    """Around the one operation of a request: commit when it succeeds, roll back whatever it left when not. A race
+    lost to another request (a version moved, a unique value taken), at a flush or at the commit, is a Conflict."""
+    with conflict_on_race():
+        try:
+            yield
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
 
 
 def _idempotency_key() -> str:

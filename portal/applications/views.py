@@ -22,6 +22,7 @@ from ..catalog.labels import REQUIREMENT, time_limit_text
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..core.failures import conflict_on_race
 from ..services import handler_for
 from ..services.base import Severity
 from . import deadlines, forms, operations, recompute  # noqa: F401 (recompute: connects its receiver)
@@ -181,8 +182,9 @@ def edit(case_id: int):
 def _submit(case: Application, form: forms.CaseForm):
     """Submit the draft just saved. When the submission is refused the saved draft is kept (committed)."""
     try:
-        operations.submit_application(case, by=current_user, actor=_actor(),
-                                      idempotency_key=form.submit_key())
+        with conflict_on_race():  # a double click racing on two workers: the loser lands on the case, quietly
+            operations.submit_application(case, by=current_user, actor=_actor(),
+                                          idempotency_key=form.submit_key())
     except ValidationFailed as error:
         db.session.commit()
         form = forms.filing_form(case, form.plan.item)  # the save may have changed the fields (filing for someone)
@@ -191,7 +193,11 @@ def _submit(case: Application, form: forms.CaseForm):
         return _edit_page(form), 400
     except DomainError as error:
         return _to_case(case, error)
-    db.session.commit()
+    try:
+        with conflict_on_race():
+            db.session.commit()
+    except Conflict as error:
+        return _to_case(case, error)
     flash(_("Your application was submitted. Its number is %(number)s.", number=case.number), "success")
     return redirect(url_for("applications.detail", case_id=case.id))
 

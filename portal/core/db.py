@@ -5,6 +5,7 @@ Operations flush, never commit; the view (or the CLI command) commits once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,12 +72,37 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """PostgreSQL limits in seconds (0: none), so that a frozen or locked database answers a request with a quick
+    error (then a 503) instead of holding the worker: establishing a connection, one statement, waiting for a
+    row or table lock, and waiting for a free connection of the pool."""
+
+    connect: int = 5
+    statement: int = 30
+    lock: int = 10
+    pool: int = 10
+
+    @classmethod
+    def from_config(cls, config: Any) -> Timeouts:
+        return cls(config["PORTAL_DB_CONNECT_TIMEOUT"], config["PORTAL_DB_STATEMENT_TIMEOUT"],
+                   config["PORTAL_DB_LOCK_TIMEOUT"], config["PORTAL_DB_POOL_TIMEOUT"])
+
+    def engine_arguments(self) -> dict[str, Any]:
+        options = f"-c statement_timeout={self.statement * 1000} -c lock_timeout={self.lock * 1000}"
+        arguments: dict[str, Any] = {"connect_args": {"connect_timeout": self.connect, "options": options}}
+        if self.pool:
+            arguments["pool_timeout"] = self.pool
+        return arguments
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; on PostgreSQL with ``timeouts`` (default: the defaults of ``Timeouts``)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **(timeouts or Timeouts()).engine_arguments(), **kwargs)
 
 
 class _AppSession(Session):
@@ -102,7 +128,7 @@ class Database:
         return self._last_engine
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        engine = make_engine(app.config["SQLALCHEMY_DATABASE_URI"], timeouts=Timeouts.from_config(app.config))
         app.extensions["portal_db_engine"] = engine
         app.extensions["portal_db"] = self
         self._last_engine = engine

@@ -160,3 +160,7 @@ def init_app(app: Flask) -> None:
         if is_api_request():
             return error_envelope("internal_error", message, 500)
         return render_template("errors/error.html", status=500, message=message), 500
+
+    from . import failures
+
+    failures.init_app(app, fallback=_unexpected)  # 503 (database or disk down) and 409 (a race lost)

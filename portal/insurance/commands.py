@@ -47,16 +47,17 @@ def register(group: click.Group) -> None:
     @click.option("--seed", default=20261122, show_default=True, type=int, help="Random seed; same seed, same data.")
     @click.option("--persons", default=2000, show_default=True, type=click.IntRange(min=20))
     @click.option("--units", default=100, show_default=True, type=click.IntRange(min=2))
-    @click.option("--reset", is_flag=True, help="Delete the existing records first (refused in production).")
+    @click.option("--reset", is_flag=True, help="Delete the existing records first.")
     @with_appcontext
     def demo(seed: int, persons: int, units: int, reset: bool) -> None:
         """Load deterministic demo persons, units, contributions and accounts for the configured region."""
         from .demo import generate_demo_data, has_persons
 
+        if current_app.config["PORTAL_ENV"] == "production":
+            click.echo("error: demo data (fictitious persons, units and logins with published passwords) is refused "
+                       "in production", err=True)
+            sys.exit(2)
         if reset:
-            if current_app.config["PORTAL_ENV"] == "production":
-                click.echo("error: --reset deletes every insured person; it is refused in production", err=True)
-                sys.exit(2)
             cleared = clear_demo_tables()
             click.echo(f"cleared: {', '.join(cleared)}")
         elif has_persons():

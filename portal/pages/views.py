@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from ..calendar import engine as calendar_engine
 from ..core import clock
+from ..core.migrate import schema_state
 from ..core.web import LOCALES
 from ..extensions import db
 
@@ -30,19 +31,27 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
+    """Up when the database answers, its schema is the one this code expects (an unmigrated database is down:
+    every page that reads a new column would fail) and the keys are the ones that wrote the data; degraded (still
+    200) while a year the deadlines need has no holiday schedule."""
     from ..core import keycheck
 
     try:
         db.session.execute(text("SELECT 1"))
-        keys = keycheck.health(current_app.config["PORTAL_KEYS"])
+        schema = schema_state(db.session.connection())
+        keys = keycheck.health(current_app.config["PORTAL_KEYS"]) if schema.at_head else "unchecked"
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
-        return jsonify({"status": "error", "database": "unreachable"}), 503
+        retry = {"Retry-After": str(current_app.config["PORTAL_RETRY_AFTER_SECONDS"])}
+        return jsonify({"status": "error", "checks": {"database": "unreachable"}}), 503, retry
+    if not schema.at_head:
+        return jsonify({"status": "error", "checks": {"database": "ok", "schema": "behind"},
+                        "schema": f"not migrated ({schema.describe()}): run portal db upgrade"}), 503
     if keys == "mismatch":  # sealed values would not open: personal pages fail, certificates are "not found"
-        return jsonify({"status": "error", "checks": {"database": "ok", "keys": keys}}), 503
+        return jsonify({"status": "error", "checks": {"database": "ok", "schema": "ok", "keys": keys}}), 503
     # an unknown holiday schedule does not stop the service (deadlines are estimated and say so): degraded, not down
     gaps = [c.year for c in calendar_engine.coverage_gaps(clock.today())]
-    checks = {"database": "ok", "keys": keys, "calendar": "ok" if not gaps else "degraded"}
+    checks = {"database": "ok", "schema": "ok", "keys": keys, "calendar": "ok" if not gaps else "degraded"}
     body = {"status": "ok" if not gaps else "degraded", "checks": checks}
     if gaps:
         body["calendar"] = {"uncovered_years": gaps,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -12,8 +13,9 @@ from flask.cli import with_appcontext
 from ..core.audit import Actor
 from ..core.db import db
 from ..core.errors import DomainError
-from . import operations
-from .models import SamplingDraw
+
+if TYPE_CHECKING:
+    from .models import SamplingDraw
 
 
 def _print(draw: SamplingDraw) -> None:
@@ -42,6 +44,8 @@ def register(group: click.Group) -> None:
     @with_appcontext
     def draw(first: datetime, last: datetime, seed: str | None) -> None:
         """Draw the cases to check among the period's completed commitment-based cases, at each item's rate."""
+        from . import operations  # imported when the command runs: `portal --help` stays quick
+
         label = f"cli:{getpass.getuser()}"
         actor = Actor("system", label, "cli")
         try:
@@ -57,6 +61,8 @@ def register(group: click.Group) -> None:
     @with_appcontext
     def show(draw_id: int) -> None:
         """Print a recorded draw: who, when, seed, rates, population and picks."""
+        from .models import SamplingDraw
+
         row = db.session.get(SamplingDraw, draw_id)
         if row is None or row.region != current_app.config["PORTAL_REGION"]:
             raise click.UsageError(f"no draw {draw_id} in this region")

@@ -27,6 +27,7 @@ from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..core.failures import conflict_on_race
 from ..core.masking import mask_id_number
 from ..core.validators import normalize_id_number
 from ..insurance.models import id_number_index
@@ -345,8 +346,9 @@ def decide(case_id: int):
         return _to_case(case_id, NotFound(_("No such decision.")))
     decision = operations.Decision(action, reason=_reason(case, action, form), result=form.result.data or "")
     try:
-        operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)
-        db.session.commit()
+        with conflict_on_race():  # the applicant changed the case meanwhile (e.g. replaced a file): say so
+            operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)
+            db.session.commit()
     except DomainError as error:
         return _to_case(case_id, error)
     return _to_case(case_id, message=_("Done: %(action)s. The case is now “%(state)s”.", action=action.label,
@@ -372,8 +374,9 @@ def notice(case_id: int):
                              new_defect=bool(case.notices))
     decision = operations.Decision(Action.REQUEST_CORRECTION, notice=data)
     try:
-        operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)
-        db.session.commit()
+        with conflict_on_race():  # the applicant changed the case meanwhile (e.g. replaced a file): say so
+            operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)
+            db.session.commit()
     except DomainError as error:
         return _to_case(case_id, error)
     return _to_case(case_id, message=_("The one-time notice was sent to the applicant."))
