@@ -26,7 +26,7 @@ KEY_ID, KEY_SECRET = "LTAI5tLocalTestKey", "local-test-secret"
 class _Handler(BaseHTTPRequestHandler):
     server: LocalProvider
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         status, answer = self.server.handle(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
@@ -168,7 +168,7 @@ class LocalTencent(LocalProvider):
         if not auth.startswith(prefix + KEY_ID + "/"):
             return False
         parts = dict(p.strip().split("=", 1) for p in auth[len("TC3-HMAC-SHA256 "):].split(","))
-        key_id, day, service, _end = parts["Credential"].split("/")
+        _key_id, day, service, _end = parts["Credential"].split("/")
         signed = parts["SignedHeaders"].split(";")
         canonical = "\n".join(["POST", "/", "", "".join(f"{n}:{headers.get(n, '').strip().lower()}\n" for n in signed),
                                ";".join(signed), _sha256(body)])

@@ -112,7 +112,7 @@ def test_aliyun_confirms_by_our_outid_through_querysenddetails(app, aliyun):
         assert gateway.confirm("13800001111", "delivery-41", since=since).found is Found.SENT
         assert gateway.confirm("13800001111", "delivery-42", since=since).found is Found.NOT_SENT
         assert gateway.confirm("13900002222", "delivery-41", since=since).found is Found.NOT_SENT
-    query = [r for r in aliyun.requests if r["action"] == "QuerySendDetails"][0]["params"]
+    query = next(r for r in aliyun.requests if r["action"] == "QuerySendDetails")["params"]
     assert query["PhoneNumber"] == "13800001111" and len(query["SendDate"]) == 8 and query["PageSize"] == "50"
 
 
@@ -174,8 +174,8 @@ def test_tencent_cannot_confirm_a_lost_send(app, tencent):
 
 
 def test_the_factory_builds_the_configured_gateway_once(app, aliyun, monkeypatch):
-    for name, value in {"PORTAL_SMS_BACKEND": "aliyun", "PORTAL_SMS_KEY_ID": KEY_ID, "PORTAL_SMS_KEY_SECRET": KEY_SECRET,
-                        "PORTAL_SMS_SIGN_NAME": "吉林医保", "PORTAL_SMS_ENDPOINT": aliyun.url,
+    for name, value in {"PORTAL_SMS_BACKEND": "aliyun", "PORTAL_SMS_KEY_ID": KEY_ID,
+                        "PORTAL_SMS_KEY_SECRET": KEY_SECRET, "PORTAL_SMS_SIGN_NAME": "吉林医保", "PORTAL_SMS_ENDPOINT": aliyun.url,
                         "PORTAL_SMS_TEMPLATES": '{"otp_login": "SMS_100"}'}.items():
         monkeypatch.setitem(app.config, name, value)
     gateway = sms.get_gateway(app)

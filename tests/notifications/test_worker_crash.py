@@ -72,8 +72,8 @@ def _env(app, backend: str, url: str) -> dict[str, str]:
 
 
 def _portal(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "portal", *args], env=env, capture_output=True, text=True,
-                            timeout=120)
+    command = [sys.executable, "-m", "portal", *args]  # our own CLI, with the test's own arguments
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
     assert result.returncode == 0, result.stderr
     return result
 
@@ -147,7 +147,8 @@ def test_a_lost_tencent_send_waits_for_a_person_instead_of_going_out_twice(app, 
         assert f"delivery-{queued[1]}" in listed and f"delivery-{queued[0]}" not in listed
 
         # the person finds the message in the provider's console (by its SessionContext) and settles it as sent
-        settled = cli.invoke(args=["portal", "notify", "settle", str(queued[1]), "sent", "--by", "ops-wang", "--note", "seen"])
+        settled = cli.invoke(args=["portal", "notify", "settle", str(queued[1]), "sent", "--by", "ops-wang",
+                                   "--note", "seen"])
         assert settled.exit_code == 0 and "sent" in settled.output, settled.output
         again = cli.invoke(args=["portal", "notify", "settle", str(queued[1]), "resend", "--by", "ops-wang"])
         assert again.exit_code != 0 and "not unconfirmed" in again.output  # settled once, not twice
@@ -162,7 +163,8 @@ def test_a_lost_tencent_send_waits_for_a_person_instead_of_going_out_twice(app, 
 def test_a_read_timeout_is_confirmed_before_the_retry(app, queued):
     """No answer in time (the provider did take the message): the next try asks QuerySendDetails first."""
     with LocalAliyun() as server:
-        env = {**_env(app, "aliyun", server.url), "PORTAL_SMS_TIMEOUT_SECONDS": "1", "PORTAL_NOTIFY_BACKOFF_SECONDS": "0"}
+        env = {**_env(app, "aliyun", server.url), "PORTAL_SMS_TIMEOUT_SECONDS": "1",
+               "PORTAL_NOTIFY_BACKOFF_SECONDS": "0"}
         server.block_at = 1
         first = _portal(env, "notify", "work", "--once", "--batch", "1").stdout
         assert first.startswith("sent 0, to retry 1"), first
