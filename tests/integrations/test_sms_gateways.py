@@ -175,7 +175,8 @@ def test_tencent_cannot_confirm_a_lost_send(app, tencent):
 
 def test_the_factory_builds_the_configured_gateway_once(app, aliyun, monkeypatch):
     for name, value in {"PORTAL_SMS_BACKEND": "aliyun", "PORTAL_SMS_KEY_ID": KEY_ID,
-                        "PORTAL_SMS_KEY_SECRET": KEY_SECRET, "PORTAL_SMS_SIGN_NAME": "吉林医保", "PORTAL_SMS_ENDPOINT": aliyun.url,
+                        "PORTAL_SMS_KEY_SECRET": KEY_SECRET, "PORTAL_SMS_SIGN_NAME": "吉林医保",
+                        "PORTAL_SMS_ENDPOINT": aliyun.url,
                         "PORTAL_SMS_TEMPLATES": '{"otp_login": "SMS_100"}'}.items():
         monkeypatch.setitem(app.config, name, value)
     gateway = sms.get_gateway(app)
