@@ -3,8 +3,9 @@
     python bench/notify_worker.py [--database-url URL] [--messages 400] [--runs 3] [--workers 1,2,4]
 
 Each run queues MESSAGES text messages to one account (committed), then delivers them with N worker threads,
-each on its own connection (``deliver_due``: one ``SELECT … FOR UPDATE SKIP LOCKED`` transaction per delivery,
-the SMS outbox gateway as the channel). The baseline, measured in the same run, is the gateway alone: the same
+each on its own connection (``deliver_due``: per delivery, one ``SELECT … FOR UPDATE SKIP LOCKED`` transaction
+that commits the intent — ``sending`` and a started attempt — and one that commits the answer; the SMS outbox
+gateway as the channel). The baseline, measured in the same run, is the gateway alone: the same
 number of outbox inserts, one committed transaction each, with no outbox around them. Prints the median
 messages per second of RUNS runs for each worker count and the ratio to the baseline. Without ``--database-url``
 (or PORTAL_BENCH_DATABASE_URL) it runs on a temporary SQLite file, where only one worker makes sense.
@@ -28,12 +29,12 @@ from sqlalchemy import delete, select
 
 from portal import create_app
 from portal.accounts.models import Account, SmsMessage
-from portal.accounts.sms import OutboxGateway
 from portal.core.db import Base, db
 from portal.core.models_registry import import_all_models
 from portal.insurance.models import phone_index
+from portal.integrations.sms.outbox import OutboxGateway  # the bench measures this adapter itself
 from portal.notifications.constants import Channel, Event
-from portal.notifications.models import Delivery, Notification
+from portal.notifications.models import Delivery, DeliveryAttempt, Notification
 from portal.notifications.operations import notify
 from portal.notifications.worker import deliver_due
 
@@ -52,6 +53,8 @@ def _account() -> Account:
 def _cleanup() -> None:
     ids = select(Account.id).where(Account.phone_index == phone_index(PHONE))
     notes = select(Notification.id).where(Notification.account_id.in_(ids))
+    deliveries = select(Delivery.id).where(Delivery.notification_id.in_(notes))
+    db.session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(deliveries)))
     db.session.execute(delete(Delivery).where(Delivery.notification_id.in_(notes)))
     db.session.execute(delete(Notification).where(Notification.account_id.in_(ids)))
     db.session.execute(delete(SmsMessage).where(SmsMessage.phone_index == phone_index(PHONE)))
@@ -64,7 +67,7 @@ def baseline(app, count: int) -> float:
         gateway = OutboxGateway()
         start = time.perf_counter()
         for _n in range(count):
-            gateway.send(PHONE, "【备案即将到期】基准", kind="notice")
+            gateway.send(PHONE, "filing_expiring", {}, text="【备案即将到期】基准")
             db.session.commit()
         elapsed = time.perf_counter() - start
         _cleanup()

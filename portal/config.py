@@ -98,7 +98,16 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SINGLE_PROCESS": (_bool, False),
     # reverse proxies in front of the app whose X-Forwarded-For/Proto/Host are believed (0: none, serve directly)
     "PROXY_HOPS": (_hops, 0),
+    # SMS gateway (portal/integrations/sms): outbox (development), aliyun or tencent, and what those need
     "SMS_BACKEND": (str, "outbox"),
+    "SMS_KEY_ID": (str, ""),
+    "SMS_KEY_SECRET": (str, ""),
+    "SMS_SIGN_NAME": (str, ""),
+    "SMS_APP_ID": (str, ""),
+    "SMS_REGION": (str, ""),
+    "SMS_ENDPOINT": (str, ""),
+    "SMS_TEMPLATES": (str, ""),
+    "SMS_TIMEOUT_SECONDS": (_count, 10),
     "WECHAT_BACKEND": (str, "fake"),
     "WECHAT_APPID": (str, ""),
     "WECHAT_SECRET": (str, ""),
@@ -134,6 +143,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # notifications (portal/notifications) and 好差评 (portal/ratings)
     "NOTIFY_MAX_ATTEMPTS": (_int, 6),
     "NOTIFY_BACKOFF_SECONDS": (_int, 30),
+    # a delivery left "sending" this long by a worker is taken to be abandoned (see notifications/worker.py)
+    "NOTIFY_LEASE_SECONDS": (_count, 300),
     "WECHAT_TEMPLATES": (str, ""),
     "REMIND_CORRECTION_WORKING_DAYS": (_int, 3),
     "RATING_CHANGE_DAYS": (_int, 7),
@@ -263,12 +274,23 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             problems.append("PORTAL_DATABASE_URL must name a PostgreSQL database (postgresql+psycopg://...)")
         if env["DEBUG"]:
             problems.append("PORTAL_DEBUG must be off")
-        if env["SMS_BACKEND"] == "outbox":
-            problems.append("PORTAL_SMS_BACKEND must name a real SMS gateway, not the development outbox")
         if env["WECHAT_BACKEND"] == "fake":
             problems.append("PORTAL_WECHAT_BACKEND must be http in production")
+        elif env["WECHAT_BACKEND"] == "http" and not (env["WECHAT_APPID"] and env["WECHAT_SECRET"]):
+            problems.append("PORTAL_WECHAT_BACKEND=http needs PORTAL_WECHAT_APPID and PORTAL_WECHAT_SECRET")
+        if env["STORAGE_BACKEND"] == "s3" and not env["S3_BUCKET"]:
+            problems.append("PORTAL_STORAGE_BACKEND=s3 needs PORTAL_S3_BUCKET")
+        if env["SECURE_COOKIES"] is False:
+            problems.append("PORTAL_SECURE_COOKIES must be on: production is served over HTTPS only")
+        if env["NOTIFY_LEASE_SECONDS"] <= 3 * env["SMS_TIMEOUT_SECONDS"]:
+            problems.append("PORTAL_NOTIFY_LEASE_SECONDS must be more than three times PORTAL_SMS_TIMEOUT_SECONDS, "
+                            "or a slow send is taken for an abandoned one")
         problems += _signing_problems(env)
         problems += _rate_limit_storage_problems(env)
+    sms_problems = _sms_problems(env, production)
+    if sms_problems and not production:
+        raise ConfigError(sms_problems[0])
+    problems += sms_problems
     keys: dict[str, Any] | None = None
     if env["KEYS_FILE"]:
         try:
@@ -295,7 +317,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_BASE_URL": env["BASE_URL"].rstrip("/"),
         "PORTAL_INSTANCE_PATH": str(instance),
         "PORTAL_KEYS": keys,
-        "PORTAL_SMS_BACKEND": env["SMS_BACKEND"],
+        **{f"PORTAL_{name}": env[name] for name in SETTINGS if name.startswith("SMS_")},
         "PORTAL_WECHAT_BACKEND": env["WECHAT_BACKEND"],
         "PORTAL_WECHAT_APPID": env["WECHAT_APPID"],
         "PORTAL_WECHAT_SECRET": env["WECHAT_SECRET"],
@@ -317,7 +339,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL": env["UPLOAD_MAX_FILES_PER_MATERIAL"],
         "PORTAL_SIGNING": signing,
         "PORTAL_PROXY_HOPS": env["PROXY_HOPS"],
-        **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS", "WECHAT_TEMPLATES",
+        **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS",
+                                                    "NOTIFY_LEASE_SECONDS", "WECHAT_TEMPLATES",
                                                     "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
                                                     "RECTIFICATION_WORKING_DAYS", "RETRY_AFTER_SECONDS",
                                                     "DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_LOCK_TIMEOUT",
@@ -419,6 +442,15 @@ def _rate_limit_storage_options(env: dict[str, Any]) -> dict[str, Any]:
 
 
 REDIS_TIMEOUT_SECONDS = 2
+
+
+def _sms_problems(env: dict[str, Any], production: bool) -> list[str]:
+    """The SMS gateway's own checks (portal/integrations/sms): an unknown backend is refused everywhere, a real
+    one without its credentials, signature or login templates, and the outbox in production."""
+    from .integrations import sms
+
+    return sms.problems({f"PORTAL_{name}": value for name, value in env.items() if name.startswith("SMS_")},
+                        production=production)
 
 
 def _signing_problems(env: dict[str, Any]) -> list[str]:

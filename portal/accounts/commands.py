@@ -39,7 +39,7 @@ def register(group: click.Group) -> None:
     @with_appcontext
     def sms_outbox(limit: int) -> None:
         """Show the newest messages of the development SMS outbox (codes included)."""
-        from .sms import outbox_messages
+        from ..integrations.sms import outbox_messages
 
         if current_app.config["PORTAL_SMS_BACKEND"] != "outbox":
             click.echo("error: PORTAL_SMS_BACKEND is not the outbox; messages went to the real gateway", err=True)

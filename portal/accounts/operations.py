@@ -36,7 +36,8 @@ from ..core.masking import mask_phone
 from ..core.validators import check_credit_code, normalize_id_number, normalize_mobile
 from ..extensions import limiter
 from ..insurance.models import Person, Unit, id_number_index
-from . import otp, passwords, sms
+from ..integrations import sms
+from . import otp, passwords
 from .auth import revoke_sessions
 from .inputs import (
     CodeLogin,
@@ -170,7 +171,8 @@ def request_login_code(data: CodeRequest, *, actor: Actor, client_ip: str) -> ot
         minutes = current_app.config["PORTAL_OTP_TTL_SECONDS"] // 60
         body = _("Your login code for the medical security service hall is %(code)s. It is valid for %(minutes)s "
                  "minutes. Never tell it to anyone, including staff.", code=issued.code, minutes=minutes)
-        sms.get_gateway().send(phone, body, kind="otp")
+        sms.get_gateway().send(phone, "otp_login", {"code": issued.code, "minutes": str(minutes)},
+                               business_id=f"otp-{issued.challenge.id}", text=body)
     record("otp.sent" if deliver else "otp.withheld", actor=actor, object_type="otp_challenge",
            object_id=issued.challenge.id, result="ok" if deliver else "denied",
            detail={"phone": mask_phone(phone), "purpose": issued.challenge.purpose})

@@ -25,7 +25,8 @@ from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import DomainError
 from ..insurance import queries
-from . import auth, operations, otp, sms
+from ..integrations import sms
+from . import auth, operations, otp
 from .forms import (
     AddAgentForm,
     AgentPhoneForm,

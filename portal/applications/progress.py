@@ -44,7 +44,7 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from ..accounts import operations as account_ops
-from ..accounts import otp, sms
+from ..accounts import otp
 from ..accounts.forms import CodeForm, apply_errors
 from ..accounts.models import AccountKind, OtpPurpose, Role
 from ..accounts.operations import throttle as shared_throttle
@@ -56,6 +56,7 @@ from ..core.errors import AuthenticationFailed, DomainError, ValidationFailed
 from ..core.masking import MASK, mask_name, mask_phone
 from ..extensions import client_ip
 from ..insurance.models import Unit
+from ..integrations import sms
 from . import deadlines, numbers
 from .constants import CLOSED_STATES, FORM_ENTRY, Action, Defect, State
 from .models import Application, ApplicationEvent, ProgressToken
@@ -333,7 +334,9 @@ def request_lookup_code(data: LookupRequest, *, actor: Actor, client_ip: str) ->
     body = _("Your code to see the details of application %(number)s is %(code)s. It is valid for %(minutes)s "
              "minutes. Never tell it to anyone, including staff.", number=numbers.mask(number), code=issued.code,
              minutes=minutes)
-    sms.get_gateway().send(phone, body, kind="otp")
+    sms.get_gateway().send(phone, "otp_lookup", {"number": numbers.mask(number), "code": issued.code,
+                                                 "minutes": str(minutes)},
+                           business_id=f"otp-{issued.challenge.id}", text=body)
     record("progress.code_sent", actor=actor, object_type="application", object_id=case.id,
            detail={"phone": mask_phone(phone), "otp_challenge": issued.challenge.id})
     return case, issued

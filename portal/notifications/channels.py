@@ -1,23 +1,29 @@
 """The channels a notification travels by, behind one interface.
 
-``send`` raises :class:`DeliveryFailed` when the channel refused; ``permanent`` says whether a retry could help
-(a user who never subscribed will not have subscribed a minute later; a busy gateway may be free then). Any other
-exception is treated as a temporary failure by the worker. ``reachable`` says whether the account can be reached
-at all, so no delivery row is written for a channel that could never carry the message.
+``send`` returns what the provider answered (a :class:`~portal.integrations.sms.Receipt`, or ``None`` when
+there is no provider) or raises :class:`DeliveryFailed` when the channel refused; ``permanent`` says whether a
+retry could help (a user who never subscribed will not have subscribed a minute later; a busy gateway may be
+free then), ``uncertain`` that the message may have gone out all the same (no answer). Any other exception is
+treated as a temporary, uncertain failure by the worker. ``confirm`` tells the worker what became of a send
+whose outcome it lost (see worker.py). ``reachable`` says whether the account can be reached at all, so no
+delivery row is written for a channel that could never carry the message.
 
-- SMS: the gateway of ``portal.accounts.sms`` (the development outbox, or the real one in production).
+- SMS: the gateway of :mod:`portal.integrations.sms` (the development outbox, Alibaba Cloud or Tencent Cloud).
 - WeChat: subscribe messages (``subscribeMessage.send``) through :mod:`.wechat`; each needs a consent grant.
 - Inbox: the notification row itself; it is delivered when the change commits.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..core.db import db
+from ..integrations import sms
+from ..integrations.sms import Confirmation, Found, Receipt
 from .constants import Channel, Event
 from .messages import Rendered
 from .models import Notification, WeChatSubscription
@@ -26,10 +32,14 @@ from .models import Notification, WeChatSubscription
 class DeliveryFailed(Exception):
     """The channel did not carry the message. ``reason`` is short, without personal data (it is stored)."""
 
-    def __init__(self, reason: str, *, permanent: bool = False):
+    def __init__(self, reason: str, *, permanent: bool = False, uncertain: bool = False,
+                 provider_code: str | None = None, request_id: str | None = None):
         super().__init__(reason)
         self.reason = reason[:200]
         self.permanent = permanent
+        self.uncertain = uncertain
+        self.provider_code = provider_code
+        self.request_id = request_id
 
 
 class NotificationChannel(Protocol):
@@ -37,7 +47,9 @@ class NotificationChannel(Protocol):
 
     def reachable(self, account: Any, event: Event) -> bool: ...
 
-    def send(self, notification: Notification, message: Rendered) -> None: ...
+    def send(self, notification: Notification, message: Rendered, *, business_id: str) -> Receipt | None: ...
+
+    def confirm(self, notification: Notification, business_id: str, *, since: datetime) -> Confirmation: ...
 
 
 class InboxChannel:
@@ -46,8 +58,12 @@ class InboxChannel:
     def reachable(self, account: Any, event: Event) -> bool:
         return True
 
-    def send(self, notification: Notification, message: Rendered) -> None:
+    def send(self, notification: Notification, message: Rendered, *, business_id: str) -> Receipt | None:
         """Nothing to carry: the row is the inbox entry, visible once committed."""
+        return None
+
+    def confirm(self, notification: Notification, business_id: str, *, since: datetime) -> Confirmation:
+        return Confirmation(Found.NOT_SENT)  # sending it "again" shows nobody anything twice
 
 
 class SmsChannel:
@@ -56,16 +72,27 @@ class SmsChannel:
     def reachable(self, account: Any, event: Event) -> bool:
         return bool(getattr(account, "phone", None))
 
-    def send(self, notification: Notification, message: Rendered) -> None:
-        from ..accounts.sms import SmsError, get_gateway
-
+    def send(self, notification: Notification, message: Rendered, *, business_id: str) -> Receipt | None:
         phone = notification.account.phone
         if not phone:
             raise DeliveryFailed("the account has no mobile number", permanent=True)
         try:
-            get_gateway().send(phone, message.sms, kind="notice")
-        except SmsError as error:
-            raise DeliveryFailed(f"SMS gateway refused: {error.code}") from None
+            return sms.get_gateway().send(phone, notification.event, dict(message.params), business_id=business_id,
+                                          text=message.sms)
+        except sms.SmsError as error:
+            raise DeliveryFailed(f"SMS gateway refused: {error.provider_code or error.reason}",
+                                 permanent=error.permanent, uncertain=error.uncertain,
+                                 provider_code=error.provider_code, request_id=error.request_id) from None
+
+    def confirm(self, notification: Notification, business_id: str, *, since: datetime) -> Confirmation:
+        phone = notification.account.phone
+        if not phone:
+            return Confirmation(Found.NOT_SENT)
+        try:
+            return sms.get_gateway().confirm(phone, business_id, since=since)
+        except sms.SmsError as error:
+            raise DeliveryFailed(f"SMS gateway could not be asked: {error.provider_code or error.reason}",
+                                 uncertain=True, provider_code=error.provider_code) from None
 
 
 class WeChatChannel:
@@ -81,7 +108,7 @@ class WeChatChannel:
         row = self._subscription(account.id, event.value)
         return row is not None and row.grants > 0
 
-    def send(self, notification: Notification, message: Rendered) -> None:
+    def send(self, notification: Notification, message: Rendered, *, business_id: str) -> Receipt | None:
         from . import wechat
 
         row = self._subscription(notification.account_id, notification.event)
@@ -93,6 +120,12 @@ class WeChatChannel:
         wechat.get_client(current_app._get_current_object()).send(
             row.openid, template_id, wechat.page_for(notification), wechat.data_for(notification, message))
         row.grants -= 1  # a one-time consent is used up by the message it allowed
+        return Receipt("wechat")
+
+    def confirm(self, notification: Notification, business_id: str, *, since: datetime) -> Confirmation:
+        """``subscribeMessage.send`` takes no id of ours and WeChat offers no query of what it sent: a lost send is
+        left for a person to settle."""
+        return Confirmation(Found.UNKNOWN)
 
 
 CHANNELS: dict[Channel, NotificationChannel] = {

@@ -69,8 +69,10 @@ CHANNEL_LABELS = {
 
 class Status(StrEnum):
     PENDING = "pending"  # waiting for a worker (first try, or a retry after ``next_attempt_at``)
+    SENDING = "sending"  # a worker holds it until ``lease_until`` and may be calling the channel (worker.py)
     SENT = "sent"
     FAILED = "failed"  # given up: permanent refusal, or every retry used
+    UNCONFIRMED = "unconfirmed"  # its send may have gone out and the channel cannot say: a person settles it
 
     @property
     def label(self) -> str:
@@ -79,8 +81,10 @@ class Status(StrEnum):
 
 STATUS_LABELS = {
     Status.PENDING: _l("Sending"),
+    Status.SENDING: _l("Sending"),
     Status.SENT: _l("Sent"),
     Status.FAILED: _l("Could not be sent"),
+    Status.UNCONFIRMED: _l("Being checked"),
 }
 
 MAX_ATTEMPTS = 6  # PORTAL_NOTIFY_MAX_ATTEMPTS: tries before a delivery is marked failed

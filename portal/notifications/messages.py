@@ -101,6 +101,7 @@ TEMPLATES: dict[Event, Template] = {
 class Rendered:
     subject: str
     body: str
+    params: tuple[tuple[str, str], ...] = ()  # the template's fields as shown, in order (SMS template parameters)
 
     @property
     def sms(self) -> str:
@@ -133,4 +134,4 @@ def render(event: Event | str, context: dict[str, Any], locale: str | None = Non
         with force_locale(locale):
             return render(event, context)
     values = {key: _value(key, context[key]) for key in template.fields}  # KeyError: a field is missing
-    return Rendered(str(template.subject), str(template.body) % values)
+    return Rendered(str(template.subject), str(template.body) % values, tuple(values.items()))

@@ -22,6 +22,9 @@ from .constants import Channel, Status
 CONTEXT_PURPOSE = "notification.context"
 _CHANNELS = ", ".join(f"'{c.value}'" for c in Channel)
 _STATUSES = ", ".join(f"'{s.value}'" for s in Status)
+# started: the call is under way (or its worker died); sent / failed: the channel's answer; unknown: no answer,
+# and the provider may have the message; found / not_found / unknown: what a check learnt; settled: by a person
+ATTEMPT_RESULTS = ("started", "sent", "failed", "unknown", "found", "not_found", "settled")
 
 
 class Notification(Base):
@@ -57,7 +60,8 @@ class Notification(Base):
 
 
 class Delivery(Base):
-    """One channel's attempt(s) to carry a notification: pending → sent, or → failed after the last retry."""
+    """One channel's attempts to carry a notification: pending → sending → sent, or back to pending for a retry,
+    or failed after the last one; a send that may have gone out unseen ends unconfirmed (see worker.py)."""
 
     __tablename__ = "notification_delivery"
     __table_args__ = (
@@ -75,12 +79,45 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
+    lease_until: Mapped[datetime | None]  # while sending: after this, the worker holding it is taken to be gone
     last_error: Mapped[str | None] = mapped_column(String(200))  # no personal data: an errcode and its meaning
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
 
     notification: Mapped[Notification] = relationship(back_populates="deliveries")
+    attempt_rows: Mapped[list[DeliveryAttempt]] = relationship(back_populates="delivery", cascade="all, delete-orphan",
+                                                               order_by="DeliveryAttempt.id", passive_deletes=True)
+
+    @property
+    def business_id(self) -> str:
+        """Our id for the message at the provider (Alibaba Cloud's OutId, Tencent Cloud's SessionContext)."""
+        return f"delivery-{self.id}"
+
+
+class DeliveryAttempt(Base):
+    """One try to carry a delivery, or one check of what became of a lost try: when, through what, the result and
+    the provider's ids and codes. The row of a send is committed as ``started`` before the call, so a crash
+    leaves it ``started``. No personal data: codes and ids only."""
+
+    __tablename__ = "notification_delivery_attempt"
+    __table_args__ = (CheckConstraint(f"result IN ({', '.join(repr(r) for r in ATTEMPT_RESULTS)})", name="result"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("notification_delivery.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # send | check | settle (a person's decision)
+    channel: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
+    finished_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(80))  # host:pid of the worker (or the person who settled)
+    provider: Mapped[str | None] = mapped_column(String(16))  # aliyun, tencent, outbox, wechat …
+    provider_id: Mapped[str | None] = mapped_column(String(64))  # BizId, SerialNo …
+    provider_code: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(200))
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempt_rows")
 
 
 class WeChatSubscription(Base):

@@ -22,7 +22,7 @@ from ..core.errors import NotFound, PermissionDenied, ValidationFailed
 from .channels import CHANNELS
 from .constants import Channel, Event, Status
 from .messages import TEMPLATES
-from .models import Delivery, Notification, WeChatSubscription
+from .models import Delivery, DeliveryAttempt, Notification, WeChatSubscription
 
 
 def notify(account: Any, event: Event | str, context: dict[str, Any], *, application_id: int | None = None,
@@ -131,6 +131,37 @@ def record_subscriptions(account: Any, openid: str, accepted: list[str], *, acto
     record("notifications.wechat_subscribe", actor=actor, object_type="account", object_id=account.id,
            detail={"events": sorted(out)})
     return out
+
+
+SETTLEMENTS = ("sent", "failed", "resend")
+
+
+def settle_delivery(delivery_id: int, decision: str, *, note: str, actor: Actor) -> Delivery:
+    """A person's decision on an ``unconfirmed`` delivery, taken after looking the message up in the provider's
+    console by its business id (``delivery-<id>``): it went out (``sent``), it did not and is not to be tried
+    again (``failed``), or it did not and is sent again (``resend``). Recorded as an attempt and audited."""
+    if decision not in SETTLEMENTS:
+        raise ValidationFailed([("decision", f"choose one of {', '.join(SETTLEMENTS)}")])
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    if delivery.status != Status.UNCONFIRMED.value:
+        raise ValidationFailed([("decision", f"delivery {delivery_id} is {delivery.status}, not unconfirmed")])
+    now = clock.now()
+    db.session.add(DeliveryAttempt(delivery_id=delivery.id, kind="settle", channel=delivery.channel,
+                                   result="settled", started_at=now, finished_at=now,
+                                   worker=f"{actor.kind}:{actor.id or ''}"[:80], error=f"{decision}: {note}"[:200]))
+    if decision == "sent":
+        delivery.status, delivery.sent_at, delivery.last_error = Status.SENT.value, now, None
+    elif decision == "failed":
+        delivery.status, delivery.failed_at = Status.FAILED.value, now
+        delivery.last_error = f"settled as not sent: {note}"[:200]
+    else:
+        delivery.status, delivery.next_attempt_at, delivery.last_error = Status.PENDING.value, now, None
+    db.session.flush()
+    record("notifications.delivery_settled", actor=actor, object_type="notification_delivery", object_id=delivery.id,
+           detail={"decision": decision, "channel": delivery.channel})
+    return delivery
 
 
 def delivery_summary(notification: Notification) -> list[dict[str, Any]]:

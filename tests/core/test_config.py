@@ -32,8 +32,14 @@ def production_env(tmp_path, **changes) -> dict:
         "KEYS_FILE": str(path),
         "DATABASE_URL": "postgresql+psycopg://portal@db/portal",
         "SMS_BACKEND": "aliyun",
+        "SMS_KEY_ID": "LTAI-test",
+        "SMS_KEY_SECRET": "secret",
+        "SMS_SIGN_NAME": "吉林医保",
+        "SMS_TEMPLATES": '{"otp_login": "SMS_1", "otp_lookup": "SMS_2"}',
         "WECHAT_BACKEND": "http",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "WECHAT_APPID": "wx0123456789",
+        "WECHAT_SECRET": "wechat-secret",
         "INSTANCE_PATH": str(tmp_path / "inst"),
     }
     env.update(changes)
@@ -55,12 +61,34 @@ def test_a_complete_production_config_is_accepted(tmp_path):
         ({"DATABASE_URL": "sqlite:///portal.db"}, "PostgreSQL"),
         ({"DEBUG": True}, "PORTAL_DEBUG"),
         ({"SMS_BACKEND": "outbox"}, "SMS"),
+        ({"SMS_BACKEND": "yunpian"}, "PORTAL_SMS_BACKEND='yunpian' names no SMS gateway"),
+        ({"SMS_KEY_SECRET": None}, "PORTAL_SMS_BACKEND=aliyun needs PORTAL_SMS_KEY_SECRET"),
+        ({"SMS_TEMPLATES": '{"otp_login": "SMS_1"}'}, "template id of otp_lookup"),
+        ({"SMS_TEMPLATES": "SMS_1"}, "PORTAL_SMS_TEMPLATES must be a JSON object"),
+        ({"SMS_BACKEND": "tencent"}, "PORTAL_SMS_BACKEND=tencent needs PORTAL_SMS_APP_ID"),
+        ({"STORAGE_BACKEND": "s3"}, "PORTAL_STORAGE_BACKEND=s3 needs PORTAL_S3_BUCKET"),
+        ({"WECHAT_APPID": None}, "PORTAL_WECHAT_BACKEND=http needs PORTAL_WECHAT_APPID and PORTAL_WECHAT_SECRET"),
+        ({"WECHAT_SECRET": None}, "PORTAL_WECHAT_BACKEND=http needs PORTAL_WECHAT_APPID and PORTAL_WECHAT_SECRET"),
+        ({"SECURE_COOKIES": False}, "PORTAL_SECURE_COOKIES must be on"),
+        ({"NOTIFY_LEASE_SECONDS": 20}, "PORTAL_NOTIFY_LEASE_SECONDS must be more than three times"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, change, expected):
     with pytest.raises(ConfigError) as caught:
         build_config(production_env(tmp_path, **change))
     assert expected in str(caught.value)
+
+
+def test_the_real_gateways_and_their_settings_are_accepted(tmp_path):
+    config = build_config(production_env(tmp_path, SMS_BACKEND="tencent", SMS_APP_ID="1400000000",
+                                         STORAGE_BACKEND="s3", S3_BUCKET="portal-files"))
+    assert config["PORTAL_SMS_BACKEND"] == "tencent" and config["PORTAL_SMS_APP_ID"] == "1400000000"
+    assert config["PORTAL_SMS_TEMPLATES"] == '{"otp_login": "SMS_1", "otp_lookup": "SMS_2"}'
+
+
+def test_an_unknown_sms_gateway_is_refused_outside_production_too(tmp_path):
+    with pytest.raises(ConfigError, match="PORTAL_SMS_BACKEND='alyun' names no SMS gateway; choose one of outbox"):
+        build_config({"INSTANCE_PATH": str(tmp_path), "SMS_BACKEND": "alyun"})
 
 
 def test_production_refuses_development_keys(tmp_path):

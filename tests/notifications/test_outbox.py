@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import sms
 from portal.accounts.models import SmsMessage
 from portal.applications import operations as ops
 from portal.applications.constants import State
 from portal.applications.models import Application
 from portal.core import clock
 from portal.insurance.models import phone_index
+from portal.integrations import sms
+from portal.integrations.sms.outbox import OutboxGateway
 from portal.notifications import receivers
 from portal.notifications.constants import Channel, Event, Status
 from portal.notifications.models import Delivery, Notification
@@ -113,17 +114,17 @@ def test_the_worker_sends_each_text_message_once(case_in, citizen, db_session):
     assert delivery.status == Status.SENT and delivery.attempts == 1 and delivery.sent_at is not None
 
 
-class BrokenGateway:
+class BrokenGateway(OutboxGateway):
     """Writes to the outbox, then refuses: the worker's savepoint must undo the half-sent message."""
 
-    def send(self, phone, body, *, kind="otp"):
-        sms.OutboxGateway().send(phone, body, kind=kind)
-        raise sms.SmsError("gateway down")
+    def send(self, phone, template, params, *, business_id=None, text=""):
+        super().send(phone, template, params, business_id=business_id, text=text)
+        raise sms.SmsError("gateway down", provider_code="isp.SYSTEM_ERROR")
 
 
 @pytest.fixture
 def broken_sms(app, monkeypatch):
-    monkeypatch.setitem(sms._BACKENDS, "broken", lambda _app: BrokenGateway())
+    monkeypatch.setitem(sms.BACKENDS, "broken", lambda _settings: BrokenGateway())
     monkeypatch.setitem(app.config, "PORTAL_SMS_BACKEND", "broken")
     monkeypatch.setitem(app.config, "PORTAL_NOTIFY_MAX_ATTEMPTS", 4)
     monkeypatch.setitem(app.config, "PORTAL_NOTIFY_BACKOFF_SECONDS", 30)

@@ -107,10 +107,13 @@ class SlowChannel:
     def reachable(self, account, event):
         return True
 
-    def send(self, notification, message):
+    def send(self, notification, message, *, business_id):
         time.sleep(0.005)
         with self.lock:
             self.carried.append((notification.id, threading.current_thread().name))
+
+    def confirm(self, notification, business_id, *, since):
+        raise AssertionError("no send was lost, so none needs confirming")
 
 
 def test_worker_threads_on_their_own_connections_never_carry_one_message_twice(app, recipient, monkeypatch):
