@@ -19,7 +19,7 @@ from portal.core.db import Base, db
 from portal.core.models_registry import import_all_models
 from portal.extensions import limiter
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.log_sweep"]
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

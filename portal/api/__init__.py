@@ -17,6 +17,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from ..core import jsonbody
 from ..core.errors import AuthenticationFailed, ValidationFailed
 from ..core.web import error_envelope
 
@@ -111,9 +112,10 @@ def endpoint(
                     if not request.is_json:
                         return error_envelope("unsupported_media_type",
                                               _("The request body must be JSON (Content-Type: application/json)."), 415)
-                    payload = request.get_json(silent=True)
-                    if payload is None:
-                        return error_envelope("bad_json", _("The request body is not valid JSON."), 400)
+                    try:
+                        payload = jsonbody.parse(request.get_data(cache=True))
+                    except jsonbody.BadJson as error:
+                        return error_envelope("bad_json", error.message, 400)
                     if not isinstance(payload, dict):
                         return error_envelope("bad_json", _("The request body must be a JSON object."), 400)
                 else:  # multipart: the form's text fields are the body; the view reads the files

@@ -72,6 +72,9 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """The engine for ``url``. A failing statement never shows its parameters (names, ID numbers, phones) in
+    its error, so they cannot reach a log (``hide_parameters``)."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _sqlite_setup(engine)
