@@ -26,7 +26,7 @@ from ..core.db import db
 from ..core.errors import DomainError
 from ..core.redirects import safe_target
 from ..insurance import queries
-from . import auth, operations, otp, sms
+from . import auth, operations, otp, sms, staff_login
 from .forms import (
     AddAgentForm,
     AgentPhoneForm,
@@ -143,7 +143,7 @@ def login_staff():
     data = operations.StaffLogin(form.username.data, form.password.data, form.totp.data)
     try:
         with operations.commit_failures():
-            account = operations.login_staff(data, actor=actor_of(current_user), client_ip=_ip())
+            account = staff_login.login_staff(data, actor=actor_of(current_user), client_ip=_ip())
     except DomainError as error:
         return _refused("accounts/login_staff.html", form, error)
     response = _after_login(account)

@@ -6,6 +6,7 @@ MODEL_MODULES = (
     "portal.core.audit",
     "portal.insurance.models",
     "portal.accounts.models",
+    "portal.accounts.throttling",
     "portal.calendar.models",
     "portal.applications.models",
     "portal.materials.models",

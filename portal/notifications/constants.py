@@ -24,6 +24,7 @@ class Event(StrEnum):
     RECTIFICATION_OPENED = "rectification_opened"  # to supervisors: a bad rating to check
     RECTIFICATION_DONE = "rectification_done"  # to the rater: the follow-up (回访) of their bad rating
     COMMITMENT_FALSE = "commitment_false"  # post-hoc checking (事后核查) found the applicant's commitment untrue
+    LOGIN_FAILURES = "login_failures"  # to a member of staff: failed logins to their account piled up
 
     @property
     def label(self) -> str:
@@ -45,6 +46,7 @@ EVENT_LABELS = {
     Event.RECTIFICATION_OPENED: _l("Bad rating to check"),
     Event.RECTIFICATION_DONE: _l("Follow-up of your rating"),
     Event.COMMITMENT_FALSE: _l("Result of the check of your commitment"),
+    Event.LOGIN_FAILURES: _l("Failed logins to your account"),
 }
 
 

@@ -89,6 +89,12 @@ TEMPLATES: dict[Event, Template] = {
         _l("On checking application No. %(number)s (%(item)s) after completion, your commitment was found not to "
            "be true, and what the application brought about has been undone. Reason: %(reason)s"),
         ("number", "item", "reason")),
+    Event.LOGIN_FAILURES: Template(
+        _l("Failed logins to your account"),
+        _l("There have been %(failures)s failed attempts in a row to log in to your staff account, the latest on "
+           "%(last_on)s. Further attempts from the same place now have to wait longer. If these attempts were not "
+           "yours, tell the administrator."),
+        ("failures", "last_on")),
 }
 
 
