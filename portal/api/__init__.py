@@ -39,6 +39,18 @@ class EndpointSpec:
     status: int
     content_type: str
     errors: tuple[int, ...] = field(default=())
+    also: tuple[int, ...] = field(default=())  # other success statuses, with the same body as ``status``
+    headers: tuple[Header, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Header:
+    """A request header an endpoint reads, for the OpenAPI document (the view itself checks it)."""
+
+    name: str
+    description: str
+    required: bool = True
+    pattern: str | None = None
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -97,6 +109,8 @@ def endpoint(
     status: int = 200,
     content_type: str = "application/json",
     errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
+    headers: tuple[Header, ...] = (),
 ) -> Callable:
     """Declare an API route. The view gets ``body=`` / ``query=`` models and returns a model, dict or Response."""
 
@@ -145,7 +159,7 @@ def endpoint(
 
         bp.add_url_rule(rule, endpoint=name, view_func=wrapper, methods=[method])
         REGISTRY.append(EndpointSpec(rule, method, name, summary, tags, auth, body, query, response, status,
-                                     content_type, errors))
+                                     content_type, errors, also, headers))
         return wrapper
 
     return decorate
