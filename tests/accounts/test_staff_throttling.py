@@ -122,7 +122,7 @@ def test_the_owner_hears_when_failures_pile_up(make_staff, db_session):
             attempt("clerk", ip=f"198.51.100.{n}")  # from five addresses: no wait anywhere, still counted
     notices = db_session.execute(select(Notification).where(Notification.account_id == account.id)).scalars().all()
     assert [n.event for n in notices] == ["login_failures"] and notices[0].context["failures"] == "5"
-    actions = db_session.execute(select(AuditEvent.action).where(AuditEvent.object_id == account.id)).scalars()
+    actions = db_session.execute(select(AuditEvent.action).where(AuditEvent.object_id == str(account.id))).scalars()
     assert "account.login_failures" in list(actions)
 
 
