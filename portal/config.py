@@ -367,7 +367,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_API_TOKEN_LIFETIME": timedelta(days=7),
         # S4
         "PORTAL_STAFF_MAX_FAILURES": 5,
-        "PORTAL_STAFF_LOCK_MINUTES": 30,
+        "PORTAL_STAFF_LOCK_MINUTES": 30,  # the longest wait between staff login attempts (accounts.throttling)
+        "PORTAL_STAFF_THROTTLE_BASE_SECONDS": 30,  # the first wait, doubling with each further failure
         "PORTAL_STAFF_PASSWORD_MAX_AGE_DAYS": 90,
         "PORTAL_OTP_TTL_SECONDS": 300,
         "PORTAL_OTP_MAX_ATTEMPTS": 5,

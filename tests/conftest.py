@@ -23,7 +23,7 @@ from portal.core.migrate import alembic_config
 from portal.core.models_registry import import_all_models
 from portal.extensions import limiter
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.log_sweep"]
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -20,6 +20,9 @@ from .models import Account, AccountKind
 from .tokens import issue_token
 
 TAGS = ("auth",)
+# Formats the document states (the operations normalise and check the values themselves, in the user's language)
+PHONE = {"pattern": "^1[3-9][0-9]{9}$"}
+SMS_CODE = {"pattern": "^[0-9]{6}$"}
 
 
 class _In(BaseModel):
@@ -27,7 +30,7 @@ class _In(BaseModel):
 
 
 class SmsCodeRequestIn(_In):
-    phone: str = Field(max_length=32, description="Mainland mobile number")
+    phone: str = Field(max_length=32, description="Mainland mobile number", json_schema_extra=PHONE)
     kind: Literal["citizen", "agent"] = "citizen"
     credit_code: str | None = Field(default=None, max_length=40, description="Agents: the unit's credit code")
 
@@ -38,8 +41,8 @@ class SmsCodeSentOut(BaseModel):
 
 
 class SmsLoginIn(_In):
-    phone: str = Field(max_length=32)
-    code: str = Field(max_length=16, description="The 6-digit code from the text message")
+    phone: str = Field(max_length=32, json_schema_extra=PHONE)
+    code: str = Field(max_length=16, description="The 6-digit code from the text message", json_schema_extra=SMS_CODE)
     kind: Literal["citizen", "agent"] = "citizen"
     credit_code: str | None = Field(default=None, max_length=40)
 
@@ -80,8 +83,8 @@ class WeChatLoginOut(BaseModel):
 
 class WeChatBindIn(_In):
     bind_ticket: str = Field(min_length=20, max_length=100)
-    phone: str = Field(max_length=32)
-    code: str = Field(max_length=16)
+    phone: str = Field(max_length=32, json_schema_extra=PHONE)
+    code: str = Field(max_length=16, json_schema_extra=SMS_CODE)
     name: str = Field(max_length=64)
     id_number: str = Field(max_length=40)
 

@@ -22,6 +22,7 @@ from ..core.crypto import sha256_hex
 from ..core.db import db
 from ..core.web import error_envelope, is_api_request
 from ..extensions import login_manager
+from . import staff_area
 from .models import Account, AnonymousAccount, LoginSession
 
 SESSION_KEY = "sid"
@@ -125,3 +126,5 @@ def init_app(app: Flask) -> None:
         # Load (and refresh) the session before any view runs, so its commit never carries view changes.
         if request.endpoint != "static" and not is_api_request():
             _ = current_user.is_authenticated
+
+    app.before_request(staff_area.guard)  # after the user is known: one rule for every /staff URL

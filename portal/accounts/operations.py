@@ -37,7 +37,7 @@ from ..core.validators import check_credit_code, normalize_id_number, normalize_
 from ..extensions import limiter
 from ..insurance.models import Person, Unit, id_number_index
 from ..integrations import sms
-from . import otp, passwords
+from . import otp, passwords, throttling
 from .auth import revoke_sessions
 from .inputs import (
     CodeLogin,
@@ -46,7 +46,7 @@ from .inputs import (
     NewStaff,
     PasswordChange,
     RealNameBinding,
-    StaffLogin,
+    StaffLogin,  # noqa: F401 (part of the operations surface: views and tests use operations.StaffLogin)
     WeChatBinding,
     WeChatLogin,
 )
@@ -384,61 +384,6 @@ def create_staff(data: NewStaff, *, actor: Actor) -> tuple[Account, str]:
     return account, secret
 
 
-def _staff_refused() -> AuthenticationFailed:
-    return AuthenticationFailed(_("The username, password or verification code is wrong."), code="login_failed")
-
-
-def login_staff(data: StaffLogin, *, actor: Actor, client_ip: str) -> Account:
-    """Log a staff member in with password AND TOTP code (S5).
-
-    Order matters (S4): the per-IP and per-account limits and the lock are checked before any hash is
-    computed. Five consecutive failures (wrong password or wrong code) lock the account for 30 minutes.
-    """
-    username = (data.username or "").strip().lower()[:64]
-    if not username or not data.password:
-        raise ValidationFailed([(None, _("Enter the username, the password and the verification code."))])
-    throttle("PORTAL_LIMIT_STAFF_LOGIN_IP", client_ip)
-    throttle("PORTAL_LIMIT_STAFF_LOGIN_ACCOUNT", username)
-    account = _account_by_key(staff_login_key(username))
-    now = clock.now()
-    if account is not None and account.is_locked(now):
-        record("login.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
-               detail={"method": "password", "reason": "locked"})
-        raise AuthenticationFailed(
-            _("This account is locked after too many failed logins. Try again after %(minutes)s minutes.",
-              minutes=current_app.config["PORTAL_STAFF_LOCK_MINUTES"]), code="locked")
-    if account is not None and account.locked_until is not None:  # the lock has run out
-        account.locked_until = None
-        account.failed_logins = 0
-    password_ok = passwords.verify_password(account.password_hash if account else None, data.password[:256])
-    if account is None:
-        record("login.failed", actor=actor, result="failed", detail={"method": "password", "reason": "unknown"})
-        raise _staff_refused()
-    step = passwords.totp_step((data.totp or "").strip(), account.totp_secret or "", now) if password_ok else None
-    if not password_ok or step is None or step <= account.totp_last_step or not account.is_active:
-        account.failed_logins += 1
-        reason = "password" if not password_ok else ("totp" if account.is_active else "disabled")
-        locked = account.failed_logins >= current_app.config["PORTAL_STAFF_MAX_FAILURES"]
-        if locked:
-            account.locked_until = now + timedelta(minutes=current_app.config["PORTAL_STAFF_LOCK_MINUTES"])
-        db.session.flush()
-        record("login.failed", actor=actor, object_type="account", object_id=account.id, result="failed",
-               detail={"method": "password+totp", "reason": reason, "failures": account.failed_logins})
-        if locked:
-            record("account.locked", actor=Actor.system(), object_type="account", object_id=account.id,
-                   detail={"minutes": current_app.config["PORTAL_STAFF_LOCK_MINUTES"]})
-        raise _staff_refused()
-    account.failed_logins = 0
-    account.totp_last_step = step
-    account.last_login_at = now
-    if passwords.needs_rehash(account.password_hash or ""):
-        account.password_hash = passwords.hash_password(data.password)
-    db.session.flush()
-    record("login.ok", actor=actor_of(account), object_type="account", object_id=account.id,
-           detail={"method": "password+totp"})
-    return account
-
-
 def password_expired(account: Account) -> bool:
     """Staff must change their password every ``PORTAL_STAFF_PASSWORD_MAX_AGE_DAYS`` days (等保)."""
     if account.kind != AccountKind.STAFF:
@@ -485,6 +430,8 @@ def change_roles(account: Account, roles: frozenset[Role], *, by: Account, actor
 
 
 def unlock_staff(account: Account, *, actor: Actor) -> None:
+    """Clear the login waits of every address for this member of staff (``portal staff unlock``)."""
+    throttling.clear(account.username or "")
     account.locked_until = None
     account.failed_logins = 0
     db.session.flush()

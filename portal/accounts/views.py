@@ -24,9 +24,10 @@ from ..core import masking
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import DomainError
+from ..core.redirects import safe_target
 from ..insurance import queries
 from ..integrations import sms
-from . import auth, operations, otp
+from . import auth, operations, otp, staff_login
 from .forms import (
     AddAgentForm,
     AgentPhoneForm,
@@ -49,12 +50,6 @@ PASSWORD_EXEMPT = {"accounts.staff_password", "accounts.logout", "static", "page
                    "pages.set_elder_mode"}
 
 
-def _safe_next(value: str | None) -> str | None:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and "\n" not in value:
-        return value
-    return None
-
-
 def _ip() -> str:
     return request.remote_addr or "unknown"
 
@@ -65,7 +60,7 @@ def _refused(template: str, form, error: DomainError, **context):
 
 
 def _after_login(account: Account):
-    target = _safe_next(session.get(NEXT_KEY))
+    target = safe_target(session.get(NEXT_KEY))
     auth.login_browser(account)
     if account.kind == AccountKind.CITIZEN and account.person is None:
         return redirect(url_for("accounts.bind"))
@@ -88,7 +83,7 @@ def _force_password_change():
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
-    session[NEXT_KEY] = _safe_next(request.args.get("next"))
+    session[NEXT_KEY] = safe_target(request.args.get("next"))
     return render_template("accounts/login.html")
 
 
@@ -149,7 +144,7 @@ def login_staff():
     data = operations.StaffLogin(form.username.data, form.password.data, form.totp.data)
     try:
         with operations.commit_failures():
-            account = operations.login_staff(data, actor=actor_of(current_user), client_ip=_ip())
+            account = staff_login.login_staff(data, actor=actor_of(current_user), client_ip=_ip())
     except DomainError as error:
         return _refused("accounts/login_staff.html", form, error)
     response = _after_login(account)

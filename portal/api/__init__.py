@@ -17,6 +17,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from ..core import jsonbody
 from ..core.errors import AuthenticationFailed, ValidationFailed
 from ..core.web import error_envelope
 
@@ -38,6 +39,18 @@ class EndpointSpec:
     status: int
     content_type: str
     errors: tuple[int, ...] = field(default=())
+    also: tuple[int, ...] = field(default=())  # other success statuses, with the same body as ``status``
+    headers: tuple[Header, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Header:
+    """A request header an endpoint reads, for the OpenAPI document (the view itself checks it)."""
+
+    name: str
+    description: str
+    required: bool = True
+    pattern: str | None = None
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -96,6 +109,8 @@ def endpoint(
     status: int = 200,
     content_type: str = "application/json",
     errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
+    headers: tuple[Header, ...] = (),
 ) -> Callable:
     """Declare an API route. The view gets ``body=`` / ``query=`` models and returns a model, dict or Response."""
 
@@ -111,9 +126,10 @@ def endpoint(
                     if not request.is_json:
                         return error_envelope("unsupported_media_type",
                                               _("The request body must be JSON (Content-Type: application/json)."), 415)
-                    payload = request.get_json(silent=True)
-                    if payload is None:
-                        return error_envelope("bad_json", _("The request body is not valid JSON."), 400)
+                    try:
+                        payload = jsonbody.parse(request.get_data(cache=True))
+                    except jsonbody.BadJson as error:
+                        return error_envelope("bad_json", error.message, 400)
                     if not isinstance(payload, dict):
                         return error_envelope("bad_json", _("The request body must be a JSON object."), 400)
                 else:  # multipart: the form's text fields are the body; the view reads the files
@@ -143,7 +159,7 @@ def endpoint(
 
         bp.add_url_rule(rule, endpoint=name, view_func=wrapper, methods=[method])
         REGISTRY.append(EndpointSpec(rule, method, name, summary, tags, auth, body, query, response, status,
-                                     content_type, errors))
+                                     content_type, errors, also, headers))
         return wrapper
 
     return decorate

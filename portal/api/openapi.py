@@ -60,8 +60,15 @@ def build_document(base_url: str) -> dict[str, Any]:
         op: dict[str, Any] = {"summary": spec.summary, "operationId": spec.endpoint, "tags": list(spec.tags)}
         if params:
             op["parameters"] = list(params)
+        for header in spec.headers:
+            header_schema: dict[str, Any] = {"type": "string"}
+            if header.pattern is not None:
+                header_schema["pattern"] = header.pattern
+            op.setdefault("parameters", []).append({"name": header.name, "in": "header", "required": header.required,
+                                                    "description": header.description, "schema": header_schema})
         if spec.query is not None:
-            schema = spec.query.model_json_schema()
+            # the query model's schema as it stands in components: its references point there (not to $defs)
+            schema = schemas[refs[(spec.query, "validation")]["$ref"].rsplit("/", 1)[-1]]
             for name, prop in schema.get("properties", {}).items():
                 op.setdefault("parameters", []).append(
                     {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
@@ -72,7 +79,7 @@ def build_document(base_url: str) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "OK"}
         if spec.response is not None:
             ok["content"] = {"application/json": {"schema": refs[(spec.response, "validation")]}}
-        responses: dict[str, Any] = {str(spec.status): ok}
+        responses: dict[str, Any] = {str(code): ok for code in (spec.status, *spec.also)}
         error_codes = set(spec.errors)
         if spec.auth:
             op["security"] = [{"bearer": []}]

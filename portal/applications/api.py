@@ -17,7 +17,7 @@ from urllib.parse import quote
 from flask import current_app, jsonify, make_response, request, url_for
 from flask_babel import gettext as _
 
-from ..api import current_account, endpoint
+from ..api import Header, current_account, endpoint
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -105,7 +105,7 @@ def list_filing_items():
 
 @endpoint("/applications", method="POST", summary="Start a draft of an item, prefilled from the records (201); "
           "an open draft of the same item is returned instead (200)", tags=TAGS, body=CreateIn, response=CaseOut,
-          status=201, errors=(403,))
+          status=201, also=(200,), errors=(403,))
 def start_application(body: CreateIn):
     item = _catalog().get(body.item_code)
     if item is None:
@@ -145,7 +145,9 @@ def discard_application(case_id: int):
 
 @endpoint("/applications/<int:case_id>/submit", method="POST", summary="Submit the draft. Requires the header "
           "Idempotency-Key (8-64 characters): the same key again returns the same case", tags=TAGS,
-          response=CaseOut, errors=(400, 404, 409, 422))
+          response=CaseOut, errors=(400, 404, 409, 422),
+          headers=(Header("Idempotency-Key", "A new value (e.g. a UUID) per submission; a repeat with the same key "
+                          "returns the same case", pattern=IDEMPOTENCY_KEY_RE.pattern),))
 def submit_application(case_id: int):
     key = _idempotency_key()
     case = _case(case_id)

@@ -97,7 +97,10 @@ class Timeouts:
 
 
 def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
-    """An engine for ``url``; on PostgreSQL with ``timeouts`` (default: the defaults of ``Timeouts``)."""
+    """An engine for ``url``; on PostgreSQL with ``timeouts`` (default: the defaults of ``Timeouts``). A failing
+    statement never shows its parameters (names, ID numbers, phones) in its error, so they cannot reach a log
+    (``hide_parameters``)."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _sqlite_setup(engine)

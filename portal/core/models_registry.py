@@ -7,6 +7,7 @@ MODEL_MODULES = (
     "portal.core.keycheck",
     "portal.insurance.models",
     "portal.accounts.models",
+    "portal.accounts.throttling",
     "portal.calendar.models",
     "portal.applications.models",
     "portal.materials.models",

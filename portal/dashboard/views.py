@@ -31,7 +31,7 @@ def can_view_dashboard(user) -> bool:
 @login_required
 def _chiefs_only():
     if not can_view_dashboard(current_user):
-        abort(404)
+        abort(403)  # staff without the chief's role (others never get here: accounts.staff_area)
 
 
 def _period() -> tuple[queries.Period, str | None]:

@@ -25,6 +25,7 @@ class Event(StrEnum):
     RECTIFICATION_DONE = "rectification_done"  # to the rater: the follow-up (回访) of their bad rating
     COMMITMENT_FALSE = "commitment_false"  # post-hoc checking (事后核查) found the applicant's commitment untrue
     DEADLINE_MOVED = "deadline_moved"  # an imported holiday schedule moved a date of the applicant's case
+    LOGIN_FAILURES = "login_failures"  # to a member of staff: failed logins to their account piled up
 
     @property
     def label(self) -> str:
@@ -47,6 +48,7 @@ EVENT_LABELS = {
     Event.RECTIFICATION_DONE: _l("Follow-up of your rating"),
     Event.COMMITMENT_FALSE: _l("Result of the check of your commitment"),
     Event.DEADLINE_MOVED: _l("Time limit adjusted"),
+    Event.LOGIN_FAILURES: _l("Failed logins to your account"),
 }
 
 

@@ -94,6 +94,12 @@ TEMPLATES: dict[Event, Template] = {
         _l("Following the official holiday schedule, the time limit of your application for %(item)s "
            "(No. %(number)s) is now %(due_on)s."),
         ("item", "number", "due_on")),
+    Event.LOGIN_FAILURES: Template(
+        _l("Failed logins to your account"),
+        _l("There have been %(failures)s failed attempts in a row to log in to your staff account, the latest on "
+           "%(last_on)s. Further attempts from the same place now have to wait longer. If these attempts were not "
+           "yours, tell the administrator."),
+        ("failures", "last_on")),
 }
 
 

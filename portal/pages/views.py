@@ -8,6 +8,7 @@ from sqlalchemy import text
 from ..calendar import engine as calendar_engine
 from ..core import clock
 from ..core.migrate import schema_state
+from ..core.redirects import safe_target
 from ..core.web import LOCALES
 from ..extensions import db
 
@@ -16,11 +17,8 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def safe_next(default: str = "/") -> str:
-    """A same-site path to go back to; anything else (//host, scheme:, backslashes) becomes ``default``."""
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target and "\n" not in target:
-        return target
-    return default
+    """A same-site path to go back to (``core.redirects``); anything else becomes ``default``."""
+    return safe_target(request.args.get("next")) or default
 
 
 @bp.get("/")

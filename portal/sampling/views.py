@@ -27,7 +27,7 @@ bp = Blueprint("sampling", __name__, url_prefix="/staff/sampling")
 @login_required
 def _staff_only():
     if not (is_staff(current_user) and ops.can_view_sampling(current_user)):
-        abort(404)
+        abort(403)  # staff whose roles do not check cases (others never get here: accounts.staff_area)
 
 
 def _region() -> str:

@@ -19,7 +19,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..accounts import auth
-from ..accounts.models import Account, AccountKind
+from ..accounts.models import Account
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from ..applications.models import Application
@@ -43,10 +43,7 @@ NAV_SLOTS = (("/staff/dashboard", "Dashboard"), ("/staff/sampling", "Post-hoc ch
 
 @bp.before_request
 def _staff_only():
-    if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login_staff", next=request.path))
-    if current_user.kind != AccountKind.STAFF:
-        abort(404)  # the staff area does not exist for citizens and agents
+    # anonymous visitors, citizens and agents never get here (accounts.staff_area: one rule for /staff)
     login = auth.current_login_session()
     if login is not None and login.ip and login.ip != request.remote_addr:
         record("session.ip_changed", actor=actor_of(current_user), object_type="account", object_id=current_user.id,

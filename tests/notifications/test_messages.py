@@ -22,6 +22,8 @@ SAMPLES = {
     "result": "审核通过",
     "destination": "海南省",
     "expires_on": "2026-12-31",
+    "failures": "5",
+    "last_on": "2026-12-06",
     "days": 2,
     "due_soon": 3,
     "overdue": 1,

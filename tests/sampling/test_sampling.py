@@ -288,11 +288,11 @@ def test_chief_draws_and_concludes_through_the_pages(file_with_commitment, chief
     assert viewed >= 1
 
 
-def test_sampling_pages_are_hidden_from_other_roles(make_staff, make_client):
+def test_sampling_pages_are_forbidden_to_other_roles(make_staff, make_client):
     assert make_client().get("/staff/sampling").status_code == 302  # not logged in: to the login page
     browser = staff_browser(make_client, make_staff, "finpage", Role.FINANCE)
-    assert browser.get("/staff/sampling").status_code == 404
-    assert browser.get("/staff/sampling/checks/1").status_code == 404
+    assert browser.get("/staff/sampling").status_code == 403  # staff know the area exists (accounts.staff_area)
+    assert browser.get("/staff/sampling/checks/1").status_code == 403
 
 
 def test_draw_command_prints_and_records_the_draw(file_with_commitment, app, db_session):
