@@ -113,6 +113,18 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "REMIND_CORRECTION_WORKING_DAYS": (_int, 3),
     "RATING_CHANGE_DAYS": (_int, 7),
     "RECTIFICATION_WORKING_DAYS": (_int, 15),
+    # real-name binding proofs (portal/integrations/identity): "local" (development), "http" or "off"
+    "FACE_BACKEND": (str, "local"),
+    "FACE_API_BASE": (str, ""),
+    "FACE_APP_ID": (str, ""),
+    "FACE_SECRET": (str, ""),
+    "FACE_MIN_SCORE": (_int, 80),
+    "ECREDENTIAL_BACKEND": (str, "local"),
+    "ECREDENTIAL_API_BASE": (str, ""),
+    "ECREDENTIAL_APP_ID": (str, ""),
+    "ECREDENTIAL_SECRET": (str, ""),
+    # the "不是我" link sent to a person's phone on record when an account is bound to them: days it works
+    "BINDING_DISOWN_DAYS": (_int, 30),
 }
 
 
@@ -199,6 +211,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             problems.append("PORTAL_SMS_BACKEND must name a real SMS gateway, not the development outbox")
         if env["WECHAT_BACKEND"] == "fake":
             problems.append("PORTAL_WECHAT_BACKEND must be http in production")
+        for proof in ("FACE", "ECREDENTIAL"):
+            if env[f"{proof}_BACKEND"] == "local":
+                problems.append(f"PORTAL_{proof}_BACKEND must be http (or off) in production, not the local one")
         problems += _signing_problems(env)
     keys: dict[str, Any] | None = None
     if env["KEYS_FILE"]:
@@ -247,7 +262,10 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_SIGNING": signing,
         **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS", "WECHAT_TEMPLATES",
                                                     "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
-                                                    "RECTIFICATION_WORKING_DAYS")},
+                                                    "RECTIFICATION_WORKING_DAYS", "FACE_BACKEND", "FACE_API_BASE",
+                                                    "FACE_APP_ID", "FACE_SECRET", "FACE_MIN_SCORE",
+                                                    "ECREDENTIAL_BACKEND", "ECREDENTIAL_API_BASE", "ECREDENTIAL_APP_ID",
+                                                    "ECREDENTIAL_SECRET", "BINDING_DISOWN_DAYS")},
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],

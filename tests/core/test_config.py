@@ -32,6 +32,8 @@ def production_env(tmp_path, **changes) -> dict:
         "DATABASE_URL": "postgresql+psycopg://portal@db/portal",
         "SMS_BACKEND": "aliyun",
         "WECHAT_BACKEND": "http",
+        "FACE_BACKEND": "off",
+        "ECREDENTIAL_BACKEND": "off",
         "INSTANCE_PATH": str(tmp_path / "inst"),
     }
     env.update(changes)
@@ -53,6 +55,8 @@ def test_a_complete_production_config_is_accepted(tmp_path):
         ({"DATABASE_URL": "sqlite:///portal.db"}, "PostgreSQL"),
         ({"DEBUG": True}, "PORTAL_DEBUG"),
         ({"SMS_BACKEND": "outbox"}, "SMS"),
+        ({"FACE_BACKEND": "local"}, "PORTAL_FACE_BACKEND"),
+        ({"ECREDENTIAL_BACKEND": "local"}, "PORTAL_ECREDENTIAL_BACKEND"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, change, expected):

@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts.models import Account, LoginSession, OtpChallenge, SmsMessage
 from portal.applications.models import Application, ApplicationEvent
@@ -46,7 +47,7 @@ def _setup(app) -> tuple[int, int]:
         code = account_ops.request_login_code(account_ops.CodeRequest(PHONE), actor=SYSTEM, client_ip="10.9.9.9")
         account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="10.9.9.9")
-        account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
         db.session.commit()
         return account.id, first
 
