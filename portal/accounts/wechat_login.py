@@ -19,6 +19,7 @@ from ..core.crypto import blind_index, sha256_hex
 from ..core.db import db
 from ..core.errors import AuthenticationFailed, ValidationFailed
 from ..core.validators import normalize_id_number
+from ..integrations.wechat import get_wechat
 from . import binding as binding_ops
 from .models import Account, WeChatIdentity
 from .operations import CodeLogin, _normalised, login_with_code, throttle
@@ -48,10 +49,8 @@ def login_wechat(code: str, *, actor: Actor, client_ip: str) -> WeChatLogin:
     """Exchange a wx.login ``code`` (code2session). A bound openid logs its account in; a new one gets a
     short-lived bind ticket for ``bind_wechat``. WeChat's refusals surface as WeChatError (a DomainError).
     """
-    from .wechat import get_wechat_client
-
     throttle("PORTAL_LIMIT_WECHAT_IP", client_ip)
-    wx_session = get_wechat_client(current_app).code2session(code)
+    wx_session = get_wechat(current_app).code2session(code)
     index = blind_index(wx_session.openid, "wechat_openid")
     identity = db.session.execute(
         select(WeChatIdentity).where(WeChatIdentity.openid_index == index)

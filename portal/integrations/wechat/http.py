@@ -1,0 +1,153 @@
+"""The real WeChat API (``https://api.weixin.qq.com``): code2session, the access token, subscribe messages.
+
+The access token (``GET /cgi-bin/token``, valid about 2 hours) is kept and renewed 5 minutes before it runs out,
+and renewed at once when WeChat says it is stale. Any transport problem (network error, timeout, HTTP error, an
+answer that is not a JSON object) is ``ERRCODE_UNREACHABLE``; the requests exception, whose text holds the URL with
+the secret, is never chained to our error (S14), and urllib3's debug line about each request is redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from typing import Any
+
+import requests
+
+from . import (
+    CONFIG_ERRCODES,
+    ERRCODE_UNREACHABLE,
+    TOKEN_ERRCODES,
+    WeChatError,
+    WeChatSession,
+    check_code,
+)
+
+log = logging.getLogger("portal.integrations.wechat")
+
+
+class _RedactQuery(logging.Filter):
+    """Blank the secret, login codes and the access token in urllib3's debug line about each request (S14)."""
+
+    _SECRET_RE = re.compile(r"((?:secret|js_code|access_token)=)[^&\s\"']*")
+
+    def _redact(self, value: Any) -> Any:
+        return self._SECRET_RE.sub(r"\1***", value) if isinstance(value, str) else value
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._redact(a) for a in record.args)
+        return True
+
+
+def _install_log_redaction() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQuery) for f in logger.filters):
+        logger.addFilter(_RedactQuery())
+
+
+class HttpWeChat:
+    def __init__(self, appid: str, secret: str, base_url: str = "https://api.weixin.qq.com",
+                 timeout: tuple[float, float] = (3, 5)):
+        self.appid = appid
+        self._secret = secret
+        self.base = base_url.rstrip("/")
+        self.timeout = timeout
+        self._token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        _install_log_redaction()
+
+    def __repr__(self) -> str:
+        return f"<HttpWeChat appid={self.appid} base={self.base}>"
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """One API call: its JSON object, or WeChatError(ERRCODE_UNREACHABLE). Failures are noted inside the except
+        blocks and raised after them, so the requests exception is not attached to ours as its context."""
+        failure = None
+        try:
+            response = requests.request(method, self.base + path, timeout=self.timeout, **kwargs)
+        except requests.Timeout:
+            failure = "timeout"
+        except requests.RequestException as exc:
+            failure = f"network error ({type(exc).__name__})"
+        if failure:
+            raise self._unreachable(path, failure)
+        if response.status_code != 200:
+            raise self._unreachable(path, f"HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise self._unreachable(path, "answer is not a JSON object")
+        return data
+
+    def _unreachable(self, path: str, reason: str) -> WeChatError:
+        log.warning("WeChat %s unreachable: %s", path, reason)
+        return WeChatError(ERRCODE_UNREACHABLE, reason)
+
+    def _refused(self, path: str, data: dict[str, Any], *secrets: str) -> WeChatError:
+        errcode = data.get("errcode")
+        errcode = errcode if isinstance(errcode, int) else ERRCODE_UNREACHABLE
+        errmsg = str(data.get("errmsg", ""))[:200]
+        for secret in (self._secret, *secrets):  # WeChat does not echo them; make sure a log never does
+            errmsg = errmsg.replace(secret, "***")
+        if errcode in CONFIG_ERRCODES:
+            log.error("WeChat %s refused our configuration (appid %s): %s, errcode %s", path, self.appid,
+                      CONFIG_ERRCODES[errcode], errcode)
+        else:
+            log.warning("WeChat %s failed: errcode %s, errmsg %r", path, errcode, errmsg)
+        return WeChatError(errcode, f"errcode {errcode}")
+
+    # --- login ---
+
+    def code2session(self, code: str) -> WeChatSession:
+        code = check_code(code)
+        params = {"appid": self.appid, "secret": self._secret, "js_code": code, "grant_type": "authorization_code"}
+        data = self._call("GET", "/sns/jscode2session", params=params)
+        if (data.get("errcode") or 0) != 0:
+            raise self._refused("code2session", data, code)
+        openid, session_key, unionid = data.get("openid"), data.get("session_key"), data.get("unionid")
+        if not (isinstance(openid, str) and openid and isinstance(session_key, str) and session_key):
+            raise self._unreachable("/sns/jscode2session", "answer lacks openid or session_key")
+        return WeChatSession(openid, session_key, unionid if isinstance(unionid, str) and unionid else None)
+
+    # --- the access token ---
+
+    def _access_token(self, *, fresh: bool = False) -> str:
+        with self._lock:
+            if not fresh and self._token and self._token[1] > time.monotonic():
+                return self._token[0]
+            data = self._call("GET", "/cgi-bin/token", params={"grant_type": "client_credential",
+                                                               "appid": self.appid, "secret": self._secret})
+            token = data.get("access_token")
+            if not isinstance(token, str) or not token:
+                raise self._refused("token", data)
+            lifetime = data.get("expires_in") if isinstance(data.get("expires_in"), int) else 7200
+            self._token = (token, time.monotonic() + max(lifetime - 300, 60))  # renewed 5 minutes early
+            return token
+
+    def _with_token(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body`` with the access token; a stale token is renewed once at once, not after a backoff."""
+        answer: dict[str, Any] = {}
+        for attempt in range(2):
+            token = self._access_token(fresh=attempt > 0)
+            answer = self._call("POST", path, params={"access_token": token},
+                                data=json.dumps(body, ensure_ascii=False).encode(),
+                                headers={"Content-Type": "application/json"})
+            if (answer.get("errcode") or 0) not in TOKEN_ERRCODES:
+                break
+        return answer
+
+    # --- subscribe messages ---
+
+    def send_subscribe(self, openid: str, template_id: str, page: str, data: dict[str, dict[str, str]]) -> None:
+        body = {"touser": openid, "template_id": template_id, "page": page, "data": data,
+                "miniprogram_state": "formal", "lang": "zh_CN"}
+        answer = self._with_token("/cgi-bin/message/subscribe/send", body)
+        if (answer.get("errcode") or 0) != 0:
+            raise self._refused("subscribeMessage.send", answer)
