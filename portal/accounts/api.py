@@ -83,6 +83,14 @@ class WeChatLoginOut(BaseModel):
     bind_ticket: str | None = Field(default=None, description="For /auth/wechat/bind, valid 30 minutes")
 
 
+class WeChatPhoneLoginIn(_In):
+    login_code: str = Field(min_length=1, max_length=128, description="The code from wx.login()")
+    phone_code: str = Field(min_length=1, max_length=128,
+                            description="The code from the getPhoneNumber button (valid 5 minutes, usable once)")
+    kind: Literal["citizen", "agent"] = "citizen"
+    credit_code: str | None = Field(default=None, max_length=40, description="Agents: the unit's credit code")
+
+
 class WeChatBindIn(_In):
     bind_ticket: str = Field(min_length=20, max_length=100)
     phone: str = Field(max_length=32)
@@ -170,6 +178,19 @@ def auth_wechat(body: WeChatLoginIn):
         db.session.commit()
         return WeChatLoginOut(status="bind_required", bind_ticket=outcome.bind_ticket)
     result = WeChatLoginOut(status="ok", session=_session_for(outcome.account))
+    db.session.commit()
+    return result
+
+
+@endpoint("/auth/wechat/phone", method="POST", tags=TAGS, auth=False, body=WeChatPhoneLoginIn, response=TokenOut,
+          summary="Log in with the mobile number WeChat verified (getPhoneNumber), citizens and unit agents",
+          errors=(401, 403, 429, 502, 503))
+def auth_wechat_phone(body: WeChatPhoneLoginIn):
+    data = wechat_login.WeChatPhoneLogin(login_code=body.login_code, phone_code=body.phone_code, kind=body.kind,
+                                         credit_code=body.credit_code)
+    with operations.commit_failures():
+        account = wechat_login.login_wechat_phone(data, actor=ANONYMOUS, client_ip=_ip())
+    result = _session_for(account)
     db.session.commit()
     return result
 

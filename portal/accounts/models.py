@@ -234,12 +234,18 @@ class SmsMessage(Base):
 
 
 class WeChatIdentity(Base):
-    """A mini-program user (openid, stored only as a blind index), bound to a citizen account after binding."""
+    """A WeChat user (openid, stored only as a blind index), bound to a citizen account after binding.
+
+    ``unionid_index`` (blind index of the open-platform unionid, when WeChat gives one) is unique: one person is one
+    identity across the agency's mini-program and official account, and a new openid with a known unionid logs in
+    to the account that unionid already reaches.
+    """
 
     __tablename__ = "wechat_identity"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     openid_index: Mapped[str] = mapped_column(BlindIndex, unique=True)
+    unionid_index: Mapped[str | None] = mapped_column(BlindIndex, unique=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
     bind_ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     bind_ticket_expires_at: Mapped[datetime | None]

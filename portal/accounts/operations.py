@@ -174,6 +174,28 @@ def _wrong_code() -> AuthenticationFailed:
                                 code="wrong_code")
 
 
+def citizen_account(phone: str, *, actor: Actor) -> Account:
+    """The citizen account of a proven ``phone`` (SMS code or WeChat's verified number), created at the first login."""
+    account = _account_by_key(citizen_login_key(phone))
+    if account is None:
+        account = Account(kind=AccountKind.CITIZEN, login_key=citizen_login_key(phone), created_at=clock.now())
+        account.set_phone(phone)
+        db.session.add(account)
+        db.session.flush()
+        record("account.created", actor=actor, object_type="account", object_id=account.id,
+               detail={"kind": "citizen", "phone": mask_phone(phone)})
+    elif not account.is_active:
+        raise AuthenticationFailed(_("This account is disabled. Please contact the service hall."),
+                                   code="account_disabled")
+    return account
+
+
+def active_agent(unit: Unit | None, phone: str) -> Account | None:
+    """The active agent of ``unit`` with ``phone``, or None."""
+    agent = _account_by_key(agent_login_key(unit.id, phone)) if unit else None
+    return agent if agent is not None and agent.is_active else None
+
+
 # --- SMS codes: citizens and unit agents ------------------------------------------------------------
 
 
@@ -241,17 +263,7 @@ def login_with_code(data: CodeLogin, *, actor: Actor, client_ip: str) -> Account
                    result="failed", detail={"method": "sms", "reason": "no agent"})
             raise _wrong_code()
     else:
-        account = _account_by_key(citizen_login_key(phone))
-        if account is None:
-            account = Account(kind=AccountKind.CITIZEN, login_key=citizen_login_key(phone), created_at=clock.now())
-            account.set_phone(phone)
-            db.session.add(account)
-            db.session.flush()
-            record("account.created", actor=actor, object_type="account", object_id=account.id,
-                   detail={"kind": "citizen", "phone": mask_phone(phone)})
-        elif not account.is_active:
-            raise AuthenticationFailed(_("This account is disabled. Please contact the service hall."),
-                                       code="account_disabled")
+        account = citizen_account(phone, actor=actor)
     account.last_login_at = clock.now()
     db.session.flush()
     record("login.ok", actor=actor_of(account), object_type="account", object_id=account.id,

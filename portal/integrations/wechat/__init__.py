@@ -2,6 +2,8 @@
 
 - ``code2session``: a ``wx.login()`` code → openid (and unionid when the mini-program is bound to an open-platform
   account); the session key stays on the server.
+- ``phone_number``: a ``getPhoneNumber`` code → the phone number WeChat has verified (instead of an SMS code);
+  the answer's watermark must name our appid.
 - ``send_subscribe``: one subscribe message (``subscribeMessage.send``), allowed by one consent of the user.
 
 ``http.HttpWeChat`` calls the real API; ``fake.FakeWeChat`` is the local adapter (development and tests, no
@@ -33,6 +35,14 @@ class WeChatSession:
     openid: str
     session_key: str = field(repr=False)  # decrypts the user's data: a secret (S14)
     unionid: str | None = None
+
+
+@dataclass(frozen=True)
+class WeChatPhone:
+    """The number WeChat verified for the user: ``pure`` without the country code, which is ``country_code``."""
+
+    pure: str = field(repr=False)
+    country_code: str
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,9 @@ class WeChatError(DomainError):
 class WeChat(Protocol):
     def code2session(self, code: str) -> WeChatSession:
         """Exchange a ``wx.login()`` code for the user's session, or raise WeChatError."""
+
+    def phone_number(self, code: str) -> WeChatPhone:
+        """Exchange a ``getPhoneNumber`` code (valid 5 minutes, usable once) for the verified number."""
 
     def send_subscribe(self, openid: str, template_id: str, page: str, data: dict[str, dict[str, str]]) -> None:
         """Send one subscribe message, or raise WeChatError."""

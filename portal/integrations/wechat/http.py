@@ -1,7 +1,8 @@
 """The real WeChat API (``https://api.weixin.qq.com``): code2session, the access token, subscribe messages.
 
-The access token (``GET /cgi-bin/token``, valid about 2 hours) is kept and renewed 5 minutes before it runs out,
-and renewed at once when WeChat says it is stale. Any transport problem (network error, timeout, HTTP error, an
+The access token (``GET /cgi-bin/token``, valid about 2 hours) is kept in one place shared by every process
+(``integrations.token_cache``), renewed 5 minutes before it runs out, and at once when WeChat says it is stale
+(unless another process has renewed it meanwhile). Any transport problem (network error, timeout, HTTP error, an
 answer that is not a JSON object) is ``ERRCODE_UNREACHABLE``; the requests exception, whose text holds the URL with
 the secret, is never chained to our error (S14), and urllib3's debug line about each request is redacted.
 """
@@ -12,8 +13,8 @@ import json
 import logging
 import re
 import threading
-import time
-from typing import Any
+from datetime import timedelta
+from typing import Any, Protocol
 
 import requests
 
@@ -22,6 +23,7 @@ from . import (
     ERRCODE_UNREACHABLE,
     TOKEN_ERRCODES,
     WeChatError,
+    WeChatPhone,
     WeChatSession,
     check_code,
 )
@@ -50,14 +52,23 @@ def _install_log_redaction() -> None:
         logger.addFilter(_RedactQuery())
 
 
+class TokenStore(Protocol):
+    def get(self, name: str) -> str | None: ...
+
+    def put(self, name: str, value: str, lifetime: timedelta) -> None: ...
+
+
 class HttpWeChat:
     def __init__(self, appid: str, secret: str, base_url: str = "https://api.weixin.qq.com",
-                 timeout: tuple[float, float] = (3, 5)):
+                 timeout: tuple[float, float] = (3, 5), token_store: TokenStore | None = None):
+        from ..token_cache import DbTokenStore
+
         self.appid = appid
         self._secret = secret
         self.base = base_url.rstrip("/")
         self.timeout = timeout
-        self._token: tuple[str, float] | None = None
+        self._tokens = token_store or DbTokenStore()
+        self._token_name = f"wechat:{appid}"
         self._lock = threading.Lock()
         _install_log_redaction()
 
@@ -118,30 +129,52 @@ class HttpWeChat:
 
     # --- the access token ---
 
-    def _access_token(self, *, fresh: bool = False) -> str:
+    def _access_token(self, *, stale: str | None = None) -> str:
+        """The shared access token; ``stale`` is one WeChat just refused, renewed unless another process has."""
         with self._lock:
-            if not fresh and self._token and self._token[1] > time.monotonic():
-                return self._token[0]
+            token = self._tokens.get(self._token_name)
+            if token and token != stale:
+                return token
             data = self._call("GET", "/cgi-bin/token", params={"grant_type": "client_credential",
                                                                "appid": self.appid, "secret": self._secret})
             token = data.get("access_token")
             if not isinstance(token, str) or not token:
                 raise self._refused("token", data)
             lifetime = data.get("expires_in") if isinstance(data.get("expires_in"), int) else 7200
-            self._token = (token, time.monotonic() + max(lifetime - 300, 60))  # renewed 5 minutes early
+            self._tokens.put(self._token_name, token, timedelta(seconds=lifetime))
             return token
 
     def _with_token(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` with the access token; a stale token is renewed once at once, not after a backoff."""
         answer: dict[str, Any] = {}
-        for attempt in range(2):
-            token = self._access_token(fresh=attempt > 0)
+        token = None
+        for _attempt in range(2):
+            token = self._access_token(stale=token)
             answer = self._call("POST", path, params={"access_token": token},
                                 data=json.dumps(body, ensure_ascii=False).encode(),
                                 headers={"Content-Type": "application/json"})
             if (answer.get("errcode") or 0) not in TOKEN_ERRCODES:
                 break
         return answer
+
+    # --- the verified phone number ---
+
+    def phone_number(self, code: str) -> WeChatPhone:
+        code = check_code(code)
+        answer = self._with_token("/wxa/business/getuserphonenumber", {"code": code})
+        if (answer.get("errcode") or 0) != 0:
+            raise self._refused("getuserphonenumber", answer, code)
+        info = answer.get("phone_info")
+        if not isinstance(info, dict):
+            raise self._unreachable("/wxa/business/getuserphonenumber", "answer lacks phone_info")
+        watermark = info.get("watermark") if isinstance(info.get("watermark"), dict) else {}
+        if watermark.get("appid") != self.appid:  # a number verified for another mini-program is not ours to use
+            log.error("WeChat getuserphonenumber answered for another appid")
+            raise WeChatError(40013, "watermark appid mismatch")
+        pure, country = info.get("purePhoneNumber"), info.get("countryCode")
+        if not isinstance(pure, str) or not pure:
+            raise self._unreachable("/wxa/business/getuserphonenumber", "answer lacks purePhoneNumber")
+        return WeChatPhone(pure, str(country or ""))
 
     # --- subscribe messages ---
 
