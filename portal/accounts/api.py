@@ -207,7 +207,7 @@ def auth_wechat_bind(body: WeChatBindIn):
 
 
 @endpoint("/me/binding", method="POST", summary="Real-name binding of the logged-in citizen", tags=TAGS,
-          body=RealNameIn, response=AccountOut, errors=(403, 429))
+          body=RealNameIn, response=AccountOut, errors=(403, 429, 503))
 def account_binding(body: RealNameIn):
     """Bound at once when the login phone is the person's phone on record; else ``binding`` is 'pending' and one of
     ``binding_proofs`` must follow (face, e-credential, or the service window)."""

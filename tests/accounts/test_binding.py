@@ -371,3 +371,17 @@ def test_binding_attempts_are_limited_per_person_from_any_address(app, owner, mo
         statuses.append(web.post("/api/v1/me/binding", json={"name": "郑秀英", "id_number": owner.id_number},
                                  headers=_bearer(token), environ_base=address).status_code)
     assert statuses == [200, 200, 429]
+
+
+def test_ecredential_and_withdrawal_through_the_pages(browser, owner, db_session):
+    web = browser(mobile())
+    _post(web, "/bind", "/bind", name="郑秀英", id_number=owner.id_number)
+    wrong = _post(web, "/bind/ecredential", "/bind/proof", code=f"ecred-{valid_id_number()}-郑秀英")
+    assert wrong.status_code == 422 and "not this person" in wrong.get_data(as_text=True)
+    withdrawn = _post(web, "/bind/cancel", "/bind/proof")
+    assert withdrawn.headers["Location"].endswith("/bind")
+    assert db_session.execute(select(PersonBinding)).scalar_one().status == "cancelled"
+    assert web.get("/bind/proof").headers["Location"].endswith("/bind")  # nothing waits any more
+    _post(web, "/bind", "/bind", name="郑秀英", id_number=owner.id_number)
+    right = _post(web, "/bind/ecredential", "/bind/proof", code=f"ecred-{owner.id_number}-郑秀英")
+    assert right.status_code == 302 and right.headers["Location"].endswith("/me")
