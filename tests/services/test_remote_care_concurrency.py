@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 
 from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
-from portal.accounts.models import Account, LoginSession, OtpChallenge, SmsMessage
+from portal.accounts.models import Account, LoginSession, OtpChallenge, PersonBinding, SmsMessage
 from portal.applications.models import Application, ApplicationEvent
 from portal.commitments.models import CommitmentSignature
 from portal.core.audit import Actor, AuditEvent
@@ -60,7 +60,7 @@ def _cleanup(app, account_id: int, audit_from: int) -> None:
         db.session.execute(delete(CommitmentSignature).where(CommitmentSignature.person_id == person_id))
         db.session.execute(delete(ApplicationEvent).where(ApplicationEvent.application_id.in_(cases)))
         db.session.execute(delete(Application).where(Application.applicant_id == account_id))
-        for model in (LoginSession, OtpChallenge):
+        for model in (LoginSession, OtpChallenge, PersonBinding):
             if hasattr(model, "account_id"):
                 db.session.execute(delete(model).where(model.account_id == account_id))
         db.session.execute(delete(SmsMessage))
