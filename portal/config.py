@@ -156,6 +156,18 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "DB_STATEMENT_TIMEOUT": (_seconds, 30),
     "DB_LOCK_TIMEOUT": (_seconds, 10),
     "DB_POOL_TIMEOUT": (_seconds, 10),
+    # real-name binding proofs (portal/integrations/identity): "local" (development), "http" or "off"
+    "FACE_BACKEND": (str, "local"),
+    "FACE_API_BASE": (str, ""),
+    "FACE_APP_ID": (str, ""),
+    "FACE_SECRET": (str, ""),
+    "FACE_MIN_SCORE": (_int, 80),
+    "ECREDENTIAL_BACKEND": (str, "local"),
+    "ECREDENTIAL_API_BASE": (str, ""),
+    "ECREDENTIAL_APP_ID": (str, ""),
+    "ECREDENTIAL_SECRET": (str, ""),
+    # the "不是我" link sent to a person's phone on record when an account is bound to them: days it works
+    "BINDING_DISOWN_DAYS": (_int, 30),
 }
 
 
@@ -285,6 +297,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if env["NOTIFY_LEASE_SECONDS"] <= 3 * env["SMS_TIMEOUT_SECONDS"]:
             problems.append("PORTAL_NOTIFY_LEASE_SECONDS must be more than three times PORTAL_SMS_TIMEOUT_SECONDS, "
                             "or a slow send is taken for an abandoned one")
+        for proof in ("FACE", "ECREDENTIAL"):
+            if env[f"{proof}_BACKEND"] == "local":
+                problems.append(f"PORTAL_{proof}_BACKEND must be http (or off) in production, not the local one")
         problems += _signing_problems(env)
         problems += _rate_limit_storage_problems(env)
     sms_problems = _sms_problems(env, production)
@@ -344,7 +359,10 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                                                     "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
                                                     "RECTIFICATION_WORKING_DAYS", "RETRY_AFTER_SECONDS",
                                                     "DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_LOCK_TIMEOUT",
-                                                    "DB_POOL_TIMEOUT")},
+                                                    "DB_POOL_TIMEOUT", "FACE_BACKEND", "FACE_API_BASE",
+                                                    "FACE_APP_ID", "FACE_SECRET", "FACE_MIN_SCORE",
+                                                    "ECREDENTIAL_BACKEND", "ECREDENTIAL_API_BASE", "ECREDENTIAL_APP_ID",
+                                                    "ECREDENTIAL_SECRET", "BINDING_DISOWN_DAYS")},
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],

@@ -15,7 +15,8 @@ def test_healthz_checks_the_database(client, app):
     with clock.frozen(datetime(2026, 6, 1, 12)):  # 2026 is covered; 2027 is not reported before November
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "schema": "ok", "keys": "ok", "calendar": "ok"}}
+    assert response.get_json() == {"status": "ok",
+                                   "checks": {"database": "ok", "schema": "ok", "keys": "ok", "calendar": "ok"}}
 
 
 @pytest.mark.skipif(engine.library_covers(2027), reason="assumes chinesecalendar lacks 2027")

@@ -15,7 +15,8 @@ from ..api import current_account, endpoint
 from ..core.audit import Actor, actor_of, record
 from ..core.db import db
 from ..core.masking import mask_id_number, mask_name, mask_phone
-from . import operations
+from . import binding as binding_ops
+from . import operations, wechat_login
 from .models import Account, AccountKind
 from .tokens import issue_token
 
@@ -57,7 +58,11 @@ class AccountOut(BaseModel):
     name_masked: str
     phone_masked: str
     id_number_masked: str | None
-    is_bound: bool = Field(description="Citizens: bound to an insured person by the real-name check")
+    is_bound: bool = Field(description="Citizens: bound to an insured person (real-name check and its proof)")
+    binding: Literal["none", "pending", "active"] = Field(
+        description="Citizens: 'pending' when name and ID number matched but a proof is still needed")
+    binding_proofs: list[Literal["face", "ecredential", "window"]] = Field(
+        default_factory=list, description="While pending: the proofs this deployment accepts")
     is_unit_admin: bool
     unit: UnitOut | None
     roles: list[str]
@@ -81,6 +86,14 @@ class WeChatLoginOut(BaseModel):
     bind_ticket: str | None = Field(default=None, description="For /auth/wechat/bind, valid 30 minutes")
 
 
+class WeChatPhoneLoginIn(_In):
+    login_code: str = Field(min_length=1, max_length=128, description="The code from wx.login()")
+    phone_code: str = Field(min_length=1, max_length=128,
+                            description="The code from the getPhoneNumber button (valid 5 minutes, usable once)")
+    kind: Literal["citizen", "agent"] = "citizen"
+    credit_code: str | None = Field(default=None, max_length=40, description="Agents: the unit's credit code")
+
+
 class WeChatBindIn(_In):
     bind_ticket: str = Field(min_length=20, max_length=100)
     phone: str = Field(max_length=32, json_schema_extra=PHONE)
@@ -94,13 +107,25 @@ class RealNameIn(_In):
     id_number: str = Field(max_length=40)
 
 
+class FaceProofIn(_In):
+    live_token: str = Field(min_length=1, max_length=512,
+                            description="The result token of the mini-program's face verification (人脸核身)")
+
+
+class ECredentialProofIn(_In):
+    code: str = Field(min_length=1, max_length=512, description="The code of the 医保电子凭证")
+
+
 class LoggedOutOut(BaseModel):
     logged_out: bool = True
 
 
 def to_api(account: Account) -> AccountOut:
     person = account.person
+    pending = person is None and account.kind == AccountKind.CITIZEN and binding_ops.pending_binding(account)
     return AccountOut(
+        binding="active" if person is not None else ("pending" if pending else "none"),
+        binding_proofs=binding_ops.available_proofs() if pending else [],
         kind=account.kind,
         name_masked=mask_name(person.name if person else account.display_name),
         phone_masked=mask_phone(account.phone),
@@ -151,7 +176,7 @@ def auth_sms_login(body: SmsLoginIn):
           auth=False, body=WeChatLoginIn, response=WeChatLoginOut, errors=(401, 429, 502))
 def auth_wechat(body: WeChatLoginIn):
     with operations.commit_failures():
-        outcome = operations.login_wechat(body.code, actor=ANONYMOUS, client_ip=_ip())
+        outcome = wechat_login.login_wechat(body.code, actor=ANONYMOUS, client_ip=_ip())
     if outcome.account is None:
         db.session.commit()
         return WeChatLoginOut(status="bind_required", bind_ticket=outcome.bind_ticket)
@@ -160,24 +185,61 @@ def auth_wechat(body: WeChatLoginIn):
     return result
 
 
+@endpoint("/auth/wechat/phone", method="POST", tags=TAGS, auth=False, body=WeChatPhoneLoginIn, response=TokenOut,
+          summary="Log in with the mobile number WeChat verified (getPhoneNumber), citizens and unit agents",
+          errors=(401, 403, 429, 502, 503))
+def auth_wechat_phone(body: WeChatPhoneLoginIn):
+    data = wechat_login.WeChatPhoneLogin(login_code=body.login_code, phone_code=body.phone_code, kind=body.kind,
+                                         credit_code=body.credit_code)
+    with operations.commit_failures():
+        account = wechat_login.login_wechat_phone(data, actor=ANONYMOUS, client_ip=_ip())
+    result = _session_for(account)
+    db.session.commit()
+    return result
+
+
 @endpoint("/auth/wechat/bind", method="POST", summary="Bind the WeChat user: SMS code and real-name check",
           tags=TAGS, auth=False, body=WeChatBindIn, response=TokenOut, errors=(401, 429))
 def auth_wechat_bind(body: WeChatBindIn):
-    data = operations.WeChatBinding(phone=body.phone, code=body.code, name=body.name, id_number=body.id_number)
+    data = wechat_login.WeChatBinding(phone=body.phone, code=body.code, name=body.name, id_number=body.id_number)
     with operations.commit_failures():
-        account = operations.bind_wechat(body.bind_ticket, data, actor=ANONYMOUS, client_ip=_ip())
+        account = wechat_login.bind_wechat(body.bind_ticket, data, actor=ANONYMOUS, client_ip=_ip())
     result = _session_for(account)
     db.session.commit()
     return result
 
 
 @endpoint("/me/binding", method="POST", summary="Real-name binding of the logged-in citizen", tags=TAGS,
-          body=RealNameIn, response=AccountOut, errors=(403, 429))
+          body=RealNameIn, response=AccountOut, errors=(403, 429, 503))
 def account_binding(body: RealNameIn):
+    """Bound at once when the login phone is the person's phone on record; else ``binding`` is 'pending' and one of
+    ``binding_proofs`` must follow (face, e-credential, or the service window)."""
     account = current_account()
     with operations.commit_failures():
-        operations.bind_real_name(account, operations.RealNameBinding(body.name, body.id_number),
-                                  actor=actor_of(account))
+        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(body.name, body.id_number),
+                                   actor=actor_of(account), client_ip=_ip())
+    db.session.commit()
+    return to_api(account)
+
+
+@endpoint("/me/binding/face", method="POST", summary="Prove a pending binding by face verification", tags=TAGS,
+          body=FaceProofIn, response=AccountOut, errors=(403, 404, 429, 503))
+def account_binding_face(body: FaceProofIn):
+    account = current_account()
+    with operations.commit_failures():
+        binding_ops.prove_by_face(account, binding_ops.FaceProof(body.live_token), actor=actor_of(account),
+                                  client_ip=_ip())
+    db.session.commit()
+    return to_api(account)
+
+
+@endpoint("/me/binding/ecredential", method="POST", summary="Prove a pending binding by the 医保电子凭证", tags=TAGS,
+          body=ECredentialProofIn, response=AccountOut, errors=(403, 404, 429, 503))
+def account_binding_ecredential(body: ECredentialProofIn):
+    account = current_account()
+    with operations.commit_failures():
+        binding_ops.prove_by_ecredential(account, binding_ops.ECredentialProof(body.code), actor=actor_of(account),
+                                         client_ip=_ip())
     db.session.commit()
     return to_api(account)
 

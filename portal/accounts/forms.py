@@ -48,6 +48,27 @@ class BindForm(FlaskForm):
                                                               Length(max=40), IdNumber()])
 
 
+class FaceProofForm(FlaskForm):
+    """The token the face-verification page hands back once the live capture is done."""
+
+    live_token = StringField(_l("Face verification result"),
+                             validators=[_required(_l("The face verification did not finish. Please start it again.")),
+                                         Length(max=512)])
+
+
+class ECredentialForm(FlaskForm):
+    code = StringField(_l("Code of your medical insurance e-credential"),
+                       validators=[_required(_l("Enter the code of your medical insurance e-credential.")),
+                                   Length(max=512)])
+
+
+class WindowConfirmForm(FlaskForm):
+    """Staff at the window type the number from the ID card they hold."""
+
+    id_number = StringField(_l("ID card number (from the card in your hand)"),
+                            validators=[_required(_l("Enter the ID card number.")), Length(max=40), IdNumber()])
+
+
 class AddAgentForm(FlaskForm):
     name = StringField(_l("Agent's name"), validators=[_required(_l("Enter the agent's name.")), Length(max=64)])
     phone = StringField(_l("Agent's mobile number"), validators=[_required(_l("Enter the mobile number.")),

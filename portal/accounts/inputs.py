@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Account, AccountKind, Role
+from .models import AccountKind, Role
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,6 @@ class CodeLogin:
     credit_code: str | None = None
     handle: str | None = None  # ... the web flow keeps the challenge's handle in its session instead
 
-
-@dataclass(frozen=True)
-class RealNameBinding:
-    name: str
-    id_number: str
 
 
 @dataclass(frozen=True)
@@ -60,17 +55,3 @@ class PasswordChange:
     new_password: str
 
 
-@dataclass(frozen=True)
-class WeChatBinding:
-    phone: str
-    code: str
-    name: str
-    id_number: str
-
-
-@dataclass(frozen=True)
-class WeChatLogin:
-    """The outcome of ``login_wechat``: an account when the openid is bound, else a bind ticket."""
-
-    account: Account | None
-    bind_ticket: str | None

@@ -234,12 +234,18 @@ class SmsMessage(Base):
 
 
 class WeChatIdentity(Base):
-    """A mini-program user (openid, stored only as a blind index), bound to a citizen account after binding."""
+    """A WeChat user (openid, stored only as a blind index), bound to a citizen account after binding.
+
+    ``unionid_index`` (blind index of the open-platform unionid, when WeChat gives one) is unique: one person is one
+    identity across the agency's mini-program and official account, and a new openid with a known unionid logs in
+    to the account that unionid already reaches.
+    """
 
     __tablename__ = "wechat_identity"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     openid_index: Mapped[str] = mapped_column(BlindIndex, unique=True)
+    unionid_index: Mapped[str | None] = mapped_column(BlindIndex, unique=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
     bind_ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     bind_ticket_expires_at: Mapped[datetime | None]
@@ -247,3 +253,59 @@ class WeChatIdentity(Base):
     bound_at: Mapped[datetime | None]
 
     account: Mapped[Account | None] = relationship(lazy="joined")
+
+
+class BindingMethod(StrEnum):
+    """How a real-name binding was proven (SECURITY S5): name + 身份证 alone never suffice."""
+
+    PHONE = "phone"  # the login phone is the phone on record of the person
+    FACE = "face"  # 人脸核身 through the face-verification port
+    ECREDENTIAL = "ecredential"  # 医保电子凭证
+    WINDOW = "window"  # a member of staff saw the ID card at the service window
+
+
+class BindingStatus(StrEnum):
+    PENDING = "pending"  # name and 身份证 match; waiting for a proof. Nothing of the person is visible yet.
+    ACTIVE = "active"  # proven: ``account.person`` points at the person
+    ENDED = "ended"  # disowned by the owner ("不是我"), reclaimed by the owner, or taken over by a stronger proof
+    CANCELLED = "cancelled"  # withdrawn by the account, or refused at the window
+
+
+class PersonBinding(Base):
+    """One request of an account to be bound to an insured person, from the attempt to its end.
+
+    ``account.person_id`` is set only while a row here is ``active``. ``disown_nonce_hash`` is the SHA-256 of the
+    nonce inside the signed "不是我" link sent to the owner's phone on record; it is cleared when the link is used.
+    """
+
+    __tablename__ = "person_binding"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'active', 'ended', 'cancelled')", name="status"),
+        CheckConstraint("method IS NULL OR method IN ('phone', 'face', 'ecredential', 'window')", name="method"),
+        CheckConstraint("status <> 'active' OR method IS NOT NULL", name="active_has_method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=BindingStatus.PENDING)
+    method: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    proven_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))  # staff, at the window
+    disown_nonce_hash: Mapped[str | None] = mapped_column(String(64))
+
+    account: Mapped[Account] = relationship(foreign_keys=[account_id], lazy="joined")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class BindingLock(Base):
+    """A person whose owner said "不是我": only the phone on record (or the window) binds them again."""
+
+    __tablename__ = "person_binding_lock"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    locked_at: Mapped[datetime] = mapped_column(default=clock.now)
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("person_binding.id"))  # the binding that was disowned

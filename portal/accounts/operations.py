@@ -1,5 +1,5 @@
-"""Account operations: logging in (SMS code, staff password + TOTP, WeChat), real-name binding, unit agents,
-staff passwords and roles, revocation.
+"""Account operations: logging in (SMS code, staff password + TOTP), unit agents, staff passwords and roles,
+revocation. Real-name binding is in ``binding``, the mini-program's WeChat login in ``wechat_login``.
 
 Each function takes a frozen input object and the audit ``actor``, changes state, flushes, writes an
 audit row and raises a DomainError with a translated message. None commits and none reads the request:
@@ -9,7 +9,6 @@ password, lockout) flush their counters before raising; the caller commits them 
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,6 @@ from sqlalchemy import select
 
 from ..core import clock
 from ..core.audit import Actor, actor_of, record
-from ..core.crypto import blind_index, sha256_hex
 from ..core.db import db
 from ..core.errors import (
     AuthenticationFailed,
@@ -35,7 +33,7 @@ from ..core.errors import (
 from ..core.masking import mask_phone
 from ..core.validators import check_credit_code, normalize_id_number, normalize_mobile
 from ..extensions import limiter
-from ..insurance.models import Person, Unit, id_number_index
+from ..insurance.models import Unit, id_number_index
 from ..integrations import sms
 from . import otp, passwords, throttling
 from .auth import revoke_sessions
@@ -45,10 +43,7 @@ from .inputs import (
     NewAgent,
     NewStaff,
     PasswordChange,
-    RealNameBinding,
     StaffLogin,  # noqa: F401 (part of the operations surface: views and tests use operations.StaffLogin)
-    WeChatBinding,
-    WeChatLogin,
 )
 from .models import (
     Account,
@@ -56,7 +51,6 @@ from .models import (
     OtpChallenge,
     OtpPurpose,
     Role,
-    WeChatIdentity,
     agent_login_key,
     citizen_login_key,
     staff_login_key,
@@ -74,9 +68,6 @@ DEFAULT_LIMITS = {
     "PORTAL_LIMIT_WECHAT_IP": "30/10 minutes",
 }
 LOGIN_PURPOSES = frozenset({OtpPurpose.CITIZEN_LOGIN.value, OtpPurpose.AGENT_LOGIN.value})
-BIND_MAX_FAILURES = 5
-BIND_BLOCK = timedelta(hours=24)
-WECHAT_TICKET_TTL = timedelta(minutes=30)
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -142,6 +133,28 @@ def revoke_all(account: Account, *, reason: str) -> None:
 def _wrong_code() -> AuthenticationFailed:
     return AuthenticationFailed(_("The code is wrong or has expired. Check the text message, or ask for a new code."),
                                 code="wrong_code")
+
+
+def citizen_account(phone: str, *, actor: Actor) -> Account:
+    """The citizen account of a proven ``phone`` (SMS code or WeChat's verified number), created at the first login."""
+    account = _account_by_key(citizen_login_key(phone))
+    if account is None:
+        account = Account(kind=AccountKind.CITIZEN, login_key=citizen_login_key(phone), created_at=clock.now())
+        account.set_phone(phone)
+        db.session.add(account)
+        db.session.flush()
+        record("account.created", actor=actor, object_type="account", object_id=account.id,
+               detail={"kind": "citizen", "phone": mask_phone(phone)})
+    elif not account.is_active:
+        raise AuthenticationFailed(_("This account is disabled. Please contact the service hall."),
+                                   code="account_disabled")
+    return account
+
+
+def active_agent(unit: Unit | None, phone: str) -> Account | None:
+    """The active agent of ``unit`` with ``phone``, or None."""
+    agent = _account_by_key(agent_login_key(unit.id, phone)) if unit else None
+    return agent if agent is not None and agent.is_active else None
 
 
 # --- SMS codes: citizens and unit agents ------------------------------------------------------------
@@ -212,80 +225,12 @@ def login_with_code(data: CodeLogin, *, actor: Actor, client_ip: str) -> Account
                    result="failed", detail={"method": "sms", "reason": "no agent"})
             raise _wrong_code()
     else:
-        account = _account_by_key(citizen_login_key(phone))
-        if account is None:
-            account = Account(kind=AccountKind.CITIZEN, login_key=citizen_login_key(phone), created_at=clock.now())
-            account.set_phone(phone)
-            db.session.add(account)
-            db.session.flush()
-            record("account.created", actor=actor, object_type="account", object_id=account.id,
-                   detail={"kind": "citizen", "phone": mask_phone(phone)})
-        elif not account.is_active:
-            raise AuthenticationFailed(_("This account is disabled. Please contact the service hall."),
-                                       code="account_disabled")
+        account = citizen_account(phone, actor=actor)
     account.last_login_at = clock.now()
     db.session.flush()
     record("login.ok", actor=actor_of(account), object_type="account", object_id=account.id,
            detail={"method": "sms"})
     return account
-
-
-# --- real-name binding --------------------------------------------------------------------------------
-
-
-def bind_real_name(account: Account, data: RealNameBinding, *, actor: Actor) -> Person:
-    """Bind a citizen account to the insured person whose name and 身份证 number both match the records.
-
-    After ``BIND_MAX_FAILURES`` wrong tries the account may not try again for 24 hours. A person can be
-    bound to one account only.
-    """
-    if account.kind != AccountKind.CITIZEN:
-        raise PermissionDenied(_("Only personal accounts are bound to an insured person."))
-    if account.person_id is not None:
-        raise DomainError(_("This account is already bound to an insured person."), code="already_bound")
-    now = clock.now()
-    if account.bind_blocked_until is not None and now < account.bind_blocked_until:
-        record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
-               detail={"reason": "blocked"})
-        raise RateLimited(_("Too many wrong tries. You can try the real-name check again after 24 hours, or bring "
-                            "your ID card to the service hall."), code="bind_blocked")
-    name = " ".join((data.name or "").split())
-    if not name:
-        raise ValidationFailed([("name", _("Enter your name as it is on your ID card."))])
-    if len(name) > 64:
-        raise ValidationFailed([("name", _("This name is too long."))])
-    id_number = _normalised("id_number", normalize_id_number, data.id_number)
-    person = db.session.execute(
-        select(Person).where(Person.id_number_index == id_number_index(id_number))
-    ).scalar_one_or_none()
-    if person is None or person.name != name:
-        account.bind_failures += 1
-        left = BIND_MAX_FAILURES - account.bind_failures
-        if left <= 0:
-            account.bind_failures = 0
-            account.bind_blocked_until = now + BIND_BLOCK
-        db.session.flush()
-        record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="failed",
-               detail={"tries_left": max(left, 0)})
-        message = _("The name and ID card number do not match any insured person in our records. Check both "
-                    "(the name exactly as on the ID card).")
-        if left > 0:
-            message += " " + _("You have %(n)s tries left.", n=left)
-        else:
-            message += " " + _("You can try again after 24 hours.")
-        raise ValidationFailed([(None, message)], message)
-    taken = db.session.execute(select(Account.id).where(Account.person_id == person.id)).scalar()
-    if taken is not None:
-        record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
-               detail={"reason": "person bound elsewhere", "person": person.id})
-        raise DomainError(_("This insured person is already bound to another account. If that was not you, "
-                            "please contact the service hall."), code="person_taken")
-    account.person = person
-    account.display_name = person.name
-    account.bind_failures = 0
-    db.session.flush()
-    record("bind.ok", actor=actor, object_type="person", object_id=person.id, detail={"account": account.id})
-    return person
 
 
 # --- unit agents ---------------------------------------------------------------------------------------
@@ -442,66 +387,6 @@ def logout(account: Account, *, actor: Actor) -> None:
     """Log out everywhere: every browser session and API token of the account ends on the server (S2)."""
     revoke_all(account, reason="logout")
     record("logout", actor=actor, object_type="account", object_id=account.id)
-
-
-# --- WeChat mini-program ---------------------------------------------------------------------------------
-
-
-def login_wechat(code: str, *, actor: Actor, client_ip: str) -> WeChatLogin:
-    """Exchange a wx.login ``code`` (code2session). A bound openid logs its account in; a new one gets a
-    short-lived bind ticket for ``bind_wechat``. WeChat's refusals surface as WeChatError (a DomainError).
-    """
-    from .wechat import get_wechat_client
-
-    throttle("PORTAL_LIMIT_WECHAT_IP", client_ip)
-    wx_session = get_wechat_client(current_app).code2session(code)
-    index = blind_index(wx_session.openid, "wechat_openid")
-    identity = db.session.execute(
-        select(WeChatIdentity).where(WeChatIdentity.openid_index == index)
-    ).scalar_one_or_none()
-    if identity is None:
-        identity = WeChatIdentity(openid_index=index, created_at=clock.now())
-        db.session.add(identity)
-    if identity.account is not None and identity.account.is_active:
-        identity.bind_ticket_hash = None
-        db.session.flush()
-        record("login.ok", actor=actor_of(identity.account), object_type="account", object_id=identity.account.id,
-               detail={"method": "wechat"})
-        return WeChatLogin(identity.account, None)
-    ticket = secrets.token_urlsafe(32)
-    identity.bind_ticket_hash = sha256_hex(ticket)
-    identity.bind_ticket_expires_at = clock.now() + WECHAT_TICKET_TTL
-    db.session.flush()
-    record("wechat.bind_needed", actor=actor, object_type="wechat_identity", object_id=identity.id)
-    return WeChatLogin(None, ticket)
-
-
-def bind_wechat(ticket: str, data: WeChatBinding, *, actor: Actor, client_ip: str) -> Account:
-    """Bind a new openid to a citizen: SMS code for the phone, then the real-name check (unless the account
-    is already bound, in which case the name and 身份证 must be that person's).
-    """
-    identity = db.session.execute(
-        select(WeChatIdentity).where(WeChatIdentity.bind_ticket_hash == sha256_hex(ticket or ""))
-    ).scalar_one_or_none()
-    if identity is None or identity.bind_ticket_expires_at is None or clock.now() >= identity.bind_ticket_expires_at:
-        raise AuthenticationFailed(_("The WeChat login has expired. Please start again."), code="bind_ticket_invalid")
-    account = login_with_code(CodeLogin(code=data.code, phone=data.phone), actor=actor, client_ip=client_ip)
-    binding = RealNameBinding(data.name, data.id_number)
-    if account.person is None:
-        bind_real_name(account, binding, actor=actor_of(account))
-    else:
-        id_number = _normalised("id_number", normalize_id_number, data.id_number)
-        if account.person.id_number != id_number or account.person.name != " ".join(data.name.split()):
-            record("bind.failed", actor=actor_of(account), object_type="account", object_id=account.id,
-                   result="failed", detail={"method": "wechat"})
-            raise ValidationFailed([(None, _("The name and ID card number do not match this account's person."))])
-    identity.account = account
-    identity.account_id = account.id
-    identity.bind_ticket_hash = None
-    identity.bound_at = clock.now()
-    db.session.flush()
-    record("wechat.bound", actor=actor_of(account), object_type="wechat_identity", object_id=identity.id)
-    return account
 
 
 def set_staff_identity(account: Account, id_number: str, *, actor: Actor) -> None:

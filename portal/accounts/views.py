@@ -28,6 +28,7 @@ from ..core.redirects import safe_target
 from ..insurance import queries
 from ..integrations import sms
 from . import auth, operations, otp, staff_login
+from . import binding as binding_ops
 from .forms import (
     AddAgentForm,
     AgentPhoneForm,
@@ -35,11 +36,13 @@ from .forms import (
     CitizenPhoneForm,
     CodeForm,
     ConfirmForm,
+    ECredentialForm,
+    FaceProofForm,
     PasswordChangeForm,
     StaffLoginForm,
     apply_errors,
 )
-from .models import Account, AccountKind, OtpPurpose
+from .models import Account, AccountKind, BindingStatus, OtpPurpose
 from .permissions import can_manage_agents, can_read_outbox, is_staff
 
 bp = Blueprint("accounts", __name__)
@@ -152,25 +155,126 @@ def login_staff():
     return response
 
 
-@bp.route("/bind", methods=["GET", "POST"])
-@login_required
-def bind():
+def _citizen_to_bind():
+    """The logged-in citizen not yet bound (else 404 for other kinds; the bound go home)."""
     if current_user.kind != AccountKind.CITIZEN:
         abort(404)
     if current_user.person is not None:
         return redirect(url_for("accounts.home"))
+    return None
+
+
+def _bound(binding):
+    if binding.status == BindingStatus.ACTIVE:
+        flash(_("Your account is now bound to your insurance records."), "success")
+        return redirect(url_for("accounts.home"))
+    return redirect(url_for("accounts.bind_proof"))
+
+
+@bp.route("/bind", methods=["GET", "POST"])
+@login_required
+def bind():
+    if (elsewhere := _citizen_to_bind()) is not None:
+        return elsewhere
     form = BindForm()
     if not form.validate_on_submit():
+        if not form.is_submitted() and binding_ops.pending_binding(current_user) is not None:
+            return redirect(url_for("accounts.bind_proof"))
         return render_template("accounts/bind.html", form=form), 422 if form.is_submitted() else 200
-    data = operations.RealNameBinding(form.name.data, form.id_number.data)
+    data = binding_ops.RealNameBinding(form.name.data, form.id_number.data)
     try:
         with operations.commit_failures():
-            operations.bind_real_name(current_user, data, actor=actor_of(current_user))
+            binding = binding_ops.bind_real_name(current_user, data, actor=actor_of(current_user), client_ip=_ip())
     except DomainError as error:
         return _refused("accounts/bind.html", form, error)
     db.session.commit()
-    flash(_("Your account is now bound to your insurance records."), "success")
-    return redirect(url_for("accounts.home"))
+    return _bound(binding)
+
+
+def _proof_page(status: int = 200, **forms):
+    binding = binding_ops.pending_binding(current_user)
+    if binding is None:
+        return redirect(url_for("accounts.bind"))
+    face_form = forms.get("face_form") or FaceProofForm()
+    if face_form.live_token.data is None:  # the provider's face page hands its result token back in the URL
+        face_form.live_token.data = request.args.get("live_token", "")[:512] or None
+    context = {"face_form": face_form,
+               "ecredential_form": forms.get("ecredential_form") or ECredentialForm(),
+               "cancel_form": ConfirmForm(), "locked": binding_ops.is_locked(binding.person),
+               "proofs": binding_ops.available_proofs()}
+    return render_template("accounts/bind_proof.html", **context), status
+
+
+@bp.get("/bind/proof")
+@login_required
+def bind_proof():
+    return _citizen_to_bind() or _proof_page()
+
+
+@bp.post("/bind/face")
+@login_required
+def bind_face():
+    if (elsewhere := _citizen_to_bind()) is not None:
+        return elsewhere
+    form = FaceProofForm()
+    if not form.validate_on_submit():
+        return _proof_page(422, face_form=form)
+    return _prove(form, "face_form", binding_ops.prove_by_face, binding_ops.FaceProof(form.live_token.data))
+
+
+@bp.post("/bind/ecredential")
+@login_required
+def bind_ecredential():
+    if (elsewhere := _citizen_to_bind()) is not None:
+        return elsewhere
+    form = ECredentialForm()
+    if not form.validate_on_submit():
+        return _proof_page(422, ecredential_form=form)
+    return _prove(form, "ecredential_form", binding_ops.prove_by_ecredential,
+                  binding_ops.ECredentialProof(form.code.data))
+
+
+def _prove(form, form_name: str, prove, data):
+    try:
+        with operations.commit_failures():
+            binding = prove(current_user, data, actor=actor_of(current_user), client_ip=_ip())
+    except DomainError as error:
+        apply_errors(form, error)
+        return _proof_page(error.status, **{form_name: form})
+    db.session.commit()
+    return _bound(binding)
+
+
+@bp.post("/bind/cancel")
+@login_required
+def bind_cancel():
+    if (elsewhere := _citizen_to_bind()) is not None:
+        return elsewhere
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        binding_ops.cancel_binding(current_user, actor=actor_of(current_user))
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("accounts.bind"))
+    db.session.commit()
+    return redirect(url_for("accounts.bind"))
+
+
+@bp.route("/b/<token>", methods=["GET", "POST"])
+def disown(token: str):
+    """The "不是我" link of the SMS sent to a person's phone on record: one tap ends a binding that was not theirs."""
+    form = ConfirmForm()
+    try:
+        if not form.validate_on_submit():
+            binding = binding_ops.binding_of_link(token)
+            return render_template("accounts/disown.html", form=form, binding=binding, token=token)
+        with operations.commit_failures():
+            binding_ops.disown(token, actor=actor_of(current_user), client_ip=_ip())
+    except DomainError as error:
+        return render_template("accounts/disown.html", error=error.message), error.status
+    db.session.commit()
+    return render_template("accounts/disown.html", done=True)
 
 
 @bp.get("/me")

@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "portal.sampling.models",
     "portal.notifications.models",
     "portal.ratings.models",
+    "portal.integrations.token_cache",
 )
 
 

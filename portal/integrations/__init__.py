@@ -12,6 +12,7 @@ Business code (accounts, applications, notifications …) imports the port and i
 module; configuration picks the adapter; production start refuses a configuration that names no real adapter
 or lacks what it needs (``portal.config``).
 
-Systems: ``sms`` (Alibaba Cloud SMS, Tencent Cloud SMS, the development outbox); WeChat, storage and the
+Systems: ``sms`` (Alibaba Cloud SMS, Tencent Cloud SMS, the development outbox); ``wechat`` (the HTTP API and a
+local fake); ``identity`` (face verification and the 医保电子凭证: HTTP adapters and local ones). Storage and the
 national platform follow the same pattern.
 """

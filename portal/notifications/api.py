@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..api import current_account, endpoint
 from ..core.audit import actor_of
 from ..core.db import db
+from ..integrations.wechat import get_wechat
 from . import operations
 from .messages import render
 
@@ -89,10 +90,8 @@ def api_mark_all_read() -> ReadOut:
 @endpoint("/notifications/wechat-subscriptions", method="POST", summary="Record accepted subscribe messages",
           tags=TAGS, body=SubscribeIn, response=SubscribeOut, errors=(403, 422, 502, 503))
 def api_subscribe(body: SubscribeIn) -> SubscribeOut:
-    from ..accounts.wechat import get_wechat_client
-
     account = current_account()
-    session = get_wechat_client(current_app).code2session(body.code)
+    session = get_wechat(current_app).code2session(body.code)
     try:
         grants = operations.record_subscriptions(account, session.openid, body.accepted, actor=actor_of(account))
     except BaseException:

@@ -9,7 +9,8 @@ whose outcome it lost (see worker.py). ``reachable`` says whether the account ca
 delivery row is written for a channel that could never carry the message.
 
 - SMS: the gateway of :mod:`portal.integrations.sms` (the development outbox, Alibaba Cloud or Tencent Cloud).
-- WeChat: subscribe messages (``subscribeMessage.send``) through :mod:`.wechat`; each needs a consent grant.
+- WeChat: subscribe messages (``subscribeMessage.send``) through the WeChat port, shaped by :mod:`.wechat`; each
+  needs a consent grant.
 - Inbox: the notification row itself; it is delivered when the change commits.
 """
 
@@ -24,6 +25,8 @@ from sqlalchemy import select
 from ..core.db import db
 from ..integrations import sms
 from ..integrations.sms import Confirmation, Found, Receipt
+from ..integrations.wechat import WeChatError, get_wechat
+from . import wechat
 from .constants import Channel, Event
 from .messages import Rendered
 from .models import Notification, WeChatSubscription
@@ -109,16 +112,18 @@ class WeChatChannel:
         return row is not None and row.grants > 0
 
     def send(self, notification: Notification, message: Rendered, *, business_id: str) -> Receipt | None:
-        from . import wechat
-
         row = self._subscription(notification.account_id, notification.event)
         if row is None or row.grants <= 0:
             raise DeliveryFailed("no unused subscription consent", permanent=True)
         template_id = wechat.template_id(notification.event)
         if not template_id:
             raise DeliveryFailed(f"no WeChat template configured for {notification.event}", permanent=True)
-        wechat.get_client(current_app._get_current_object()).send(
-            row.openid, template_id, wechat.page_for(notification), wechat.data_for(notification, message))
+        try:
+            get_wechat(current_app._get_current_object()).send_subscribe(
+                row.openid, template_id, wechat.page_for(notification), wechat.data_for(notification, message))
+        except WeChatError as error:
+            raise DeliveryFailed(f"WeChat errcode {error.errcode}: {error.meaning}",
+                                 permanent=error.permanent) from None
         row.grants -= 1  # a one-time consent is used up by the message it allowed
         return Receipt("wechat")
 

@@ -19,7 +19,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..accounts import auth
-from ..accounts.models import Account
+from ..accounts import binding as binding_ops
+from ..accounts.forms import ConfirmForm, WindowConfirmForm
+from ..accounts.models import Account, PersonBinding
+from ..accounts.operations import commit_failures
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from ..applications.models import Application
@@ -38,7 +41,7 @@ bp = Blueprint("workbench", __name__, url_prefix="/staff")
 SEARCH_KEY = "wb_search"  # the session keeps the blind index and the masked number, never the number
 # Pages other features add to the staff area; the nav shows each once its route exists.
 NAV_SLOTS = (("/staff/dashboard", "Dashboard"), ("/staff/sampling", "Post-hoc checks"),
-             ("/staff/rectifications", "Rectifications"))
+             ("/staff/rectifications", "Rectifications"), ("/staff/bindings", "Window verification"))
 
 
 @bp.before_request
@@ -71,7 +74,7 @@ def staff_nav() -> list[tuple[str, str]]:
     """The links other features add to the staff nav (their routes exist), with translated labels."""
     rules = {rule.rule for rule in current_app.url_map.iter_rules()}
     labels = {"Dashboard": _("Dashboard"), "Post-hoc checks": _("Post-hoc checks"),
-              "Rectifications": _("Rectifications")}
+              "Rectifications": _("Rectifications"), "Window verification": _("Window verification")}
     return [(path, labels[label]) for path, label in NAV_SLOTS if path in rules]
 
 
@@ -377,3 +380,56 @@ def notice(case_id: int):
     except DomainError as error:
         return _to_case(case_id, error)
     return _to_case(case_id, message=_("The one-time notice was sent to the applicant."))
+
+
+# --- window verification of real-name bindings ------------------------------------------------------------
+
+
+@bp.get("/bindings")
+def bindings():
+    """Pending real-name bindings, for the member of staff who has the person and their ID card at the window."""
+    pending = binding_ops.pending_at_window()
+    record("bindings.viewed", actor=_actor(), object_type="person_binding", detail={"count": len(pending)})
+    db.session.commit()
+    return render_template("workbench/bindings.html", pending=pending, form=WindowConfirmForm(),
+                           refuse_form=ConfirmForm())
+
+
+def _binding_or_404(binding_id: int) -> PersonBinding:
+    binding = db.session.get(PersonBinding, binding_id)
+    if binding is None:
+        abort(404)
+    return binding
+
+
+@bp.post("/bindings/<int:binding_id>/confirm")
+def binding_confirm(binding_id: int):
+    binding = _binding_or_404(binding_id)
+    form = WindowConfirmForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("workbench.bindings"))
+    try:
+        with commit_failures():
+            binding_ops.confirm_at_window(binding, form.id_number.data, by=current_user, actor=_actor())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("workbench.bindings"))
+    db.session.commit()
+    flash(_("The binding is confirmed. The person can now see their records online."), "success")
+    return redirect(url_for("workbench.bindings"))
+
+
+@bp.post("/bindings/<int:binding_id>/refuse")
+def binding_refuse(binding_id: int):
+    binding = _binding_or_404(binding_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        binding_ops.refuse_at_window(binding, by=current_user, actor=_actor())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("workbench.bindings"))
+    db.session.commit()
+    flash(_("The binding request was refused."), "success")
+    return redirect(url_for("workbench.bindings"))

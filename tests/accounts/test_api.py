@@ -45,14 +45,14 @@ def test_sms_login_returns_a_token_and_me_is_masked(client, api_login, db_sessio
     me = client.get("/api/v1/me", headers=_bearer(body["token"]))
     assert me.status_code == 200
     assert me.get_json() == {"kind": "citizen", "name_masked": "", "phone_masked": phone[:3] + "****" + phone[-4:],
-                             "id_number_masked": None, "is_bound": False, "is_unit_admin": False, "unit": None,
-                             "roles": []}
+                             "id_number_masked": None, "is_bound": False, "binding": "none", "binding_proofs": [],
+                             "is_unit_admin": False, "unit": None, "roles": []}
 
 
 def test_binding_through_the_api(client, api_login, make_person):
-    number = valid_id_number()
-    make_person("钱七", number)
-    token = api_login(mobile())["token"]
+    number, phone = valid_id_number(), mobile()
+    make_person("钱七", number, phone=phone)
+    token = api_login(phone)["token"]
     wrong = client.post("/api/v1/me/binding", json={"name": "钱八", "id_number": number}, headers=_bearer(token))
     assert wrong.status_code == 422 and "do not match" in wrong.get_json()["error"]["message"]
     right = client.post("/api/v1/me/binding", json={"name": "钱七", "id_number": number}, headers=_bearer(token))
@@ -151,7 +151,7 @@ def test_openapi_documents_the_auth_endpoints(client):
 
 def test_wechat_first_time_needs_binding_then_logs_in(client, make_person, outbox_code):
     number, phone = valid_id_number(), mobile()
-    make_person("孙八", number)
+    make_person("孙八", number, phone=phone)
     first = client.post("/api/v1/auth/wechat", json={"code": "demo-openid-1"})
     assert first.status_code == 200
     body = first.get_json()

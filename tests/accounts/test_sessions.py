@@ -23,9 +23,9 @@ def _set_cookie_header(response) -> str:
 @pytest.fixture
 def bound_citizen(citizen_login, client, get_csrf, make_person):
     def _login(phone: str | None = None):
-        number = valid_id_number()
-        make_person("赵一", number)
-        citizen_login(phone or mobile())
+        number, phone = valid_id_number(), phone or mobile()
+        make_person("赵一", number, phone=phone)  # binding at once needs the phone on record
+        citizen_login(phone)
         response = client.post("/bind", data={"csrf_token": get_csrf("/bind"), "name": "赵一", "id_number": number})
         assert response.status_code == 302
         return response

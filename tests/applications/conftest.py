@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import passwords
 from portal.accounts.models import Role
@@ -42,7 +43,7 @@ def citizen(db_session, make_person):
     code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.9")
     account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                           client_ip="127.0.0.9")
-    account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+    binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
     return account
 
 
@@ -158,7 +159,7 @@ def make_citizen(db_session, make_person):
         account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="127.0.0.10")
         if bound:
-            account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number),
+            binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number),
                                        actor=SYSTEM)
         return account
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import tokens
 from portal.applications import fields, numbers
@@ -97,7 +98,7 @@ def bound_citizen(make_person, name: str = "李四"):
     code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.8")
     account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                           client_ip="127.0.0.8")
-    account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+    binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
     return account
 
 

@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal.accounts import binding as binding_ops
 from portal.applications import operations as ops
 from portal.applications.constants import Action, Defect, State
 from portal.applications.models import Application, ApplicationEvent
@@ -384,7 +385,7 @@ def stranger(db_session, make_person):
     issued = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.8")
     account = account_ops.login_with_code(account_ops.CodeLogin(issued.code, handle=issued.handle), actor=SYSTEM,
                                           client_ip="127.0.0.8")
-    account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+    binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
     return account
 
 

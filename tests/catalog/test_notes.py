@@ -8,7 +8,7 @@ from portal.accounts.models import Role
 
 
 def test_staff_read_every_curation_note_of_the_region(app, client, make_staff, staff_login):
-    account, secret = make_staff("kezhang", roles={Role.CHIEF})
+    _account, secret = make_staff("kezhang", roles={Role.CHIEF})
     assert staff_login("kezhang", secret).status_code == 302
     html = unescape(client.get("/staff/guide-notes/").get_data(as_text=True))
     catalog = app.extensions["portal_catalog"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.extensions import limiter
 from tests.conftest import csrf_from
@@ -21,7 +22,7 @@ def bind(phone: str, person) -> object:
     code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.7")
     account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                           client_ip="127.0.0.7")
-    account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+    binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
     return account
 
 

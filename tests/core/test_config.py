@@ -15,6 +15,9 @@ from portal.config import ConfigError, build_config, new_keyset
 pytestmark = pytest.mark.no_db
 
 
+TEMPLATES = ('{"otp_login": "SMS_1", "otp_lookup": "SMS_2", '
+             '"binding_active": "SMS_5", "binding_pending": "SMS_6"}')
+
 def production_env(tmp_path, **changes) -> dict:
     keys = new_keyset()
     keys["development"] = False
@@ -35,11 +38,13 @@ def production_env(tmp_path, **changes) -> dict:
         "SMS_KEY_ID": "LTAI-test",
         "SMS_KEY_SECRET": "secret",
         "SMS_SIGN_NAME": "吉林医保",
-        "SMS_TEMPLATES": '{"otp_login": "SMS_1", "otp_lookup": "SMS_2"}',
+        "SMS_TEMPLATES": TEMPLATES,
         "WECHAT_BACKEND": "http",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "WECHAT_APPID": "wx0123456789",
         "WECHAT_SECRET": "wechat-secret",
+        "FACE_BACKEND": "off",
+        "ECREDENTIAL_BACKEND": "off",
         "INSTANCE_PATH": str(tmp_path / "inst"),
     }
     env.update(changes)
@@ -71,6 +76,8 @@ def test_a_complete_production_config_is_accepted(tmp_path):
         ({"WECHAT_SECRET": None}, "PORTAL_WECHAT_BACKEND=http needs PORTAL_WECHAT_APPID and PORTAL_WECHAT_SECRET"),
         ({"SECURE_COOKIES": False}, "PORTAL_SECURE_COOKIES must be on"),
         ({"NOTIFY_LEASE_SECONDS": 20}, "PORTAL_NOTIFY_LEASE_SECONDS must be more than three times"),
+        ({"FACE_BACKEND": "local"}, "PORTAL_FACE_BACKEND"),
+        ({"ECREDENTIAL_BACKEND": "local"}, "PORTAL_ECREDENTIAL_BACKEND"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, change, expected):
@@ -83,7 +90,7 @@ def test_the_real_gateways_and_their_settings_are_accepted(tmp_path):
     config = build_config(production_env(tmp_path, SMS_BACKEND="tencent", SMS_APP_ID="1400000000",
                                          STORAGE_BACKEND="s3", S3_BUCKET="portal-files"))
     assert config["PORTAL_SMS_BACKEND"] == "tencent" and config["PORTAL_SMS_APP_ID"] == "1400000000"
-    assert config["PORTAL_SMS_TEMPLATES"] == '{"otp_login": "SMS_1", "otp_lookup": "SMS_2"}'
+    assert config["PORTAL_SMS_TEMPLATES"] == TEMPLATES
 
 
 def test_an_unknown_sms_gateway_is_refused_outside_production_too(tmp_path):

@@ -30,7 +30,8 @@ def aliyun_configured(app, monkeypatch):
         for name, value in {"PORTAL_SMS_BACKEND": "aliyun", "PORTAL_SMS_KEY_ID": KEY_ID,
                             "PORTAL_SMS_KEY_SECRET": KEY_SECRET, "PORTAL_SMS_SIGN_NAME": "吉林医保",
                             "PORTAL_SMS_ENDPOINT": server.url,
-                            "PORTAL_SMS_TEMPLATES": '{"otp_login": "SMS_100", "otp_lookup": "SMS_200"}'}.items():
+                            "PORTAL_SMS_TEMPLATES": '{"otp_login": "SMS_100", "otp_lookup": "SMS_200", '
+                                                    '"binding_active": "SMS_5", "binding_pending": "SMS_6"}'}.items():
             monkeypatch.setitem(app.config, name, value)
         yield server
 

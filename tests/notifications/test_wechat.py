@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from portal.accounts.models import WeChatIdentity
 from portal.core.crypto import blind_index
-from portal.notifications import wechat
-from portal.notifications.channels import DeliveryFailed
+from portal.integrations.wechat import WeChatError, get_wechat
+from portal.integrations.wechat.http import HttpWeChat
 from portal.notifications.constants import Channel, Status
 from portal.notifications.models import Notification, WeChatSubscription
 from portal.notifications.worker import deliver_due
@@ -36,7 +36,7 @@ def test_a_consent_allows_one_subscribe_message(app, case_in, citizen, db_sessio
 
     case = case_in("accepted")
     deliver_due()
-    sent = wechat.get_client(current_app).sent
+    sent = get_wechat(current_app).sent
     assert sent[-1]["openid"] == "oWx-citizen-1" and sent[-1]["template_id"] == "fake-accepted"
     assert sent[-1]["page"] == f"pages/applications/detail?id={case.id}"
     assert all(len(v["value"]) <= 20 for k, v in sent[-1]["data"].items() if k.startswith("thing"))
@@ -110,14 +110,14 @@ def wechat_api():
     server.server_close()
 
 
-def _client(server) -> wechat.HttpSubscribeClient:
-    return wechat.HttpSubscribeClient("wxappid", "s3cret", f"http://127.0.0.1:{server.server_address[1]}")
+def _client(server) -> HttpWeChat:
+    return HttpWeChat("wxappid", "s3cret", f"http://127.0.0.1:{server.server_address[1]}")
 
 
 def test_the_http_client_sends_with_a_cached_token(wechat_api):
     client = _client(wechat_api)
-    client.send("oWx1", "TMPL", "pages/inbox/index", {"thing1": {"value": "受理"}})
-    client.send("oWx2", "TMPL", "pages/inbox/index", {"thing1": {"value": "办结"}})
+    client.send_subscribe("oWx1", "TMPL", "pages/inbox/index", {"thing1": {"value": "受理"}})
+    client.send_subscribe("oWx2", "TMPL", "pages/inbox/index", {"thing1": {"value": "办结"}})
     assert wechat_api.tokens_issued == 1
     assert [t for t, _b in wechat_api.received] == ["TOKEN1", "TOKEN1"]
     assert wechat_api.received[0][1]["touser"] == "oWx1" and wechat_api.received[0][1]["template_id"] == "TMPL"
@@ -126,7 +126,7 @@ def test_the_http_client_sends_with_a_cached_token(wechat_api):
 def test_an_expired_token_is_renewed_at_once(wechat_api):
     client = _client(wechat_api)
     wechat_api.answers = [{"errcode": 42001, "errmsg": "access_token expired"}]
-    client.send("oWx1", "TMPL", "p", {})
+    client.send_subscribe("oWx1", "TMPL", "p", {})
     assert wechat_api.tokens_issued == 2 and [t for t, _b in wechat_api.received] == ["TOKEN1", "TOKEN2"]
 
 
@@ -134,17 +134,17 @@ def test_an_expired_token_is_renewed_at_once(wechat_api):
                                                     (45009, False), (99999, False)])
 def test_errcodes_map_to_permanent_or_temporary_failures(wechat_api, errcode, permanent):
     wechat_api.answers = [{"errcode": errcode, "errmsg": "x"}]
-    with pytest.raises(DeliveryFailed) as caught:
-        _client(wechat_api).send("oWx1", "TMPL", "p", {})
-    assert caught.value.permanent is permanent and str(errcode) in caught.value.reason
+    with pytest.raises(WeChatError) as caught:
+        _client(wechat_api).send_subscribe("oWx1", "TMPL", "p", {})
+    assert caught.value.permanent is permanent and caught.value.errcode == errcode
 
 
 def test_an_unreachable_api_is_a_temporary_failure_without_the_secret():
-    client = wechat.HttpSubscribeClient("wxappid", "s3cret", "http://127.0.0.1:9")
-    with pytest.raises(DeliveryFailed) as caught:
-        client.send("oWx1", "TMPL", "p", {})
-    assert not caught.value.permanent and "s3cret" not in caught.value.reason
-    assert caught.value.__cause__ is None and "s3cret" not in repr(client)
+    client = HttpWeChat("wxappid", "s3cret", "http://127.0.0.1:9")
+    with pytest.raises(WeChatError) as caught:
+        client.send_subscribe("oWx1", "TMPL", "p", {})
+    assert not caught.value.permanent and "s3cret" not in f"{caught.value} {caught.value.detail}"
+    assert caught.value.__cause__ is None and caught.value.__context__ is None and "s3cret" not in repr(client)
 
 
 def test_the_worker_records_a_temporary_wechat_failure_for_a_retry(case_in, citizen, db_session):

@@ -63,7 +63,8 @@ def queued(app):
 
 
 def _env(app, backend: str, url: str) -> dict[str, str]:
-    templates = {"filing_expiring": "SMS_300", "otp_login": "SMS_100", "otp_lookup": "SMS_200"}
+    templates = {"filing_expiring": "SMS_300", "otp_login": "SMS_100", "otp_lookup": "SMS_200",
+                 "binding_active": "SMS_5", "binding_pending": "SMS_6"}
     return {**os.environ, "PORTAL_ENV": "testing", "PORTAL_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "PORTAL_INSTANCE_PATH": app.instance_path, "PORTAL_SMS_BACKEND": backend, "PORTAL_SMS_KEY_ID": KEY_ID,
             "PORTAL_SMS_KEY_SECRET": KEY_SECRET, "PORTAL_SMS_SIGN_NAME": "吉林医保", "PORTAL_SMS_APP_ID": "1400123456",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.catalog.loader import get_catalog
 from portal.core import clock
@@ -61,7 +62,7 @@ def make_citizen(db_session, make_person):
         code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.9")
         account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="127.0.0.9")
-        account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
         return account
 
     return _make

@@ -13,8 +13,9 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
-from portal.accounts.models import Account, LoginSession, OtpChallenge, SmsMessage
+from portal.accounts.models import Account, LoginSession, OtpChallenge, PersonBinding, SmsMessage
 from portal.applications.models import Application, ApplicationEvent
 from portal.commitments.models import CommitmentSignature
 from portal.core import clock
@@ -47,7 +48,7 @@ def _setup(app) -> tuple[int, int]:
         code = account_ops.request_login_code(account_ops.CodeRequest(PHONE), actor=SYSTEM, client_ip="10.9.9.9")
         account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="10.9.9.9")
-        account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
         db.session.commit()
         return account.id, first
 
@@ -60,7 +61,7 @@ def _cleanup(app, account_id: int, audit_from: int) -> None:
         db.session.execute(delete(CommitmentSignature).where(CommitmentSignature.person_id == person_id))
         db.session.execute(delete(ApplicationEvent).where(ApplicationEvent.application_id.in_(cases)))
         db.session.execute(delete(Application).where(Application.applicant_id == account_id))
-        for model in (LoginSession, OtpChallenge):
+        for model in (LoginSession, OtpChallenge, PersonBinding):
             if hasattr(model, "account_id"):
                 db.session.execute(delete(model).where(model.account_id == account_id))
         db.session.execute(delete(SmsMessage))

@@ -14,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import passwords
 from portal.accounts.models import Account, Role
@@ -49,7 +50,7 @@ def committed(app, monkeypatch):
         code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.20")
         citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="127.0.0.20")
-        account_ops.bind_real_name(citizen, account_ops.RealNameBinding(person.name, number), actor=SYSTEM)
+        binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, number), actor=SYSTEM)
         staff = [account_ops.create_staff(account_ops.NewStaff(name, name, STAFF_PASSWORD, frozenset({Role.ACCEPTOR})),
                                           actor=SYSTEM)[0] for name in ("racer_a", "racer_b")]
         item = app.extensions["portal_catalog"].get(PROMISE_ITEM)

@@ -33,6 +33,8 @@ from ...core.errors import DomainError
 
 REAL_BACKENDS = ("aliyun", "tencent")
 OTP_TEMPLATES = ("otp_login", "otp_lookup")  # the login and lookup flows cannot work without these two
+# and the owner of a record must hear of every binding to it (portal/accounts/binding.py)
+REQUIRED_TEMPLATES = (*OTP_TEMPLATES, "binding_active", "binding_pending")
 
 
 class SmsError(DomainError):
@@ -168,7 +170,7 @@ def problems(config: Mapping[str, Any], *, production: bool) -> list[str]:
     missing = [name for name, value in needed if not value]
     if missing:
         found.append(f"PORTAL_SMS_BACKEND={backend} needs {', '.join(missing)}")
-    lacking = [name for name in OTP_TEMPLATES if not chosen.template_id(name)]
+    lacking = [name for name in REQUIRED_TEMPLATES if not chosen.template_id(name)]
     if lacking:
         found.append(f"PORTAL_SMS_TEMPLATES must give the {backend} template id of {', '.join(lacking)}")
     return found

@@ -1,4 +1,5 @@
-"""The code2session client against a real HTTP server on 127.0.0.1 that plays WeChat."""
+"""The WeChat port's login (code2session): the HTTP adapter against a real HTTP server on 127.0.0.1 that plays
+WeChat, the local (fake) adapter, and the choice between them."""
 
 import json
 import logging
@@ -12,15 +13,10 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from portal.accounts.wechat import (
-    ERRCODE_UNREACHABLE,
-    FakeWeChatClient,
-    HttpWeChatClient,
-    WeChatError,
-    WeChatSession,
-    get_wechat_client,
-)
 from portal.config import ConfigError
+from portal.integrations.wechat import ERRCODE_UNREACHABLE, WeChatError, WeChatSession, get_wechat
+from portal.integrations.wechat.fake import FakeWeChat
+from portal.integrations.wechat.http import HttpWeChat
 
 APPID = "wx0123456789abcdef"
 SECRET = "TOPSECRET-app-secret-0042"
@@ -95,7 +91,7 @@ def wechat_server():
 
 @pytest.fixture
 def client(wechat_server):
-    return HttpWeChatClient(APPID, SECRET, wechat_server.base_url + "/", timeout=(1, SLOW_SECONDS / 4))
+    return HttpWeChat(APPID, SECRET, wechat_server.base_url + "/", timeout=(1, SLOW_SECONDS / 4))
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +157,7 @@ def test_unusable_answers_mean_wechat_is_unreachable(client, js_code, detail):
 
 
 def test_closed_port_is_unreachable_and_does_not_carry_the_url():
-    client = HttpWeChatClient(APPID, SECRET, f"http://127.0.0.1:{closed_port()}", timeout=(1, 1))
+    client = HttpWeChat(APPID, SECRET, f"http://127.0.0.1:{closed_port()}", timeout=(1, 1))
     with pytest.raises(WeChatError) as excinfo:
         client.code2session("ok-oABC")
     assert excinfo.value.errcode == ERRCODE_UNREACHABLE
@@ -197,7 +193,7 @@ def test_secret_code_and_session_key_never_reach_logs_or_reprs(client, caplog):
 
 
 def test_fake_client_logs_demo_codes_in_and_plays_errors():
-    fake = FakeWeChatClient()
+    fake = FakeWeChat()
     first, again = fake.code2session("demo-o123"), fake.code2session("demo-o123")
     assert first.openid == "o123" and first == again
     for code, errcode in [("bad", 40029), ("limited", 45011), ("risky", 40226), ("busy", -1),
@@ -215,13 +211,13 @@ def make_app(**config) -> Flask:
 
 def test_backend_is_chosen_by_configuration_and_built_once():
     fake_app = make_app(PORTAL_WECHAT_BACKEND="fake")
-    assert isinstance(get_wechat_client(fake_app), FakeWeChatClient)
-    assert get_wechat_client(fake_app) is get_wechat_client(fake_app)
+    assert isinstance(get_wechat(fake_app), FakeWeChat)
+    assert get_wechat(fake_app) is get_wechat(fake_app)
     http_app = make_app(PORTAL_WECHAT_BACKEND="http", PORTAL_WECHAT_APPID=APPID, PORTAL_WECHAT_SECRET=SECRET,
                         PORTAL_WECHAT_API_BASE="http://127.0.0.1:9")
-    client = get_wechat_client(http_app)
-    assert isinstance(client, HttpWeChatClient)
-    assert client.url == "http://127.0.0.1:9/sns/jscode2session"
+    client = get_wechat(http_app)
+    assert isinstance(client, HttpWeChat)
+    assert client.base == "http://127.0.0.1:9"
 
 
 @pytest.mark.parametrize(("config", "words"), [
@@ -230,4 +226,4 @@ def test_backend_is_chosen_by_configuration_and_built_once():
 ])
 def test_unusable_configuration_is_refused(config, words):
     with pytest.raises(ConfigError, match=words):
-        get_wechat_client(make_app(**config))
+        get_wechat(make_app(**config))

@@ -1,0 +1,95 @@
+"""A local HTTP server speaking the identity providers' protocol (see ``http.py``), on 127.0.0.1 only.
+
+Tests run the HTTP adapters against it; a developer can too (``python -m portal.integrations.identity.local_server
+APP_ID SECRET``). It checks the signature and its age, and answers as the local adapters do (``local.py``);
+a live token ``face-busy`` answers BUSY (HTTP 503).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import IdentityProofError
+from .http import signature
+from .local import ecredential, face_verdict
+
+MAX_SKEW_SECONDS = 300
+
+
+class IdentityServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, app_id: str, secret: str, port: int = 0):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.app_id = app_id
+        self.secret = secret
+        self.seen: list[tuple[str, dict[str, Any]]] = []  # (path, body) of every signed request
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> IdentityServer:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: IdentityServer
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 1 << 16))
+        timestamp, nonce = self.headers.get("X-Timestamp", ""), self.headers.get("X-Nonce", "")
+        expected = signature(self.server.secret, timestamp, nonce, self.path, body)
+        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= MAX_SKEW_SECONDS
+        if (self.headers.get("X-App-Id") != self.server.app_id or not fresh
+                or not hmac.compare_digest(expected, self.headers.get("X-Signature", ""))):
+            return self._answer(401, {"code": "AUTH_FAILED"})
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return self._answer(400, {"code": "BAD_REQUEST"})
+        self.server.seen.append((self.path, payload))
+        try:
+            if self.path == "/face/verify":
+                if payload.get("live_token") == "face-busy":
+                    return self._answer(503, {"code": "BUSY"})
+                verdict = face_verdict(str(payload.get("id_number")), str(payload.get("live_token")))
+                return self._answer(200, {"code": "OK", "verdict": "pass" if verdict.passed else "fail",
+                                          "score": verdict.score, "request_id": payload.get("request_id")})
+            if self.path == "/ecredential/verify":
+                credential = ecredential(str(payload.get("code")))
+                return self._answer(200, {"code": "OK", "name": credential.name, "id_number": credential.id_number,
+                                          "valid_until": credential.valid_until.isoformat()})
+        except IdentityProofError:
+            return self._answer(200, {"code": "INVALID_TOKEN" if "face" in self.path else "INVALID_CODE"})
+        return self._answer(404, {"code": "NOT_FOUND"})
+
+    def _answer(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format, *args):
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover (a developer's tool)
+    server = IdentityServer(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 8765)
+    print(f"identity provider on {server.base_url}")
+    server.serve_forever()

@@ -1,0 +1,73 @@
+"""The mini-program's WeChat login through the API, on the local WeChat adapter: the getPhoneNumber exchange
+instead of an SMS code, one identity per unionid, and unit agents (issue 25, point 1)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.accounts.models import Account, WeChatIdentity
+from portal.core.crypto import blind_index
+from tests.factories import mobile, valid_id_number
+
+PHONE_LOGIN = "/api/v1/auth/wechat/phone"
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_number_wechat_verified_logs_a_citizen_in_without_an_sms_code(client, db_session):
+    phone = mobile()
+    answer = client.post(PHONE_LOGIN, json={"login_code": "demo-oPhone1", "phone_code": f"phone-{phone}"})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["needs_binding"] is True and body["account"]["phone_masked"] == phone[:3] + "****" + phone[-4:]
+    account = db_session.execute(select(Account).where(Account.kind == "citizen")).scalar_one()
+    assert account.phone == phone
+    identity = db_session.execute(select(WeChatIdentity)).scalar_one()
+    assert identity.account_id == account.id
+    # the openid now logs straight in with wx.login alone
+    again = client.post("/api/v1/auth/wechat", json={"code": "demo-oPhone1"}).get_json()
+    assert again["status"] == "ok"
+
+
+def test_the_verified_number_binds_at_once_when_it_is_the_phone_on_record(client, make_person):
+    phone, number = mobile(), valid_id_number()
+    make_person("冯桂兰", number, phone=phone)
+    token = client.post(PHONE_LOGIN, json={"login_code": "demo-oPhone2", "phone_code": f"phone-{phone}"}
+                        ).get_json()["token"]
+    bound = client.post("/api/v1/me/binding", json={"name": "冯桂兰", "id_number": number}, headers=_bearer(token))
+    assert bound.get_json()["binding"] == "active"
+
+
+def test_wechat_refusals_of_the_phone_code_are_clear(client, db_session):
+    for phone_code, status, code in [("bad", 401, "wechat_code_invalid"), ("limited", 429, "wechat_rate_limited"),
+                                     ("busy", 503, "wechat_busy"), ("otherapp", 502, "wechat_failed")]:
+        answer = client.post(PHONE_LOGIN, json={"login_code": "demo-oPhone3", "phone_code": phone_code})
+        assert (answer.status_code, answer.get_json()["error"]["code"]) == (status, code)
+    assert db_session.scalar(select(func.count()).select_from(Account)) == 0
+
+
+def test_one_unionid_is_one_identity_across_the_agencys_apps(client, db_session):
+    phone = mobile()
+    client.post(PHONE_LOGIN, json={"login_code": "demo-oMini~uPerson1", "phone_code": f"phone-{phone}"})
+    # the same person arrives with the openid of the agency's other app: the unionid links them
+    other_app = client.post("/api/v1/auth/wechat", json={"code": "demo-oOfficial~uPerson1"}).get_json()
+    assert other_app["status"] == "ok" and other_app["session"]["account"]["phone_masked"].endswith(phone[-4:])
+    identity = db_session.execute(select(WeChatIdentity)).scalar_one()
+    assert identity.unionid_index == blind_index("uPerson1", "wechat_unionid")
+    assert "uPerson1" not in str(identity.unionid_index)
+
+
+def test_unit_agents_log_in_through_wechat(client, make_unit, make_first_agent):
+    unit = make_unit()
+    phone = mobile()
+    make_first_agent(unit, phone)
+    answer = client.post(PHONE_LOGIN, json={"login_code": "demo-oAgent1", "phone_code": f"phone-{phone}",
+                                            "kind": "agent", "credit_code": unit.credit_code})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["account"]["kind"] == "agent"
+    assert answer.get_json()["account"]["unit"]["credit_code"] == unit.credit_code
+    stranger = client.post(PHONE_LOGIN, json={"login_code": "demo-oAgent2", "phone_code": f"phone-{mobile()}",
+                                              "kind": "agent", "credit_code": unit.credit_code})
+    assert stranger.status_code == 401 and stranger.get_json()["error"]["code"] == "not_an_agent"
