@@ -71,6 +71,7 @@ def use_settings(env: dict[str, str]) -> None:
 def demo_employee(persons: int):
     """Inside a request context: demo data as `portal up` makes it, the demo accounts, and the demo employee
     logged in by SMS code and bound to their real name (the citizen account)."""
+    from portal.accounts import binding as binding_ops
     from portal.accounts import operations as account_ops
     from portal.accounts.demo import ensure_demo_accounts
     from portal.core.audit import Actor
@@ -86,7 +87,7 @@ def demo_employee(persons: int):
                                             client_ip="127.0.0.1")
     citizen = account_ops.login_with_code(account_ops.CodeLogin(issued.code, handle=issued.handle),
                                           actor=system, client_ip="127.0.0.1")
-    account_ops.bind_real_name(citizen, account_ops.RealNameBinding(employee.name, employee.id_number),
+    binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(employee.name, employee.id_number),
                                actor=system)
     return citizen
 

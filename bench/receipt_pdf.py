@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask import current_app
 
 from portal import create_app
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts.models import Role
 from portal.applications import operations as ops
@@ -58,7 +59,7 @@ def _demo_case(kind: str):
     code = account_ops.request_login_code(account_ops.CodeRequest(PHONE), actor=SYSTEM, client_ip="127.0.0.1")
     citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                           client_ip="127.0.0.1")
-    account_ops.bind_real_name(citizen, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+    binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
     staff = {}
     for username, name, role in (("shouli", "受理员甲", Role.ACCEPTOR), ("shenhe", "审核员乙", Role.REVIEWER),
                                  ("caiwu", "财务丙", Role.FINANCE)):

@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal import create_app
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.applications import operations as ops
 from portal.applications.constants import MaterialMode
@@ -60,7 +61,7 @@ def citizen(n: int):
     code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip=f"10.0.{n}.1")
     account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                           client_ip=f"10.0.{n}.1")
-    account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+    binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
     return account
 
 

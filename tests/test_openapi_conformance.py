@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import tokens
 from portal.applications import operations as case_ops
@@ -41,7 +42,7 @@ def citizen(app, db_session, make_person):
                                               client_ip="127.0.0.4")
         account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="127.0.0.4")
-        account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
+        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number), actor=SYSTEM)
         draft = case_ops.start_application(app.extensions["portal_catalog"].get(ITEM), by=account, actor=SYSTEM)
     db_session.commit()
     return account, {"case_id": draft.id}

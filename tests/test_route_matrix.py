@@ -16,6 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import passwords
 from portal.accounts.models import Role
@@ -71,7 +72,7 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
                                               client_ip="10.0.0.1")
         citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="10.0.0.1")
-        account_ops.bind_real_name(citizen, account_ops.RealNameBinding(insured.person.name,
+        binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(insured.person.name,
                                                                          insured.person.id_number), actor=SYSTEM)
         agent = make_first_agent(insured.unit, name="赵经办")
         open_case = _file(catalog.get("G002036005000_01_001"), citizen)
@@ -180,6 +181,11 @@ EXPECTED = {
     "applications.receipt_pdf": "302 200 200 200 200 200 200 200",
     "applications.start": "200 200 200 200 200 200 200 200",
     "accounts.bind": "302 302 404 404 404 404 404 404",
+    "accounts.bind_proof": "302 302 404 404 404 404 404 404",
+    "accounts.disown": "404 404 404 404 404 404 404 404",  # a forged "不是我" link
+    "workbench.bindings": "302 404 404 200 200 200 200 403",
+    "calendar.index": "302 404 404 403 403 403 403 200",
+    "catalog_notes.index": "302 404 404 200 200 200 200 200",
     "certificates.mine": "302 200 200 404 404 404 404 404",
     "certificates.show": "302 200 404 404 404 404 404 404",
     "certificates.pdf": "302 200 404 404 404 404 404 404",

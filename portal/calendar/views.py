@@ -50,7 +50,7 @@ def _can_manage_calendar_global() -> bool:
 @login_required
 def _administrators_only():
     if not can_manage_calendar(current_user):
-        abort(404)
+        abort(403 if is_staff(current_user) else 404)  # the /staff rule (accounts.staff_area)
 
 
 def _text_of(form: ScheduleForm) -> str:

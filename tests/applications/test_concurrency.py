@@ -16,6 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import passwords, tokens
 from portal.applications import operations as case_ops
@@ -50,7 +51,7 @@ def committed_draft(app, monkeypatch):
         code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.21")
         citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="127.0.0.21")
-        account_ops.bind_real_name(citizen, account_ops.RealNameBinding(person.name, number), actor=SYSTEM)
+        binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, number), actor=SYSTEM)
         item = app.extensions["portal_catalog"].get(PROMISE_ITEM)
         case = case_ops.start_application(item, by=citizen, actor=SYSTEM)
         data = dict(case.form_data)

@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from portal import create_app
+from portal.accounts import binding as binding_ops
 from portal.config import new_keyset
 from portal.core import crypto
 
@@ -147,7 +148,7 @@ def populate(deployment: Deployment) -> dict[str, Any]:
                                                 client_ip="127.0.0.7")
         account = account_ops.login_with_code(account_ops.CodeLogin(issued.code, handle=issued.handle), actor=system,
                                               client_ip="127.0.0.7")
-        account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number),
+        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number),
                                    actor=system)
         case = request_certificate(CertificateKind.PERSON_VOUCHER, by=account, actor=system)
         certificate = certificate_of_case(case)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import tokens
 from portal.core import jsonbody
@@ -61,7 +62,7 @@ def test_a_lone_surrogate_in_a_draft_is_refused_and_logs_nothing_personal(app, c
                                               client_ip="127.0.0.5")
         account = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle),
                                               actor=Actor.system(), client_ip="127.0.0.5")
-        account_ops.bind_real_name(account, account_ops.RealNameBinding(person.name, person.id_number),
+        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(person.name, person.id_number),
                                    actor=Actor.system())
     token = tokens.issue_token(account, label="test")[0]
     db_session.commit()

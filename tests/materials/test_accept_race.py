@@ -18,6 +18,7 @@ from datetime import date
 import pytest
 from argon2 import PasswordHasher
 
+from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.accounts import passwords, tokens
 from portal.accounts.models import Role
@@ -61,7 +62,7 @@ def submitted_case(app, monkeypatch):
         code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.22")
         citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
                                               client_ip="127.0.0.22")
-        account_ops.bind_real_name(citizen, account_ops.RealNameBinding(person.name, number), actor=SYSTEM)
+        binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, number), actor=SYSTEM)
         acceptor, secret = account_ops.create_staff(
             account_ops.NewStaff("race_acceptor", "Race Acceptor", STAFF_PASSWORD, frozenset({Role.ACCEPTOR})),
             actor=SYSTEM)

@@ -24,7 +24,7 @@ def november():
 
 def test_only_administrators_open_the_screen(browser_as, november):
     clerk, _a = browser_as("calclerk", Role.ACCEPTOR)
-    assert clerk.get("/staff/calendar/").status_code == 404
+    assert clerk.get("/staff/calendar/").status_code == 403
     admin, _b = browser_as("caladmin", Role.ADMIN)
     page = admin.get("/staff/calendar/")
     assert page.status_code == 200

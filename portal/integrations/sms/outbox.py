@@ -21,7 +21,7 @@ class OutboxGateway:
 
     def send(self, phone: str, template: str, params: Mapping[str, str], *, business_id: str | None = None,
              text: str = "") -> Receipt:
-        kind = "otp" if template.startswith("otp") else "notice"
+        kind = "otp" if template.startswith("otp") else "binding" if template.startswith("binding") else "notice"
         row = SmsMessage(phone=phone, phone_index=phone_index(phone), body=text, kind=kind, created_at=clock.now())
         db.session.add(row)
         db.session.flush()
