@@ -94,7 +94,7 @@ def test_a_missing_file_body_fails_naming_the_file(source, restored):
     assert result.exit_code == 1
     assert (f"- files: file {facts['file_id']} (object {facts['storage_key']}): body missing from the file store"
             in result.output), result.output
-    assert "doctor: 1 of 6 checks failed" in result.output
+    assert f"doctor: 1 of {len(doctor.checks())} checks failed" in result.output
 
 
 def test_a_flipped_byte_in_a_file_body_fails_naming_the_file(source, restored):

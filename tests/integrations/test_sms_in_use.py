@@ -56,3 +56,16 @@ def test_a_rate_limited_gateway_answers_503_with_a_message_not_a_500(client, ali
     body = response.get_json()
     assert body["error"]["code"] == "sms_failed" and "短信暂时无法发送" in body["error"]["message"]
     assert "isv." not in body["error"]["message"]
+
+
+def test_the_doctor_reports_whether_the_configured_gateway_can_send(app, monkeypatch):
+    from portal.core import doctor
+
+    run = doctor.checks()["sms"].run
+    with app.app_context():
+        assert run().ok
+        monkeypatch.setitem(app.config, "PORTAL_SMS_BACKEND", "aliyun")
+        monkeypatch.setitem(app.config, "PORTAL_SMS_KEY_ID", "")
+        monkeypatch.setitem(app.config, "PORTAL_SMS_KEY_SECRET", "")
+        outcome = run()
+    assert not outcome.ok and "Alibaba Cloud SMS lacks its key" in outcome.problems[0]
