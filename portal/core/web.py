@@ -61,6 +61,32 @@ def _http_error_message(error: HTTPException) -> str:
     return messages.get(error.code or 500, _("Something went wrong on our side. Please try again later."))
 
 
+DRAIN_MAX_BYTES = 64 * 1024 * 1024  # above any body the reverse proxy lets through (deploy/nginx: 33 MiB)
+
+
+def _drain_body() -> None:
+    """Read and drop the rest of a refused body before answering 413.
+
+    Answering while the client (or nginx, which forwards the whole body) is still sending makes the server close a
+    half-read connection; the sender then sees a reset, and nginx answers 502 instead of our message. A body of
+    known length up to ``DRAIN_MAX_BYTES`` is read to its end (nothing is kept); a longer or unknown one is not read,
+    and the connection is closed after the answer.
+    """
+    length = request.content_length
+    stream = request.environ.get("wsgi.input")
+    if stream is None or length is None or length > DRAIN_MAX_BYTES:
+        return
+    remaining = length
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except (OSError, ValueError):  # the client went away: nothing left to answer
+        return
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _request_context() -> None:
@@ -130,6 +156,7 @@ def init_app(app: Flask) -> None:
         # the limit of this request (a route may have its own, e.g. uploads), else the app's
         limit_mb = (request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
         message = _("What you sent is larger than %(limit)s MB.", limit=limit_mb)
+        _drain_body()
         if is_api_request():
             return error_envelope("too_large", message, 413)
         return render_template("errors/error.html", status=413, message=message), 413
