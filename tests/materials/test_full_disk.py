@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from portal.materials import storage
+from portal.integrations.storage.local import LocalStorage
 from tests.applications.conftest import request_context  # noqa: F401 (autouse: messages need a request)
 
 from . import fixtures as make
@@ -24,7 +24,7 @@ def full_disk(tmp_path) -> Iterator[str]:
     mount = tmp_path / "full"
     mount.mkdir()
     if os.system(f"mount -t tmpfs -o size=64k tmpfs {mount} 2>/dev/null") != 0:  # noqa: S605 (fixed arguments)
-        real_put = storage.LocalStorage.put
+        real_put = LocalStorage.put
 
         def put(self, key, chunks):
             if self.root == mount:
@@ -32,7 +32,7 @@ def full_disk(tmp_path) -> Iterator[str]:
             return real_put(self, key, chunks)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(storage.LocalStorage, "put", put)
+            patch.setattr(LocalStorage, "put", put)
             yield str(mount)
         return
     try:
