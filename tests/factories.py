@@ -150,6 +150,17 @@ def agent_login(client, db_session, get_csrf):
     return _login
 
 
+def log_in_staff(browser: FlaskClient, username: str, secret: str, password: str = STAFF_PASSWORD) -> FlaskClient:
+    """Log ``browser`` in through the staff login page: password and the TOTP of the current (maybe frozen) time."""
+    from tests.conftest import csrf_from
+
+    token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
+    response = browser.post("/login/staff", data={"csrf_token": token, "username": username, "password": password,
+                                                  "totp": passwords.current_totp(secret, clock.now())})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
 @pytest.fixture
 def staff_login(client, get_csrf):
     """Post the staff login form; ``totp`` defaults to the right code for the current (frozen) time."""

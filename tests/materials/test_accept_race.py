@@ -17,19 +17,18 @@ import time
 import pytest
 
 from portal.accounts import operations as account_ops
-from portal.accounts import passwords, tokens
+from portal.accounts import tokens
 from portal.accounts.models import Role
 from portal.applications import operations as case_ops
 from portal.applications.constants import MaterialMode
 from portal.applications.models import Application
-from portal.core import clock
 from portal.core.audit import actor_of
 from portal.core.db import db
 from portal.materials import operations as files
 from portal.materials.models import MaterialFile
 from portal.workbench import operations as workbench
 from tests.conftest import csrf_from
-from tests.factories import STAFF_PASSWORD
+from tests.factories import STAFF_PASSWORD, log_in_staff
 from tests.race_support import SYSTEM, bound_citizen, complete_draft, empty_every_table, race_setup
 
 from . import fixtures as make
@@ -63,11 +62,7 @@ def _staff_browser(app, secret: str, case_id: int):
     """The acceptor logged in through the staff login page, and the case page's CSRF token and version."""
     browser = app.test_client()
     browser.set_cookie("lang", "en")
-    token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
-    response = browser.post("/login/staff", data={"csrf_token": token, "username": "race_acceptor",
-                                                  "password": STAFF_PASSWORD,
-                                                  "totp": passwords.current_totp(secret, clock.now())})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    log_in_staff(browser, "race_acceptor", secret)
     page = browser.get(f"/staff/cases/{case_id}")
     assert page.status_code == 200
     with app.app_context():
