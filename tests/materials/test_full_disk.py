@@ -47,18 +47,6 @@ def full_disk(tmp_path) -> Iterator[str]:
         os.system(f"umount {mount}")  # noqa: S605 (fixed arguments)
 
 
-@pytest.fixture
-def api_for(make_client, db_session):
-    from portal.accounts import tokens
-
-    def _make(account):
-        raw = tokens.issue_token(account, label="test")[0]
-        db_session.commit()
-        return make_client(), {"Authorization": f"Bearer {raw}"}
-
-    return _make
-
-
 def test_a_full_disk_while_storing_an_upload_gives_503_and_saves_nothing(app, api_for, full_disk, monkeypatch,
                                                                           citizen, draft):
     monkeypatch.setitem(app.config, "PORTAL_STORAGE_DIR", full_disk)
