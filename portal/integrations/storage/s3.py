@@ -162,34 +162,3 @@ def _parts(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield first
     yield from rest
-
-
-def _s3_client(endpoint_url: str | None, region: str | None, access_key: str | None, secret_key: str | None):
-    import boto3
-    from botocore.config import Config
-
-    # Checksums only where the API requires them: several S3-compatible stores refuse the newer default
-    # CRC headers, and every body is authenticated by its own encryption anyway.
-    config = Config(signature_version="s3v4", request_checksum_calculation="when_required",
-                    response_checksum_validation="when_required", retries={"mode": "standard"})
-    return boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or None,
-                        aws_access_key_id=access_key or None, aws_secret_access_key=secret_key or None, config=config)
-
-
-def _parts(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Group chunks into parts of at least ``size`` bytes, the last one smaller; always at least one part."""
-    buffer = bytearray()
-    any_yielded = False
-    for chunk in chunks:
-        buffer += chunk
-        if len(buffer) >= size:
-            yield bytes(buffer)
-            buffer.clear()
-            any_yielded = True
-    if buffer or not any_yielded:
-        yield bytes(buffer)
-
-
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
