@@ -6,8 +6,9 @@ from __future__ import annotations
 import socket
 import socketserver
 import struct
-import threading
 from collections.abc import Iterator
+
+from tests.servers import in_thread
 
 VIRUS_MARKER = b"FAKE-VIRUS-FOR-TESTS"  # what this clamd flags (no real signature kept in the repo)
 
@@ -67,15 +68,7 @@ class _ClamdHandler(socketserver.BaseRequestHandler):
 
 def running_clamd() -> Iterator[FakeClamd]:
     """A started FakeClamd, stopped when the generator is closed (use as a fixture body)."""
-    server = FakeClamd()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    yield from in_thread(FakeClamd())
 
 
 def closed_port() -> int:

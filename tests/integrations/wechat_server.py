@@ -14,11 +14,12 @@ body) of every subscribe message.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.servers import in_thread
 
 APPID = "wx0123456789abcdef"
 SECRET = "TOPSECRET-app-secret-0042"
@@ -127,11 +128,4 @@ class _Handler(BaseHTTPRequestHandler):
 
 def running_wechat(appid: str = APPID, secret: str = SECRET) -> Iterator[WeChatServer]:
     """A started server, stopped when the generator is closed (use as a fixture body)."""
-    server = WeChatServer(appid, secret)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from in_thread(WeChatServer(appid, secret))
