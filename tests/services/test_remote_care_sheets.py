@@ -19,7 +19,6 @@ from portal.core.errors import ValidationFailed
 from portal.services.remote_care import document, sheets
 from portal.services.remote_care import operations as rc
 from tests.catalog.test_regions import seeds_dir
-from tests.conftest import csrf_from
 
 from .remote_care_support import GUANGZHOU, TIANHE, file
 from .test_remote_care import filing_of
@@ -30,28 +29,6 @@ INPUTS = {"insurance_type": "insurance_type", "insured_address": "insured_addres
           "care_phone": "care_phone", "care_phone2": "care_phone2", "destination_code": "province",
           "signer": "signer", "signed_name": "signed_name"}
 OWN_MARK = "(optional; asked by this service, not by the published form)"
-
-
-@pytest.fixture
-def browser_for(make_client, db_session):
-    """A browser logged in as ``account`` through the citizen login pages (code read from the SMS outbox)."""
-
-    def _make(account):
-        from portal.extensions import limiter
-        from tests.factories import last_code
-
-        limiter.reset()
-        db_session.commit()
-        browser = make_client()
-        token = csrf_from(browser.get("/login/citizen").get_data(as_text=True))
-        browser.post("/login/citizen", data={"csrf_token": token, "phone": account.phone})
-        token = csrf_from(browser.get("/login/code").get_data(as_text=True))
-        response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, account.phone)})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return browser
-
-    return _make
-
 
 @pytest.mark.no_db
 @pytest.mark.parametrize("region", REGIONS)
