@@ -155,10 +155,12 @@ def main() -> None:
         portal_port, bare_port = servers.free_port(), servers.free_port()
         processes = []
         try:
-            processes.append(servers.start_gunicorn(env, portal_port, folder / "portal.log", workers=args.workers))
+            processes.append(servers.start_gunicorn(env, portal_port, folder / "portal.log", workers=args.workers,
+                                                    timeout=600))
             processes.append(servers.start(servers.gunicorn_command(bare_port, workers=args.workers,
                                                                     app="bench.bare_app:app"),
-                                           env=env, log=folder / "bare.log", port=bare_port, ready="/ping"))
+                                           env=env, log=folder / "bare.log", port=bare_port, ready="/ping",
+                                           timeout=600))
             for label, path, who, _goal in ENDPOINTS:  # each answers 200 as the visitor it stands for; warm-up
                 port = bare_port if path == "/ping" else portal_port
                 status = answer(port, path, cookies.get(who))
