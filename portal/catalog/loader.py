@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from . import field_options
 from .schema import Item, Region
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -116,6 +117,8 @@ def load_region(region_id: str, data_dir: Path = DATA_DIR) -> Catalog:
     assert region is not None
     part_order = {p.id: n for n, p in enumerate(region.parts)}
     ordered = tuple(sorted(items, key=lambda i: part_order[i.part]))  # stable: file order within a part
+    insurance = field_options.insurance_options(ordered)
+    ordered = tuple(field_options.complete(item, insurance) for item in ordered)
     return Catalog(region=region, items=ordered, by_code={i.code: i for i in ordered})
 
 
