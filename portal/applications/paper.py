@@ -1,5 +1,5 @@
 """Paper materials (issue 17, point 4): where to bring or post them, to whom, by when, and what if they don't
-arrive — said on the case page, the receipt (HTML and PDF) and in a message when the case is submitted.
+arrive — said on the case page, the receipt (HTML and PDF) and in the message shown when the case is submitted.
 
 Where and to whom come from the region's data, and only as far as its seed publishes them: the service windows
 (name, address, window, hours, note), the agency's name and address, and the general hotlines with their notes

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -199,6 +199,11 @@ def _submit(case: Application, form: forms.CaseForm):
     except Conflict as error:
         return _to_case(case, error)
     flash(_("Your application was submitted. Its number is %(number)s.", number=case.number), "success")
+    plan = paper.plan(case, form.plan.item, current_app.extensions["portal_catalog"].region, str(get_locale() or "zh"))
+    if plan is not None and plan.bring_by is not None:  # the same as the case page's paper section, in one line
+        flash(_("Bring or post the paper materials by %(date)s, to %(recipient)s. Where and how: see “Your paper "
+                "materials” below and on the receipt.", date=format_date(plan.bring_by, "long"),
+                recipient=plan.recipient), "warning")
     return redirect(url_for("applications.detail", case_id=case.id))
 
 

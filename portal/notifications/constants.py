@@ -26,7 +26,6 @@ class Event(StrEnum):
     COMMITMENT_FALSE = "commitment_false"  # post-hoc checking (事后核查) found the applicant's commitment untrue
     DEADLINE_MOVED = "deadline_moved"  # an imported holiday schedule moved a date of the applicant's case
     LOGIN_FAILURES = "login_failures"  # to a member of staff: failed logins to their account piled up
-    PAPER_MATERIALS = "paper_materials"  # on submission: where, to whom and by when the paper materials go
 
     @property
     def label(self) -> str:
@@ -50,7 +49,6 @@ EVENT_LABELS = {
     Event.COMMITMENT_FALSE: _l("Result of the check of your commitment"),
     Event.DEADLINE_MOVED: _l("Time limit adjusted"),
     Event.LOGIN_FAILURES: _l("Failed logins to your account"),
-    Event.PAPER_MATERIALS: _l("Paper materials to bring or post"),
 }
 
 

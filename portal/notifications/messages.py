@@ -100,12 +100,6 @@ TEMPLATES: dict[Event, Template] = {
            "%(last_on)s. Further attempts from the same place now have to wait longer. If these attempts were not "
            "yours, tell the administrator."),
         ("failures", "last_on")),
-    Event.PAPER_MATERIALS: Template(
-        _l("Paper materials to bring or post"),
-        _l("For your application for %(item)s (No. %(number)s), bring or post on paper by %(bring_by_on)s: "
-           "%(materials)s. Where: %(place)s. To: %(recipient)s; by post, write the number on the envelope. "
-           "Without them the application cannot be accepted: you would get a one-time notice of what is missing."),
-        ("item", "number", "bring_by_on", "materials", "place", "recipient")),
 }
 
 

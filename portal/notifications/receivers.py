@@ -89,28 +89,6 @@ def announce_case_move(case: Any, *, event: Any, action: Action, **_kw: Any) -> 
 case_moved.connect(announce_case_move, weak=False)  # any sender: every case
 
 
-def announce_paper_materials(case: Any, *, event: Any, action: Action, **_kw: Any) -> None:
-    """On submission with materials to bring on paper: where, to whom and by when (``applications.paper``)."""
-    if action is not Action.SUBMIT:
-        return
-    from ..applications import paper
-
-    catalog = current_app.extensions["portal_catalog"]
-    zh, en = (paper.plan(case, catalog.get(case.item_code), catalog.region, locale) for locale in ("zh", "en"))
-    if zh is None or en is None or zh.bring_by is None:
-        return
-    context = case_context(case, {
-        "bring_by_on": zh.bring_by.isoformat(),
-        "materials": [{"zh": a, "en": b} for a, b in zip(zh.materials, en.materials, strict=True)],
-        "place": {"zh": "；".join(p.line(True) for p in zh.places) or "医保经办服务窗口",
-                  "en": "; ".join(p.line(False) for p in en.places) or "the agency's service window"},
-        "recipient": {"zh": paper.recipient_text(zh, True), "en": paper.recipient_text(en, False)}})
-    notify(case.applicant, Event.PAPER_MATERIALS, context, application_id=case.id)
-
-
-case_moved.connect(announce_paper_materials, weak=False)
-
-
 def announce_false_commitment(check: Any, *, case: Any, outcome: Any, **_kw: Any) -> None:
     """Post-hoc checking found the commitment untrue: the applicant is told why, with the effect undone."""
     from ..sampling.models import Outcome

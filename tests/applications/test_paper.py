@@ -1,15 +1,15 @@
 """Paper materials (issue 17, point 4): after "I will bring it to the service window, or post it, on paper", the
-case page, the receipt (HTML and PDF) and a message say where (the region's windows, as its data has them), to
+case page, the receipt (HTML and PDF) and the message after submitting say where (the region's windows, as its data has them), to
 whom (the agency), by when (the accept-by date, in working days) and what happens if the papers don't arrive.
 A case without paper, or one already accepted, says none of it."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pypdfium2
 from flask_babel import force_locale
-from sqlalchemy import select
 
 from portal.applications import operations as ops
 from portal.applications import paper
@@ -18,18 +18,11 @@ from portal.calendar import engine
 from portal.core import clock
 from portal.core.formatting import local_date
 from portal.documents import receipts
-from portal.notifications.constants import Event
-from portal.notifications.messages import render
-from portal.notifications.models import Notification
 
 from .conftest import PROMISE_ITEM, SYSTEM
-from .test_views import login, page_of
+from .test_views import form_fields, login, page_of
 
 SUBMITTED = datetime(2026, 9, 30, 10, 0)  # a Wednesday before the National Day holidays (10月1日–8日)
-
-
-def _notifications(db_session, case) -> list[Notification]:
-    return list(db_session.execute(select(Notification).where(Notification.application_id == case.id)).scalars())
 
 
 def test_the_case_page_says_where_to_whom_by_when_and_what_if_not(make_case, citizen, catalog, make_client,
@@ -78,16 +71,29 @@ def test_the_receipt_html_and_pdf_carry_the_same(make_case, citizen, catalog):
         assert expected in flat, expected
 
 
-def test_a_message_is_written_on_submission_in_both_languages(make_case, citizen, db_session):
-    with clock.frozen(SUBMITTED):
-        case = make_case(PROMISE_ITEM, citizen)
-    [message] = [n for n in _notifications(db_session, case) if n.event == Event.PAPER_MATERIALS.value]
-    assert message.account_id == citizen.id
-    zh = render(Event.PAPER_MATERIALS, message.context, "zh_Hans_CN")
-    en = render(Event.PAPER_MATERIALS, message.context, "en")
-    assert case.number in zh.body and "医保经办服务窗口" in zh.body and "吉林省社会医疗保险管理局" in zh.body
-    assert "Medical-security service windows" in en.body and "Administration" in en.body
-    assert message.context["bring_by_on"] == case.accept_by.isoformat()
+def test_the_message_after_submitting_says_by_when_and_to_whom(catalog, citizen, make_case, make_client,
+                                                                 db_session):
+    from tests.conftest import csrf_from
+
+    draft = make_case(PROMISE_ITEM, citizen, submit=False)
+    browser = login(make_client(), db_session, citizen.phone)
+    browser.set_cookie("lang", "en")
+    html = page_of(browser, f"/applications/{draft.id}/edit")
+    data = {"csrf_token": csrf_from(html), "action": "submit"}
+    data.update(form_fields(html))
+    data["action"] = "submit"
+    response = browser.post(f"/applications/{draft.id}/edit", data=data, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    db_session.refresh(draft)
+    assert draft.number and draft.number in html
+    with force_locale("en"):
+        from flask_babel import format_date
+
+        due = format_date(draft.accept_by, "long")
+    flash = re.search(r'<p class="flash flash-warning">(.*?)</p>', html, re.S)
+    assert flash, html
+    assert due in flash.group(1) and catalog.region.agency.name.en in flash.group(1)
 
 
 def test_without_paper_materials_there_is_no_plan(make_case, citizen, catalog):

@@ -30,19 +30,13 @@ SAMPLES = {
     "numbers": ["JL20261122K7M3QX", "JL20261122ABCDEF"],
     "level": {"zh": "不满意", "en": "Dissatisfied"},
     "outcome": "已向窗口人员核实并整改",
-    "bring_by_on": "2026-12-11",
-    "place": {"zh": "医保经办服务窗口；工作日(法定节假日、休息日除外)", "en": "Medical-security service windows"},
-    "recipient": {"zh": "吉林省社会医疗保险管理局", "en": "Jilin Provincial Social Medical Insurance Administration"},
 }
 # how each sample shows in the message, per language
 SHOWN = {
     "zh_Hans_CN": {"item": "门诊慢性病病种待遇认定", "materials": "诊断证明、病历", "due_on": "2026", "level": "不满意",
-                   "place": "医保经办服务窗口；工作日", "recipient": "吉林省社会医疗保险管理局",
                    "numbers": "JL20261122K7M3QX、JL20261122ABCDEF"},
     "en": {"item": "Outpatient chronic disease recognition", "materials": "Diagnosis certificate, Medical records",
-           "due_on": "2026", "level": "Dissatisfied", "numbers": "JL20261122K7M3QX, JL20261122ABCDEF",
-           "place": "Medical-security service windows",
-           "recipient": "Jilin Provincial Social Medical Insurance Administration"},
+           "due_on": "2026", "level": "Dissatisfied", "numbers": "JL20261122K7M3QX, JL20261122ABCDEF"},
 }
 FIELD_RE = re.compile(r"%\((\w+)\)s")
 
