@@ -1,7 +1,7 @@
 """Paper materials (issue 17, point 4): after "I will bring it to the service window, or post it, on paper", the
-case page, the receipt (HTML and PDF) and the message after submitting say where (the region's windows, as its data has them), to
-whom (the agency), by when (the accept-by date, in working days) and what happens if the papers don't arrive.
-A case without paper, or one already accepted, says none of it."""
+case page, the receipt (HTML and PDF) and the message after submitting say where (the region's windows, as its
+data has them), to whom (the agency), by when (the accept-by date, in working days) and what happens if the papers
+don't arrive. A case without paper, or one already accepted, says none of it."""
 
 from __future__ import annotations
 
