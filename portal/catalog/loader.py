@@ -6,6 +6,7 @@ file, the item and the field it concerns, so that a data editor can find it with
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,7 @@ class Catalog:
     region: Region
     items: tuple[Item, ...]
     by_code: dict[str, Item] = field(repr=False)
+    version: str = ""  # SHA-256 of the data files as read: cached public pages are keyed by it
 
     def get(self, code: str) -> Item | None:
         return self.by_code.get(code)
@@ -122,7 +124,11 @@ def load_region(region_id: str, data_dir: Path = DATA_DIR) -> Catalog:
     ordered = tuple(sorted(items, key=lambda i: part_order[i.part]))  # stable: file order within a part
     insurance = field_options.insurance_options(ordered)
     ordered = tuple(field_options.complete(item, insurance) for item in ordered)
-    return Catalog(region=region, items=ordered, by_code={i.code: i for i in ordered})
+    digest = hashlib.sha256()
+    # the lists that complete blank 身份证件类型 / 险种 fields are part of what the catalog serves
+    for path in (region_path, *item_files, Path(field_options.__file__)):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return Catalog(region=region, items=ordered, by_code={i.code: i for i in ordered}, version=digest.hexdigest())
 
 
 @cache

@@ -16,7 +16,7 @@ from tests.conftest import csrf_from
 from tests.services.remote_care_support import GUANGZHOU, file
 
 ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+MOBILE_RE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")  # not digits inside a hex digest
 FILING_KEYS = {"id", "number", "status", "status_label", "category", "category_name", "term", "destination_code",
                "destination_name", "start_date", "end_date", "lock_until", "care_phone", "self_service",
                "commitment_hash", "application_id", "extension_opens", "ended_on", "end_reason"}

@@ -1,6 +1,5 @@
-"""异地就医备案 (filing for medical care outside the insured area): the handler of the region's filing items,
-and the pre-check of the items that need a long-term filing first (out-of-area chronic-disease and special-drug
-recognition, Jilin).
+"""异地就医备案 (filing for medical care outside the insured area): the handler of the region's filing items.
+(The recognitions that need a long-term filing first are the ``benefits`` family's, which asks ``rules`` here.)
 
 The filing is a case of the category's catalog item, on the generic filing machinery: the handler gives the
 form its fields, checks the rules (``rules.py``) before submission, completes a self-service filing with a
@@ -117,27 +116,3 @@ class RemoteCareFilingHandler(Handler):
         from .operations import revoke_filing
 
         revoke_filing(case, reason)
-
-
-@register("chronic_disease.recognition", "special_drug.recognition")
-class NeedsLongTermFiling(Handler):
-    """Recognition that, out of area, needs a long-term filing first (000 D1, D4: ``requires_item`` rules)."""
-
-    name = "needs_long_term_filing"
-
-    def precheck(self, context: FilingContext) -> list[Finding]:
-        findings = super().precheck(context)
-        needs = [r for r in context.item.rules if r.key == "requires_item" and r.params.get("when") == "out_of_area"]
-        if not needs or context.person is None:
-            return findings
-        filing = rules.long_term_filing(context.person.id)
-        if filing is None:
-            findings.append(Finding(Severity.WARNING, _(
-                "You have no valid long-term out-of-area filing. Recognition out of area needs one first: file it "
-                "under 异地就医备案, then apply. Recognition at home is not affected."), "requires_long_term_filing"))
-        else:
-            findings.append(Finding(Severity.INFO, _(
-                "Your long-term filing %(number)s to %(place)s is valid: recognition out of area is possible.",
-                number=filing.number, place=filing.destination_name), "requires_long_term_filing"))
-        return findings
-
