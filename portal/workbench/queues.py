@@ -124,13 +124,15 @@ def _place(_mapper, _connection, case: Application) -> None:
 
 @dataclass(frozen=True)
 class Filters:
-    """What a member of staff narrowed the queue to. ``person_index`` is the blind index of a 身份证."""
+    """What a member of staff narrowed the queue to. ``person_index`` is the blind index of a 身份证, ``name_index``
+    that of a person's full name (names are sealed: exact search goes through the index)."""
 
     item_codes: tuple[str, ...] | None = None  # None: every item; () matches nothing (an agency with no items)
     state: State | None = None
     submitted_from: date | None = None
     submitted_to: date | None = None
     person_index: str | None = None
+    name_index: str | None = None
     mine_for: int | None = None  # only cases this staff member is working
 
 
@@ -163,6 +165,9 @@ def _where(queue: Queue, filters: Filters, today: date) -> list:
     if filters.person_index is not None:
         people = select(Person.id).where(Person.id_number_index == filters.person_index).scalar_subquery()
         where.append(or_(Application.person_id.in_(people), Application.principal_id_index == filters.person_index))
+    if filters.name_index is not None:
+        people = select(Person.id).where(Person.name_index == filters.name_index).scalar_subquery()
+        where.append(Application.person_id.in_(people))
     if filters.mine_for is not None:
         where.append(Application.assignee_id == filters.mine_for)
     return where
