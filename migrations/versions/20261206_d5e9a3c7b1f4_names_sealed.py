@@ -10,7 +10,7 @@ Both need the field keys of the deployment: run them through ``portal db upgrade
 load the keys file first.
 
 Revision ID: d5e9a3c7b1f4
-Revises: c4d8f2a6e1b3
+Revises: d3a9e6f1c2b8
 Create Date: 2026-12-06 17:30:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from portal.core.crypto import keyring
 
 revision = 'd5e9a3c7b1f4'
-down_revision = 'c4d8f2a6e1b3'
+down_revision = 'd3a9e6f1c2b8'
 branch_labels = None
 depends_on = None
 

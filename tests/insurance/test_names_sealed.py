@@ -16,7 +16,7 @@ from tests.factories import valid_id_number
 from tests.test_downgrades import migrated_database
 
 REVISION = "d5e9a3c7b1f4"
-BEFORE = "c4d8f2a6e1b3"
+BEFORE = "d3a9e6f1c2b8"
 NAMES = {"person": "欧阳 春花", "agent": "赵经办", "staff": "王受理", "rep": "钱法人"}
 
 
