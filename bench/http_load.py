@@ -68,7 +68,7 @@ class Result:
 
 
 def wrk(url: str, *, cookie: str | None, connections: int, seconds: int) -> Result:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
@@ -76,7 +76,9 @@ def wrk(url: str, *, cookie: str | None, connections: int, seconds: int) -> Resu
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Result(rps, float(p50.group(1)) * scale, int(errors.group(1)) if errors else 0)
+    timeouts = re.search(r"timeout (\d+)", out)
+    return Result(rps, float(p50.group(1)) * scale,
+                  (int(errors.group(1)) if errors else 0) + (int(timeouts.group(1)) if timeouts else 0))
 
 
 def prepare(url: str, folder: Path, cases: int) -> tuple[dict[str, str], str, dict[str, str]]:
@@ -153,10 +155,12 @@ def main() -> None:
         portal_port, bare_port = servers.free_port(), servers.free_port()
         processes = []
         try:
-            processes.append(servers.start_gunicorn(env, portal_port, folder / "portal.log", workers=args.workers))
+            processes.append(servers.start_gunicorn(env, portal_port, folder / "portal.log", workers=args.workers,
+                                                    timeout=600))
             processes.append(servers.start(servers.gunicorn_command(bare_port, workers=args.workers,
                                                                     app="bench.bare_app:app"),
-                                           env=env, log=folder / "bare.log", port=bare_port, ready="/ping"))
+                                           env=env, log=folder / "bare.log", port=bare_port, ready="/ping",
+                                           timeout=600))
             for label, path, who, _goal in ENDPOINTS:  # each answers 200 as the visitor it stands for; warm-up
                 port = bare_port if path == "/ping" else portal_port
                 status = answer(port, path, cookies.get(who))
@@ -183,7 +187,7 @@ def main() -> None:
     for label, _path, _who, goal in ENDPOINTS:
         p50 = statistics.median(r.p50_ms for r in results[label])
         line = (f"  {label:24s} {rps[label]:8.0f} req/s  p50 {p50:7.1f} ms"
-                f"  non-2xx {sum(r.errors for r in results[label])}")
+                f"  failed {sum(r.errors for r in results[label])}")
         if goal:
             base, minimum = goal
             ratio = rps[label] / rps["bare Flask /ping" if base == "bare" else "/healthz"]
