@@ -27,8 +27,15 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    return "" if value is None else format_datetime(value, fmt)
+def local_datetime(value: datetime | None) -> str:
+    """A moment as every page shows it: the date as ``local_date`` writes it, then hours and minutes in China's
+    time (2026年12月6日 20:17; Dec 6, 2026, 20:17). One format everywhere, so seconds never appear."""
+    if value is None:
+        return ""
+    return format_datetime(value, _DATETIME_PATTERNS["en" if str(get_locale() or "zh").startswith("en") else "zh"])
+
+
+_DATETIME_PATTERNS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, HH:mm"}
 
 
 def number(value: int | Decimal | None) -> str:
