@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel.lists import format_list
 from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -38,6 +39,12 @@ def local_datetime(value: datetime | None) -> str:
 _DATETIME_PATTERNS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, HH:mm"}
 
 
+def join_list(values) -> str:
+    """Items as a list in the reader's language: 甲、乙和丙 in Chinese, "a, b, and c" in English."""
+    items = [str(v) for v in values]
+    return format_list(items, locale=str(get_locale() or "zh_Hans_CN")) if items else ""
+
+
 def number(value: int | Decimal | None) -> str:
     return "" if value is None else format_decimal(value)
 
@@ -47,3 +54,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = local_date
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["join_list"] = join_list
