@@ -114,6 +114,9 @@ def load_region(region_id: str, data_dir: Path = DATA_DIR) -> Catalog:
     if problems:
         raise CatalogError(problems)
     assert region is not None
+    # `online` unset: the region's default; an item handled inside the agency is never filed online
+    items = [i if i.online is not None else i.model_copy(update={"online": region.online_filing and not i.internal})
+             for i in items]
     part_order = {p.id: n for n, p in enumerate(region.parts)}
     ordered = tuple(sorted(items, key=lambda i: part_order[i.part]))  # stable: file order within a part
     return Catalog(region=region, items=ordered, by_code={i.code: i for i in ordered})

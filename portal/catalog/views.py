@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, render_template, request
 
 from . import labels
@@ -12,6 +14,7 @@ from .search import search
 
 bp = Blueprint("catalog", __name__, url_prefix="/guide")
 MAX_QUERY = 100
+NUMBERING = re.compile(r"^(?:[（(]?\d+(?:\.\d+)*[)）.、]?)")  # "7.2", "1.", "（3）" before a published sentence
 
 
 def region_catalog() -> Catalog:
@@ -33,6 +36,17 @@ def translate_text(value: Text | None) -> str:
     return value.get("en" if labels.is_english() else "zh")
 
 
+@bp.app_template_filter("squash")
+def squash(value: str | None) -> str:
+    """``value`` without whitespace (the seeds wrap lines anywhere): for comparing published texts."""
+    return re.sub(r"\s+", "", value or "")
+
+
+def _bare(text: str) -> str:
+    """A published sentence for comparison: no whitespace, no list number before it, no full stop after it."""
+    return NUMBERING.sub("", squash(text)).rstrip("。；;.")
+
+
 @bp.app_context_processor
 def _catalog_helpers() -> dict:
     return {"catalog_labels": labels, "time_limit_text": labels.time_limit_text, "footer_contacts": footer_contacts}
@@ -52,10 +66,11 @@ def index():
     items = search(catalog, query) if query else list(catalog.items)
     if audience:
         items = [i for i in items if audience in i.audience]
-    groups = [(part, [i for i in items if i.part == part.id]) for part in catalog.region.parts]
+    # items handled inside the agency (nobody files them) are listed apart, under a collapsed heading
+    groups = [(part, [i for i in items if i.part == part.id and not i.internal]) for part in catalog.region.parts]
     return render_template("catalog/index.html", region=catalog.region, query=query, audience=audience,
-                           groups=[g for g in groups if g[1]], results=items if query else None,
-                           audiences=list(Audience))
+                           groups=[g for g in groups if g[1]], internal=[i for i in items if i.internal],
+                           results=items if query else None, audiences=list(Audience))
 
 
 @bp.get("/items/<code>")
@@ -63,8 +78,14 @@ def item(code: str):
     item = _item_or_404(code)
     catalog = region_catalog()
     part = next(p for p in catalog.region.parts if p.id == item.part)
-    can_file = "applications.start" in current_app.view_functions and Audience.agency not in item.audience
+    can_file = "applications.start" in current_app.view_functions and item.online and not item.internal
+    # a published text is printed once: a note that repeats a rule's text, or a channel text that repeats a step
+    shown = {_bare(r.text.zh) for r in item.rules}
+    notes = [n for n in item.notes if _bare(n.zh) not in shown]
+    show_channel_text = item.channel_text is not None and squash(item.channel_text.zh) not in {
+        squash(s.text.zh) for s in item.steps if s.text}
     return render_template("catalog/item.html", item=item, region=catalog.region, part=part, can_file=can_file,
+                           notes=notes, show_channel_text=show_channel_text,
                            flow=flow_svg(item.steps, translate_text(item.name)))
 
 

@@ -38,7 +38,7 @@ FLAG_KEYS = {"is_overdue", "is_due_soon", "working_days_left"}
 FIELD_KEYS = {"key", "label", "type", "required", "group", "help", "options", "columns", "max_rows", "is_locked",
               "value_masked"}
 MATERIAL_KEYS = {"id", "name", "requirement", "is_required", "condition", "commitment", "data_sharing",
-                 "allowed_modes", "mode", "mode_label"}
+                 "online_substitute", "allowed_modes", "mode", "mode_label"}
 RECEIPT_KEYS = {"kind", "kind_label", "title", "issuer", "number_label", "number", "date_label", "date", "item",
                 "state", "state_label", "submitted_at", "accepted_at", "completed_at", "accept_by", "due_date",
                 "is_estimated", "estimate_reason", "statement", "statement_note", "sections", "materials", "printed_on",

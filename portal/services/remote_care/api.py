@@ -133,7 +133,7 @@ def remote_care_categories():
             "item_code": item.code, "commitment_allowed": bool(proof_materials(item)),
             "materials": [{"id": m.id, "name": m.name.zh, "requirement": m.requirement.value,
                            "commitment": m.commitment.zh if m.commitment else None,
-                           "provided_with_filing": m.data_sharing} for m in item.materials],
+                           "provided_with_filing": m.provided_without_upload} for m in item.materials],
             "tips": document.tips(item),
             "lower_rate_warning": _("Temporary filers may be reimbursed at a lower rate than at home.")
             if category.term.value == "temporary" else None,

@@ -174,7 +174,7 @@ def _materials(item: Item, method: str) -> dict[str, str]:
     out: dict[str, str] = {}
     replaceable = {m.id for m in proof_materials(item)}
     for material in item.materials:
-        if material.data_sharing:
+        if material.provided_without_upload:
             out[material.id] = MaterialMode.DATA_SHARING.value
         elif material.requirement is not Requirement.required:
             continue
