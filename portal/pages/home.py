@@ -88,13 +88,11 @@ def _offers_remote_care() -> bool:
 def tiles(user: Any, *, unread: int) -> list[Tile]:
     """The service tiles for ``user`` (anonymous visitors see the citizen's: each asks to log in when opened)."""
     kind = getattr(user, "kind", None) if getattr(user, "is_authenticated", False) else None
-    if kind == AccountKind.STAFF:
-        return [Tile("workbench", _("Workbench"), _("Cases to accept, review and pay"),
-                     url_for("workbench.index"), True),
-                Tile("messages", _("Messages"), _("Notices about your work"), url_for("notifications.inbox"), True,
-                     unread),
-                Tile("guide", _("Service guide"), _("Every item, its materials and time limits"),
-                     url_for("catalog.index"), True)]
+    if kind == AccountKind.STAFF:  # the back-office pages this member of staff may open (workbench/menu.py)
+        from ..workbench.menu import entries_for
+
+        return [Tile(e.endpoint.replace(".", "-").replace("_", "-"), str(e.label), "", url_for(e.endpoint), True)
+                for e in entries_for(user)]
     out: list[Tile] = []
     if _offers_certificates():
         out.append(Tile("certificate", _("Print an insurance certificate"),

@@ -103,3 +103,22 @@ def test_a_unit_agent_sees_the_units_services(browser, db_session, make_unit, ma
     shown = tiles(html)
     assert shown[:2] == ["certificate", "records"] and "remote-care" not in shown
     assert 'href="/unit/records"' in html
+
+
+
+def test_staff_see_only_the_back_office_pages_they_may_open(browser, make_staff, db_session):
+    from portal.accounts import passwords
+    from portal.accounts.models import Role
+    from tests.conftest import csrf_from
+    from tests.factories import STAFF_PASSWORD
+
+    account, secret = make_staff("homeacceptor", roles={Role.ACCEPTOR})
+    db_session.commit()
+    token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
+    response = browser.post("/login/staff", data={"csrf_token": token, "username": account.username,
+                                                  "password": STAFF_PASSWORD,
+                                                  "totp": passwords.current_totp(secret, clock.now())})
+    assert response.status_code == 302
+    shown = tiles(page_of(browser, "/"))
+    assert "workbench-index" in shown and "dashboard-index" not in shown  # no link that answers 无权查看
+    assert "certificate" not in shown and "remote-care" not in shown  # no citizen services for staff
