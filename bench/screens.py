@@ -130,6 +130,7 @@ def shoot(browser, base_url: str, out: Path, locales: list[str]) -> list[Path]:
             for width, viewport in WIDTHS.items():
                 for name, path, cookies in shots:
                     context = browser.new_context(base_url=base_url, viewport=viewport,
+                                                  locale="en-GB" if locale == "en" else "zh-CN",
                                                   is_mobile=width == "360", has_touch=width == "360")
                     settings = [{"name": "elder", "value": "1" if mode == "elder" else "0"},
                                 {"name": "lang", "value": "en" if locale == "en" else "zh_Hans_CN"}]
