@@ -387,6 +387,8 @@ class CaseSummaryOut(BaseModel):
     accepted_at: datetime | None
     due_date: date | None
     flags: FlagsOut
+    is_estimated: bool = Field(description="Dates counted Monday to Friday (a year's holidays unknown): may move")
+    estimate_reason: str | None = Field(description="Why the dates are estimated, and the note to show with them")
 
 
 class CaseList(BaseModel):
@@ -401,7 +403,7 @@ def case_list_to_api(cases: list[Application], total: int, *, page: int, per_pag
     return CaseList(page=page, per_page=per_page, total=total, pages=(total + per_page - 1) // per_page, items=[
         CaseSummaryOut(id=c.id, number=c.number, item=_case_item(c), state=c.state, state_label=c.state_enum.label,
                        submitted_at=_local(c.submitted_at), accepted_at=_local(c.accepted_at), due_date=c.due_date,
-                       flags=_flags(c))
+                       flags=_flags(c), **deadlines.estimate(c).fields)
         for c in cases])
 
 
@@ -550,6 +552,8 @@ class ProgressOut(BaseModel):
     due_date: date | None
     time_limit_wording: str
     flags: FlagsOut
+    is_estimated: bool = Field(description="Dates counted Monday to Friday (a year's holidays unknown): may move")
+    estimate_reason: str | None = Field(description="Why the dates are estimated, and the note to show with them")
 
 
 def progress_to_api(progress: PublicProgress) -> ProgressOut:
@@ -564,4 +568,5 @@ def progress_to_api(progress: PublicProgress) -> ProgressOut:
         is_closed=progress.is_closed, submitted_on=_local_date(progress.submitted_at),
         accepted_on=_local_date(progress.accepted_at), completed_on=_local_date(progress.completed_at),
         due_date=progress.due_date, time_limit_wording=progress.limit_wording, flags=_flags_out(progress.flags),
+        **progress.estimate.fields,
     )

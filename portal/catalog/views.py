@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ..core.pagecache import public_page
 from . import labels
 from .flow import flow_svg
 from .loader import Catalog
@@ -58,6 +59,7 @@ def footer_contacts() -> list:
 
 
 @bp.get("/")
+@public_page
 def index():
     catalog = region_catalog()
     query = request.args.get("q", "").strip()[:MAX_QUERY]
@@ -74,6 +76,7 @@ def index():
 
 
 @bp.get("/items/<code>")
+@public_page
 def item(code: str):
     item = _item_or_404(code)
     catalog = region_catalog()
@@ -90,10 +93,12 @@ def item(code: str):
 
 
 @bp.get("/items/<code>/checklist")
+@public_page
 def checklist(code: str):
     return render_template("catalog/checklist.html", item=_item_or_404(code), region=region_catalog().region)
 
 
 @bp.get("/contacts")
+@public_page
 def contacts():
     return render_template("catalog/contacts.html", region=region_catalog().region)

@@ -152,4 +152,5 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("money", "instant", "remote_care", "certificates", "enrolment", "record_changes")
+FAMILY_MODULES = ("money", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
+                  "record_changes")

@@ -226,7 +226,7 @@ def test_file_a_case_from_draft_to_receipt(api_for, citizen, catalog, client):
     assert (mine["total"], mine["pages"], mine["page"], mine["per_page"]) == (1, 1, 1, 20)
     row = mine["items"][0]
     assert set(row) == {"id", "number", "item", "state", "state_label", "submitted_at", "accepted_at", "due_date",
-                        "flags"}
+                        "flags", "is_estimated", "estimate_reason"}
     assert (row["id"], row["number"], row["state"]) == (case["id"], body["number"], "submitted")
     assert row["state_label"] == "Submitted, awaiting acceptance"
     assert row["flags"] == {"is_overdue": False, "is_due_soon": False, "working_days_left": None}
