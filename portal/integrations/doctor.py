@@ -14,3 +14,11 @@ from . import sms
 def sms_gateway() -> Outcome:
     health = sms.get_gateway().health()
     return Outcome(health.detail, () if health.ok else (health.detail,))
+
+
+@check("bank", "the configured bank file layout can write payment batches and read return files")
+def bank_files() -> Outcome:
+    from .bank import get_bank_files
+
+    health = get_bank_files().health()
+    return Outcome(health.detail, () if health.ok else (health.detail,))

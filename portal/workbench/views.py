@@ -42,7 +42,8 @@ bp = Blueprint("workbench", __name__, url_prefix="/staff")
 SEARCH_KEY = "wb_search"  # the session keeps the blind index and the masked number, never the number
 # Pages other features add to the staff area; the nav shows each once its route exists.
 NAV_SLOTS = (("/staff/dashboard", "Dashboard"), ("/staff/sampling", "Post-hoc checks"),
-             ("/staff/rectifications", "Rectifications"), ("/staff/bindings", "Window verification"))
+             ("/staff/rectifications", "Rectifications"), ("/staff/bindings", "Window verification"),
+             ("/staff/payments", "Payments"))
 
 
 @bp.before_request
@@ -75,7 +76,8 @@ def staff_nav() -> list[tuple[str, str]]:
     """The links other features add to the staff nav (their routes exist), with translated labels."""
     rules = {rule.rule for rule in current_app.url_map.iter_rules()}
     labels = {"Dashboard": _("Dashboard"), "Post-hoc checks": _("Post-hoc checks"),
-              "Rectifications": _("Rectifications"), "Window verification": _("Window verification")}
+              "Rectifications": _("Rectifications"), "Window verification": _("Window verification"),
+              "Payments": _("Payments")}
     return [(path, labels[label]) for path, label in NAV_SLOTS if path in rules]
 
 

@@ -89,7 +89,7 @@ class PaymentBatch(Base):
     line_count: Mapped[int] = mapped_column(Integer)
     total: Mapped[Decimal] = mapped_column(Money)
     file_format: Mapped[str] = mapped_column(String(8))
-    checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the exported file
+    checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the lines, printed in the file's trailer
     returned_at: Mapped[datetime | None]
 
     payments: Mapped[list[Payment]] = relationship(back_populates="batch", order_by="Payment.id")

@@ -322,3 +322,64 @@ def _cap(case: Application, claim: Claim) -> Decimal | None:
         if line.get("key") == "within_cap":
             return Decimal(line["cap"])
     return None
+
+
+def correct_payee(case: Application, name: str, bank: str, account: str, *, by: Any, actor: Actor) -> Payment:
+    """The claimant gives another account after the bank failed to pay: the failed payment stays on record and a
+    new one waits for the next batch. The account is checked like the form's (card check digit, holder)."""
+    from ..base import FilingContext
+    from .rules import allowed_payees, card_problem
+
+    claim = claim_of(case)
+    failed = claim.payments[-1] if claim is not None and claim.payments else None
+    if case.applicant_id != getattr(by, "id", None) or failed is None or failed.state != "failed":
+        raise InvalidTransition(_("Only a claim whose payment failed takes another account."))
+    account = "".join(str(account or "").split())
+    name, bank = (name or "").strip()[:64], (bank or "").strip()[:100]
+    problems: list[tuple[str | None, str]] = []
+    if not name:
+        problems.append(("payee_name", _("Enter the account holder's name.")))
+    if not bank:
+        problems.append(("payee_bank", _("Enter the bank.")))
+    if not account.isdigit() or not 8 <= len(account) <= 30:
+        problems.append(("payee_account", _("Enter a bank account number of 8 to 30 digits.")))
+    elif card_problem(account):
+        problems.append(("payee_account", card_problem(account)))
+    context = FilingContext(item=_item(case), person=case.person, unit=case.unit, data=case.form_data, case=case)
+    if name and _plain(name) not in allowed_payees(context):
+        problems.append(("payee_name", _("The account holder must be the insured person, or the agent or heir named "
+                                         "in this application.")))
+    if problems:
+        raise ValidationFailed(problems)
+    payment = Payment(application_id=case.id, claim=claim, amount=failed.amount, state="pending", payee_name=name,
+                      payee_bank=bank, payee_account=account, created_by_id=by.id)
+    db.session.add(payment)
+    data = case.form_data
+    keys = set(data)
+    data[role_key(keys, "payee_account") or "payee_account"] = account
+    data[role_key(keys, "payee_bank") or "payee_bank"] = bank
+    data["payee_name"] = name
+    case.form_data = data
+    db.session.flush()
+    record("claim.payee_corrected", actor=actor, object_type="application", object_id=case.id,
+           detail={"number": case.number, "failed_payment": failed.id, "payment": payment.id})
+    return payment
+
+
+def _plain(name: str) -> str:
+    from .rules import _plain_name
+
+    return _plain_name(name)
+
+
+def applicant_view(case: Application) -> dict[str, Any] | None:
+    """What the claimant sees of the claim: the amount (decided, or as computed), its working, the payment."""
+    claim = claim_of(case)
+    if claim is None:
+        return None
+    from .working import describe
+
+    payment = claim.payments[-1] if claim.payments else None
+    return {"claim": claim, "lines": [describe(line) for line in claim.working], "payment": payment,
+            "payment_label": PAYMENT_LABELS[payment.state] if payment else "",
+            "can_correct": payment is not None and payment.state == "failed"}
