@@ -60,7 +60,7 @@ def _rows(data: bytes) -> list[list[str]]:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except BankFileError:
         raise
-    except Exception:  # noqa: BLE001 (openpyxl raises many kinds for a bad file)
+    except Exception:  # openpyxl raises many kinds of error for a bad file
         raise BankFileError(_("The file is not an XLSX spreadsheet.")) from None
     try:
         sheet = book.worksheets[0]

@@ -1,8 +1,9 @@
 """Payment batches (拨付批次): finance exports the waiting payments to the bank and imports its return file.
 
 - ``create_batch`` takes every payment waiting (``pending``), in id order, into a new batch with its count, total
-  and the SHA-256 of its lines (printed in the file's trailer too); the payments become ``exported``. The file holds the payees' accounts in full, so it
-  is made on request (``batch_file``, from the same lines every time: the checksum proves it) and never stored.
+  and the SHA-256 of its lines (printed in the file's trailer too); the payments become ``exported``. The file
+  holds the payees' accounts in full, so it is made on request (``batch_file``, from the same lines every time: the
+  checksum proves it) and never stored.
 - ``import_return`` reads the bank's return file through the bank port, checks it against the batch (every line
   one of the batch's, each once, with the batch's amount; count and total as the batch's), then, all or nothing:
   a paid line marks its payment paid and completes its case (the claimant is told the amount); a failed line marks
