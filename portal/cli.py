@@ -1,4 +1,4 @@
-"""Command line: ``portal up | demo | keys | audit verify | calendar check | sms outbox``.
+"""Command line: ``portal up | demo | keys | audit verify/seal | calendar check | sms outbox``.
 
 ``portal`` is ``flask --app wsgi portal`` with the app built for you.
 """
@@ -89,16 +89,38 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Walk the audit hash chain; exit 1 at the first row that was altered, removed or reordered."""
+    """Check the seal chain, each sealed batch and every row; exit 1 at the first row or seal that was altered,
+    removed, added or reordered."""
     from .core.audit import verify_chain
 
     report = verify_chain()
     if report.ok:
-        click.echo(f"audit log intact: {report.checked} rows checked")
+        click.echo(f"audit log intact: {report.checked} sealed rows in {report.seals} seals, {report.pending} rows "
+                   f"not sealed yet (each matches its own hash); head {report.head}")
         return
-    click.echo(f"audit log BROKEN at row {report.broken_at}: {report.reason} ({report.checked} rows intact before it)",
-               err=True)
+    where = f"row {report.broken_at}" + (f" (seal {report.broken_seal})" if report.broken_seal else "")
+    click.echo(f"audit log BROKEN at {where}: {report.reason} ({report.checked} rows intact before it)", err=True)
     sys.exit(1)
+
+
+@audit_group.command("seal")
+@click.option("--watch", "every", type=float, default=None,
+              help="Keep sealing, every this many seconds (run it as a service); without it, seal once and stop.")
+@click.option("--batch", type=int, default=5000, show_default=True, help="Rows per seal.")
+@with_appcontext
+def audit_seal(every: float | None, batch: int) -> None:
+    """Seal the audit rows written since the last seal, in chained batches (writers never wait for this)."""
+    import time
+
+    from .core.audit import seal_all
+
+    while True:
+        sealed = seal_all(batch)
+        if sealed or every is None:
+            click.echo(f"sealed {len(sealed)} batches" + (f" ({sealed[0]}–{sealed[-1]})" if sealed else ""))
+        if every is None:
+            return
+        time.sleep(every)
 
 
 @portal_group.group("keys")

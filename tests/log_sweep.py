@@ -12,12 +12,12 @@ import logging
 import pytest
 
 from portal.core.masking import mask_id_number
-from portal.insurance.demo import DEMO_CITIZENS, DEMO_UNIT_AGENT_PHONE
+from portal.insurance.demo import DEMO_UNIT_AGENT_PHONE, all_demo_citizens
 
 
 def forbidden_values() -> tuple[str, ...]:
     values = {DEMO_UNIT_AGENT_PHONE}
-    for citizen in DEMO_CITIZENS:
+    for citizen in all_demo_citizens():
         values.update((citizen.id_number, citizen.phone))
     return tuple(sorted(values))
 

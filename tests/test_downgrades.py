@@ -144,3 +144,32 @@ def test_portal_db_downgrade_refuses_and_names_what_would_be_lost(tmp_path):
     assert "would drop 1 rows of table account" in refused.stderr and "--discard-data" in refused.stderr
     current = run("db", "current")
     assert current.returncode == 0 and f"database at {head}" in current.stdout
+
+
+AUDIT = ("INSERT INTO audit_event (id, at, actor_kind, action, result, detail, prev_hash, hash) VALUES "
+         "(:id, '2026-12-01 00:00:00+00', 'system', :action, 'ok', '{}', :prev, :hash)")
+
+
+def test_the_audit_rows_of_the_sealed_scheme_are_chained_by_its_downgrade(app, tmp_path):
+    """The old code verifies one chain of prev_hash links: the downgrade links the rows written since, keeping all."""
+    import hashlib
+    import json
+    from datetime import UTC, datetime
+
+    with migrated_database(app, tmp_path) as (connection, config):
+        _run(connection, command.upgrade, config, "head")
+        connection.execute(text(AUDIT), {"id": 1, "action": "old", "prev": "0" * 64, "hash": "a" * 64})
+        for ident in (2, 3):
+            connection.execute(text(AUDIT), {"id": ident, "action": f"new{ident}", "prev": None, "hash": "b" * 64})
+        connection.commit()
+        _run(connection, command.downgrade, config, "c4d8f2a6e1b3")
+        assert not inspect(connection).has_table("audit_seal")
+        rows = connection.execute(text("SELECT id, action, prev_hash, hash FROM audit_event ORDER BY id")).all()
+        at = datetime(2026, 12, 1, tzinfo=UTC).isoformat()
+        previous = "a" * 64
+        for row in rows[1:]:
+            canonical = json.dumps([at, "system", None, None, row.action, None, None, "ok", None, None, "{}", previous],
+                                   ensure_ascii=False, separators=(",", ":"))
+            assert row.prev_hash == previous and row.hash == hashlib.sha256(canonical.encode()).hexdigest()
+            previous = row.hash
+        assert len(rows) == 3 and rows[0].hash == "a" * 64

@@ -33,10 +33,11 @@ def _is_production() -> bool:
 
 
 def _demo_unit():
-    from ..insurance.demo import DEMO_UNIT
+    from ..insurance.demo import demo_unit
     from ..insurance.models import Unit
 
-    return db.session.execute(select(Unit).where(Unit.credit_code == DEMO_UNIT.credit_code)).scalar_one_or_none()
+    credit_code = demo_unit(current_app.config["PORTAL_REGION"]).credit_code
+    return db.session.execute(select(Unit).where(Unit.credit_code == credit_code)).scalar_one_or_none()
 
 
 def ensure_demo_accounts() -> list[str]:
@@ -88,10 +89,10 @@ def describe_demo_logins() -> str:
 
         lines.append(f"Demo unit agent (login at /login/agent): credit code {unit.credit_code}, "
                      f"mobile {DEMO_UNIT_AGENT_PHONE}")
-    from ..insurance.demo import DEMO_CITIZENS
+    from ..insurance.demo import demo_citizens
     from ..insurance.models import Person, id_number_index
 
-    loaded = [c for c in DEMO_CITIZENS
+    loaded = [c for c in demo_citizens(current_app.config["PORTAL_REGION"])
               if db.session.execute(select(Person.id).where(Person.id_number_index == id_number_index(c.id_number)))
               .first()]
     if loaded:

@@ -69,7 +69,17 @@ def _after_login(account: Account):
         return redirect(url_for("accounts.bind"))
     if operations.password_expired(account):
         return redirect(url_for("accounts.staff_password"))
-    return redirect(target or url_for("accounts.home"))
+    return redirect(target or _landing(account))
+
+
+def _landing(account: Account) -> str:
+    """Citizens and agents land on their account page; staff on the first back-office page their roles open (the
+    case queues, the administrator's holiday schedule), never on the citizen's /me."""
+    if account.kind == AccountKind.STAFF:
+        from ..workbench.menu import landing_url
+
+        return landing_url(account)
+    return url_for("accounts.home")
 
 
 @bp.before_app_request
@@ -85,7 +95,7 @@ def _force_password_change():
 @bp.get("/login")
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.home"))
+        return redirect(_landing(current_user))
     session[NEXT_KEY] = safe_target(request.args.get("next"))
     return render_template("accounts/login.html")
 
@@ -142,6 +152,8 @@ def enter_code():
 @bp.route("/login/staff", methods=["GET", "POST"])
 def login_staff():
     form = StaffLoginForm()
+    if request.method == "GET" and request.args.get("next"):
+        session[NEXT_KEY] = safe_target(request.args.get("next"))  # from the /staff rule: back there afterwards
     if not form.validate_on_submit():
         return render_template("accounts/login_staff.html", form=form), 422 if form.is_submitted() else 200
     data = operations.StaffLogin(form.username.data, form.password.data, form.totp.data)
@@ -338,12 +350,13 @@ def remove_agent(agent_id: int):
 
 @bp.post("/logout")
 def logout():
+    staff = is_staff(current_user)
     if current_user.is_authenticated:
         operations.logout(current_user, actor=actor_of(current_user))
         db.session.commit()
     auth.forget_browser()
     flash(_("You have logged out."), "success")
-    return redirect(url_for("pages.home"))
+    return redirect(url_for("accounts.login_staff" if staff else "pages.home"))
 
 
 @bp.route("/staff/password", methods=["GET", "POST"])

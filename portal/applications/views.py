@@ -3,7 +3,8 @@ once, follow the case, answer a one-time notice, withdraw before acceptance, pri
 
 Thin views (STYLE.md): load → permission → one operation → commit → respond. ``ValidationFailed`` puts
 its reasons on the form (400, the page again); the other domain errors become a flash and a redirect to the
-case. Every case route loads through ``operations.get_case``: another person's case answers 404 (S6).
+case. Every case route loads through ``_own_case``: another person's case answers 404 (S6), to staff too (they use the
+workbench).
 """
 
 from __future__ import annotations
@@ -59,13 +60,10 @@ def _item_or_404(code: str):
     return item
 
 
-def _case(case_id: int) -> Application:
-    return operations.get_case(case_id, for_account=current_user)
-
-
 def _own_case(case_id: int) -> Application:
-    """A case the current user files (staff may look at a case, but these pages are the applicant's)."""
-    case = _case(case_id)
+    """A case the current user files. Every page here is the applicant's only: staff (whatever their roles, the
+    administrator too) answer 404 like any other stranger and work on cases in the workbench (/staff/cases/…)."""
+    case = operations.get_case(case_id, for_account=current_user)
     if not is_applicant(current_user, case):
         raise NotFound(_("No such application."))
     return case
@@ -256,7 +254,7 @@ def mine():
 @bp.get("/applications/<int:case_id>")
 @login_required
 def detail(case_id: int):
-    return _detail_page(_case(case_id), forms.WithdrawForm())
+    return _detail_page(_own_case(case_id), forms.WithdrawForm())
 
 
 def _detail_page(case: Application, withdraw_form: forms.WithdrawForm):
@@ -420,7 +418,7 @@ def _progress_url(token: str) -> str:
 
 def _receipt_case(case_id: int) -> tuple[Application, str | None, Any]:
     """The case and the address its QR code points to; a new token per print, the old ones stay valid."""
-    case = _case(case_id)
+    case = _own_case(case_id)
     try:
         url = _progress_url(operations.issue_progress_token(case))
     except DomainError as error:  # a draft has no receipt

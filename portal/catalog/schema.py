@@ -392,6 +392,9 @@ class Region(_Model):
     name: Name
     level: str = Field(pattern=r"^(province|city|county)$")
     province: Name
+    pooling_code: str | None = Field(default=None, pattern=r"^\d{6}$", description=(
+        "the deployment's pooling area (统筹区, GB/T 2260): the 统筹区 of certificate numbers and documents; "
+        "for a province-wide guide it is the pooling area this deployment serves, this service's setting"))
     seed_file: str
     title: Name = Field(description="the guide's published title")
     agency: Agency

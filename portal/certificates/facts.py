@@ -49,15 +49,10 @@ def region() -> Region:
 
 
 def pool_code(person: Person | None = None, unit: Unit | None = None) -> str:
-    """The 统筹区 of the number: the agency's division code where the region publishes one, else the city of
-    the unit (or of the person's household registration), else the province's code, else 000000."""
-    agency = region().agency
-    if agency.division_code:
-        return agency.division_code
-    for code in ((unit.division_code if unit else None), (person.hukou_division_code if person else None)):
-        if code and len(code) == 6 and code.isdigit():
-            return code[:4] + "00"
-    return "000000"
+    """The 统筹区 of the number: the deployment's pooling area from its region data (``pooling_code``), else the
+    agency's division code, else 000000 — never the holder's 户籍 or unit, which may lie anywhere."""
+    data = region()
+    return data.pooling_code or data.agency.division_code or "000000"
 
 
 def agency_block(person: Person | None = None, unit: Unit | None = None) -> dict[str, str]:

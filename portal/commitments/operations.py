@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from ..core import clock
 from ..core.audit import Actor, record
@@ -69,9 +70,13 @@ def text_record(text: CommitmentText) -> CommitmentTextRecord:
     if row is None:
         row = CommitmentTextRecord(region=text.region, purpose=text.purpose, version=text.version, title=text.title,
                                    body=text.body, body_sha256=sha256_hex(text.body))
-        db.session.add(row)
-        db.session.flush()
-    elif row.body != text.body:
+        try:
+            with db.session.begin_nested():  # two first signatures at once: the second one reads the first's row
+                db.session.add(row)
+        except IntegrityError:
+            row = db.session.execute(
+                select(CommitmentTextRecord).where(CommitmentTextRecord.version == text.version)).scalar_one()
+    if row.body != text.body:
         raise Conflict(_("The commitment text of version %(version)s has changed since it was published; it cannot "
                          "be signed until it has a new version.", version=text.version), code="commitment_text_changed")
     return row

@@ -42,7 +42,8 @@ def audit_chain() -> Outcome:
 
     report = verify_chain()
     if report.ok:
-        return Outcome(f"{report.checked} rows intact")
+        return Outcome(f"{report.checked} sealed rows intact in {report.seals} seals; {report.pending} rows not sealed "
+                       "yet")
     return Outcome(f"broken after {report.checked} rows", (f"audit row {report.broken_at}: {report.reason}",))
 
 

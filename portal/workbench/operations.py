@@ -30,6 +30,7 @@ from ..services.claims import operations as claims
 from .permissions import actions_for, cannot_assign, cannot_claim, cannot_decide, cannot_release, is_case_worker
 
 CASE_VIEW = "workbench.case_view"
+REVEAL = "workbench.case_reveal"  # "显示完整信息": full names and numbers on the case page
 QUEUE_VIEW = "workbench.queue_view"
 SEARCH = "workbench.search"
 
@@ -233,9 +234,37 @@ def batch_accept(case_ids: Iterable[int], *, by: Any, actor: Actor) -> BatchResu
 # --- audit of views ----------------------------------------------------------------------------------
 
 
-def record_case_view(case: Application, *, actor: Actor) -> None:
-    """Every opening of a case page by staff is audited: it shows personal data (names, form, materials)."""
-    record(CASE_VIEW, actor=actor, object_type="application", object_id=case.id, detail={"number": case.number})
+def record_case_view(case: Application, *, actor: Actor, full: bool = False) -> None:
+    """Every opening of a case page by staff is audited: it shows personal data (names, form, materials);
+    ``full`` when it showed them unmasked (after a reveal)."""
+    detail: dict[str, Any] = {"number": case.number}
+    if full:
+        detail["full"] = True
+    record(CASE_VIEW, actor=actor, object_type="application", object_id=case.id, detail=detail)
+
+
+def cannot_reveal(case: Application, by: Any) -> str | None:
+    """Why ``by`` may not see the case's full names and numbers, or None: only the member of staff who has
+    claimed the case, while it is open. Lists and everyone else see them masked (S12)."""
+    if not is_case_worker(by):
+        return _("Only staff who handle cases can do this.")
+    if case.assignee_id != by.id:
+        return _("Take the case first: full details are shown only to the member of staff working on it.")
+    if case.is_closed:
+        return _("This case is closed.")
+    return None
+
+
+def reveal_full_values(case: Application, *, by: Any, actor: Actor) -> None:
+    """Allow the case page to show full names and numbers to ``by``; audited (who, when, which case) and shown to
+    the chief among the case's openers. The values themselves go nowhere but the page: not in the audit row,
+    not in a URL, not in a log line."""
+    problem = cannot_reveal(case, by)
+    if problem:
+        record(REVEAL, actor=actor, object_type="application", object_id=case.id, result="denied",
+               detail={"number": case.number})
+        raise PermissionDenied(problem)
+    record(REVEAL, actor=actor, object_type="application", object_id=case.id, detail={"number": case.number})
 
 
 def record_queue_view(queue: str, cases: list[Application], *, actor: Actor, searched: bool) -> None:
@@ -249,7 +278,10 @@ class Opening:
     at: Any
     account_id: int | None
     name: str
-    what: str  # "case" or "file"
+    what: str  # "case", "reveal" (显示完整信息) or "file"
+
+
+WHAT = {CASE_VIEW: "case", REVEAL: "reveal"}
 
 
 def openers(case: Application, *, by: Any) -> list[Opening]:
@@ -263,7 +295,7 @@ def openers(case: Application, *, by: Any) -> list[Opening]:
     file_ids = [str(i) for i in db.session.execute(
         select(MaterialFile.id).where(MaterialFile.application_id == case.id)).scalars()]
     where = (AuditEvent.object_type == "application") & (AuditEvent.object_id == str(case.id)) & (
-        AuditEvent.action == CASE_VIEW)
+        AuditEvent.action.in_((CASE_VIEW, REVEAL))) & (AuditEvent.result == "ok")
     if file_ids:
         where = where | ((AuditEvent.object_type == "material_file") & AuditEvent.object_id.in_(file_ids)
                          & (AuditEvent.action == "material.view") & (AuditEvent.actor_kind == "staff"))
@@ -273,7 +305,7 @@ def openers(case: Application, *, by: Any) -> list[Opening]:
         if ids else {}
     return [Opening(r.at, int(r.actor_id) if r.actor_id and r.actor_id.isdigit() else None,
                     names.get(int(r.actor_id), "") if r.actor_id and r.actor_id.isdigit() else "",
-                    "case" if r.action == CASE_VIEW else "file") for r in rows]
+                    WHAT.get(r.action, "file")) for r in rows]
 
 
 def staff_choices(case: Application) -> list[Any]:

@@ -35,15 +35,12 @@ from ..core.masking import mask_id_number
 from ..core.validators import normalize_id_number
 from ..insurance.models import id_number_index
 from ..services.claims import operations as claims
-from . import forms, operations, queues, reasons
+from . import forms, menu, operations, queues, reasons
 from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
 
 bp = Blueprint("workbench", __name__, url_prefix="/staff")
 SEARCH_KEY = "wb_search"  # the session keeps the blind index and the masked number, never the number
-# Pages other features add to the staff area; the nav shows each once its route exists.
-NAV_SLOTS = (("/staff/dashboard", "Dashboard"), ("/staff/sampling", "Post-hoc checks"),
-             ("/staff/rectifications", "Rectifications"), ("/staff/bindings", "Window verification"),
-             ("/staff/payments", "Payments"))
+REVEAL_KEY = "wb_reveal"  # ids of the cases whose full details this member of staff asked to see (no values)
 
 
 @bp.before_request
@@ -71,14 +68,20 @@ def _private(response):
     return response
 
 
-@bp.app_template_global()
-def staff_nav() -> list[tuple[str, str]]:
-    """The links other features add to the staff nav (their routes exist), with translated labels."""
-    rules = {rule.rule for rule in current_app.url_map.iter_rules()}
-    labels = {"Dashboard": _("Dashboard"), "Post-hoc checks": _("Post-hoc checks"),
-              "Rectifications": _("Rectifications"), "Window verification": _("Window verification"),
-              "Payments": _("Payments")}
-    return [(path, labels[label]) for path, label in NAV_SLOTS if path in rules]
+@bp.app_template_global("staff_menu")
+def _staff_menu() -> list[tuple[str, str, bool]]:
+    return menu.staff_menu()
+
+
+@bp.app_template_global("staff_landing")
+def _staff_landing() -> str:
+    return menu.landing_url(current_user)
+
+
+@bp.app_template_global("staff_may_open")
+def _staff_may_open(endpoint: str) -> bool:
+    """Whether the current member of staff may open ``endpoint`` (the menu's rule, for links inside pages)."""
+    return menu.may_open(current_user, endpoint)
 
 
 @bp.context_processor
@@ -207,13 +210,43 @@ def _case(case_id: int) -> Application:
 @bp.get("/cases/<int:case_id>")
 def case(case_id: int):
     case = _case(case_id)
-    operations.record_case_view(case, actor=_actor())
-    context = _case_context(case, reveal=True)
+    full = _revealed(case)
+    operations.record_case_view(case, actor=_actor(), full=full)
     db.session.commit()
+    context = _case_context(case, full=full, reveal_account=True)
+    db.session.commit()  # the showing of a payee's account to finance is audited
     return render_template("workbench/case.html", **context)
 
 
-def _case_context(case: Application, *, reveal: bool = False) -> dict[str, Any]:
+def _revealed(case: Application) -> bool:
+    """Full names and numbers on the page: asked for ("显示完整信息") and still allowed (the case is still this
+    member of staff's, still open). Once the claim ends the page is masked again."""
+    return ([case.id, _claim_mark(case)] in session.get(REVEAL_KEY, [])
+            and operations.cannot_reveal(case, current_user) is None)
+
+
+def _claim_mark(case: Application) -> str:
+    """Which claim a reveal belongs to: released and taken again, the case is masked until asked again."""
+    return case.assigned_at.isoformat() if case.assigned_at else ""
+
+
+@bp.post("/cases/<int:case_id>/reveal")
+def reveal(case_id: int):
+    """"显示完整信息": a post (CSRF), audited; the page then shows the values. Nothing of them is in a URL."""
+    _version_form()
+    case = _case(case_id)
+    try:
+        operations.reveal_full_values(case, by=current_user, actor=_actor())
+    except DomainError as error:
+        db.session.commit()  # the refused attempt stays in the audit log
+        return _to_case(case_id, error)
+    db.session.commit()
+    kept = [mark for mark in session.get(REVEAL_KEY, []) if mark[0] != case_id]
+    session[REVEAL_KEY] = [[case_id, _claim_mark(case)], *kept][:20]
+    return redirect(url_for("workbench.case", case_id=case_id, _anchor="facts-title"))
+
+
+def _case_context(case: Application, *, full: bool = False, reveal_account: bool = False) -> dict[str, Any]:
     item = _catalog().get(case.item_code)
     mine = case.assignee_id == current_user.id
     actions = [a for a in actions_for(current_user, case) if a in operations.DECISIONS] if mine else []
@@ -221,7 +254,8 @@ def _case_context(case: Application, *, reveal: bool = False) -> dict[str, Any]:
     return {
         "case": case, "item": item, "mine": mine, "actions": actions,
         "claim_problem": cannot_claim(current_user, case), "decide_problem": cannot_decide(current_user, case),
-        "form_rows": _form_rows(case, item), "materials": _materials(case, item),
+        "form_rows": _form_rows(case, item, full=full), "materials": _materials(case, item), "full": full,
+        "reveal_problem": operations.cannot_reveal(case, current_user),
         "timeline": case.events, "notice": case.open_notice, "notices": case.notices,
         "checklist": _checklist(case, item) if Action.REQUEST_CORRECTION in actions else None,
         "templates": {a: reasons.templates(region, case.item_code, a) for a in reasons.ACTIONS},
@@ -230,8 +264,8 @@ def _case_context(case: Application, *, reveal: bool = False) -> dict[str, Any]:
         "staff": operations.staff_choices(case) if is_chief(current_user) else [],
         "openers": operations.openers(case, by=current_user) if is_chief(current_user) else None,
         "flags": _flags(case), "Action": Action, "defects": list(Defect),
-        "claim": claims.staff_view(case, reveal_to=_actor() if reveal and Role.FINANCE in current_user.roles
-                                   and case.state == State.PAYING else None),
+        "claim": claims.staff_view(case, reveal_to=_actor() if reveal_account and case.state == State.PAYING
+                                   and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
     }
 
@@ -243,13 +277,16 @@ def _flags(case: Application) -> dict[str, bool]:
             "due_soon": due is not None and today <= due <= queues.due_soon_cutoff(today)}
 
 
-def _form_rows(case: Application, item: Any) -> list[tuple[str, Any]]:
-    """The filed form as label/value pairs, personal numbers masked (S12); a table as rows of cells."""
+def _form_rows(case: Application, item: Any, *, full: bool = False) -> list[tuple[str, Any]]:
+    """The filed form as label/value pairs, personal numbers masked (S12) unless ``full`` (the claimed case after
+    "显示完整信息"); a table as rows of cells."""
     from ..applications import fields
     from ..applications.forms import shown_value
 
     if item is None:
         return []
+    if full:
+        shown_value = _full_value  # noqa: F811
     data = case.form_data
     out: list[tuple[str, Any]] = []
     for spec in case_ops.specs_for(case, item):
@@ -261,6 +298,12 @@ def _form_rows(case: Application, item: Any) -> list[tuple[str, Any]]:
         else:
             out.append((fields.label_of(spec), shown_value(spec, value)))
     return out
+
+
+def _full_value(_spec: Any, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def _materials(case: Application, item: Any) -> list[dict[str, Any]]:

@@ -74,7 +74,7 @@ def test_demo_accounts_log_in_with_the_documented_secrets(client, app, db_sessio
     with clock.frozen(datetime.now(UTC)):
         response = staff_login("kezhang", {u: s for u, _n, _r, s in DEMO_STAFF}["kezhang"],
                                password=DEMO_STAFF_PASSWORD)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/me")
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"  # the chief's workbench
     agent = db_session.execute(select(Account).where(Account.kind == "agent")).scalar_one()
     assert agent.is_unit_admin and agent.phone == DEMO_UNIT_AGENT_PHONE
     text = describe_demo_logins()

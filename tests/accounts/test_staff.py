@@ -50,7 +50,7 @@ def test_staff_logs_in_with_password_and_totp(client, make_staff, staff_login):
     _account, secret = make_staff("clerk")
     with clock.frozen(T0):
         response = staff_login("clerk", secret)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/me")
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"  # the workbench, not /me
     with clock.frozen(T0 + timedelta(minutes=1)):
         page = client.get("/me")
     assert page.status_code == 200 and "clerk" in page.get_data(as_text=True)

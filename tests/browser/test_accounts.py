@@ -116,7 +116,11 @@ def _staff_login(page, username: str, totp: str) -> None:
 def test_staff_logs_in_with_password_and_current_totp(phone):
     _staff_login(phone, "shouli", current_totp(TOTP_SECRETS["shouli"], datetime.now(UTC)))
 
-    phone.wait_for_url("**/me")
+    phone.wait_for_url("**/staff/queues/intake")  # the workbench, not the citizen's /me
+    menu = phone.locator("header nav.staff-menu").inner_text()
+    assert "办件队列" in menu and "统计看板" not in menu  # an acceptor is offered only what opens for them
+    assert phone.locator("header").get_by_text("长辈模式").count() == 0
+    phone.goto("/me")
     assert phone.locator("h1").inner_text() == "我的"
     identity = phone.locator("section.card").first.inner_text()
     assert "经办机构工作人员" in identity

@@ -100,7 +100,9 @@ def test_citizen_rates_a_case_dissatisfied_the_chief_rectifies_and_the_citizen_s
         chief.fill("#totp", fresh_totp("kezhang"))
         with chief.expect_navigation():
             chief.locator("main form[action='/login/staff'] button[type=submit]").click()
-        assert urlsplit(chief.url).path == "/me"
+        assert urlsplit(chief.url).path == "/staff/queues/intake"  # staff land on the workbench
+        with chief.expect_navigation():
+            chief.locator("header nav.staff-menu a", has_text="整改").click()
         chief.goto("/staff/rectifications?state=open")
         with chief.expect_navigation():
             chief.locator("main ul.rectifications a", has_text=number).click()

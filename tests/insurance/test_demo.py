@@ -229,3 +229,18 @@ def test_demo_reset_is_refused_in_production(app, db_session, monkeypatch):
     result = app.test_cli_runner().invoke(args=["portal", "demo", "--reset"])
     assert result.exit_code == 2 and "production" in result.output
     assert db_session.scalar(select(func.count()).select_from(Person)) == 30
+
+
+@pytest.mark.no_db
+def test_the_readme_lists_each_regions_demo_accounts():
+    from pathlib import Path
+
+    from portal.insurance.demo import LOGINS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    zh, en = readme.split("## Demo logins", 1)
+    for region, logins in LOGINS.items():
+        for text in (zh, en):
+            row = next(line for line in text.splitlines() if f"`{region}`" in line and line.startswith("|"))
+            assert all(c.id_number in row and c.name in row for c in logins.citizens), (region, row)
+            assert logins.unit.credit_code in row and logins.unit.name in row

@@ -84,6 +84,26 @@ def test_filters_by_item_state_date_and_applicant(make_case, citizen, make_citiz
     assert _ids(queue_page(Queue.INTAKE, person, today=today)) == [late.id]
 
 
+def test_the_id_search_finds_cases_about_the_person_and_filed_on_their_behalf(make_case, citizen, make_citizen):
+    with clock.frozen(datetime(2026, 6, 1, 10, 0)):
+        own = make_case(PROMISE_ITEM, citizen)
+    with clock.frozen(datetime(2026, 6, 2, 10, 0)):
+        other = make_citizen("孙四")
+        for_them = make_case(PROMISE_ITEM, other)
+        unrelated = make_case(PROMISE_ITEM, make_citizen("孙五"))
+    for_them.principal_id_index = id_number_index(citizen.person.id_number)  # filed by 孙四 on 张's behalf
+    db.session.flush()
+    today = date(2026, 6, 3)
+    searched = Filters(person_index=id_number_index(citizen.person.id_number))
+    assert _ids(queue_page(Queue.INTAKE, searched, today=today)) == [own.id, for_them.id]  # by deadline
+    assert _ids(queue_page(Queue.INTAKE, searched, per_page=1, today=today)) == [own.id]
+    second = queue_page(Queue.INTAKE, searched, per_page=1, today=today,
+                        after=queue_page(Queue.INTAKE, searched, per_page=1, today=today).next_cursor)
+    assert _ids(second) == [for_them.id] and second.next_cursor is None
+    assert unrelated.id in _ids(queue_page(Queue.INTAKE, today=today))
+    assert _ids(queue_page(Queue.INTAKE, Filters(person_index="0" * 64), today=today)) == []
+
+
 def test_a_cursor_that_does_not_parse_starts_at_the_first_page(make_case, citizen):
     case = make_case(PROMISE_ITEM, citizen)
     for cursor in ("", "!!!", "bm9uc2Vuc2U", "x" * 100):

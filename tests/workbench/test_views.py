@@ -205,14 +205,6 @@ def test_unknown_queue_and_case_answer_404(browser_as):
     assert browser.get("/staff/cases/99999999999").status_code == 404
 
 
-def test_the_staff_nav_offers_the_slots_of_other_features_once_they_exist(app, browser_as):
-    browser, _ = browser_as("wbnav", Role.ACCEPTOR)
-    html = browser.get("/staff/queues/intake").get_data(as_text=True)
-    rules = {r.rule for r in app.url_map.iter_rules()}
-    for path in ("/staff/dashboard", "/staff/sampling", "/staff/rectifications"):
-        assert (f'href="{path}"' in html) == (path in rules)
-
-
 def test_unused_system_actor_is_the_systems():  # keeps the shared import honest
     assert SYSTEM.kind == "system"
 

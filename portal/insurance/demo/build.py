@@ -10,7 +10,7 @@ from ..constants import BenefitKind, BenefitStatus, HealthCareLevel, InsuranceTy
 from .benefits import Benefits
 from .common import DEMO_FIRST_MONTH, WINDOW, DemoPlan, local_time, months, years_before
 from .lives import Lives
-from .logins import DEMO_CITIZENS
+from .logins import demo_citizens
 from .persons import Persons
 from .regions import CATEGORY_SHARES, CHRONIC, REMOTE_DESTINATIONS, SPECIAL_DRUGS
 
@@ -27,13 +27,14 @@ def _category_counts(total: int) -> list[tuple[PersonCategory, int]]:
 
 def build_demo_plan(seed: int = 20261122, persons: int = 2000, units: int = 100, region: str = "jilin") -> DemoPlan:
     """The demo rows for ``seed``, in memory. ``persons`` and ``units`` include the fixed demo ones."""
-    if persons < len(DEMO_CITIZENS) + 10 or units < 2:
-        raise ValueError(f"need at least {len(DEMO_CITIZENS) + 10} persons and 2 units")
+    logins = demo_citizens(region)
+    if persons < len(logins) + 10 or units < 2:
+        raise ValueError(f"need at least {len(logins) + 10} persons and 2 units")
     b = Builder(seed, region)
     b.add_units(units)
     _add_demo_citizens(b)
     r = b.rng
-    for category, count in _category_counts(persons - len(DEMO_CITIZENS)):
+    for category, count in _category_counts(persons - len(logins)):
         for _ in range(count):
             _add_random_person(b, category, r)
     return b.plan
@@ -43,7 +44,7 @@ def _add_demo_citizens(b: Builder) -> None:
     """The documented logins, with histories drawn from their own fixed seed so they never change."""
     main_rng, demo_unit = b.rng, b.units[0]
     b.rng = random.Random("portal-demo-citizens")
-    by_key = {c.key: c for c in DEMO_CITIZENS}
+    by_key = {c.key: c for c in b.logins.citizens}
     p = b.add_person(PersonCategory.EMPLOYEE, citizen=by_key["employee"], unit=demo_unit)
     b.employee_life(p, demo_unit, enrolled_on=date(2008, 7, 1), base=8600, carried=Decimal("6234.50"))
     p = b.add_person(PersonCategory.RETIREE, citizen=by_key["retiree"], unit=demo_unit, is_model_worker=True)

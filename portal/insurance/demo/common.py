@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from ...core.clock import LOCAL_TZ
-from .logins import DEMO_CITIZENS, DEMO_UNIT, DEMO_UNIT_AGENT_PHONE
+from .logins import DEMO_UNIT_AGENT_PHONE, all_demo_citizens, demo_logins
 from .regions import SURNAMES, demo_region
 
 if TYPE_CHECKING:
@@ -86,10 +86,11 @@ class BuilderState:
         self.rng = random.Random(seed)
         self.region = demo_region(region_id)
         self.plan = DemoPlan(region=region_id)
-        self.id_numbers: set[str] = {c.id_number for c in DEMO_CITIZENS}
-        self.phones: set[str] = {c.phone for c in DEMO_CITIZENS} | {DEMO_UNIT_AGENT_PHONE}
-        self.credit_codes: set[str] = {DEMO_UNIT.credit_code}
-        self.unit_names: set[str] = {DEMO_UNIT.name}
+        self.logins = demo_logins(region_id)
+        self.id_numbers: set[str] = {c.id_number for c in all_demo_citizens()}
+        self.phones: set[str] = {c.phone for c in all_demo_citizens()} | {DEMO_UNIT_AGENT_PHONE}
+        self.credit_codes: set[str] = {self.logins.unit.credit_code}
+        self.unit_names: set[str] = {self.logins.unit.name}
         self.units: list[UnitTraits] = []
         self._surnames = [s for s, _w in SURNAMES]
         self._surname_cum = cumulative(w for _s, w in SURNAMES)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from ...core.validators import USCC_ALPHABET, credit_code_check_char, id_check_digit
 from ..constants import UnitNature
+from .codes import organisation_code
 from .common import BuilderState
 from .regions import (
     BRANDS,
@@ -19,14 +20,6 @@ from .regions import (
     STREETS,
     TOWNS,
 )
-
-
-def organisation_code(body8: str) -> str:
-    """An 组织机构代码 (GB 11714): 8 characters and a check character (weights 3 7 9 10 5 8 4 2, mod 11)."""
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, weights, strict=True))
-    check = 11 - total % 11
-    return body8 + {10: "X", 11: "0"}.get(check, str(check))
 
 
 class Identities(BuilderState):

@@ -8,7 +8,6 @@ from datetime import date
 from ..constants import UnitNature, UnitStatus
 from .common import WINDOW, cumulative
 from .identities import Identities
-from .logins import DEMO_UNIT
 from .regions import STREETS, UNIT_NATURE_WEIGHTS
 
 
@@ -33,10 +32,11 @@ class Units(Identities):
         natures = [n for n, _w in UNIT_NATURE_WEIGHTS]
         nature_cum = cumulative(w for _n, w in UNIT_NATURE_WEIGHTS)
         for index in range(count):
-            area, district = ("220104", "朝阳区") if index == 0 else self.district()
+            demo = self.logins.unit
+            area, district = (demo.division_code, demo.district) if index == 0 else self.district()
             if index == 0:
-                nature, status, name, credit, code = (DEMO_UNIT.nature, UnitStatus.ACTIVE, DEMO_UNIT.name,
-                                                      DEMO_UNIT.credit_code, DEMO_UNIT.code)
+                nature, status, name, credit, code = (demo.nature, UnitStatus.ACTIVE, demo.name, demo.credit_code,
+                                                      demo.code)
             else:
                 nature = r.choices(natures, cum_weights=nature_cum)[0]
                 roll = r.random()
@@ -67,7 +67,7 @@ class Units(Identities):
                 "legal_rep_phone": self.phone(),
                 "bank_name": f"{r.choice(region.banks)}{region.short}{district}支行",
                 "bank_account": "".join(str(r.randrange(10)) for _ in range(19)),
-                "address": (DEMO_UNIT.address if index == 0
+                "address": (demo.address if index == 0
                             else f"{self.place(district)}{r.choice(STREETS)}{r.randint(1, 2999)}号"),
                 "postcode": region.postcode,
                 "contact_phone": f"{region.phone_area}-8{r.randrange(10**6, 10**7)}",

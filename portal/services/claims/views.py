@@ -25,8 +25,13 @@ bp = Blueprint("claims", __name__)
 MAX_RETURN_BYTES = 20 * 1024 * 1024
 
 
+def can_pay(user) -> bool:
+    """Payment batches are finance's (财务): the approver of a claim is never the one who pays it (S7)."""
+    return is_staff(user) and Role.FINANCE in user.roles
+
+
 def _finance_only() -> None:
-    if not (is_staff(current_user) and Role.FINANCE in current_user.roles):
+    if not can_pay(current_user):
         abort(403)  # other staff (everyone else never gets here: accounts.staff_area)
 
 
