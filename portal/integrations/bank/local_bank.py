@@ -15,8 +15,6 @@ from . import TRAILER, BankFiles, ReturnLine
 
 def answer(layout: BankFiles, batch_file: bytes, *, fail: dict[str, str] | None = None) -> bytes:
     """The return file for ``batch_file``; ``fail`` maps line ids to the bank's reason."""
-    from ...services.claims.rules import card_problem
-
     fail = fail or {}
     rows = layout.read_batch(batch_file)
     lines, names = [], {}
@@ -25,7 +23,15 @@ def answer(layout: BankFiles, batch_file: bytes, *, fail: dict[str, str] | None 
             continue
         line_id, name, account, amount = row[0], row[1], row[2], Decimal(row[4])
         names[line_id] = (name, account)
-        reason = fail.get(line_id) or ("账号不存在" if card_problem(account) else "")
+        reason = fail.get(line_id) or ("" if _luhn_ok(account) else "账号不存在")
         reference = "" if reason else "B" + hashlib.sha256(f"{line_id}:{account}".encode()).hexdigest()[:15].upper()
         lines.append(ReturnLine(line_id, amount, not reason, reference, reason))
     return layout.write_return(lines, names)
+
+
+def _luhn_ok(account: str) -> bool:
+    """A 16–19 digit card number whose check digit fails is an account the bank does not know."""
+    if not (account.isdigit() and 16 <= len(account) <= 19):
+        return True
+    digits = [int(c) for c in reversed(account)]
+    return sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(digits)) % 10 == 0
