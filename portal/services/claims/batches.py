@@ -20,14 +20,15 @@ from typing import Any
 
 from flask_babel import format_currency
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import selectinload
 
 from ...applications.models import Application
 from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
-from ...core.errors import InvalidTransition, ValidationFailed
+from ...core.errors import Conflict, InvalidTransition, ValidationFailed
 from ...integrations.bank import BankFileError, BatchFile, PaymentLine, get_bank_files
 from .models import Payment, PaymentBatch
 
@@ -37,11 +38,12 @@ def line_id(payment: Payment) -> str:
 
 
 def _lines(payments: list[Payment]) -> tuple[PaymentLine, ...]:
-    cases = {c.id: c for c in db.session.execute(
-        select(Application).where(Application.id.in_({p.application_id for p in payments}))).scalars()}
+    # the purpose printed for the payee: the item and the case number (two plain columns, nothing sealed)
+    purposes = {row.id: f"{row.item_name} {row.number}" for row in db.session.execute(
+        select(Application.id, Application.item_name, Application.number)
+        .where(Application.id.in_({p.application_id for p in payments})))}
     return tuple(PaymentLine(line_id(p), p.payee_name, p.payee_account, p.payee_bank, p.amount,
-                             f"{cases[p.application_id].item_name} {cases[p.application_id].number}")
-                 for p in payments)
+                             purposes[p.application_id]) for p in payments)
 
 
 def _batch_file(batch: PaymentBatch, payments: list[Payment]) -> BatchFile:
@@ -64,8 +66,16 @@ def create_batch(*, by: Any, actor: Actor) -> PaymentBatch:
                          checksum="")
     db.session.add(batch)
     db.session.flush()
-    for payment in payments:
-        payment.batch_id, payment.state = batch.id, "exported"
+    ids, taken = [p.id for p in payments], 0
+    for start in range(0, len(ids), 1000):  # one UPDATE per thousand lines, not one per line
+        taken += db.session.execute(
+            update(Payment).where(Payment.id.in_(ids[start:start + 1000]), Payment.state == "pending")
+            .values(batch_id=batch.id, state="exported"), execution_options={"synchronize_session": False}).rowcount
+    if taken != len(ids):  # another batch took some of them meanwhile: the caller rolls back, finance tries again
+        raise Conflict(_("Another batch took some of these payments a moment ago. Reload the page and try again."))
+    for payment in payments:  # the objects in this session say what the rows now say
+        set_committed_value(payment, "batch_id", batch.id)
+        set_committed_value(payment, "state", "exported")
     batch.checksum = _batch_file(batch, payments).checksum
     db.session.flush()
     record("claim.batch_created", actor=actor, object_type="payment_batch", object_id=batch.id,
