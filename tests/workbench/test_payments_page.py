@@ -11,6 +11,7 @@ from portal.core.audit import AuditEvent
 from portal.integrations.bank import get_bank_files, local_bank
 from portal.services.claims.models import PaymentBatch
 from tests.conftest import csrf_from
+from tests.applications.test_views import login
 from tests.workbench.conftest import MONEY_ITEM, SYSTEM
 
 CARD = "6222020200112233446"
@@ -43,6 +44,12 @@ def test_finance_pays_a_batch_and_the_claimant_sees_it_paid(browser_as, make_cas
     assert "1 paid, 0 failed" in done.get_data(as_text=True)
     db_session.refresh(case)
     assert case.state == "completed"
+    claimant = login(make_client(), db_session, citizen.phone)
+    claimant.set_cookie("lang", "zh_Hans_CN")
+    mine = claimant.get(f"/applications/{case.id}").get_data(as_text=True)
+    panel = mine[mine.index('id="claim"'):]
+    assert "已支付 ¥540.00" in panel  # the amount paid, on the claimant's own page
+    assert "票据合计：¥1,000.00" in panel  # and how it was worked out, in plain words
 
 
 def test_other_staff_cannot_open_the_payments_page(browser_as):
