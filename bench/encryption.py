@@ -46,9 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cryptography.hazmat.backends.openssl import backend as openssl
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from portal.integrations.storage.local import LocalStorage
 from portal.materials import stream
 from portal.materials.keys import FileKeyring
-from portal.materials.storage import EncryptedStore, LocalStorage, StoredFile
+from portal.materials.storage import EncryptedStore, StoredFile
 
 MIB = 1024 * 1024
 RATIO_TARGET = 0.7

@@ -120,7 +120,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "CALENDAR_FALLBACK_WARN": (_bool, True),
     # post-hoc checking (事后核查): share of commitment-based cases drawn per item, unless a chief sets one
     "SAMPLING_RATE_PERCENT": (_int, 5),
-    # uploaded files (portal/materials/storage.py): "local" (STORAGE_DIR, default <instance>/files) or "s3"
+    # uploaded files (portal/integrations/storage/): "local" (STORAGE_DIR, default <instance>/files) or "s3"
     "STORAGE_BACKEND": (str, "local"),
     "BANK_FILE_FORMAT": (str, "csv"),
     "STORAGE_DIR": (str, None),

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from portal import create_app
+from portal.calendar import engine as calendar_engine
 from portal.core.db import Base, db
 from portal.core.migrate import alembic_config
 from portal.core.models_registry import import_all_models
@@ -80,6 +81,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[object]:
     db.session.remove()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
     limiter.reset()
+    calendar_engine.forget_gaps()  # kept per process for a minute; each test starts from its own data
     ctx = application.app_context()
     ctx.push()
     try:

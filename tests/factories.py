@@ -150,6 +150,35 @@ def agent_login(client, db_session, get_csrf):
     return _login
 
 
+def log_in_by_code(browser: FlaskClient, db_session, phone: str, unit: Unit | None = None) -> FlaskClient:
+    """Log ``browser`` in through the pages: a citizen by phone, or an agent of ``unit``; the code is read from the
+    SMS outbox. The rate limits are reset first (the fixtures log their accounts in once already)."""
+    from portal.extensions import limiter
+    from tests.conftest import csrf_from
+
+    page = "/login/agent" if unit is not None else "/login/citizen"
+    limiter.reset()
+    data = {"csrf_token": csrf_from(browser.get(page).get_data(as_text=True)), "phone": phone}
+    if unit is not None:
+        data["credit_code"] = unit.credit_code
+    assert browser.post(page, data=data).status_code == 302
+    token = csrf_from(browser.get("/login/code").get_data(as_text=True))
+    response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, phone)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
+def log_in_staff(browser: FlaskClient, username: str, secret: str, password: str = STAFF_PASSWORD) -> FlaskClient:
+    """Log ``browser`` in through the staff login page: password and the TOTP of the current (maybe frozen) time."""
+    from tests.conftest import csrf_from
+
+    token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
+    response = browser.post("/login/staff", data={"csrf_token": token, "username": username, "password": password,
+                                                  "totp": passwords.current_totp(secret, clock.now())})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
 @pytest.fixture
 def staff_login(client, get_csrf):
     """Post the staff login form; ``totp`` defaults to the right code for the current (frozen) time."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 import http.client
 import os
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,19 @@ INHERITED_OUT = ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY")
 
 class ServerFailed(RuntimeError):
     """A server exited or did not answer in time; the message ends with its log."""
+
+
+def in_thread(server: socketserver.BaseServer) -> Iterator:
+    """Serve ``server`` (an in-process server on 127.0.0.1) from a daemon thread; yield it; shut it down and close
+    its socket when the generator is closed (use as a fixture body: ``yield from in_thread(MyServer())``)."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def free_port() -> int:

@@ -214,6 +214,7 @@ EXPECTED = {
     "progress.lookup": "200 200 200 200 200 200 200 200",
     "progress.enter_code": "302 302 302 302 302 302 302 302",
     "remote_care.index": "200 200 200 200 200 200 200 200",
+    "remote_care.divisions_index": "200 200 200 200 200 200 200 200",
     "remote_care.file": "302 200 200 200 200 200 200 200",
     "remote_care.mine": "302 200 200 200 200 200 200 200",
     "remote_care.detail": "302 200 404 404 404 404 404 404",

@@ -1,7 +1,7 @@
 """claims: claims, their invoices, payments and payment batches
 
 Revision ID: 752f0f556b7e
-Revises: d3a9e6f1c2b8
+Revises: d5e9a3c7b1f4
 Create Date: 2026-12-06 17:00:36.106375
 """
 
@@ -12,7 +12,7 @@ import portal.core.db
 from portal.core.migrate import refuse_to_drop_tables
 
 revision = '752f0f556b7e'
-down_revision = 'd3a9e6f1c2b8'
+down_revision = 'd5e9a3c7b1f4'
 branch_labels = None
 depends_on = None
 

@@ -129,7 +129,7 @@ class MaterialMode(StrEnum):
     UPLOAD = "upload"  # attached online (files land with the materials feature)
     AT_WINDOW = "at_window"  # brought or mailed on paper
     COMMITMENT = "commitment"  # a signed 承诺书 instead, where the catalog allows it
-    DATA_SHARING = "data_sharing"  # the agency obtains it itself; nothing to provide
+    DATA_SHARING = "data_sharing"  # nothing to provide: the agency obtains it, or this service stands in for it online
     NOT_APPLICABLE = "not_applicable"  # an optional or conditional material that does not apply
 
     @property
@@ -141,7 +141,7 @@ MATERIAL_MODE_LABELS = {
     MaterialMode.UPLOAD: _l("Provided online"),
     MaterialMode.AT_WINDOW: _l("Provided on paper"),
     MaterialMode.COMMITMENT: _l("Replaced by a signed commitment"),
-    MaterialMode.DATA_SHARING: _l("Obtained by the agency through data sharing"),
+    MaterialMode.DATA_SHARING: _l("Nothing to provide: obtained by the agency, or stood in for when filed online"),
     MaterialMode.NOT_APPLICABLE: _l("Does not apply to me"),
 }
 PROVIDED_MODES = frozenset({MaterialMode.UPLOAD, MaterialMode.AT_WINDOW, MaterialMode.COMMITMENT,

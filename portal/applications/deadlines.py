@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar as _calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from ..calendar import engine
 from ..catalog.schema import LimitKind
@@ -144,16 +144,25 @@ def estimate(case) -> Estimate:
     A closed or completed case shows no note: its dates are history. Once the year's schedule is imported the
     dates are recounted (portal.applications.recompute) and the flag goes away.
     """
-    if case.submitted_at is None or case.completed_at is not None or case.closed_at is not None:
+    notice = case.open_notice if case.submitted_at is not None else None
+    return estimate_of(submitted_at=case.submitted_at, is_open=case.completed_at is None and case.closed_at is None,
+                       accepted_at=case.accepted_at, accept_by=case.accept_by, due_date=case.due_date,
+                       limit_kind=case.limit_kind, respond_by=notice.respond_by if notice is not None else None)
+
+
+def estimate_of(*, submitted_at: datetime | None, is_open: bool, accepted_at: datetime | None,
+                accept_by: date | None, due_date: date | None, limit_kind: str | None,
+                respond_by: date | None) -> Estimate:
+    """``estimate`` from the case's columns (the public progress page reads columns, not the case)."""
+    if submitted_at is None or not is_open:
         return NOT_ESTIMATED
-    dates = [clock.to_local(case.submitted_at).date()]
-    if case.accepted_at is None and case.accept_by is not None:
-        dates.append(case.accept_by)
-    if case.due_date is not None and case.limit_kind == LimitKind.working_days.value:
-        dates.append(case.due_date)
-    notice = case.open_notice
-    if notice is not None:
-        dates.append(notice.respond_by)
+    dates = [clock.to_local(submitted_at).date()]
+    if accepted_at is None and accept_by is not None:
+        dates.append(accept_by)
+    if due_date is not None and limit_kind == LimitKind.working_days.value:
+        dates.append(due_date)
+    if respond_by is not None:
+        dates.append(respond_by)
     if len(dates) == 1:
         return NOT_ESTIMATED
     warnings = engine.calendar_warnings(dates)

@@ -142,7 +142,7 @@ def _material_choices(material: Material, *, correcting: bool) -> list[tuple[str
     """The modes this material allows: uploading and paper always; a commitment or data sharing where the catalog
     says so; 'does not apply' for optional and conditional ones (never when answering a notice)."""
     modes = []
-    if material.data_sharing:
+    if material.provided_without_upload:
         modes.append(MaterialMode.DATA_SHARING)
     if material.commitment is not None:
         modes.append(MaterialMode.COMMITMENT)

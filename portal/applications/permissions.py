@@ -45,6 +45,9 @@ def cannot_file(account: Any, item: Item) -> str | None:
     if Audience.individual not in item.audience and Audience.unit not in item.audience:
         return _("This item is handled by the agency with designated institutions or other departments; "
                  "it cannot be filed online here.")
+    if not item.online:
+        return _("This service does not take this item online: apply through the channels the guide publishes "
+                 "(see the item's guide page).")
     if account is None or not getattr(account, "is_authenticated", False):
         return _("Log in to apply online.")
     if account.kind == AccountKind.STAFF:

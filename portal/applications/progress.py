@@ -59,7 +59,7 @@ from ..insurance.models import Unit
 from ..integrations import sms
 from . import deadlines, numbers
 from .constants import CLOSED_STATES, FORM_ENTRY, Action, Defect, State
-from .models import Application, ApplicationEvent, ProgressToken
+from .models import Application, ApplicationEvent, CorrectionNotice, ProgressToken
 
 bp = Blueprint("progress", __name__)
 
@@ -197,6 +197,7 @@ class PublicProgress:
     completed_at: datetime | None
     due_date: date | None
     limit_wording: str
+    estimate: deadlines.Estimate = deadlines.NOT_ESTIMATED  # dates counted Monday to Friday: the page says so
 
     @property
     def current_step(self) -> Step:
@@ -220,7 +221,11 @@ _PUBLIC_QUERY = (
     select(ProgressToken.revoked_at, ProgressToken.expires_at,
            Application.item_name, Application.item_code, Application.number, Application.state, Application.audience,
            Application.is_money, Application.applicant_name, Application.submitted_at, Application.accepted_at,
-           Application.completed_at, Application.due_date, Application.limit_wording, Unit.name.label("unit_name"))
+           Application.completed_at, Application.due_date, Application.limit_wording, Unit.name.label("unit_name"),
+           Application.closed_at, Application.accept_by, Application.limit_kind,
+           select(CorrectionNotice.respond_by)  # the open notice's reply date, for the estimate flag
+           .where(CorrectionNotice.application_id == Application.id, CorrectionNotice.resolved_at.is_(None))
+           .order_by(CorrectionNotice.id.desc()).limit(1).scalar_subquery().label("respond_by"))
     .select_from(ProgressToken)
     .join(Application, Application.id == ProgressToken.application_id)
     .outerjoin(Unit, (Unit.id == Application.unit_id) & (Application.audience == "unit"))
@@ -253,6 +258,10 @@ def public_progress(token: str) -> PublicProgress | None:
         is_waiting_for_corrections=state is State.CORRECTION_REQUESTED, is_paused=is_paused, is_closed=is_closed,
         submitted_at=row.submitted_at, accepted_at=row.accepted_at, completed_at=row.completed_at,
         due_date=row.due_date, limit_wording=row.limit_wording or "",
+        estimate=deadlines.estimate_of(submitted_at=row.submitted_at, is_open=row.completed_at is None
+                                       and row.closed_at is None, accepted_at=row.accepted_at,
+                                       accept_by=row.accept_by, due_date=row.due_date, limit_kind=row.limit_kind,
+                                       respond_by=row.respond_by),
     )
 
 

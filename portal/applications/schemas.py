@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..catalog.labels import HANDLING, time_limit_text
+from ..catalog.labels import HANDLING, is_english, time_limit_text
 from ..catalog.schema import FieldType, Item, Text
 from ..core import clock
 from ..core.masking import mask_id_number
@@ -162,8 +162,9 @@ class FilingItemOut(BaseModel):
     name: NameOut
     part: str
     audience: Literal["individual", "unit"] = Field(description="How the logged-in account files it")
-    handling: str = Field(description="instant (即办件), promise (承诺件) or mixed")
-    handling_label: str
+    handling: str = Field(description="instant (即办件), promise (承诺件) or mixed (the portal's own use)")
+    handling_label: str | None = Field(description="The guide's 办件类型 (in Chinese its own words); null where the "
+                                       "guide publishes none")
     time_limit: str
     time_limit_wording: str
     can_file: bool
@@ -176,11 +177,17 @@ class FilingItemList(BaseModel):
     items: list[FilingItemOut]
 
 
+def _handling_label(item: Item) -> str | None:
+    if item.handling.wording is None:
+        return None
+    return str(HANDLING[item.handling.type]) if is_english() else item.handling.wording
+
+
 def filing_item_to_api(item: Item, account: Any) -> FilingItemOut:
     reason = cannot_file(account, item)
     return FilingItemOut(
         code=item.code, name=_name(item.name), part=item.part, audience=filing_audience(account, item),
-        handling=item.handling.type.value, handling_label=str(HANDLING[item.handling.type]),
+        handling=item.handling.type.value, handling_label=_handling_label(item),
         time_limit=time_limit_text(item.time_limit), time_limit_wording=item.time_limit.wording,
         can_file=reason is None, reason=reason,
     )
@@ -210,7 +217,11 @@ class MaterialOut(BaseModel):
     is_required: bool = Field(description="Must be provided in this case before submission")
     condition: NameOut | None = None
     commitment: NameOut | None = Field(default=None, description="The 承诺书 that may replace it")
-    data_sharing: bool
+    data_sharing: bool = Field(description="Nothing to provide: the guide says the agency obtains it, or this service "
+                                           "stands in for it online (see online_substitute)")
+    online_substitute: str | None = Field(default=None, description="This service's own choice, not the guide's: "
+                                          "real_name (the real-name binding stands for the ID document) or "
+                                          "online_form (the online form is this form)")
     allowed_modes: list[str]
     mode: str | None
     mode_label: str | None
@@ -304,7 +315,8 @@ def _materials_to_api(case: Application, item: Item) -> list[MaterialOut]:
         mode = _mode(chosen.get(m.id))
         out.append(MaterialOut(
             id=m.id, name=_name(m.name), requirement=m.requirement.value, is_required=m.id in required,
-            condition=_name(m.condition), commitment=_name(m.commitment), data_sharing=m.data_sharing,
+            condition=_name(m.condition), commitment=_name(m.commitment), data_sharing=m.provided_without_upload,
+            online_substitute=m.online_substitute.value if m.online_substitute else None,
             allowed_modes=[x.value for x in modes[m.id]], mode=mode.value if mode else None,
             mode_label=mode.label if mode else None,
         ))
@@ -375,6 +387,8 @@ class CaseSummaryOut(BaseModel):
     accepted_at: datetime | None
     due_date: date | None
     flags: FlagsOut
+    is_estimated: bool = Field(description="Dates counted Monday to Friday (a year's holidays unknown): may move")
+    estimate_reason: str | None = Field(description="Why the dates are estimated, and the note to show with them")
 
 
 class CaseList(BaseModel):
@@ -389,7 +403,7 @@ def case_list_to_api(cases: list[Application], total: int, *, page: int, per_pag
     return CaseList(page=page, per_page=per_page, total=total, pages=(total + per_page - 1) // per_page, items=[
         CaseSummaryOut(id=c.id, number=c.number, item=_case_item(c), state=c.state, state_label=c.state_enum.label,
                        submitted_at=_local(c.submitted_at), accepted_at=_local(c.accepted_at), due_date=c.due_date,
-                       flags=_flags(c))
+                       flags=_flags(c), **deadlines.estimate(c).fields)
         for c in cases])
 
 
@@ -538,6 +552,8 @@ class ProgressOut(BaseModel):
     due_date: date | None
     time_limit_wording: str
     flags: FlagsOut
+    is_estimated: bool = Field(description="Dates counted Monday to Friday (a year's holidays unknown): may move")
+    estimate_reason: str | None = Field(description="Why the dates are estimated, and the note to show with them")
 
 
 def progress_to_api(progress: PublicProgress) -> ProgressOut:
@@ -552,4 +568,5 @@ def progress_to_api(progress: PublicProgress) -> ProgressOut:
         is_closed=progress.is_closed, submitted_on=_local_date(progress.submitted_at),
         accepted_on=_local_date(progress.accepted_at), completed_on=_local_date(progress.completed_at),
         due_date=progress.due_date, time_limit_wording=progress.limit_wording, flags=_flags_out(progress.flags),
+        **progress.estimate.fields,
     )

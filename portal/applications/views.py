@@ -246,7 +246,9 @@ def mine():
         abort(404)
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     cases, total = operations.applicant_cases(current_user, page=page, per_page=PER_PAGE)
-    return render_template("applications/mine.html", cases=[(c, _flags(c)) for c in cases], total=total,
+    listed = [(c, _flags(c), deadlines.estimate(c)) for c in cases]
+    estimated = [e for _c, _f, e in listed if e.is_estimated]  # the note once, with every year it names
+    return render_template("applications/mine.html", cases=listed, total=total, estimated=estimated,
                            page=page, pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
                            drafts=operations.applicant_drafts(current_user))
 

@@ -19,6 +19,7 @@ CLI command), so counting a deadline does not query per day.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -130,6 +131,7 @@ def _overrides(year: int) -> dict[date, tuple[bool, str]]:
 
 
 def _forget_overrides(year: int) -> None:
+    forget_gaps()
     if has_app_context():
         g.get(_G_KEY, {}).pop(year, None)
         g.pop(_G_SCHEDULES, None)
@@ -313,10 +315,26 @@ def must_be_shown(year: int, today: date) -> bool:
     return year <= today.year or (year == today.year + 1 and today.month >= 11)
 
 
+GAPS_KEPT_SECONDS = 60.0
+_gaps: dict[date, tuple[float, list[Coverage]]] = {}
+
+
 def coverage_gaps(today: date) -> list[Coverage]:
-    """This year and next, where uncovered and ``must_be_shown``: what the health check and the banner report."""
-    return [c for c in (coverage(today.year), coverage(today.year + 1))
+    """This year and next, where uncovered and ``must_be_shown``: what the health check and the staff banner on
+    every staff page report. Kept for a minute per process (a schedule imported here clears it at once; other
+    processes see it within the minute): the answer only says whether a warning shows, deadlines never use it."""
+    kept = _gaps.get(today)
+    if kept is not None and time.monotonic() - kept[0] < GAPS_KEPT_SECONDS:
+        return list(kept[1])
+    gaps = [c for c in (coverage(today.year), coverage(today.year + 1))
             if not c.is_covered and must_be_shown(c.year, today)]
+    _gaps.clear()
+    _gaps[today] = (time.monotonic(), gaps)
+    return list(gaps)
+
+
+def forget_gaps() -> None:
+    _gaps.clear()
 
 
 def must_be_covered(year: int, today: date) -> bool:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
-from .schema import Audience, Channel, Form, HandlingType, LimitKind, Requirement, StepKey, TimeLimit
+from .schema import (
+    Audience,
+    Channel,
+    Form,
+    HandlingType,
+    LimitKind,
+    OnlineSubstitute,
+    Requirement,
+    SealBy,
+    StepKey,
+    TimeLimit,
+)
 
 AUDIENCE = {
     Audience.individual: _l("Individuals"),
@@ -16,7 +27,7 @@ AUDIENCE = {
 HANDLING = {
     HandlingType.instant: _l("Immediate item"),
     HandlingType.promise: _l("Promised-time item"),
-    HandlingType.mixed: _l("Immediate when complete, otherwise promised time"),
+    HandlingType.mixed: _l("Immediate item (promised-time item)"),
 }
 CHANNEL = {
     Channel.online: _l("Online service hall"),
@@ -54,6 +65,23 @@ FORM = {
     Form.original_or_copy: _l("Original or copy"),
     Form.electronic: _l("Electronic"),
     Form.unspecified: "",
+}
+
+
+# Who seals a material, as the seed states it (English pages; Chinese pages show the seed's own words).
+SEAL_BY = {
+    SealBy.unit: _l("Needs the applicant unit's seal"),
+    SealBy.school: _l("Needs the school's seal"),
+    SealBy.hospital: _l("Needs the seal of the hospital or pharmacy that issued it"),
+    SealBy.social_security: _l("Needs the social security bureau's seal"),
+    SealBy.unspecified: _l("Needs a valid seal"),
+}
+# This service's own choices, said as such (never as the published guide's requirement).
+ONLINE_SUBSTITUTE = {
+    OnlineSubstitute.real_name: _l("This service's choice: when you file online, your real-name verification stands "
+                                   "for the ID document."),
+    OnlineSubstitute.online_form: _l("This service's choice: when you file online, the form you fill in online is "
+                                     "this form."),
 }
 
 

@@ -6,6 +6,7 @@ file, the item and the field it concerns, so that a data editor can find it with
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,6 +34,7 @@ class Catalog:
     region: Region
     items: tuple[Item, ...]
     by_code: dict[str, Item] = field(repr=False)
+    version: str = ""  # SHA-256 of the data files as read: cached public pages are keyed by it
 
     def get(self, code: str) -> Item | None:
         return self.by_code.get(code)
@@ -114,9 +116,15 @@ def load_region(region_id: str, data_dir: Path = DATA_DIR) -> Catalog:
     if problems:
         raise CatalogError(problems)
     assert region is not None
+    # `online` unset: the region's default; an item handled inside the agency is never filed online
+    items = [i if i.online is not None else i.model_copy(update={"online": region.online_filing and not i.internal})
+             for i in items]
     part_order = {p.id: n for n, p in enumerate(region.parts)}
     ordered = tuple(sorted(items, key=lambda i: part_order[i.part]))  # stable: file order within a part
-    return Catalog(region=region, items=ordered, by_code={i.code: i for i in ordered})
+    digest = hashlib.sha256()
+    for path in (region_path, *item_files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return Catalog(region=region, items=ordered, by_code={i.code: i for i in ordered}, version=digest.hexdigest())
 
 
 @cache

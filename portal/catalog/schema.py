@@ -92,8 +92,18 @@ class TimeLimit(_Model):
 
 
 class Handling(_Model):
+    """How the case is handled. ``type`` drives the portal (a case of an instant item may complete at once);
+    ``wording`` is the seed's 办件类型 exactly as printed, and absent where the seed publishes none (then the
+    type is derived from the time limit and the page shows no 办件类型)."""
+
     type: HandlingType
-    wording: str = Field(min_length=1, description="e.g. '承诺件', '即办件(承诺件)'")
+    wording: str | None = Field(default=None, min_length=1, description="e.g. '承诺件', '即办件(承诺件)'")
+
+    @model_validator(mode="after")
+    def _wording_is_a_handling_type(self) -> Handling:
+        if self.wording is not None and not ("即办件" in self.wording or "承诺件" in self.wording):
+            raise ValueError(f"handling wording {self.wording!r} is not a 办件类型 (即办件/承诺件) the seed prints")
+        return self
 
 
 class Channel(StrEnum):
@@ -143,6 +153,48 @@ class Form(StrEnum):
     unspecified = "unspecified"
 
 
+class SealBy(StrEnum):
+    """Who seals a material, as the seed states it."""
+
+    unit = "unit"  # the applicant unit or institution: 单位公章, 申请单位公章, 财务章 …
+    school = "school"  # 学校公章
+    hospital = "hospital"  # the hospital or pharmacy that issued it: 医院印章, 医药机构印章
+    social_security = "social_security"  # 社保局盖章
+    unspecified = "unspecified"  # 有效印章, (盖章), (印章): a seal, the seed does not say whose
+
+
+class Seal(_Model):
+    by: SealBy
+    wording: str = Field(min_length=1, description="the seed's words for the seal, e.g. '加盖医院印章'")
+    quote: str = Field(min_length=1, description="the seed passage that states it (occurs in the seed file)")
+
+    @model_validator(mode="after")
+    def _wording_in_quote(self) -> Seal:
+        if _squash(self.wording) not in _squash(self.quote):
+            raise ValueError(f"seal wording {self.wording!r} is not in its quote")
+        return self
+
+
+class OnlineSubstitute(StrEnum):
+    """This service's own choice (not the seed's): what stands for a material when the case is filed online."""
+
+    real_name = "real_name"  # the account's real-name binding stands for the ID document
+    online_form = "online_form"  # the form filled in online is the material (e.g. the 备案表)
+
+
+FORM_WORDS = {
+    "original": ("原件",),
+    "copy": ("复印件",),
+    "original_and_copy": ("原件", "复印件"),
+    "original_or_copy": ("原件", "复印件"),
+    "electronic": ("电子",),
+}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
 class Material(_Model):
     id: str = Field(pattern=KEY_RE, description="unique within the item, e.g. 'application_form'")
     name: Name
@@ -158,10 +210,15 @@ class Material(_Model):
     )
     form_ref: str | None = Field(default=None, description="id of the attached form in ``forms``")
     commitment: Text | None = Field(default=None, description="named commitment (承诺书) that may replace it")
-    data_sharing: bool = Field(default=False, description="the agency obtains it by data sharing; no upload")
+    data_sharing: bool = Field(default=False, description="the seed says the agency obtains it by data sharing")
+    data_sharing_quote: str | None = Field(default=None, description="the seed passage that says so")
+    online_substitute: OnlineSubstitute | None = Field(
+        default=None, description="this service's choice: what stands for it when filed online (not the seed's)"
+    )
     form: Form = Form.unspecified
+    form_quote: str | None = Field(default=None, description="the seed passage that says 原件/复印件/电子")
     copies: int | None = Field(default=None, ge=1, le=20)
-    seal_required: bool = False
+    seal: Seal | None = Field(default=None, description="who seals it, as the seed states it")
     note: Text | None = None
 
     @model_validator(mode="after")
@@ -169,6 +226,29 @@ class Material(_Model):
         if self.requirement is Requirement.conditional and self.condition is None:
             raise ValueError("a conditional material needs a condition")
         return self
+
+    @model_validator(mode="after")
+    def _attributes_have_their_seed_source(self) -> Material:
+        if self.form is not Form.unspecified:
+            if self.form_quote is None:
+                raise ValueError(f"material {self.id}: form {self.form.value} needs the seed's words (form_quote)")
+            missing = [w for w in FORM_WORDS[self.form.value] if w not in _squash(self.form_quote)]
+            if missing:
+                raise ValueError(f"material {self.id}: form_quote does not say {'、'.join(missing)}")
+        elif self.form_quote is not None:
+            raise ValueError(f"material {self.id}: form_quote without a form")
+        if self.data_sharing != (self.data_sharing_quote is not None):
+            raise ValueError(f"material {self.id}: data_sharing and data_sharing_quote go together")
+        return self
+
+    @property
+    def seal_required(self) -> bool:
+        return self.seal is not None
+
+    @property
+    def provided_without_upload(self) -> bool:
+        """Nothing to upload when filed here: the agency obtains it (seed) or this service stands in for it."""
+        return self.data_sharing or self.online_substitute is not None
 
 
 class FieldType(StrEnum):
@@ -336,6 +416,9 @@ class Item(_Model):
     notes: tuple[Text, ...] = Field(default=(), description="其他事项 and other published notes, as text")
     hints: tuple[Text, ...] = Field(default=(), description="提示信息 printed on the completion slip")
     handler: str = Field(default="generic", pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+    online: bool | None = Field(
+        default=None, description="this deployment files it online; unset: the region's online_filing default"
+    )
     audit: tuple[Audit, ...] = ()
 
     @field_validator("code", "seed_code")
@@ -365,6 +448,16 @@ class Item(_Model):
             if self.time_limit.kind is LimitKind.months or (self.time_limit.value or 0) > 5:
                 raise ValueError("an instant item (即办件) cannot promise more than 5 working days")
         return self
+
+    @property
+    def online_is_addition(self) -> bool:
+        """Filed online here although the seed publishes no online channel: this service's addition."""
+        return bool(self.online) and Channel.online not in self.channels
+
+    @property
+    def internal(self) -> bool:
+        """Handled inside the agency (经办机构内部办理): nobody files it."""
+        return Audience.agency in self.audience
 
     @property
     def application_form(self) -> AttachedForm | None:
@@ -409,6 +502,9 @@ class Region(_Model):
     notes: tuple[Text, ...] = ()
     audit: tuple[Audit, ...] = ()
     expected_item_count: int = Field(ge=1, description="the number of items the seed publishes")
+    online_filing: bool = Field(
+        default=True, description="this deployment's default for filing an item online (an item's `online` overrides)"
+    )
 
     @field_validator("parts")
     @classmethod

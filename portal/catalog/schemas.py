@@ -23,6 +23,8 @@ class ItemSummary(BaseModel):
     audience: list[str]
     handling: str
     time_limit: dict[str, Any]
+    online: bool = Field(description="filed online in this service (this deployment's switch, not the guide's)")
+    online_is_addition: bool = Field(description="online filing is this service's addition to the published channels")
 
 
 class ItemList(BaseModel):
@@ -38,7 +40,9 @@ class ItemDetail(BaseModel):
 
 def public_item(item: Item) -> dict[str, Any]:
     """The item as the public reads it: the curation notes (``audit``) are for maintainers only."""
-    return item.model_dump(mode="json", exclude_none=True, exclude={"audit"})
+    data = item.model_dump(mode="json", exclude_none=True, exclude={"audit"})
+    data["online_is_addition"] = item.online_is_addition
+    return data
 
 
 def summary(item: Item) -> ItemSummary:
@@ -49,4 +53,5 @@ def summary(item: Item) -> ItemSummary:
         audience=[a.value for a in item.audience],
         handling=item.handling.type.value,
         time_limit=item.time_limit.model_dump(mode="json", exclude_none=True),
+        online=bool(item.online), online_is_addition=item.online_is_addition,
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ..core.pagecache import public_page
 from . import labels
 from .flow import flow_svg
 from .loader import Catalog
@@ -12,6 +15,7 @@ from .search import search
 
 bp = Blueprint("catalog", __name__, url_prefix="/guide")
 MAX_QUERY = 100
+NUMBERING = re.compile(r"^(?:[（(]?\d+(?:\.\d+)*[)）.、]?)")  # "7.2", "1.", "（3）" before a published sentence
 
 
 def region_catalog() -> Catalog:
@@ -33,6 +37,17 @@ def translate_text(value: Text | None) -> str:
     return value.get("en" if labels.is_english() else "zh")
 
 
+@bp.app_template_filter("squash")
+def squash(value: str | None) -> str:
+    """``value`` without whitespace (the seeds wrap lines anywhere): for comparing published texts."""
+    return re.sub(r"\s+", "", value or "")
+
+
+def _bare(text: str) -> str:
+    """A published sentence for comparison: no whitespace, no list number before it, no full stop after it."""
+    return NUMBERING.sub("", squash(text)).rstrip("。；;.")
+
+
 @bp.app_context_processor
 def _catalog_helpers() -> dict:
     return {"catalog_labels": labels, "time_limit_text": labels.time_limit_text, "footer_contacts": footer_contacts}
@@ -44,6 +59,7 @@ def footer_contacts() -> list:
 
 
 @bp.get("/")
+@public_page
 def index():
     catalog = region_catalog()
     query = request.args.get("q", "").strip()[:MAX_QUERY]
@@ -52,27 +68,37 @@ def index():
     items = search(catalog, query) if query else list(catalog.items)
     if audience:
         items = [i for i in items if audience in i.audience]
-    groups = [(part, [i for i in items if i.part == part.id]) for part in catalog.region.parts]
+    # items handled inside the agency (nobody files them) are listed apart, under a collapsed heading
+    groups = [(part, [i for i in items if i.part == part.id and not i.internal]) for part in catalog.region.parts]
     return render_template("catalog/index.html", region=catalog.region, query=query, audience=audience,
-                           groups=[g for g in groups if g[1]], results=items if query else None,
-                           audiences=list(Audience))
+                           groups=[g for g in groups if g[1]], internal=[i for i in items if i.internal],
+                           results=items if query else None, audiences=list(Audience))
 
 
 @bp.get("/items/<code>")
+@public_page
 def item(code: str):
     item = _item_or_404(code)
     catalog = region_catalog()
     part = next(p for p in catalog.region.parts if p.id == item.part)
-    can_file = "applications.start" in current_app.view_functions and Audience.agency not in item.audience
+    can_file = "applications.start" in current_app.view_functions and item.online and not item.internal
+    # a published text is printed once: a note that repeats a rule's text, or a channel text that repeats a step
+    shown = {_bare(r.text.zh) for r in item.rules}
+    notes = [n for n in item.notes if _bare(n.zh) not in shown]
+    show_channel_text = item.channel_text is not None and squash(item.channel_text.zh) not in {
+        squash(s.text.zh) for s in item.steps if s.text}
     return render_template("catalog/item.html", item=item, region=catalog.region, part=part, can_file=can_file,
+                           notes=notes, show_channel_text=show_channel_text,
                            flow=flow_svg(item.steps, translate_text(item.name)))
 
 
 @bp.get("/items/<code>/checklist")
+@public_page
 def checklist(code: str):
     return render_template("catalog/checklist.html", item=_item_or_404(code), region=region_catalog().region)
 
 
 @bp.get("/contacts")
+@public_page
 def contacts():
     return render_template("catalog/contacts.html", region=region_catalog().region)

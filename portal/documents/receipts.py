@@ -252,7 +252,10 @@ def _basic_section(case: Application) -> Section:
 
 def _application_section(case: Application, kind: str, item: Item, locale: str) -> Section:
     """申报信息 (办理信息 on the completion slip): the item and, by slip, its dates, time limit or result."""
-    rows = [Row(_("Item"), _item_name(case, item, locale)), Row(_("Item code"), case.item_code)]
+    # the code the published guide prints; a code this service assigned is labelled as its own
+    code = (Row(_("Item code"), item.seed_code) if item is not None and item.seed_code
+            else Row(_("Number in this service"), case.item_code))
+    rows = [Row(_("Item"), _item_name(case, item, locale)), code]
     if kind == "submission":
         rows += [Row(_("To be accepted by"), local_date(case.accept_by)),
                  Row(_("Current status"), case.state_enum.label)]

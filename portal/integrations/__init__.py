@@ -12,7 +12,22 @@ Business code (accounts, applications, notifications …) imports the port and i
 module; configuration picks the adapter; production start refuses a configuration that names no real adapter
 or lacks what it needs (``portal.config``).
 
+Every adapter has a ``health()`` answering :class:`Health`; ``portal doctor`` reports each one (``doctor.py``).
+
 Systems: ``sms`` (Alibaba Cloud SMS, Tencent Cloud SMS, the development outbox); ``wechat`` (the HTTP API and a
-local fake); ``identity`` (face verification and the 医保电子凭证: HTTP adapters and local ones). Storage and the
-national platform follow the same pattern.
+local fake); ``identity`` (face verification and the 医保电子凭证: HTTP adapters and local ones); ``antivirus``
+(clamd over TCP, and the development pass-through); ``storage`` (where file bodies live: S3-compatible object
+storage and a local directory). The national platform follows the same pattern.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Health:
+    """What an adapter's ``health()`` says: whether it can work, and in one line why (no secret, no personal data)."""
+
+    ok: bool
+    detail: str

@@ -41,7 +41,7 @@ from ..core.db import db
 from ..core.errors import Conflict, DomainError, InvalidTransition, NotFound
 from . import checks
 from .models import MaterialFile
-from .storage import EncryptedStore, LocalStorage, ObjectNotFound, S3Storage, Storage, encrypted_store_from_config
+from .storage import EncryptedStore, ObjectNotFound, Storage, encrypted_store_from_config
 from .stream import TamperedError
 
 MAX_FILES_PER_MATERIAL = 20  # PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL
@@ -368,12 +368,5 @@ def sweep_unclaimed(*, older_than: timedelta = SWEEP_AFTER, now: datetime | None
 
 
 def _written_before(storage: Storage, key: str, cutoff: datetime) -> bool:
-    if isinstance(storage, LocalStorage):
-        try:
-            return (storage.root / key).stat().st_mtime < cutoff.timestamp()
-        except FileNotFoundError:
-            return False
-    if isinstance(storage, S3Storage):
-        head = storage.client.head_object(Bucket=storage.bucket, Key=storage.prefix + key)
-        return head["LastModified"] < cutoff
-    return False
+    modified = storage.modified_at(key)
+    return modified is not None and modified < cutoff

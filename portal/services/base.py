@@ -166,4 +166,5 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("claims", "instant", "remote_care", "certificates", "enrolment", "record_changes")
+FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
+                  "record_changes")

@@ -54,9 +54,9 @@ class BatchForm(FlaskForm):
 
 
 class SearchForm(FlaskForm):
-    """The exact search by 身份证 is posted, never put in the address (S14)."""
+    """The exact search by 身份证 or full name is posted, never put in the address (S14)."""
 
-    id_number = StringField(_l("Applicant's ID number"), validators=[Optional(), Length(max=32)])
+    id_number = StringField(_l("Applicant's ID number or full name"), validators=[Optional(), Length(max=64)])
 
 
 class FilterForm(FlaskForm):

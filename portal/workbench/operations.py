@@ -313,6 +313,7 @@ def staff_choices(case: Application) -> list[Any]:
     from ..accounts.models import Account, AccountKind
 
     staff = db.session.execute(select(Account).where(Account.kind == AccountKind.STAFF.value,
-                                                     Account.is_enabled.is_(True))
-                               .order_by(Account.display_name)).scalars().all()
-    return [a for a in staff if is_case_worker(a) and actions_for(a, case)]
+                                                     Account.is_enabled.is_(True))).scalars().all()
+    # names are sealed: sorted here, not by the database
+    return sorted((a for a in staff if is_case_worker(a) and actions_for(a, case)),
+                  key=lambda a: (a.display_name, a.id))

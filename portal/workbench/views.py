@@ -31,9 +31,9 @@ from ..core.audit import actor_of, record
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
-from ..core.masking import mask_id_number
+from ..core.masking import mask_id_number, mask_name
 from ..core.validators import normalize_id_number
-from ..insurance.models import id_number_index
+from ..insurance.models import id_number_index, normalize_name, person_name_index
 from ..services.claims import operations as claims
 from . import forms, menu, operations, queues, reasons
 from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
@@ -130,7 +130,7 @@ def _filters(form: forms.FilterForm) -> queues.Filters:
         item_codes=tuple(sorted(codes)) if codes is not None else None, state=state,
         submitted_from=form.submitted_from.data if not form.submitted_from.errors else None,
         submitted_to=form.submitted_to.data if not form.submitted_to.errors else None,
-        person_index=search.get("index"), mine_for=current_user.id if form.mine.data == "1" else None)
+        person_index=search.get("index"), name_index=search.get("name_index"), mine_for=current_user.id if form.mine.data == "1" else None)
 
 
 @bp.get("/queues/<name>")
@@ -142,7 +142,7 @@ def queue(name: str):
     form = _filter_form()
     filters = _filters(form)
     page = queues.queue_page(chosen, filters, after=request.args.get("after"))
-    operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=filters.person_index is not None)
+    operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=filters.person_index is not None or filters.name_index is not None)
     db.session.commit()
     today = clock.today()
     args = {k: v for k, v in request.args.items() if k != "after" and v}
@@ -155,7 +155,8 @@ def queue(name: str):
 
 @bp.post("/search")
 def search():
-    """Find an applicant's cases by 身份证 (exact, through the blind index); the number never enters a URL."""
+    """Find an applicant's cases by 身份证 or by exact full name (through the blind indexes: both are sealed); what was
+    typed never enters a URL, and the session keeps only the index and the masked value."""
     form = forms.SearchForm()
     back = _back_to_queue()
     if not form.validate_on_submit():
@@ -164,6 +165,13 @@ def search():
     raw = (form.id_number.data or "").strip()
     if not raw:
         session.pop(SEARCH_KEY, None)
+        return redirect(back)
+    if not any(c.isdigit() for c in raw):  # a name: 身份证 numbers are digits (and X)
+        name = normalize_name(raw)
+        if len(name) < 2 or not all(c.isprintable() for c in name):
+            flash(_("Enter the applicant's full name exactly as on the ID card, or their ID number."), "error")
+            return redirect(back)
+        session[SEARCH_KEY] = {"name_index": person_name_index(name), "shown": mask_name(name)}
         return redirect(back)
     try:
         number = normalize_id_number(raw)

@@ -38,7 +38,7 @@ FLAG_KEYS = {"is_overdue", "is_due_soon", "working_days_left"}
 FIELD_KEYS = {"key", "label", "type", "required", "group", "help", "options", "columns", "max_rows", "is_locked",
               "value_masked"}
 MATERIAL_KEYS = {"id", "name", "requirement", "is_required", "condition", "commitment", "data_sharing",
-                 "allowed_modes", "mode", "mode_label"}
+                 "online_substitute", "allowed_modes", "mode", "mode_label"}
 RECEIPT_KEYS = {"kind", "kind_label", "title", "issuer", "number_label", "number", "date_label", "date", "item",
                 "state", "state_label", "submitted_at", "accepted_at", "completed_at", "accept_by", "due_date",
                 "is_estimated", "estimate_reason", "statement", "statement_note", "sections", "materials", "printed_on",
@@ -226,7 +226,7 @@ def test_file_a_case_from_draft_to_receipt(api_for, citizen, catalog, client):
     assert (mine["total"], mine["pages"], mine["page"], mine["per_page"]) == (1, 1, 1, 20)
     row = mine["items"][0]
     assert set(row) == {"id", "number", "item", "state", "state_label", "submitted_at", "accepted_at", "due_date",
-                        "flags"}
+                        "flags", "is_estimated", "estimate_reason"}
     assert (row["id"], row["number"], row["state"]) == (case["id"], body["number"], "submitted")
     assert row["state_label"] == "Submitted, awaiting acceptance"
     assert row["flags"] == {"is_overdue": False, "is_due_soon": False, "working_days_left": None}

@@ -10,65 +10,31 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from portal.accounts import binding as binding_ops
-from portal.accounts import operations as account_ops
-from portal.accounts import passwords, tokens
+from portal.accounts import tokens
 from portal.applications import operations as case_ops
 from portal.applications.models import Application, ApplicationEvent
-from portal.core.audit import Actor
-from portal.core.db import Base, db
-from tests.applications.conftest import PROMISE_ITEM, all_materials, sample_value
-from tests.factories import mobile, valid_id_number
+from portal.core.db import db
+from tests.race_support import bound_citizen, complete_draft, empty_every_table, race_setup
 
 pytestmark = pytest.mark.no_db
-SYSTEM = Actor.system()
 
 
 @pytest.fixture
 def committed_draft(app, monkeypatch):
     """A citizen's complete draft and their API token, committed for real; every table emptied afterwards."""
-    if app.extensions["portal_db_engine"].dialect.name != "postgresql":
-        # SQLite (development) lets one writer in at a time and refuses a write from a transaction that read
-        # before another's commit, so two requests cannot interleave as they do here
-        pytest.skip("needs PostgreSQL (PORTAL_TEST_DATABASE_URL)")
-    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
-        from portal.insurance.models import Person
-
-        number = valid_id_number(seq="771")
-        person = Person(insured_no="P-race-submit", name="钱同时", gender="M", birth_date=date(1985, 3, 12))
-        person.set_id_number(number)
-        phone = mobile()
-        person.set_phone(phone)
-        db.session.add(person)
-        db.session.flush()
-        code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.21")
-        citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
-                                              client_ip="127.0.0.21")
-        binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, number), actor=SYSTEM)
-        item = app.extensions["portal_catalog"].get(PROMISE_ITEM)
-        case = case_ops.start_application(item, by=citizen, actor=SYSTEM)
-        data = dict(case.form_data)
-        for spec in case_ops.specs_for(case, item):
-            if spec.required and spec.key not in data:
-                data[spec.key] = sample_value(spec)
-        case_ops.save_draft(case, case_ops.DraftInput(form=data, materials=all_materials(item)), by=citizen,
-                            actor=SYSTEM)
+    with race_setup(app, monkeypatch):
+        citizen = bound_citizen(seq="771", insured_no="P-race-submit", name="钱同时", gender="M",
+                                client_ip="127.0.0.21")
+        case = complete_draft(app, citizen)
         token = tokens.issue_token(citizen, label="race")[0]
         db.session.commit()
         ids = case.id, token
     yield ids
-    with app.app_context():
-        db.session.rollback()
-        for table in reversed(Base.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+    empty_every_table(app)
 
 
 def test_two_submits_with_one_key_at_the_same_instant_answer_the_same_submitted_case(app, committed_draft,

@@ -129,3 +129,42 @@ def test_estimated_dates_are_flagged_in_the_api_case_page_and_receipt(case_in, c
     assert body["due_date"] == "2027-02-26" and body["is_estimated"] is False and body["estimate_reason"] is None
     assert 'id="estimated-note"' not in html
     assert "办理时限因节假日安排调整" in html  # the timeline entry, with the new date under it
+
+
+def test_the_qr_progress_and_my_cases_list_flag_estimated_dates(case_in, citizen, api_for, make_client,  # noqa: F811
+                                                                 db_session):
+    from portal.applications.operations import issue_progress_token
+    from tests.applications.test_api import BASE
+    from tests.applications.test_views import login, page_of
+
+    with clock.frozen(datetime(2027, 1, 20, 10)):
+        case = case_in("accepted", "money")  # due 2027-02-19, counted Monday to Friday
+        done = case_in("completed", "promise")  # its dates are history: never flagged
+        token = issue_progress_token(case)
+        db_session.commit()
+        public = make_client()
+        public.set_cookie("lang", "zh_Hans_CN")
+        shown = public.get(f"/api/v1/progress/{token}").get_json()
+        qr_page = page_of(public, f"/q/{token}")
+        listed = {c["id"]: c for c in api_for(citizen).get(BASE).get_json()["items"]}
+        browser = login(make_client(), db_session, citizen.phone)
+        browser.set_cookie("lang", "zh_Hans_CN")
+        mine = page_of(browser, "/applications/")
+    assert shown["due_date"] == "2027-02-19" and shown["is_estimated"] is True and "2027" in shown["estimate_reason"]
+    assert listed[case.id]["is_estimated"] is True and "2027" in listed[case.id]["estimate_reason"]
+    assert listed[done.id]["is_estimated"] is False and listed[done.id]["estimate_reason"] is None
+    for html in (qr_page, mine):
+        assert 'id="estimated-note"' in html and "2027" in html
+        assert "按周一至周五估算，待国务院公布节假日安排后更新" in html
+    assert mine.count('class="tag tag-info estimated"') == 1  # the open case's due date, not the completed one's
+
+    with clock.frozen(datetime(2027, 1, 20, 10, 5)):
+        schedules.apply_schedule(2027, FAKE_2027, source="FAKE-2027.txt", actor=SYSTEM)
+        db_session.commit()
+        shown = public.get(f"/api/v1/progress/{token}").get_json()
+        qr_page = page_of(public, f"/q/{token}")
+        listed = {c["id"]: c for c in api_for(citizen).get(BASE).get_json()["items"]}
+        mine = page_of(browser, "/applications/")
+    assert shown["due_date"] == "2027-02-26" and shown["is_estimated"] is False and shown["estimate_reason"] is None
+    assert listed[case.id]["is_estimated"] is False
+    assert 'id="estimated-note"' not in qr_page and 'id="estimated-note"' not in mine

@@ -15,9 +15,9 @@ from portal.accounts import binding as binding_ops
 from portal.applications import operations as ops
 from portal.applications.constants import Action, Defect, State
 from portal.applications.models import Application, ApplicationEvent
-from portal.extensions import limiter
 from tests.conftest import csrf_from
-from tests.factories import last_code, mobile, valid_id_number
+from tests.factories import log_in_by_code as login
+from tests.factories import mobile, valid_id_number
 
 from .conftest import NO_FIELDS_ITEM, PROMISE_ITEM, SYSTEM, UNIT_ITEM, all_materials, sample_value
 
@@ -30,20 +30,6 @@ PROXY_ITEM = "J002036013001"  # individual, its own typed "proxy_id_number" fiel
 @pytest.fixture
 def client(make_client):
     return make_client()
-
-
-def login(browser, db_session, phone: str, unit=None):
-    """Log ``browser`` in through the pages: a citizen by phone, or an agent of ``unit``."""
-    page = "/login/agent" if unit is not None else "/login/citizen"
-    limiter.reset()  # the fixtures log their accounts in once already (one code per phone per minute)
-    data = {"csrf_token": csrf_from(browser.get(page).get_data(as_text=True)), "phone": phone}
-    if unit is not None:
-        data["credit_code"] = unit.credit_code
-    assert browser.post(page, data=data).status_code == 302
-    token = csrf_from(browser.get("/login/code").get_data(as_text=True))
-    response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, phone)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
 
 
 def page_of(browser, url: str, status: int = 200) -> str:

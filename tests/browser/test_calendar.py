@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 NOTE = "按周一至周五估算，待国务院公布节假日安排后更新"
 
 
-def test_case_page_says_dates_are_estimated(phone, live_server):
+def test_case_page_and_my_cases_say_dates_are_estimated(phone, live_server):
     _log_in_citizen(phone, EMPLOYEE)
     _item, number = _file(phone, CITIZEN_ITEM, texts={"f_pooling_area": "长春市", "f_scope": "高血压"},
                           choices={"f_insurance_type": "职工医保", "f_category": "门诊慢病"})
@@ -29,3 +29,6 @@ def test_case_page_says_dates_are_estimated(phone, live_server):
     note = phone.locator("#estimated-note")
     assert note.is_visible()
     assert NOTE in note.inner_text() and "2099" in note.inner_text()
+    phone.goto("/applications/")  # my cases: the note once, and the case's due date tagged
+    listed = phone.locator("#estimated-note")
+    assert listed.is_visible() and NOTE in listed.inner_text() and "2099" in listed.inner_text()

@@ -11,7 +11,7 @@ def test_list_items_shape_and_filters(app, client):
     assert body["region"] == catalog.region.id
     assert body["count"] == len(catalog.items) == len(body["items"])
     first = body["items"][0]
-    assert set(first) == {"code", "name", "part", "audience", "handling", "time_limit"}
+    assert set(first) == {"code", "name", "part", "audience", "handling", "time_limit", "online", "online_is_addition"}
     assert set(first["name"]) == {"zh", "en"} and first["time_limit"]["wording"]
 
     units = client.get("/api/v1/catalog/items?audience=unit").get_json()

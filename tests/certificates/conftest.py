@@ -6,9 +6,7 @@ import pytest
 
 from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
-from portal.extensions import limiter
-from tests.conftest import csrf_from
-from tests.factories import last_code
+from tests.factories import log_in_by_code as login
 
 from .records import SYSTEM, build_insured
 
@@ -35,20 +33,6 @@ def citizen(app, insured):
 @pytest.fixture
 def agent(insured, make_first_agent):
     return make_first_agent(insured.unit, name="赵经办")
-
-
-def login(browser, db_session, phone: str, unit=None):
-    """Log ``browser`` in through the pages: a citizen by phone, or an agent of ``unit``."""
-    page = "/login/agent" if unit is not None else "/login/citizen"
-    limiter.reset()
-    data = {"csrf_token": csrf_from(browser.get(page).get_data(as_text=True)), "phone": phone}
-    if unit is not None:
-        data["credit_code"] = unit.credit_code
-    assert browser.post(page, data=data).status_code == 302
-    token = csrf_from(browser.get("/login/code").get_data(as_text=True))
-    response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, phone)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
 
 
 @pytest.fixture

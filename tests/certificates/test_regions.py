@@ -3,17 +3,15 @@ and pooling code (统筹区), from the region data — never the holder's 户籍
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
-from portal.catalog.loader import get_catalog
 from portal.certificates.constants import CertificateKind
 from portal.certificates.operations import issued_by, request_certificate
 from portal.core.validators import id_check_digit
 from portal.insurance.demo import demo_citizens, demo_unit, generate_demo_data
 from portal.insurance.models import Person, id_number_index
+from tests.services.conftest import region  # noqa: F401 (a fixture)
 
 from .conftest import bind
 from .records import SYSTEM
@@ -27,20 +25,8 @@ EXPECTED = {  # region: (province, pooling code, the first four digits of its pe
 }
 
 
-@pytest.fixture
-def region(app) -> Iterator:
-    saved = app.extensions["portal_catalog"], app.config["PORTAL_REGION"]
-
-    def _use(name: str) -> None:
-        app.extensions["portal_catalog"] = get_catalog(name)
-        app.config["PORTAL_REGION"] = name
-
-    yield _use
-    app.extensions["portal_catalog"], app.config["PORTAL_REGION"] = saved
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_a_voucher_to_a_demo_citizen_carries_the_regions_province_and_pooling_code(name, region, db_session, app):
+def test_a_voucher_to_a_demo_citizen_carries_the_regions_province_and_pooling_code(name, region, db_session, app):  # noqa: F811
     province, pool, prefix = EXPECTED[name]
     region(name)
     generate_demo_data(seed=7, persons=30, units=3)
@@ -60,7 +46,7 @@ def test_a_voucher_to_a_demo_citizen_carries_the_regions_province_and_pooling_co
     assert not any(other in certificate.number for other in others)
 
 
-def test_a_holder_registered_elsewhere_does_not_change_the_pooling_code(region, db_session, app):
+def test_a_holder_registered_elsewhere_does_not_change_the_pooling_code(region, db_session, app):  # noqa: F811
     """商洛's certificate for a person whose 户籍 is in 长春 still reads 611000 (the deployment's pooling area)."""
     region("shangluo")
     generate_demo_data(seed=7, persons=30, units=3)

@@ -14,7 +14,9 @@ def test_pages_carry_a_strict_content_security_policy(client):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Cache-Control"] == "no-store"
+    # the guide holds nothing personal: browsers may keep it but ask again (ETag); other pages are never kept
+    assert response.headers["Cache-Control"] == "no-cache" and response.headers["ETag"]
+    assert client.get("/me/records").headers["Cache-Control"] == "no-store"
     assert len(response.headers["X-Request-ID"]) >= 8
 
 

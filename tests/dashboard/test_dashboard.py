@@ -18,7 +18,7 @@ from portal.core.audit import AuditEvent
 from portal.core.db import db
 from portal.dashboard import charts, queries
 from tests.applications.conftest import citizen, staff  # noqa: F401 (fixtures)
-from tests.conftest import csrf_from
+from tests.factories import log_in_staff
 
 NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)  # Mon 2026-03-16 10:00 in China
 REGION = "jilin"
@@ -150,17 +150,8 @@ def test_column_chart_states_every_figure_in_its_description():
 
 
 def browser_for(make_client, make_staff, username, role):
-    from portal.accounts import passwords
-    from tests.factories import STAFF_PASSWORD
-
     _account, secret = make_staff(username, roles={role})
-    browser = make_client()
-    token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
-    response = browser.post("/login/staff", data={"csrf_token": token, "username": username,
-                                                  "password": STAFF_PASSWORD,
-                                                  "totp": passwords.current_totp(secret, clock.now())})
-    assert response.status_code == 302
-    return browser
+    return log_in_staff(make_client(), username, secret)
 
 
 def test_chief_sees_the_dashboard_with_charts_and_tables(known_cases, make_client, make_staff, db_session):

@@ -30,6 +30,7 @@ from portal.config import new_keyset
 from portal.core.masking import mask_phone
 from portal.insurance.demo import DEMO_CITIZENS
 from tests import servers
+from tests.integrations.s3_server import running_s3
 from tests.materials import fixtures as make
 
 URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -61,15 +62,7 @@ def scale_database() -> Iterator[str]:
 
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = servers.free_port()
-    server = ThreadedMotoServer(ip_address=servers.HOST, port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://{servers.HOST}:{port}"
-    finally:
-        server.stop()
+    yield from running_s3()
 
 
 @dataclass

@@ -233,6 +233,21 @@ def test_static_files_are_served_by_nginx(stack):
     assert "X-Request-ID" not in headers  # the app answers every request it serves with one
 
 
+def test_fingerprinted_static_files_are_kept_for_a_year_and_pages_are_compressed(stack):
+    import gzip
+    import re
+
+    status, _headers, page = stack.request("GET", "/guide/")
+    linked = re.search(r'href="(/static/css/portal\.css\?v=[0-9a-f]{12})"', page.decode()).group(1)
+    _status, fingerprinted, _body = stack.request("GET", linked)
+    _status, plain, _body = stack.request("GET", "/static/css/portal.css")
+    assert "max-age=31536000" in fingerprinted["Cache-Control"] and plain["Cache-Control"] == "max-age=86400"
+    status, headers, body = stack.request("GET", "/guide/", headers={"Accept-Encoding": "gzip"})
+    unnonced = re.compile(r'nonce="[^"]+"')
+    assert status == 200 and headers.get("Content-Encoding") == "gzip"
+    assert unnonced.sub("", gzip.decompress(body).decode()) == unnonced.sub("", page.decode())
+
+
 def test_the_app_answers_bodies_up_to_nginx_limit_and_nginx_beyond(stack):
     over_app = SETTINGS["UPLOAD_MAX_REQUEST_BYTES"][1] + 1
     status, headers, body = stack.request("POST", "/api/v1/auth/sms/request", body=b"x" * over_app,

@@ -1,13 +1,10 @@
 """The WeChat port's login (code2session): the HTTP adapter against a real HTTP server on 127.0.0.1 that plays
 WeChat, the local (fake) adapter, and the choice between them."""
 
-import json
 import logging
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -17,76 +14,12 @@ from portal.config import ConfigError
 from portal.integrations.wechat import ERRCODE_UNREACHABLE, WeChatError, WeChatSession, get_wechat
 from portal.integrations.wechat.fake import FakeWeChat
 from portal.integrations.wechat.http import HttpWeChat
-
-APPID = "wx0123456789abcdef"
-SECRET = "TOPSECRET-app-secret-0042"
-SESSION_KEY = "SESSIONKEY-tiWX+0w=="
-SLOW_SECONDS = 1.0
-
-
-class FakeWeChatServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), WeChatHandler)
-        self.seen: list[tuple[str, dict[str, str]]] = []
-
-    def handle_error(self, request, client_address):
-        pass  # the slow answer finds its client gone; that is the point of it
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class WeChatHandler(BaseHTTPRequestHandler):
-    """js_code decides the answer: ok-<openid>, err<errcode>, slow, garbage, http502, list, nokey."""
-
-    def do_GET(self):
-        url = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self.server.seen.append((url.path, query))
-        code = query.get("js_code", "")
-        if code.startswith("ok-"):
-            body = {"openid": code[3:], "session_key": SESSION_KEY}
-            if code.endswith("-u"):
-                body["unionid"] = "union-1"
-            self.answer(200, json.dumps(body))
-        elif code.startswith("err"):
-            self.answer(200, json.dumps({"errcode": int(code[3:]), "errmsg": "some error, rid: 65f0"}))
-        elif code == "slow":
-            time.sleep(SLOW_SECONDS)
-            self.answer(200, json.dumps({"openid": "late", "session_key": SESSION_KEY}))
-        elif code == "garbage":
-            self.answer(200, "<html>upstream proxy error</html>", "text/html")
-        elif code == "http502":
-            self.answer(502, "bad gateway", "text/plain")
-        elif code == "list":
-            self.answer(200, "[1, 2]")
-        else:  # nokey
-            self.answer(200, json.dumps({"openid": "o1"}))
-
-    def answer(self, status: int, body: str, content_type: str = "application/json"):
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format, *args):
-        pass
+from tests.integrations.wechat_server import APPID, SECRET, SESSION_KEY, SLOW_SECONDS, WeChatServer, running_wechat
 
 
 @pytest.fixture(scope="module")
-def wechat_server():
-    server = FakeWeChatServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def wechat_server() -> Iterator[WeChatServer]:
+    yield from running_wechat()
 
 
 @pytest.fixture

@@ -3,11 +3,8 @@ speaking WeChat's protocol (/cgi-bin/token, /wxa/business/getuserphonenumber).""
 
 from __future__ import annotations
 
-import json
-import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -16,74 +13,12 @@ from portal.core import clock
 from portal.integrations.token_cache import IntegrationToken
 from portal.integrations.wechat import WeChatError, WeChatPhone
 from portal.integrations.wechat.http import HttpWeChat
-
-APPID, SECRET = "wx0123456789abcdef", "s3cret-phone"
-
-
-class PhoneApi(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.tokens_issued = 0
-        self.used_codes: set[str] = set()
-        self.seen_tokens: list[str] = []
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """``code`` decides: ok-<number>, otherapp-<number> (watermark of another appid), err<errcode>; codes work once."""
-
-    server: PhoneApi
-
-    def log_message(self, *_args):
-        pass
-
-    def _reply(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        url = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        assert url.path == "/cgi-bin/token" and query["secret"] == SECRET and query["appid"] == APPID
-        self.server.tokens_issued += 1
-        self._reply({"access_token": f"TOKEN{self.server.tokens_issued}", "expires_in": 7200})
-
-    def do_POST(self):
-        url = urlsplit(self.path)
-        assert url.path == "/wxa/business/getuserphonenumber"
-        token = parse_qs(url.query)["access_token"][0]
-        self.server.seen_tokens.append(token)
-        code = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["code"]
-        if token != f"TOKEN{self.server.tokens_issued}":
-            return self._reply({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
-        if code.startswith("err"):
-            return self._reply({"errcode": int(code[3:]), "errmsg": "refused"})
-        if code in self.server.used_codes:
-            return self._reply({"errcode": 40029, "errmsg": "invalid code"})
-        self.server.used_codes.add(code)
-        kind, _dash, number = code.partition("-")
-        appid = APPID if kind == "ok" else "wxSOMEONEELSE0000"
-        self._reply({"errcode": 0, "errmsg": "ok", "phone_info": {
-            "phoneNumber": number, "purePhoneNumber": number, "countryCode": "86",
-            "watermark": {"timestamp": 1765000000, "appid": appid}}})
+from tests.integrations.wechat_server import APPID, SECRET, WeChatServer, running_wechat
 
 
 @pytest.fixture
-def phone_api():
-    server = PhoneApi()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def phone_api() -> Iterator[WeChatServer]:
+    yield from running_wechat()
 
 
 def _wechat(server) -> HttpWeChat:

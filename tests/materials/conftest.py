@@ -30,3 +30,16 @@ def stranger(db_session, make_person):
 def draft(make_case, citizen):  # noqa: F811 (the imported fixtures)
     """A draft of PROMISE_ITEM with its required fields filled and every material on paper."""
     return make_case(PROMISE_ITEM, citizen, submit=False)
+
+
+@pytest.fixture
+def api_for(make_client, db_session):
+    """``api_for(account)``: a test client and the headers of ``account``'s bearer token."""
+    from portal.accounts import tokens
+
+    def _make(account):
+        raw = tokens.issue_token(account, label="test")[0]
+        db_session.commit()
+        return make_client(), {"Authorization": f"Bearer {raw}"}
+
+    return _make

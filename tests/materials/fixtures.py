@@ -17,12 +17,13 @@ from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
+from tests.integrations.clamd_server import VIRUS_MARKER  # what the local clamd flags
+
 MARKER_GPS_TEXT = b"MARKER-EXIF-DESCRIPTION"
 MARKER_XMP = b"MARKER-XMP-PACKET"
 MARKER_COMMENT = b"MARKER-JPEG-COMMENT"
 MARKER_PNG_TEXT = b"MARKER-PNG-TEXT"
 MARKER_PNG_ITXT = b"MARKER-PNG-ITXT"
-VIRUS_MARKER = b"FAKE-VIRUS-FOR-TESTS"  # what the fake clamd flags (no real signature kept in the repo)
 
 
 # --- images --------------------------------------------------------------------------------------------------------

@@ -13,67 +13,41 @@ from __future__ import annotations
 import io
 import threading
 import time
-from datetime import date
 
 import pytest
-from argon2 import PasswordHasher
 
-from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
-from portal.accounts import passwords, tokens
+from portal.accounts import tokens
 from portal.accounts.models import Role
 from portal.applications import operations as case_ops
 from portal.applications.constants import MaterialMode
 from portal.applications.models import Application
-from portal.core import clock
-from portal.core.audit import Actor, actor_of
-from portal.core.db import Base, db
+from portal.core.audit import actor_of
+from portal.core.db import db
 from portal.materials import operations as files
 from portal.materials.models import MaterialFile
 from portal.workbench import operations as workbench
-from tests.applications.conftest import PROMISE_ITEM, all_materials, sample_value
 from tests.conftest import csrf_from
-from tests.factories import STAFF_PASSWORD, mobile, valid_id_number
+from tests.factories import STAFF_PASSWORD, log_in_staff
+from tests.race_support import SYSTEM, bound_citizen, complete_draft, empty_every_table, race_setup
 
 from . import fixtures as make
 from .upload_support import MATERIAL
 
 pytestmark = pytest.mark.no_db
-SYSTEM = Actor.system()
 
 
 @pytest.fixture
 def submitted_case(app, monkeypatch):
     """A submitted case with one uploaded file, claimed by an acceptor; the citizen's API token and the acceptor's
     TOTP secret. Committed for real; every table emptied afterwards."""
-    if app.extensions["portal_db_engine"].dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL (PORTAL_TEST_DATABASE_URL): SQLite lets one writer in at a time")
-    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
-        from portal.insurance.models import Person
-
-        number = valid_id_number(seq="772")
-        person = Person(insured_no="P-race-accept", name="孙替换", gender="F", birth_date=date(1985, 3, 12))
-        person.set_id_number(number)
-        phone = mobile()
-        person.set_phone(phone)
-        db.session.add(person)
-        db.session.flush()
-        code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.22")
-        citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
-                                              client_ip="127.0.0.22")
-        binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, number), actor=SYSTEM)
+    with race_setup(app, monkeypatch):
+        citizen = bound_citizen(seq="772", insured_no="P-race-accept", name="孙替换", gender="F",
+                                client_ip="127.0.0.22")
         acceptor, secret = account_ops.create_staff(
             account_ops.NewStaff("race_acceptor", "Race Acceptor", STAFF_PASSWORD, frozenset({Role.ACCEPTOR})),
             actor=SYSTEM)
-        item = app.extensions["portal_catalog"].get(PROMISE_ITEM)
-        case = case_ops.start_application(item, by=citizen, actor=SYSTEM)
-        data = dict(case.form_data)
-        for spec in case_ops.specs_for(case, item):
-            if spec.required and spec.key not in data:
-                data[spec.key] = sample_value(spec)
-        materials = all_materials(item) | {MATERIAL: MaterialMode.UPLOAD.value}
-        case_ops.save_draft(case, case_ops.DraftInput(form=data, materials=materials), by=citizen, actor=SYSTEM)
+        case = complete_draft(app, citizen, materials={MATERIAL: MaterialMode.UPLOAD.value})
         first = files.upload_file(case, MATERIAL, make.pdf(1), "诊断证明.pdf", by=citizen, actor=SYSTEM)
         case_ops.submit_application(case, by=citizen, actor=SYSTEM)
         workbench.claim_case(case, by=acceptor, actor=actor_of(acceptor))
@@ -81,22 +55,14 @@ def submitted_case(app, monkeypatch):
         db.session.commit()
         ids = case.id, first.id, token, secret
     yield ids
-    with app.app_context():
-        db.session.rollback()
-        for table in reversed(Base.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+    empty_every_table(app)
 
 
 def _staff_browser(app, secret: str, case_id: int):
     """The acceptor logged in through the staff login page, and the case page's CSRF token and version."""
     browser = app.test_client()
     browser.set_cookie("lang", "en")
-    token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
-    response = browser.post("/login/staff", data={"csrf_token": token, "username": "race_acceptor",
-                                                  "password": STAFF_PASSWORD,
-                                                  "totp": passwords.current_totp(secret, clock.now())})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    log_in_staff(browser, "race_acceptor", secret)
     page = browser.get(f"/staff/cases/{case_id}")
     assert page.status_code == 200
     with app.app_context():

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
-from portal.accounts import tokens
 from tests.applications.conftest import request_context  # noqa: F401 (autouse: messages need a request)
 
 from . import fixtures as make
@@ -15,18 +12,6 @@ from .upload_support import MATERIAL, upload
 
 BASE = "/api/v1/applications"
 FILE_KEYS = {"id", "material", "name", "size", "kind", "media_type", "pages", "is_claimed"}
-
-
-@pytest.fixture
-def api_for(make_client, db_session):
-    """``api_for(account)``: a test client and the headers of ``account``'s bearer token."""
-
-    def _make(account):
-        raw = tokens.issue_token(account, label="test")[0]
-        db_session.commit()
-        return make_client(), {"Authorization": f"Bearer {raw}"}
-
-    return _make
 
 
 def send(client, headers, case_id, body: bytes, name: str, material: str = MATERIAL):

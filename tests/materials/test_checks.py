@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import socketserver
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -38,6 +35,7 @@ from portal.materials.checks import (
     sniff,
     walk_pdf,
 )
+from tests.integrations.clamd_server import FakeClamd, closed_port, running_clamd
 from tests.materials import fixtures as fx
 
 pytestmark = pytest.mark.no_db
@@ -648,70 +646,14 @@ def test_damaged_valid_files_are_accepted_or_refused_never_crash(which, data):
 # --- virus scanning ------------------------------------------------------------------------------------------------
 
 
-class FakeClamd(socketserver.ThreadingTCPServer):
-    """A clamd that speaks INSTREAM on a local port. ``mode``: "scan" (flags fx.VIRUS_MARKER), "error" or
-    "silent" (never answers). ``received`` records (command, payload, number of chunks) per connection."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _ClamdHandler)
-        self.mode = "scan"
-        self.received: list[tuple[bytes, bytes, int]] = []
-
-    @property
-    def config(self) -> dict:
-        return {"PORTAL_SCAN_BACKEND": "clamd", "PORTAL_CLAMD_HOST": "127.0.0.1",
-                "PORTAL_CLAMD_PORT": self.server_address[1], "PORTAL_CLAMD_TIMEOUT": 2}
-
-
-class _ClamdHandler(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        server: FakeClamd = self.server  # type: ignore[assignment]
-        self.request.settimeout(5)
-        with self.request.makefile("rb") as stream:
-            command = bytearray()
-            while (byte := stream.read(1)) not in (b"\0", b""):
-                command += byte
-            chunks = []
-            while True:
-                (size,) = struct.unpack(">I", stream.read(4))
-                if size == 0:
-                    break
-                chunks.append(stream.read(size))
-            payload = b"".join(chunks)
-            server.received.append((bytes(command), payload, len(chunks)))
-            if server.mode == "silent":
-                stream.read(1)  # until the client gives up and closes
-                return
-            if server.mode == "error":
-                reply = b"INSTREAM size limit exceeded. ERROR\0"
-            elif fx.VIRUS_MARKER in payload:
-                reply = b"stream: Eicar-Test-Signature FOUND\0"
-            else:
-                reply = b"stream: OK\0"
-            self.request.sendall(reply)
-
-
 @pytest.fixture
 def clamd() -> Iterator[FakeClamd]:
-    server = FakeClamd()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    yield from running_clamd()
 
 
-@pytest.fixture
-def closed_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+@pytest.fixture(name="closed_port")
+def _closed_port() -> int:
+    return closed_port()
 
 
 def test_scan_without_a_backend_does_nothing():

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from portal.materials import storage
+from portal.integrations.storage.local import LocalStorage
 from tests.applications.conftest import request_context  # noqa: F401 (autouse: messages need a request)
 
 from . import fixtures as make
@@ -24,7 +24,7 @@ def full_disk(tmp_path) -> Iterator[str]:
     mount = tmp_path / "full"
     mount.mkdir()
     if os.system(f"mount -t tmpfs -o size=64k tmpfs {mount} 2>/dev/null") != 0:  # noqa: S605 (fixed arguments)
-        real_put = storage.LocalStorage.put
+        real_put = LocalStorage.put
 
         def put(self, key, chunks):
             if self.root == mount:
@@ -32,7 +32,7 @@ def full_disk(tmp_path) -> Iterator[str]:
             return real_put(self, key, chunks)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(storage.LocalStorage, "put", put)
+            patch.setattr(LocalStorage, "put", put)
             yield str(mount)
         return
     try:
@@ -45,18 +45,6 @@ def full_disk(tmp_path) -> Iterator[str]:
         yield str(mount)
     finally:
         os.system(f"umount {mount}")  # noqa: S605 (fixed arguments)
-
-
-@pytest.fixture
-def api_for(make_client, db_session):
-    from portal.accounts import tokens
-
-    def _make(account):
-        raw = tokens.issue_token(account, label="test")[0]
-        db_session.commit()
-        return make_client(), {"Authorization": f"Bearer {raw}"}
-
-    return _make
 
 
 def test_a_full_disk_while_storing_an_upload_gives_503_and_saves_nothing(app, api_for, full_disk, monkeypatch,

@@ -17,10 +17,17 @@ import pytest
 from flask import Flask
 
 from portal.config import ConfigError, build_config
-from portal.materials import commands, storage, stream
+from portal.integrations import storage
+from portal.integrations.storage import ObjectNotFound, Storage
+from portal.integrations.storage import local as local_adapter
+from portal.integrations.storage.local import LocalStorage
+from portal.integrations.storage.s3 import S3_MIN_PART_SIZE, S3Storage
+from portal.materials import commands, stream
+from portal.materials import storage as materials_storage
 from portal.materials.keys import FileKeyError, FileKeyring, key_number, keyring_from_config
-from portal.materials.storage import EncryptedStore, LocalStorage, ObjectNotFound, S3Storage, Storage, StoredFile
+from portal.materials.storage import EncryptedStore, StoredFile
 from portal.materials.stream import SEGMENT_SIZE, TamperedError
+from tests.integrations.s3_server import running_s3
 
 pytestmark = pytest.mark.no_db
 
@@ -176,7 +183,7 @@ def test_a_put_failing_at_the_rename_leaves_nothing(local: LocalStorage, monkeyp
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(storage.os, "replace", broken_replace)
+    monkeypatch.setattr(local_adapter.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk gone"):
         local.put("abc", [b"x" * 1000])
     assert list(local.root.iterdir()) == []
@@ -246,7 +253,7 @@ def test_s3_without_a_bucket_or_an_unknown_backend_is_a_config_error(tmp_path: P
 
 
 def test_the_encrypted_store_of_an_app(tmp_path: Path) -> None:
-    encrypted = storage.encrypted_store_from_config(_app(tmp_path))
+    encrypted = materials_storage.encrypted_store_from_config(_app(tmp_path))
     meta = encrypted.save([b"hello"])
     assert b"".join(encrypted.read(meta)) == b"hello"
 
@@ -382,23 +389,14 @@ def test_no_plaintext_reaches_the_storage_root_or_the_temp_dir(store: EncryptedS
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        server._server.server_close()  # stop() leaves the listening socket open
+    yield from running_s3()
 
 
 @pytest.fixture
 def s3(s3_endpoint: str) -> Iterator[S3Storage]:
     bucket = f"portal-{uuid.uuid4().hex[:12]}"
     backend = S3Storage(bucket, endpoint_url=s3_endpoint, region="us-east-1", access_key="testing",
-                        secret_key="testing", prefix="files/", part_size=storage.S3_MIN_PART_SIZE)
+                        secret_key="testing", prefix="files/", part_size=S3_MIN_PART_SIZE)
     backend.client.create_bucket(Bucket=bucket)
     yield backend
     backend.client.close()

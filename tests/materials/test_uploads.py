@@ -16,10 +16,10 @@ from portal.applications.constants import Defect, MaterialMode, State
 from portal.core import clock
 from portal.core.audit import AuditEvent
 from portal.core.errors import InvalidTransition, NotFound, ValidationFailed
+from portal.integrations.storage import storage_from_config
 from portal.materials import checks
 from portal.materials import operations as files
 from portal.materials.models import MaterialFile
-from portal.materials.storage import storage_from_config
 from tests.applications.conftest import request_context  # noqa: F401 (autouse: messages need a request)
 
 from . import fixtures as make

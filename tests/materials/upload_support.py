@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from portal.applications import operations as ops
-from portal.extensions import limiter
 from portal.materials import operations as files
 from tests.applications.conftest import PROMISE_ITEM, SYSTEM
 from tests.conftest import csrf_from
-from tests.factories import last_code
+from tests.factories import log_in_by_code as login
 
 MATERIAL = "diagnosis"  # a required material of PROMISE_ITEM (门诊慢性病病种待遇认定)
-
-
-def login(browser, db_session, phone: str):
-    """Log ``browser`` in as the citizen with ``phone`` through the pages (code read from the SMS outbox)."""
-    limiter.reset()
-    data = {"csrf_token": csrf_from(browser.get("/login/citizen").get_data(as_text=True)), "phone": phone}
-    assert browser.post("/login/citizen", data=data).status_code == 302
-    token = csrf_from(browser.get("/login/code").get_data(as_text=True))
-    response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, phone)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
 
 
 def upload(case, data: bytes, name: str = "scan.png", *, by, material: str = MATERIAL):

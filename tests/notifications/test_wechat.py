@@ -3,10 +3,7 @@ message per consent, and the real HTTP client against a local server speaking We
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from collections.abc import Iterator
 
 import pytest
 from flask import current_app
@@ -19,6 +16,7 @@ from portal.integrations.wechat.http import HttpWeChat
 from portal.notifications.constants import Channel, Status
 from portal.notifications.models import Notification, WeChatSubscription
 from portal.notifications.worker import deliver_due
+from tests.integrations.wechat_server import WeChatServer, running_wechat
 
 
 def _bind_openid(db_session, account, openid: str) -> None:
@@ -63,55 +61,13 @@ def test_unknown_events_are_refused_with_the_list(citizen, db_session, bearer, c
     assert "accepted" in answer.get_json()["error"]["fields"]
 
 
-class WeChatApi(ThreadingHTTPServer):
-    """Speaks /cgi-bin/token and /cgi-bin/message/subscribe/send; ``answers`` scripts the send replies."""
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.tokens_issued = 0
-        self.answers: list[dict] = []
-        self.received: list[tuple[str, dict]] = []
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: WeChatApi
-
-    def log_message(self, *_args):
-        pass
-
-    def _reply(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        query = parse_qs(urlparse(self.path).query)
-        assert query["secret"] == ["s3cret"] and query["grant_type"] == ["client_credential"]
-        self.server.tokens_issued += 1
-        self._reply({"access_token": f"TOKEN{self.server.tokens_issued}", "expires_in": 7200})
-
-    def do_POST(self):
-        token = parse_qs(urlparse(self.path).query)["access_token"][0]
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.received.append((token, body))
-        self._reply(self.server.answers.pop(0) if self.server.answers else {"errcode": 0, "errmsg": "ok"})
-
-
 @pytest.fixture
-def wechat_api():
-    server = WeChatApi()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def wechat_api() -> Iterator[WeChatServer]:
+    yield from running_wechat()
 
 
-def _client(server) -> HttpWeChat:
-    return HttpWeChat("wxappid", "s3cret", f"http://127.0.0.1:{server.server_address[1]}")
+def _client(server: WeChatServer) -> HttpWeChat:
+    return HttpWeChat(server.appid, server.secret, server.base_url)
 
 
 def test_the_http_client_sends_with_a_cached_token(wechat_api):

@@ -15,7 +15,7 @@ from portal.core.audit import AuditEvent
 from portal.extensions import limiter
 from portal.ratings.models import Rating
 from tests.conftest import csrf_from
-from tests.factories import STAFF_PASSWORD
+from tests.factories import log_in_staff
 
 MOMENT = datetime(2026, 9, 30, 10, 0)
 
@@ -35,12 +35,7 @@ def staff_browser(make_staff, make_client, db_session, monkeypatch):
         _account, secret = make_staff(username, roles=roles)
         db_session.commit()
         limiter.reset()
-        browser = make_client()
-        token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
-        answer = browser.post("/login/staff", data={"csrf_token": token, "username": username,
-                                                    "password": STAFF_PASSWORD,
-                                                    "totp": passwords.current_totp(secret, clock.now())})
-        assert answer.status_code == 302, answer.get_data(as_text=True)
+        browser = log_in_staff(make_client(), username, secret)
         browser.csrf = lambda url: csrf_from(browser.get(url).get_data(as_text=True))
         return browser
 

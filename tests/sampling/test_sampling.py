@@ -33,6 +33,7 @@ from tests.applications.conftest import (  # noqa: F401 (fixtures)
     staff,
 )
 from tests.conftest import csrf_from
+from tests.factories import log_in_staff
 
 FILING = "G002036004001"  # 异地安置退休人员备案: 即办件 whose proof may be replaced by a signed commitment
 SUSPEND = "G002036001005_02_02"  # 职工停保变更: an effect on the records
@@ -242,17 +243,8 @@ def test_the_staff_who_handled_the_case_cannot_check_it(file_with_commitment, fu
 
 def staff_browser(make_client, make_staff, username, role):
     """A browser of its own (fresh ``g`` per request), logged in as new staff of ``role`` with TOTP."""
-    from portal.accounts import passwords
-    from tests.factories import STAFF_PASSWORD
-
     _account, secret = make_staff(username, roles={role})
-    browser = make_client()
-    token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
-    response = browser.post("/login/staff", data={"csrf_token": token, "username": username,
-                                                  "password": STAFF_PASSWORD,
-                                                  "totp": passwords.current_totp(secret, clock.now())})
-    assert response.status_code == 302
-    return browser
+    return log_in_staff(make_client(), username, secret)
 
 
 @pytest.fixture

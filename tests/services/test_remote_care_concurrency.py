@@ -81,8 +81,7 @@ def test_two_simultaneous_long_term_filings_make_one(app):
         with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
             account = db.session.get(Account, account_id)
             # the start date is "today" in China's date, read from the clock the filing rule reads (not the
-            # machine's date.today(), a day behind for eight hours a day); the clock is not frozen: two audit
-            # records of one frozen instant would collide in the hash chain
+            # machine's date.today(), a day behind for eight hours a day)
             barrier.wait()
             try:
                 case = rc.file_remote_care(rc.FilingInput(

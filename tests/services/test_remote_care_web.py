@@ -16,7 +16,7 @@ from tests.conftest import csrf_from
 from tests.services.remote_care_support import GUANGZHOU, file
 
 ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+MOBILE_RE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")  # not digits inside a hex digest
 FILING_KEYS = {"id", "number", "status", "status_label", "category", "category_name", "term", "destination_code",
                "destination_name", "start_date", "end_date", "lock_until", "care_phone", "self_service",
                "commitment_hash", "application_id", "extension_opens", "ended_on", "end_reason"}
@@ -95,7 +95,7 @@ def test_retiree_files_to_hainan_with_a_commitment_on_the_pages(citizen, frozen,
     assert "基本医疗保险异地就医备案个人承诺书" in page and "依据：" in page
     token = csrf_from(page)
     page = browser.post(url, data={"csrf_token": token, "province": "460000", "action": "places"})
-    assert page.status_code == 200 and 'id="province-level"' in page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="province-level">' in page.get_data(as_text=True)  # shown, not hidden
     form = {"csrf_token": token, "province": "460000", "start_date": "2026-12-01", "care_address": "海口市美兰区1号",
             "care_phone": "13912345678", "method": "commitment", "commitment_consent": "y", "signed_name": "李秀",
             "idempotency_key": "k" * 24, "action": "submit"}
@@ -114,8 +114,9 @@ def test_retiree_files_to_hainan_with_a_commitment_on_the_pages(citizen, frozen,
     assert pdf.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''YD")
     assert pdf.headers["X-Content-Type-Options"] == "nosniff" and pdf.headers["Cache-Control"] == "no-store"
     text = pdf_text(pdf.data)
-    assert filing.number in text and filing.commitment_hash in text and "吉林省异地就医登记备案表" in text
-    assert "到北京、天津、上海、重庆、海南、西藏和新疆生产建设兵团就医" in text and "■异地安置退休人员" in text
+    assert filing.number in text and filing.commitment_hash in text and "异地就医备案信息" in text
+    assert "吉林省异地就医登记备案表" not in text and "附件1" in text  # 吉林 prints no 备案表: its 附件1's fields
+    assert "到北京、天津、上海、重庆、海南、西藏和新疆生产建设兵团就医" in text and "■跨省异地长期居住人员" in text
     assert "13912345678" not in text and "139****5678" in text and not ID_RE.search(text)  # S12
     cancelled = browser.post(f"/remote-care/filings/{filing.id}/cancel", data={"csrf_token": csrf_from(detail)},
                              follow_redirects=True)
@@ -214,7 +215,8 @@ def test_api_refusals_name_the_fields(citizen, frozen, api):
         "care_address": "", "care_phone": "123", "method": "commitment", "commitment_consent": False})
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
-    assert {"destination_code", "care_address", "care_phone"} <= set(fields)
+    assert {"destination_code", "care_phone"} <= set(fields)
+    assert "care_address" not in fields  # 吉林's sheet (附件1) has no address: optional
     unknown = call("POST", "/api/v1/remote-care/filings", json={"category": "x", "destination_code": "1", "bogus": 1})
     assert unknown.status_code == 422
     assert call("POST", "/api/v1/remote-care/filings", data="x", content_type="text/plain").status_code == 415

@@ -43,19 +43,10 @@ def make_worker(make_staff, cheap_hashes):
 @pytest.fixture
 def browser_as(make_client, make_worker):
     """A browser (own cookies) logged in as a new staff member with ``roles``; returns (browser, account)."""
-    from tests.conftest import csrf_from
-    from tests.factories import STAFF_PASSWORD
+    from tests.factories import log_in_staff
 
     def _login(username: str, *roles: Role):
-        from portal.core import clock
-
         account, secret = make_worker(username, *roles)
-        browser = make_client()
-        page = browser.get("/login/staff")
-        response = browser.post("/login/staff", data={
-            "csrf_token": csrf_from(page.get_data(as_text=True)), "username": username, "password": STAFF_PASSWORD,
-            "totp": passwords.current_totp(secret, clock.now())})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return browser, account
+        return log_in_staff(make_client(), username, secret), account
 
     return _login

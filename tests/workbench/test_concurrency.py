@@ -8,68 +8,37 @@ finds the version moved and its member of staff gets the "changed a moment ago" 
 from __future__ import annotations
 
 import threading
-from datetime import date
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
-from portal.accounts import passwords
 from portal.accounts.models import Account, Role
 from portal.applications import operations as case_ops
 from portal.applications.models import Application
-from portal.core.audit import Actor, AuditEvent, actor_of
-from portal.core.db import Base, db
+from portal.core.audit import AuditEvent, actor_of
+from portal.core.db import db
 from portal.core.errors import Conflict
 from portal.workbench import operations as ops
-from tests.applications.conftest import PROMISE_ITEM, all_materials, sample_value
-from tests.factories import STAFF_PASSWORD, mobile, valid_id_number
+from tests.factories import STAFF_PASSWORD
+from tests.race_support import SYSTEM, bound_citizen, complete_draft, empty_every_table, race_setup
 
 pytestmark = pytest.mark.no_db
-SYSTEM = Actor.system()
 
 
 @pytest.fixture
 def committed(app, monkeypatch):
     """A submitted case and two acceptors, committed for real; every table emptied afterwards."""
-    if db.engine is None or app.extensions["portal_db_engine"].dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL (PORTAL_TEST_DATABASE_URL)")
-    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
-        from portal.insurance.models import Person
-
-        number = valid_id_number()
-        person = Person(insured_no="P-race-1", name="赵竞争", gender="M", birth_date=date(1985, 3, 12))
-        person.set_id_number(number)
-        phone = mobile()
-        person.set_phone(phone)
-        db.session.add(person)
-        db.session.flush()
-        code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip="127.0.0.20")
-        citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
-                                              client_ip="127.0.0.20")
-        binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, number), actor=SYSTEM)
+    with race_setup(app, monkeypatch):
+        citizen = bound_citizen(seq="773", insured_no="P-race-1", name="赵竞争", gender="M", client_ip="127.0.0.20")
         staff = [account_ops.create_staff(account_ops.NewStaff(name, name, STAFF_PASSWORD, frozenset({Role.ACCEPTOR})),
                                           actor=SYSTEM)[0] for name in ("racer_a", "racer_b")]
-        item = app.extensions["portal_catalog"].get(PROMISE_ITEM)
-        case = case_ops.start_application(item, by=citizen, actor=SYSTEM)
-        data = dict(case.form_data)
-        for spec in case_ops.specs_for(case, item):
-            if spec.required and spec.key not in data:
-                data[spec.key] = sample_value(spec)
-        case_ops.save_draft(case, case_ops.DraftInput(form=data, materials=all_materials(item)), by=citizen,
-                            actor=SYSTEM)
+        case = complete_draft(app, citizen)
         case_ops.submit_application(case, by=citizen, actor=SYSTEM)
         db.session.commit()
         ids = case.id, [s.id for s in staff]
     yield ids
-    with app.app_context():
-        db.session.rollback()
-        for table in reversed(Base.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+    empty_every_table(app)
 
 
 def test_two_staff_claiming_one_case_at_once_exactly_one_wins(app, committed):

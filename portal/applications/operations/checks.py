@@ -79,7 +79,7 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
         if mode is MaterialMode.COMMITMENT and material.commitment is None:
             reasons.append((f"materials.{material_id}",
                             _("“%(name)s” cannot be replaced by a commitment.", name=material.name.zh)))
-        elif mode is MaterialMode.DATA_SHARING and not material.data_sharing:
+        elif mode is MaterialMode.DATA_SHARING and not material.provided_without_upload:
             reasons.append((f"materials.{material_id}",
                             _("The agency cannot obtain “%(name)s” itself; please provide it.", name=material.name.zh)))
         else:
@@ -89,7 +89,7 @@ def _check_materials(item: Item, case: Application, chosen: dict[str, str], *, c
         handler = handler_for(item)
         for material in required_materials(item, case):
             mode = out.get(material.id)
-            if mode is None and (material.data_sharing or handler.provided_online(material, case)):
+            if mode is None and (material.provided_without_upload or handler.provided_online(material, case)):
                 out[material.id] = MaterialMode.DATA_SHARING.value
             elif mode is None or MaterialMode(mode) not in PROVIDED_MODES:
                 reasons.append((f"materials.{material.id}",
@@ -207,7 +207,7 @@ def material_modes(item: Item, case: Application) -> dict[str, list[MaterialMode
     correcting = case.open_notice is not None
     out: dict[str, list[MaterialMode]] = {}
     for material in item.materials:
-        modes = [MaterialMode.DATA_SHARING] if material.data_sharing else []
+        modes = [MaterialMode.DATA_SHARING] if material.provided_without_upload else []
         if material.commitment is not None:
             modes.append(MaterialMode.COMMITMENT)
         modes += [MaterialMode.UPLOAD, MaterialMode.AT_WINDOW]

@@ -47,7 +47,7 @@ def start_application(item: Item, *, by: Any, actor: Actor) -> Application:
     )
     specs = fields.field_specs(item, audience)
     case.form_data = fields.prefill(specs, record_values(case, item))
-    case.materials = {m.id: MaterialMode.DATA_SHARING.value for m in item.materials if m.data_sharing}
+    case.materials = {m.id: MaterialMode.DATA_SHARING.value for m in item.materials if m.provided_without_upload}
     db.session.add(case)
     _flush()
     record("application.start", actor=actor, object_type="application", object_id=case.id,

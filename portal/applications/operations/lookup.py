@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...core import clock
 from ...core.audit import Actor, record
@@ -90,6 +91,7 @@ def applicant_cases(account: Any, *, page: int = 1, per_page: int = 20) -> tuple
     total = db.session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
     rows = db.session.execute(
         select(Application).where(*where)
+        .options(selectinload(Application.notices))  # the open notice's reply date counts for the estimate flag
         .order_by(Application.submitted_at.desc(), Application.id.desc())
         .limit(per_page).offset((max(page, 1) - 1) * per_page)
     ).scalars().all()

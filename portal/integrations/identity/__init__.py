@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...config import ConfigError
 from ...core.errors import DomainError
+from .. import Health
 
 BACKENDS = ("local", "http", "off")
 
@@ -66,10 +67,16 @@ class FaceVerifier(Protocol):
     def verify(self, name: str, id_number: str, live_token: str) -> FaceVerdict:
         """Compare the live capture behind ``live_token`` with the photo on record of (name, ID number)."""
 
+    def health(self) -> Health:
+        """Whether the provider can be reached (no verification is asked for: each one is billed and logged)."""
+
 
 class ECredentialVerifier(Protocol):
     def verify(self, code: str) -> ECredential:
         """Resolve a 医保电子凭证 code (the QR the 国家医保服务平台 app shows) to its holder."""
+
+    def health(self) -> Health:
+        """Whether the provider can be reached (no code is resolved)."""
 
 
 def _build(config: Any, prefix: str, local: Any, http: Any) -> Any:

@@ -18,6 +18,8 @@ import hmac
 import json
 import logging
 import secrets
+import socket
+import ssl
 import time
 import uuid
 from datetime import date
@@ -27,6 +29,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ...config import ConfigError
+from .. import Health
 from . import ECredential, FaceVerdict, IdentityProofError
 
 log = logging.getLogger("portal.integrations.identity")
@@ -49,6 +52,19 @@ class _SignedClient:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base={self.base} app_id={self.app_id}>"
+
+    def health(self) -> Health:
+        """A TCP (and, for https, TLS) connection to the provider: the protocol has no harmless call to make, and a
+        verification asked for nothing would be billed and logged at the provider."""
+        parts = urlsplit(self.base)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=self.timeout[0]) as sock:
+                if parts.scheme == "https":
+                    ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname).close()
+        except OSError as exc:
+            return Health(False, f"provider at {self.base} unreachable: {exc.__class__.__name__}")
+        return Health(True, f"provider at {self.base} reachable (app id {self.app_id})")
 
     def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(payload, ensure_ascii=False).encode()

@@ -30,6 +30,7 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 
 from ...core.errors import DomainError
+from .. import Health
 
 REAL_BACKENDS = ("aliyun", "tencent")
 OTP_TEMPLATES = ("otp_login", "otp_lookup")  # the login and lookup flows cannot work without these two
@@ -82,12 +83,6 @@ class Found(StrEnum):
 class Confirmation:
     found: Found
     receipt: Receipt | None = None
-
-
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    detail: str
 
 
 class SmsGateway(Protocol):

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...config import ConfigError
 from ...core.errors import DomainError
+from .. import Health
 
 ERRCODE_UNREACHABLE = -1000  # ours, not WeChat's: no usable answer (network error, timeout, HTTP error, garbage)
 MAX_CODE_LENGTH = 128  # wx.login() codes are 32 characters; anything much longer is not one
@@ -114,6 +115,9 @@ class WeChat(Protocol):
 
     def send_subscribe(self, openid: str, template_id: str, page: str, data: dict[str, dict[str, str]]) -> None:
         """Send one subscribe message, or raise WeChatError."""
+
+    def health(self) -> Health:
+        """Whether WeChat accepts our AppID and secret (an access token can be had); no message is sent."""
 
 
 def check_code(code: Any) -> str:

@@ -14,6 +14,7 @@ import hashlib
 import re
 from typing import Any, ClassVar
 
+from .. import Health
 from . import ERRCODE_UNREACHABLE, WeChatError, WeChatPhone, WeChatSession, check_code
 
 
@@ -48,3 +49,6 @@ class FakeWeChat:
         if match:
             raise WeChatError(int(match.group(1)), "fake")
         self.sent.append({"openid": openid, "template_id": template_id, "page": page, "data": data})
+
+    def health(self) -> Health:
+        return Health(True, "local fake (PORTAL_WECHAT_BACKEND=fake): nothing reaches WeChat")

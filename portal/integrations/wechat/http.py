@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import requests
 
+from .. import Health
 from . import (
     CONFIG_ERRCODES,
     ERRCODE_UNREACHABLE,
@@ -74,6 +75,16 @@ class HttpWeChat:
 
     def __repr__(self) -> str:
         return f"<HttpWeChat appid={self.appid} base={self.base}>"
+
+    def health(self) -> Health:
+        """The shared access token, fetched if none is valid: proves the endpoint answers and takes our credentials.
+        A fetched token is stored for every process, as any call would (WeChat keeps one token per AppID)."""
+        try:
+            self._access_token()
+        except WeChatError as exc:
+            return Health(False, f"WeChat API at {self.base} (appid {self.appid}): errcode {exc.errcode}, "
+                                 f"{exc.meaning}")
+        return Health(True, f"WeChat API at {self.base} (appid {self.appid}): access token valid")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """One API call: its JSON object, or WeChatError(ERRCODE_UNREACHABLE). Failures are noted inside the except

@@ -1,0 +1,78 @@
+"""What the PostgreSQL race tests share: the setup they commit for real, and the cleanup after them.
+
+A race test runs two threads, each with its own app context, session and connection, against rows committed before
+(SQLite lets one writer in at a time and refuses a write from a transaction that read before another's commit, so
+the two cannot interleave there: the tests skip). The setup builds a real-name-bound citizen and a complete draft
+of the promise item through the real operations; afterwards every table is emptied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+
+from portal.accounts import binding as binding_ops
+from portal.accounts import operations as account_ops
+from portal.accounts import passwords
+from portal.applications import operations as case_ops
+from portal.core.audit import Actor
+from portal.core.db import Base, db
+from tests.applications.conftest import PROMISE_ITEM, all_materials, sample_value
+from tests.factories import mobile, valid_id_number
+
+SYSTEM = Actor.system()
+
+
+@contextmanager
+def race_setup(app, monkeypatch) -> Iterator[None]:
+    """Skip unless the database is PostgreSQL; a fast password hasher; an app and request context for the setup."""
+    if app.extensions["portal_db_engine"].dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL (PORTAL_TEST_DATABASE_URL): SQLite lets one writer in at a time")
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        yield
+
+
+def bound_citizen(*, seq: str, insured_no: str, name: str, gender: str, client_ip: str) -> Any:
+    """A citizen logged in with an SMS code and bound by real name to a new person (committed by the caller)."""
+    from portal.insurance.models import Person
+
+    number = valid_id_number(seq=seq)
+    person = Person(insured_no=insured_no, name=name, gender=gender, birth_date=date(1985, 3, 12))
+    person.set_id_number(number)
+    phone = mobile()
+    person.set_phone(phone)
+    db.session.add(person)
+    db.session.flush()
+    code = account_ops.request_login_code(account_ops.CodeRequest(phone), actor=SYSTEM, client_ip=client_ip)
+    citizen = account_ops.login_with_code(account_ops.CodeLogin(code.code, handle=code.handle), actor=SYSTEM,
+                                          client_ip=client_ip)
+    binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(person.name, number), actor=SYSTEM)
+    return citizen
+
+
+def complete_draft(app, citizen, *, materials: dict[str, str] | None = None) -> Any:
+    """A draft of the promise item with every required field filled and every material chosen."""
+    item = app.extensions["portal_catalog"].get(PROMISE_ITEM)
+    case = case_ops.start_application(item, by=citizen, actor=SYSTEM)
+    data = dict(case.form_data)
+    for spec in case_ops.specs_for(case, item):
+        if spec.required and spec.key not in data:
+            data[spec.key] = sample_value(spec)
+    chosen = all_materials(item) | (materials or {})
+    case_ops.save_draft(case, case_ops.DraftInput(form=data, materials=chosen), by=citizen, actor=SYSTEM)
+    return case
+
+
+def empty_every_table(app) -> None:
+    """After a race test: what it committed goes (every table emptied)."""
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(Base.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
