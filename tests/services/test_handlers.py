@@ -17,8 +17,6 @@ from portal.services.benefits import NeedsLongTermFiling
 from portal.services.certificates import CertificateItem
 from portal.services.claims import ClaimItem as MoneyItem
 from portal.services.instant import SelfServiceItem
-from portal.services.claims import ClaimItem as MoneyItem
-from portal.services.remote_care import NeedsLongTermFiling
 from portal.services.transfer import TransferItem
 
 PROMISE_ITEM = "G002036005000_01_001"  # generic, 3 rules
