@@ -153,8 +153,9 @@ def main() -> None:
           f"ms CPU); ratio {compute / base:.1f}×")
     export = bench_export(args.lines, args.rounds)
     for layout in ("csv", "xlsx"):
-        print(f"batch export ({layout}): {args.lines} lines {export[layout] * 1000:.0f} ms ({CPU[layout] * 1000:.0f} ms "
-              f"CPU; target ≤ 2000 ms), {export[f'{layout}_bytes'] / 1024:.0f} KiB; baseline (plain csv.writer) "
+        print(f"batch export ({layout}): {args.lines} lines {export[layout] * 1000:.0f} ms "
+              f"({CPU[layout] * 1000:.0f} ms CPU; target ≤ 2000 ms), {export[f'{layout}_bytes'] / 1024:.0f} KiB; "
+              f"baseline (plain csv.writer) "
               f"{export['baseline'] * 1000:.0f} ms; ratio {export[layout] / export['baseline']:.1f}×")
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from typing import Any
 from flask_babel import format_currency
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...applications.models import Application
 from ...core import clock
