@@ -9,6 +9,7 @@ ISO dates under keys ending in ``_on`` (shown in the reader's date format), ``{"
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -145,4 +146,12 @@ def render(event: Event | str, context: dict[str, Any], locale: str | None = Non
         with force_locale(locale):
             return render(event, context)
     values = {key: _value(key, context[key]) for key in template.fields}  # KeyError: a field is missing
-    return Rendered(str(template.subject), str(template.body) % values, tuple(values.items()))
+    return Rendered(str(template.subject), tidy(str(template.body) % values), tuple(values.items()))
+
+
+_DOUBLED_STOP = re.compile(r"([。．.！!？?；;])[。．.]+")
+
+
+def tidy(text: str) -> str:
+    """One full stop where a value that ends a sentence ("已备案。") meets the template's own (…%(result)s。)."""
+    return _DOUBLED_STOP.sub(r"\1", text)

@@ -26,6 +26,7 @@ from ..core import clock
 from ..core.audit import Actor, AuditEvent, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ..core.formatting import join_list
 from ..services.claims import operations as claims
 from .permissions import actions_for, cannot_assign, cannot_claim, cannot_decide, cannot_release, is_case_worker
 
@@ -201,7 +202,7 @@ def batch_problem(case: Application, by: Any) -> str | None:
     missing = [m.name.zh for m in case_ops.required_materials(case_ops.catalog_item(case), case)
                if MaterialMode(case.materials.get(m.id, MaterialMode.NOT_APPLICABLE)) not in PROVIDED_MODES]
     if missing:
-        return _("Materials are missing: %(names)s.", names="、".join(missing))
+        return _("Materials are missing: %(names)s.", names=join_list(missing))
     return None
 
 

@@ -132,6 +132,9 @@ def test_retiree_files_to_hainan_with_a_commitment_prints_it_and_cannot_cancel_i
     assert re.fullmatch(r"YDJL\d{8}[2-9A-Z]{6}", number)
     assert page.locator("#filing-destination").inner_text().strip() == "海南省"
     assert page.locator("#filing-status").inner_text().strip() in {"有效", "Valid"}  # effective at once
+    # the commitment's hash is for checking, not for every citizen: folded away behind 核验信息 until opened
+    assert page.locator("#commitment-hash").is_hidden()
+    page.locator("#verification-info summary").click()
     digest = page.locator("#commitment-hash").inner_text().strip()
     assert HASH_RE.match(digest)
     assert "13976543210" not in page.content()  # the phone is masked (S12)

@@ -40,6 +40,7 @@ def test_self_service_filing_with_a_commitment_takes_effect_at_once(citizen, at)
     signature = commitments.signature_for(case.id)
     assert filing.commitment_hash == signature.hash and len(signature.hash) == 64
     assert commitments.verify_signature(signature) == []
+    assert filing.number == "YD" + case.number  # one number: the 备案编号 is the 受理编号 with YD in front
     assert filing.number.startswith("YDJL20261201")
     assert filing.number in case.result_text
     from portal.documents.receipts import receipt_context

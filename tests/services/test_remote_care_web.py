@@ -107,6 +107,11 @@ def test_retiree_files_to_hainan_with_a_commitment_on_the_pages(citizen, frozen,
     detail = browser.get(done.headers["Location"]).get_data(as_text=True)
     filing = db_session.execute(select(RemoteCareFiling)).scalar_one()
     assert filing.commitment_hash in detail and "海南省" in detail and "until changed or cancelled" not in detail
+    # one number, and the other explained; the hash is for checking, folded away behind "verification information"
+    case_number = filing.number.removeprefix("YD")
+    assert f"has the same number without “YD” ({case_number})" in detail
+    assert re.search(r'<details class="card" id="verification-info">\s*<summary>Verification information</summary>'
+                     r'.*id="commitment-hash"', detail, re.S)
     assert not MOBILE_RE.search(detail) and not ID_RE.search(detail)
     assert filing.number in browser.get("/remote-care/filings").get_data(as_text=True)
     pdf = browser.get(f"/remote-care/filings/{filing.id}/form.pdf")

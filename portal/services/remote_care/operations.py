@@ -279,7 +279,13 @@ def file_remote_care(data: FilingInput, *, by: Any, actor: Actor, idempotency_ke
 # --- the filing record -------------------------------------------------------------------------------
 
 
-def _new_number(region: str) -> str:
+def _new_number(region: str, case_number: str | None = None) -> str:
+    """The 备案编号: "YD" and the 受理编号 of the application that made the filing (YDJL20261206K7M3QX for
+    JL20261206K7M3QX), so a person meets one number, not two; a fresh random one when there is none."""
+    if case_number:
+        number = "YD" + case_number
+        if db.session.execute(select(RemoteCareFiling.id).where(RemoteCareFiling.number == number)).first() is None:
+            return number
     for _attempt in range(10):
         number = "YD" + numbers.new_number(region, clock.today())
         if db.session.execute(select(RemoteCareFiling.id).where(RemoteCareFiling.number == number)).first() is None:
@@ -327,7 +333,8 @@ def record_filing(case: Application, item: Item) -> RemoteCareFiling:
     if case.person is None and case.person_id is None:
         raise InvalidTransition(_("This filing is not about an insured person on the records."))
     filing = RemoteCareFiling(
-        number=_new_number(case.region), region=case.region, person_id=case.person_id, application_id=case.id,
+        number=_new_number(case.region, case.number), region=case.region, person_id=case.person_id,
+        application_id=case.id,
         item_code=case.item_code, category=category.key, term=category.term.value, status=FilingStatus.ACTIVE.value,
         destination_code=form.get("destination_code", ""), destination_name=form.get("destination_name", ""),
         start_date=start, end_date=validity(item, category, start, case.region),
