@@ -53,6 +53,11 @@ TEMPLATES: dict[Event, Template] = {
         _l("Payment made"),
         _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s"),
         ("item", "number", "result")),
+    Event.PAYMENT_FAILED: Template(
+        _l("Payment failed"),
+        _l("The bank could not pay your application for %(item)s (No. %(number)s): %(reason)s. Please give a "
+           "correct bank account on the application's page; it stays open until the payment is made."),
+        ("item", "number", "reason")),
     Event.COMPLETED: Template(
         _l("Application completed"),
         _l("Your application for %(item)s (No. %(number)s) is completed. Result: %(result)s. You can rate our "

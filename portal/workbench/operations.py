@@ -27,6 +27,7 @@ from ..core.audit import Actor, AuditEvent, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..core.formatting import join_list
+from ..services.claims import operations as claims
 from .permissions import actions_for, cannot_assign, cannot_claim, cannot_decide, cannot_release, is_case_worker
 
 CASE_VIEW = "workbench.case_view"
@@ -118,6 +119,8 @@ class Decision:
     reason: str = ""
     result: str = ""
     notice: case_ops.NoticeInput | None = None
+    amount: str = ""  # approving a claim: the amount to pay (empty: the computed one)
+    amount_reason: str = ""  # why it differs from the computed amount
 
 
 DECISIONS = (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION, Action.START_REVIEW, Action.APPROVE,
@@ -162,6 +165,8 @@ def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> N
         case Action.START_REVIEW:
             case_ops.start_review(case, by=by, actor=actor)
         case Action.APPROVE:
+            if claims.claim_of(case) is not None:
+                claims.decide_amount(case, decision.amount, decision.amount_reason, by=by, actor=actor)
             case_ops.approve_application(case, by=by, actor=actor, result=decision.result or None)
         case Action.DENY:
             case_ops.deny_application(case, decision.reason, by=by, actor=actor)
