@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "portal.applications.progress",
     "portal.materials.views",
     "portal.services.remote_care.views",
+    "portal.services.claims.views",
     "portal.certificates.views",
     "portal.sampling.views",
     "portal.dashboard.views",

@@ -122,6 +122,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SAMPLING_RATE_PERCENT": (_int, 5),
     # uploaded files (portal/integrations/storage/): "local" (STORAGE_DIR, default <instance>/files) or "s3"
     "STORAGE_BACKEND": (str, "local"),
+    "BANK_FILE_FORMAT": (str, "csv"),
     "STORAGE_DIR": (str, None),
     "S3_BUCKET": (str, ""),
     "S3_PREFIX": (str, ""),
@@ -341,6 +342,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_LOG_LEVEL": env["LOG_LEVEL"],
         "PORTAL_CALENDAR_FALLBACK_WARN": env["CALENDAR_FALLBACK_WARN"],
         "PORTAL_STORAGE_BACKEND": env["STORAGE_BACKEND"],
+        "PORTAL_BANK_FILE_FORMAT": env["BANK_FILE_FORMAT"],
         "PORTAL_STORAGE_DIR": env["STORAGE_DIR"],
         "PORTAL_S3_BUCKET": env["S3_BUCKET"],
         "PORTAL_S3_PREFIX": env["S3_PREFIX"],

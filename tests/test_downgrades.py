@@ -6,6 +6,7 @@ the head with real Alembic, holding rows written with plain SQL as an older depl
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, inspect, text
 
+from portal.core.crypto import FieldKeyring
 from portal.core.db import make_engine
 from portal.core.migrate import DISCARD_DATA, DataLossRefused, alembic_config, schema_state
 
@@ -25,7 +27,14 @@ pytestmark = pytest.mark.no_db
 ROOT = Path(__file__).resolve().parent.parent
 STAFF = ("INSERT INTO account (id, kind, login_key, display_name, is_unit_admin, username, password_hash, "
          "totp_last_step, role_codes, failed_logins, bind_failures, is_enabled, created_at) VALUES "
-         "(:id, 'staff', :key, 'staff', false, :key, 'x', 0, 'acceptor', 0, 0, true, '2026-12-01 00:00:00+00')")
+         "(:id, 'staff', :key, :name, false, :key, 'x', 0, 'acceptor', 0, 0, true, '2026-12-01 00:00:00+00')")
+
+
+def staff_row(account_id: int, key: str) -> dict:
+    """The values of STAFF: the display name sealed, as the head's schema holds it."""
+    from portal.core.crypto import keyring
+
+    return {"id": account_id, "key": key, "name": keyring().seal(key.title(), "account.display_name")}
 
 
 @contextmanager
@@ -65,8 +74,8 @@ def _run(connection: Connection, step, config, revision: str) -> None:
 def test_downgrading_the_workbench_revision_carries_the_staff_identities(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
         _run(connection, command.upgrade, config, "head")
-        connection.execute(text(STAFF), {"id": 1, "key": "shouli"})
-        connection.execute(text(STAFF), {"id": 2, "key": "shenhe"})
+        connection.execute(text(STAFF), staff_row(1, "shouli"))
+        connection.execute(text(STAFF), staff_row(2, "shenhe"))
         connection.execute(text("UPDATE account SET staff_id_index = 'blind-index-of-shouli' WHERE id = 1"))
         connection.commit()
 
@@ -83,7 +92,7 @@ def test_downgrading_the_workbench_revision_carries_the_staff_identities(app, tm
 def test_a_downgrade_that_would_drop_rows_is_refused_and_changes_nothing(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
         _run(connection, command.upgrade, config, "head")
-        connection.execute(text(STAFF), {"id": 1, "key": "shouli"})
+        connection.execute(text(STAFF), staff_row(1, "shouli"))
         connection.commit()
         with pytest.raises(DataLossRefused, match=r"1 rows of table account"):
             _run(connection, command.downgrade, config, "base")
@@ -96,7 +105,7 @@ def test_a_downgrade_that_would_drop_rows_is_refused_and_changes_nothing(app, tm
 def test_case_assignments_are_not_dropped_by_their_downgrade(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
         _run(connection, command.upgrade, config, "head")
-        connection.execute(text(STAFF), {"id": 1, "key": "shouli"})
+        connection.execute(text(STAFF), staff_row(1, "shouli"))
         connection.execute(text(
             "INSERT INTO application (id, region, item_code, item_name, handler, audience, is_money, is_instant, "
             "limit_kind, limit_wording, applicant_id, applicant_name, on_behalf, form_json, materials_json, state, "
@@ -115,7 +124,7 @@ def test_case_assignments_are_not_dropped_by_their_downgrade(app, tmp_path):
 def test_discard_data_is_an_explicit_choice(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
         _run(connection, command.upgrade, config, "head")
-        connection.execute(text(STAFF), {"id": 1, "key": "shouli"})
+        connection.execute(text(STAFF), staff_row(1, "shouli"))
         connection.commit()
         config.attributes[DISCARD_DATA] = True
         _run(connection, command.downgrade, config, "base")
@@ -136,8 +145,10 @@ def test_portal_db_downgrade_refuses_and_names_what_would_be_lost(tmp_path):
     (head,) = head_revisions()
     assert run("db", "upgrade").returncode == 0
     engine = make_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+    keys = json.loads((tmp_path / "keys.json").read_text())  # that instance's keys, not this test app's
+    sealed = FieldKeyring(keys["field_keys"], keys["index_key"]).seal("Shouli", "account.display_name")
     with engine.begin() as connection:
-        connection.execute(text(STAFF), {"id": 1, "key": "shouli"})
+        connection.execute(text(STAFF), {**staff_row(1, "shouli"), "name": sealed})
     engine.dispose()
     refused = run("db", "downgrade", "base")
     assert refused.returncode == 1

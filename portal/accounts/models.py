@@ -1,8 +1,10 @@
 """Accounts (citizens, unit agents, staff), their server-side login sessions, API tokens and one-time codes.
 
 One ``account`` table holds the three kinds; ``login_key`` is the unique way in for each kind
-(``citizen:<phone index>``, ``agent:<unit id>:<phone index>``, ``staff:<username>``). Phones and TOTP
-secrets are sealed; session ids, API tokens and one-time codes are stored only as hashes.
+(``citizen:<phone index>``, ``agent:<unit id>:<phone index>``, ``staff:<username>``). Phones, display names (a
+person's name: the citizen's, the unit agent's, the member of staff's) and TOTP secrets are sealed; session ids,
+API tokens and one-time codes are stored only as hashes. A staff username stays plaintext: it is the login
+lookup key and a work handle (``shouli``), not a name; nothing searches or sorts by display name in SQL.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     login_key: Mapped[str] = mapped_column(String(100), unique=True)
-    display_name: Mapped[str] = mapped_column(String(64), default="")
+    display_name: Mapped[str] = mapped_column(Encrypted("account.display_name"), default="")
     phone: Mapped[str | None] = mapped_column(Encrypted("account.phone"))
     phone_index: Mapped[str | None] = mapped_column(BlindIndex, index=True)
     # staff only: the blind index of their own 身份证, so they are kept off cases filed by or about them (S7)

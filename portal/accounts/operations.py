@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -158,6 +158,17 @@ def active_agent(unit: Unit | None, phone: str) -> Account | None:
 
 
 # --- SMS codes: citizens and unit agents ------------------------------------------------------------
+
+
+def seconds_until_new_code(sent_at: datetime) -> int:
+    """How long until the same phone may be sent another code (the first window of PORTAL_LIMIT_OTP_SEND_PHONE,
+    counted from when this one was sent): the code page counts it down on "send a new code"."""
+    spec = current_app.config.get("PORTAL_LIMIT_OTP_SEND_PHONE") or DEFAULT_LIMITS["PORTAL_LIMIT_OTP_SEND_PHONE"]
+    first = parse_many(spec)[0]
+    if first.amount > 1:  # several codes a window: nothing to wait for after one
+        return 0
+    window = first.get_expiry()
+    return max(0, min(window, int(window - (clock.now() - sent_at).total_seconds())))
 
 
 def request_login_code(data: CodeRequest, *, actor: Actor, client_ip: str) -> otp.IssuedCode:

@@ -135,7 +135,8 @@ def enter_code():
         return redirect(url_for("accounts.login"))
     form = CodeForm()
     context = {"challenge": challenge, "is_agent": challenge.purpose == OtpPurpose.AGENT_LOGIN,
-               "ttl_minutes": current_app.config["PORTAL_OTP_TTL_SECONDS"] // 60}
+               "ttl_minutes": current_app.config["PORTAL_OTP_TTL_SECONDS"] // 60,
+               "resend_in": operations.seconds_until_new_code(challenge.created_at)}
     if not form.validate_on_submit():
         return render_template("accounts/code.html", form=form, **context), 422 if form.is_submitted() else 200
     try:

@@ -106,6 +106,11 @@ def field_specs(item: Item, audience: str) -> list[FieldSpec]:
     own = handler_for(item).form_specs(item, audience)
     if own is not None:
         return list(own)
+    return published_specs(item, audience)
+
+
+def published_specs(item: Item, audience: str) -> list[FieldSpec]:
+    """The applicant's fields of the item's published form, or the standard short form for ``audience``."""
     form = item.application_form
     specs = [] if form is None else [
         _spec(f) for f in form.fields if f.party is Party.applicant and f.type not in SKIPPED_TYPES

@@ -26,7 +26,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -470,8 +469,8 @@ def show(token: str):
     throttle("PORTAL_LIMIT_PROGRESS_IP", client_ip())
     throttle("PORTAL_LIMIT_PROGRESS_GLOBAL")
     progress = public_progress(token)
-    if progress is None:
-        abort(404)
+    if progress is None:  # unknown, expired or withdrawn alike (a QR code says nothing about other cases)
+        return render_template("progress/unknown.html"), 404
     return render_template("progress/show.html", progress=progress)
 
 

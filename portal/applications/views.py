@@ -13,9 +13,9 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind, Role
@@ -26,7 +26,7 @@ from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
 from ..services import handler_for
 from ..services.base import Severity
-from . import deadlines, forms, operations, recompute  # noqa: F401 (recompute: connects its receiver)
+from . import deadlines, forms, operations, paper, recompute  # noqa: F401 (recompute: connects its receiver)
 from .constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from .lifecycle import available_actions
 from .models import Application
@@ -197,6 +197,11 @@ def _submit(case: Application, form: forms.CaseForm):
     except Conflict as error:
         return _to_case(case, error)
     flash(_("Your application was submitted. Its number is %(number)s.", number=case.number), "success")
+    plan = paper.plan(case, form.plan.item, current_app.extensions["portal_catalog"].region, str(get_locale() or "zh"))
+    if plan is not None and plan.bring_by is not None:  # the same as the case page's paper section, in one line
+        flash(_("Bring or post the paper materials by %(date)s, to %(recipient)s. Where and how: see “Your paper "
+                "materials” below and on the receipt.", date=format_date(plan.bring_by, "long"),
+                recipient=plan.recipient), "warning")
     return redirect(url_for("applications.detail", case_id=case.id))
 
 
@@ -267,7 +272,10 @@ def _detail_page(case: Application, withdraw_form: forms.WithdrawForm):
     return render_template("applications/detail.html", case=case, item=item, flags=_flags(case),
                            notice=_notice_view(case, item), timeline=[_event_view(e) for e in case.events],
                            materials=_materials_view(case, item), can_withdraw=can_withdraw,
-                           withdraw_form=withdraw_form, can_correct=_can_correct(case))
+                           withdraw_form=withdraw_form, can_correct=_can_correct(case),
+                           paper=paper.plan(case, item, current_app.extensions["portal_catalog"].region,
+                                            str(get_locale() or "zh")),
+                           accept_days=deadlines.ACCEPT_WITHIN_WORKING_DAYS)
 
 
 def _can_correct(case: Application) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from . import field_options
 from .schema import Item, Region
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -121,8 +122,11 @@ def load_region(region_id: str, data_dir: Path = DATA_DIR) -> Catalog:
              for i in items]
     part_order = {p.id: n for n, p in enumerate(region.parts)}
     ordered = tuple(sorted(items, key=lambda i: part_order[i.part]))  # stable: file order within a part
+    insurance = field_options.insurance_options(ordered)
+    ordered = tuple(field_options.complete(item, insurance) for item in ordered)
     digest = hashlib.sha256()
-    for path in (region_path, *item_files):
+    # the lists that complete blank 身份证件类型 / 险种 fields are part of what the catalog serves
+    for path in (region_path, *item_files, Path(field_options.__file__)):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return Catalog(region=region, items=ordered, by_code={i.code: i for i in ordered}, version=digest.hexdigest())
 

@@ -20,6 +20,12 @@ class CertificateKind(StrEnum):
     def is_for_unit(self) -> bool:
         return self is CertificateKind.UNIT_PROOF
 
+    @property
+    def number_label(self) -> str:
+        """What the document itself calls its number (凭证号 on a voucher, 证明编号 on a proof), on every page
+        that shows it — never 受理编号, which is an application's."""
+        return str(_l("Voucher number") if self is CertificateKind.PERSON_VOUCHER else _l("Certificate number"))
+
 
 KIND_LABELS = {
     CertificateKind.PERSON_VOUCHER: _l("Basic medical insurance voucher"),

@@ -71,7 +71,7 @@ def _ym(value: str | None) -> str:
 
 def _date_zh(value) -> str:
     local = clock.to_local(value).date() if hasattr(value, "tzinfo") else value
-    return f"{local.year}年{local.month:02d}月{local.day:02d}日"
+    return f"{local.year}年{local.month}月{local.day}日"  # as every page writes a date (2026年12月6日)
 
 
 def _agency_block(agency: dict[str, str], heading: str) -> Block:
@@ -172,6 +172,8 @@ def certificate_context(certificate: Certificate, *, verify_url_value: str | Non
     facts, kind = certificate.facts, certificate.kind_enum
     blocks = {CertificateKind.PERSON_VOUCHER: _voucher_blocks, CertificateKind.PERSON_PROOF: _proof_blocks,
               CertificateKind.UNIT_PROOF: _unit_blocks}[kind](facts)
+    # a row the records leave blank (an agency without 地址 or 联系人 on file) is left out, not printed empty
+    blocks = [Block(b.heading, tuple(row for row in b.rows if (row[1] or "").strip())) for b in blocks]
     url = verify_url_value or verify_url(certificate.code)
     matrix = verification_qr(url)
     title = TITLES_ZH[kind]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel.lists import format_list
 from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -27,8 +28,21 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    return "" if value is None else format_datetime(value, fmt)
+def local_datetime(value: datetime | None) -> str:
+    """A moment as every page shows it: the date as ``local_date`` writes it, then hours and minutes in China's
+    time (2026年12月6日 20:17; Dec 6, 2026, 20:17). One format everywhere, so seconds never appear."""
+    if value is None:
+        return ""
+    return format_datetime(value, _DATETIME_PATTERNS["en" if str(get_locale() or "zh").startswith("en") else "zh"])
+
+
+_DATETIME_PATTERNS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, HH:mm"}
+
+
+def join_list(values) -> str:
+    """Items as a list in the reader's language: 甲、乙和丙 in Chinese, "a, b, and c" in English."""
+    items = [str(v) for v in values]
+    return format_list(items, locale=str(get_locale() or "zh_Hans_CN")) if items else ""
 
 
 def number(value: int | Decimal | None) -> str:
@@ -40,3 +54,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = local_date
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["join_list"] = join_list

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "portal.insurance.filings",
     "portal.certificates.models",
     "portal.services.models",
+    "portal.services.claims.models",
     "portal.sampling.models",
     "portal.notifications.models",
     "portal.ratings.models",

@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from ..applications import deadlines, operations
+from ..applications import deadlines, operations, paper
 from ..applications.constants import PROVIDED_MODES, Action, MaterialMode, State
 from ..applications.fields import RELATIONS
 from ..applications.models import Application, ApplicationEvent
@@ -106,6 +106,8 @@ def receipt_context(case: Application, *, progress_url: str) -> dict[str, Any]:
         statement_note = " ".join(filter(None, [statement_note, _("Dates: %(note)s.", note=estimated.note)]))
     sections = [_basic_section(case), _application_section(case, kind, item, locale),
                 _materials_section(case, kind, item, locale)]
+    if kind == "submission" and (plan := paper.plan(case, item, region, locale)) is not None:
+        sections.append(_paper_section(plan, locale))
     if kind == "completion" and item.hints:
         sections.append(_hints_section(item, locale))
     matrix = qr_matrix(progress_url)
@@ -293,6 +295,20 @@ def _materials_section(case: Application, kind: str, item: Item, locale: str) ->
             rows.append(Row(material.name.get(locale), mode.label))
     heading = _("Materials declared") if kind == "submission" else _("Materials provided")
     return Section("materials", heading, rows=tuple(rows), empty=_("No materials were needed."))
+
+
+def _paper_section(plan: paper.PaperPlan, locale: str) -> Section:
+    """纸质材料: where, to whom, by when, and what if they don't arrive (``applications.paper``)."""
+    zh = not locale.startswith("en")
+    rows = [Row(_("Where"), paper.where_text(plan, zh) or _("The agency's service window.")),
+            Row(_("To whom"), paper.recipient_text(plan, zh)),
+            Row(_("By post"), _("Write the application number %(number)s on the envelope.", number=plan.number))]
+    if plan.bring_by:
+        rows.append(Row(_("By when"), local_date(plan.bring_by)))
+    rows.append(Row(_("If they don't arrive"), _("The application cannot be accepted without them; the agency sends "
+                                                  "a one-time notice listing what is missing, with a new date.")))
+    return Section("paper", _("Paper materials"), "、".join(plan.materials) if zh else ", ".join(plan.materials),
+                   rows=tuple(rows))
 
 
 def _hints_section(item: Item, locale: str) -> Section:

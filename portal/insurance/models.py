@@ -1,7 +1,10 @@
 """The system of record: insured persons, units, enrolments, contributions, accounts, benefits.
 
 身份证 and phone numbers are stored sealed (``Encrypted``) with a keyed blind index for exact lookup; so are
-bank accounts and home addresses. Enumerations are stored as text and guarded by CHECK constraints, and the
+bank accounts and home addresses, and personal names: a person's name (with a blind index of the normalised name,
+``person_name_index``, for exact search) and a unit's legal representative's name. What stays plaintext and why:
+a unit's name (an organisation's registered name, public in the national enterprise credit register, searched and
+sorted by the agency), places (户籍地, 经办机构) and the insured number (an account number, not an identity). Enumerations are stored as text and guarded by CHECK constraints, and the
 rules that tie columns together (a terminated enrolment has an end date, a paid month has a payment time,
 credits are positive and debits negative...) are CHECK constraints too, so no code path can break them.
 """
@@ -72,6 +75,16 @@ def phone_index(phone: str) -> str:
     return blind_index(phone.strip(), "phone")
 
 
+def normalize_name(name: str) -> str:
+    """A name as compared: runs of whitespace made one space, ends stripped (as real-name binding compares)."""
+    return " ".join(name.split())
+
+
+def person_name_index(name: str) -> str:
+    """Blind index of a person's normalised name: exact search by name without a plaintext column."""
+    return blind_index(normalize_name(name), "person_name")
+
+
 class Unit(Base):
     """A 参保单位, keyed by its 统一社会信用代码.
 
@@ -87,7 +100,7 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     nature: Mapped[UnitNature] = mapped_column(text_enum(UnitNature, "nature"), default=UnitNature.ENTERPRISE)
     status: Mapped[UnitStatus] = mapped_column(text_enum(UnitStatus, "status"), default=UnitStatus.ACTIVE)
-    legal_rep_name: Mapped[str | None] = mapped_column(String(64))
+    legal_rep_name: Mapped[str | None] = mapped_column(Encrypted("unit.legal_rep_name"))
     legal_rep_id_number: Mapped[str | None] = mapped_column(Encrypted("unit.legal_rep_id_number"))
     legal_rep_id_index: Mapped[str | None] = mapped_column(BlindIndex, index=True)
     legal_rep_phone: Mapped[str | None] = mapped_column(Encrypted("unit.legal_rep_phone"))
@@ -124,7 +137,8 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     insured_no: Mapped[str] = mapped_column(String(20), unique=True)  # 个人编号 / 医保号
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Encrypted("person.name"))  # set through ``name``: the index follows
+    name_index: Mapped[str] = mapped_column(BlindIndex, index=True)
     id_number: Mapped[str] = mapped_column(Encrypted("person.id_number"))
     id_number_index: Mapped[str] = mapped_column(BlindIndex, unique=True)
     gender: Mapped[str] = mapped_column(String(1))  # M / F
@@ -158,6 +172,11 @@ class Person(Base):
     unit: Mapped[Unit | None] = relationship(back_populates="persons")
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="person", order_by="Enrolment.start_date")
     account: Mapped[PersonalAccount | None] = relationship(back_populates="person", uselist=False)
+
+    @validates("name")
+    def _index_name(self, _key: str, name: str) -> str:
+        self.name_index = person_name_index(name)
+        return name
 
     def set_id_number(self, id_number: str) -> None:
         self.id_number = id_number.strip().upper()

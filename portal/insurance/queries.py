@@ -406,6 +406,50 @@ def _staff_line(row) -> StaffLine:
 
 
 @dataclass(frozen=True)
+class StaffInsurance:
+    insurance_type: InsuranceType
+    status: EnrolmentStatus
+    start_date: date
+    end_date: date | None
+
+
+@dataclass(frozen=True)
+class StaffPerson:
+    """One insured person of a unit with all their insurances there, masked as ``StaffLine``: the staff list on
+    the page reads one row per person (the download keeps one line per insurance, for spreadsheets)."""
+
+    insured_no: str
+    name: str
+    id_number: str
+    category: PersonCategory
+    insurances: tuple[StaffInsurance, ...]
+
+
+def unit_staff_people(unit: Unit, *, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the unit's insured persons (rows are ``StaffPerson``), in two queries and a count."""
+    from ..core.masking import mask_id_number, mask_name
+
+    people = (select(Person.id, Person.insured_no, Person.name, Person.id_number, Person.category)
+              .where(Person.id.in_(select(Enrolment.person_id).where(Enrolment.unit_id == unit.id)))
+              .order_by(Person.insured_no, Person.id))
+    count = (select(func.count(func.distinct(Enrolment.person_id))).select_from(Enrolment)
+             .where(Enrolment.unit_id == unit.id))
+    result = _page(people, count, page, per_page)
+    insurances: dict[int, list[StaffInsurance]] = {row[0]: [] for row in result.rows}
+    if insurances:
+        for person_id, kind, status, start, end in db.session.execute(
+                select(Enrolment.person_id, Enrolment.insurance_type, Enrolment.status, Enrolment.start_date,
+                       Enrolment.end_date)
+                .where(Enrolment.unit_id == unit.id, Enrolment.person_id.in_(insurances))
+                .order_by(Enrolment.insurance_type, Enrolment.id)):
+            insurances[person_id].append(StaffInsurance(InsuranceType(kind), EnrolmentStatus(status), start, end))
+    rows = tuple(StaffPerson(insured_no, mask_name(name), mask_id_number(id_number), PersonCategory(category),
+                             tuple(insurances[person_id]))
+                 for person_id, insured_no, name, id_number, category in result.rows)
+    return Page(rows, result.page, result.per_page, result.total)
+
+
+@dataclass(frozen=True)
 class UnitMonth:
     """One month of a unit's contributions: persons and amounts paid, and in arrears."""
 

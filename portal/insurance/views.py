@@ -78,7 +78,8 @@ def unit_records():
 @login_required
 def unit_staff():
     unit = _unit()
-    return render_template("insurance/unit_staff.html", unit=unit, page=queries.unit_staff(unit, page=_page_arg()))
+    return render_template("insurance/unit_staff.html", unit=unit,
+                           page=queries.unit_staff_people(unit, page=_page_arg()))
 
 
 @bp.get("/unit/records/contributions")

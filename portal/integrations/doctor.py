@@ -46,3 +46,10 @@ def virus_scanner() -> Outcome:
 @check("storage", "the configured file store can be reached")
 def file_store() -> Outcome:
     return _outcome(("", storage.storage_from_config(current_app._get_current_object()).health()))
+
+
+@check("bank", "the configured bank file layout can write payment batches and read return files")
+def bank_files() -> Outcome:
+    from .bank import get_bank_files
+
+    return _outcome(("", get_bank_files(current_app._get_current_object()).health()))

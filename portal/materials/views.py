@@ -270,6 +270,16 @@ def file_display_name(row: MaterialFile) -> str:
 
 
 @bp.app_template_global()
+def material_name(case: Application, material_id: str) -> str:
+    """The name of one of the case's materials in the page's language (the id when the catalog lost it)."""
+    from ..catalog.views import translate_text
+
+    item = current_app.extensions["portal_catalog"].get(case.item_code)
+    found = next((m for m in item.materials if m.id == material_id), None) if item is not None else None
+    return translate_text(found.name) if found is not None else material_id
+
+
+@bp.app_template_global()
 def upload_accept() -> str:
     return ACCEPT
 

@@ -16,6 +16,7 @@ class Event(StrEnum):
     DENIED = "denied"  # 审核不通过
     APPROVED = "approved"
     PAID = "paid"
+    PAYMENT_FAILED = "payment_failed"  # the bank could not pay a claim: the claimant corrects the account
     COMPLETED = "completed"
     CERTIFICATE_READY = "certificate_ready"
     FILING_EXPIRING = "filing_expiring"  # 异地就医备案 about to expire (sent by the filings feature)
@@ -39,6 +40,7 @@ EVENT_LABELS = {
     Event.DENIED: _l("Application not approved"),
     Event.APPROVED: _l("Application approved"),
     Event.PAID: _l("Payment made"),
+    Event.PAYMENT_FAILED: _l("Payment failed"),
     Event.COMPLETED: _l("Application completed"),
     Event.CERTIFICATE_READY: _l("Certificate ready"),
     Event.FILING_EXPIRING: _l("Filing about to expire"),

@@ -9,6 +9,7 @@ ISO dates under keys ending in ``_on`` (shown in the reader's date format), ``{"
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,6 +53,11 @@ TEMPLATES: dict[Event, Template] = {
         _l("Payment made"),
         _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s"),
         ("item", "number", "result")),
+    Event.PAYMENT_FAILED: Template(
+        _l("Payment failed"),
+        _l("The bank could not pay your application for %(item)s (No. %(number)s): %(reason)s. Please give a "
+           "correct bank account on the application's page; it stays open until the payment is made."),
+        ("item", "number", "reason")),
     Event.COMPLETED: Template(
         _l("Application completed"),
         _l("Your application for %(item)s (No. %(number)s) is completed. Result: %(result)s. You can rate our "
@@ -140,4 +146,12 @@ def render(event: Event | str, context: dict[str, Any], locale: str | None = Non
         with force_locale(locale):
             return render(event, context)
     values = {key: _value(key, context[key]) for key in template.fields}  # KeyError: a field is missing
-    return Rendered(str(template.subject), str(template.body) % values, tuple(values.items()))
+    return Rendered(str(template.subject), tidy(str(template.body) % values), tuple(values.items()))
+
+
+_DOUBLED_STOP = re.compile(r"([。．.！!？?；;])[。．.]+")
+
+
+def tidy(text: str) -> str:
+    """One full stop where a value that ends a sentence ("已备案。") meets the template's own (…%(result)s。)."""
+    return _DOUBLED_STOP.sub(r"\1", text)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
+from flask_login import current_user
 from sqlalchemy import text
 
 from ..calendar import engine as calendar_engine
@@ -11,6 +12,8 @@ from ..core.migrate import schema_state
 from ..core.redirects import safe_target
 from ..core.web import LOCALES
 from ..extensions import db
+from ..notifications import operations as notifications
+from . import home as home_data
 
 bp = Blueprint("pages", __name__)
 ONE_YEAR = 365 * 24 * 3600
@@ -24,7 +27,13 @@ def safe_next(default: str = "/") -> str:
 @bp.get("/")
 def home():
     catalog = current_app.extensions["portal_catalog"]
-    return render_template("pages/home.html", region=catalog.region, item_count=len(catalog.items))
+    unread = notifications.unread_count(current_user)
+    tiles = home_data.tiles(current_user, unread=unread)
+    cases, open_total = home_data.open_cases(current_user)
+    return render_template("pages/home.html", region=catalog.region, item_count=len(catalog.items),
+                           tiles=home_data.core_tiles(tiles) if g.elder_mode else tiles, cases=cases,
+                           open_total=open_total, unread=unread, messages=home_data.unread_messages(current_user),
+                           holiday=home_data.holiday_notice())
 
 
 @bp.get("/healthz")

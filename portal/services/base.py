@@ -80,6 +80,20 @@ class Handler:
         Called in the caller's transaction; the person's record keeps a note of why (``reason``).
         """
 
+    def before_approve(self, case: Any, *, by: Any, actor: Any) -> None:
+        """Called as the agency approves ``case``, before the move (e.g. a claim takes its amount); raising refuses
+        the approval."""
+
+    def before_complete(self, case: Any, *, by: Any, actor: Any) -> None:
+        """Called as ``case`` completes, before the move and the effect (e.g. a claim's payment is confirmed);
+        raising leaves the case uncompleted."""
+
+    def check_form(self, context: FilingContext, *, complete: bool) -> list[tuple[str, str]]:
+        """Problems of the cleaned form that only the family knows, each as (field key, message) for the field
+        (e.g. a card's check digit, an invoice already claimed). ``complete`` at submission; a draft may be
+        partial. Nothing is stored when there is one."""
+        return []
+
     def form_specs(self, item: Item, audience: str) -> list[Any] | None:
         """The fields of the online form when the family defines its own (``applications.fields.FieldSpec``);
         None keeps the fields of the item's published form."""
@@ -152,5 +166,5 @@ def _load_families() -> None:
     _loaded = True
 
 
-FAMILY_MODULES = ("money", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
+FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
                   "record_changes")

@@ -28,6 +28,9 @@ class DecisionForm(VersionForm):
     template = StringField(validators=[Optional(), Length(max=4)])  # the index of a reason template
     reason = TextAreaField(_l("Reason the applicant reads"), validators=[Optional(), Length(max=2000)])
     result = TextAreaField(_l("Result printed on the completion slip"), validators=[Optional(), Length(max=2000)])
+    amount = StringField(_l("Amount to pay (CNY)"), validators=[Optional(), Length(max=20)])
+    amount_reason = TextAreaField(_l("Why the amount differs from the computed one"),
+                                  validators=[Optional(), Length(max=2000)])
 
 
 class NoticeForm(VersionForm):
@@ -51,9 +54,9 @@ class BatchForm(FlaskForm):
 
 
 class SearchForm(FlaskForm):
-    """The exact search by 身份证 is posted, never put in the address (S14)."""
+    """The exact search by 身份证 or full name is posted, never put in the address (S14)."""
 
-    id_number = StringField(_l("Applicant's ID number"), validators=[Optional(), Length(max=32)])
+    id_number = StringField(_l("Applicant's ID number or full name"), validators=[Optional(), Length(max=64)])
 
 
 class FilterForm(FlaskForm):

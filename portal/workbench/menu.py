@@ -32,12 +32,14 @@ def _entries() -> list[Entry]:
     from ..dashboard.views import can_view_dashboard
     from ..ratings.operations import can_supervise
     from ..sampling.operations import can_view_sampling
+    from ..services.claims.views import can_pay
     from .permissions import is_case_worker
 
     return [
         Entry("workbench.index", _l("Case queues"), is_case_worker, "workbench.queue workbench.case workbench.index"),
         Entry("workbench.bindings", _l("Window verification"), is_case_worker, "workbench.bindings"),
         Entry("calendar.index", _l("Holiday schedule"), can_manage_calendar, "calendar."),
+        Entry("claims.payments", _l("Payments"), can_pay, "claims."),
         Entry("dashboard.index", _l("Dashboard"), can_view_dashboard, "dashboard."),
         Entry("sampling.index", _l("Post-hoc checks"), lambda u: is_staff(u) and can_view_sampling(u), "sampling."),
         Entry("ratings.rectifications", _l("Rectifications"), can_supervise, "ratings.rectification"),

@@ -26,6 +26,8 @@ from ..core import clock
 from ..core.audit import Actor, AuditEvent, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ..core.formatting import join_list
+from ..services.claims import operations as claims
 from .permissions import actions_for, cannot_assign, cannot_claim, cannot_decide, cannot_release, is_case_worker
 
 CASE_VIEW = "workbench.case_view"
@@ -117,6 +119,8 @@ class Decision:
     reason: str = ""
     result: str = ""
     notice: case_ops.NoticeInput | None = None
+    amount: str = ""  # approving a claim: the amount to pay (empty: the computed one)
+    amount_reason: str = ""  # why it differs from the computed amount
 
 
 DECISIONS = (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION, Action.START_REVIEW, Action.APPROVE,
@@ -161,6 +165,8 @@ def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> N
         case Action.START_REVIEW:
             case_ops.start_review(case, by=by, actor=actor)
         case Action.APPROVE:
+            if claims.claim_of(case) is not None:
+                claims.decide_amount(case, decision.amount, decision.amount_reason, by=by, actor=actor)
             case_ops.approve_application(case, by=by, actor=actor, result=decision.result or None)
         case Action.DENY:
             case_ops.deny_application(case, decision.reason, by=by, actor=actor)
@@ -196,7 +202,7 @@ def batch_problem(case: Application, by: Any) -> str | None:
     missing = [m.name.zh for m in case_ops.required_materials(case_ops.catalog_item(case), case)
                if MaterialMode(case.materials.get(m.id, MaterialMode.NOT_APPLICABLE)) not in PROVIDED_MODES]
     if missing:
-        return _("Materials are missing: %(names)s.", names="、".join(missing))
+        return _("Materials are missing: %(names)s.", names=join_list(missing))
     return None
 
 
@@ -308,6 +314,7 @@ def staff_choices(case: Application) -> list[Any]:
     from ..accounts.models import Account, AccountKind
 
     staff = db.session.execute(select(Account).where(Account.kind == AccountKind.STAFF.value,
-                                                     Account.is_enabled.is_(True))
-                               .order_by(Account.display_name)).scalars().all()
-    return [a for a in staff if is_case_worker(a) and actions_for(a, case)]
+                                                     Account.is_enabled.is_(True))).scalars().all()
+    # names are sealed: sorted here, not by the database
+    return sorted((a for a in staff if is_case_worker(a) and actions_for(a, case)),
+                  key=lambda a: (a.display_name, a.id))

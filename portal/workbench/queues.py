@@ -124,13 +124,15 @@ def _place(_mapper, _connection, case: Application) -> None:
 
 @dataclass(frozen=True)
 class Filters:
-    """What a member of staff narrowed the queue to. ``person_index`` is the blind index of a 身份证."""
+    """What a member of staff narrowed the queue to. ``person_index`` is the blind index of a 身份证, ``name_index``
+    that of a person's full name (names are sealed: exact search goes through the index)."""
 
     item_codes: tuple[str, ...] | None = None  # None: every item; () matches nothing (an agency with no items)
     state: State | None = None
     submitted_from: date | None = None
     submitted_to: date | None = None
     person_index: str | None = None
+    name_index: str | None = None
     mine_for: int | None = None  # only cases this staff member is working
 
 
@@ -162,6 +164,8 @@ def _where(queue: Queue, filters: Filters, today: date) -> list:
         where.append(Application.submitted_at < _local_midnight(filters.submitted_to + timedelta(days=1)))
     if filters.person_index is not None:
         where.append(Application.id.in_(cases_of_person(filters.person_index)))
+    if filters.name_index is not None:
+        where.append(Application.id.in_(cases_of_name(filters.name_index)))
     if filters.mine_for is not None:
         where.append(Application.assignee_id == filters.mine_for)
     return where
@@ -175,6 +179,13 @@ def cases_of_person(person_index: str) -> list[int]:
     lookups = union(select(Application.id).where(Application.person_id.in_(people)),
                     select(Application.id).where(Application.principal_id_index == person_index))
     return list(db.session.execute(lookups).scalars())
+
+
+def cases_of_name(name_index: str) -> list[int]:
+    """The ids of the cases about the persons with this full name (blind index of the normalised name: names are
+    sealed), read first like ``cases_of_person``."""
+    people = select(Person.id).where(Person.name_index == name_index).scalar_subquery()
+    return list(db.session.execute(select(Application.id).where(Application.person_id.in_(people))).scalars())
 
 
 def _local_midnight(day: date) -> datetime:

@@ -21,7 +21,7 @@ from flask_login import current_user
 from ..accounts import auth
 from ..accounts import binding as binding_ops
 from ..accounts.forms import ConfirmForm, WindowConfirmForm
-from ..accounts.models import Account, PersonBinding
+from ..accounts.models import Account, PersonBinding, Role
 from ..accounts.operations import commit_failures
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
@@ -31,9 +31,10 @@ from ..core.audit import actor_of, record
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
-from ..core.masking import mask_id_number
+from ..core.masking import mask_id_number, mask_name
 from ..core.validators import normalize_id_number
-from ..insurance.models import id_number_index
+from ..insurance.models import id_number_index, normalize_name, person_name_index
+from ..services.claims import operations as claims
 from . import forms, menu, operations, queues, reasons
 from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
 
@@ -129,7 +130,7 @@ def _filters(form: forms.FilterForm) -> queues.Filters:
         item_codes=tuple(sorted(codes)) if codes is not None else None, state=state,
         submitted_from=form.submitted_from.data if not form.submitted_from.errors else None,
         submitted_to=form.submitted_to.data if not form.submitted_to.errors else None,
-        person_index=search.get("index"), mine_for=current_user.id if form.mine.data == "1" else None)
+        person_index=search.get("index"), name_index=search.get("name_index"), mine_for=current_user.id if form.mine.data == "1" else None)
 
 
 @bp.get("/queues/<name>")
@@ -141,7 +142,7 @@ def queue(name: str):
     form = _filter_form()
     filters = _filters(form)
     page = queues.queue_page(chosen, filters, after=request.args.get("after"))
-    operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=filters.person_index is not None)
+    operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=filters.person_index is not None or filters.name_index is not None)
     db.session.commit()
     today = clock.today()
     args = {k: v for k, v in request.args.items() if k != "after" and v}
@@ -154,7 +155,8 @@ def queue(name: str):
 
 @bp.post("/search")
 def search():
-    """Find an applicant's cases by 身份证 (exact, through the blind index); the number never enters a URL."""
+    """Find an applicant's cases by 身份证 or by exact full name (through the blind indexes: both are sealed); what was
+    typed never enters a URL, and the session keeps only the index and the masked value."""
     form = forms.SearchForm()
     back = _back_to_queue()
     if not form.validate_on_submit():
@@ -163,6 +165,13 @@ def search():
     raw = (form.id_number.data or "").strip()
     if not raw:
         session.pop(SEARCH_KEY, None)
+        return redirect(back)
+    if not any(c.isdigit() for c in raw):  # a name: 身份证 numbers are digits (and X)
+        name = normalize_name(raw)
+        if len(name) < 2 or not all(c.isprintable() for c in name):
+            flash(_("Enter the applicant's full name exactly as on the ID card, or their ID number."), "error")
+            return redirect(back)
+        session[SEARCH_KEY] = {"name_index": person_name_index(name), "shown": mask_name(name)}
         return redirect(back)
     try:
         number = normalize_id_number(raw)
@@ -212,7 +221,9 @@ def case(case_id: int):
     full = _revealed(case)
     operations.record_case_view(case, actor=_actor(), full=full)
     db.session.commit()
-    return render_template("workbench/case.html", **_case_context(case, full=full))
+    context = _case_context(case, full=full, reveal_account=True)
+    db.session.commit()  # the showing of a payee's account to finance is audited
+    return render_template("workbench/case.html", **context)
 
 
 def _revealed(case: Application) -> bool:
@@ -243,7 +254,7 @@ def reveal(case_id: int):
     return redirect(url_for("workbench.case", case_id=case_id, _anchor="facts-title"))
 
 
-def _case_context(case: Application, *, full: bool = False) -> dict[str, Any]:
+def _case_context(case: Application, *, full: bool = False, reveal_account: bool = False) -> dict[str, Any]:
     item = _catalog().get(case.item_code)
     mine = case.assignee_id == current_user.id
     actions = [a for a in actions_for(current_user, case) if a in operations.DECISIONS] if mine else []
@@ -261,6 +272,8 @@ def _case_context(case: Application, *, full: bool = False) -> dict[str, Any]:
         "staff": operations.staff_choices(case) if is_chief(current_user) else [],
         "openers": operations.openers(case, by=current_user) if is_chief(current_user) else None,
         "flags": _flags(case), "Action": Action, "defects": list(Defect),
+        "claim": claims.staff_view(case, reveal_to=_actor() if reveal_account and case.state == State.PAYING
+                                   and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
     }
 
@@ -388,7 +401,8 @@ def decide(case_id: int):
         action = Action(form.action.data)
     except ValueError:
         return _to_case(case_id, NotFound(_("No such decision.")))
-    decision = operations.Decision(action, reason=_reason(case, action, form), result=form.result.data or "")
+    decision = operations.Decision(action, reason=_reason(case, action, form), result=form.result.data or "",
+                                   amount=form.amount.data or "", amount_reason=form.amount_reason.data or "")
     try:
         with conflict_on_race():  # the applicant changed the case meanwhile (e.g. replaced a file): say so
             operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)

@@ -130,6 +130,19 @@
     });
     var button = slot.querySelector("[data-upload-button]");
     if (button) { button.hidden = true; }  /* files go as soon as they are chosen */
+    /* the hint for this way of uploading: no reload, nothing typed is lost */
+    var plain = slot.querySelector("[data-hint-plain]");
+    var scripted = slot.querySelector("[data-hint-script]");
+    if (plain && scripted) { plain.hidden = true; scripted.hidden = false; }
+    /* the controls follow the material's choice: nothing to upload for paper, a commitment or "does not apply" */
+    var controls = slot.querySelector("[data-upload-controls]");
+    var choices = document.querySelectorAll('input[type="radio"][name="' + slot.getAttribute("data-mode-input") + '"]');
+    function follow() {
+      var chosen = Array.prototype.filter.call(choices, function (radio) { return radio.checked; })[0];
+      if (controls) { controls.hidden = !!chosen && chosen.value !== "upload"; }
+    }
+    Array.prototype.forEach.call(choices, function (radio) { radio.addEventListener("change", follow); });
+    follow();
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     slot.addEventListener("dragover", function (event) {
       event.preventDefault();

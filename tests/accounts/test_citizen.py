@@ -100,6 +100,22 @@ def test_a_code_works_once_and_expires(client, db_session, get_csrf, outbox_code
     assert code not in challenge.code_hash and len(challenge.code_hash) == 64
 
 
+def test_the_code_page_counts_down_to_when_a_new_code_may_be_sent(client, get_csrf):
+    """One code a minute per phone (PORTAL_LIMIT_OTP_SEND_PHONE): the "send a new code" link waits that long, the
+    page saying how long (countdown.js counts it down; without it a hint says to wait a minute)."""
+    with clock.frozen(datetime(2025, 3, 3, 9, 0, tzinfo=UTC)) as frozen:
+        client.post("/login/citizen", data={"csrf_token": get_csrf("/login/citizen"), "phone": mobile()})
+        frozen.tick(timedelta(seconds=15))
+        page = client.get("/login/code").get_data(as_text=True)
+        assert '<p id="resend" data-wait="45"' in page and 'id="resend-wait"' in page
+        assert 'data-waiting="You can ask for a new code in {s} seconds."' in page
+        assert "js/countdown.js" in page
+        frozen.tick(timedelta(seconds=50))
+        page = client.get("/login/code").get_data(as_text=True)
+        assert '<p id="resend" data-wait="0"' in page and 'id="resend-wait"' not in page
+        assert 'id="resend-link"' in page
+
+
 def test_wrong_codes_burn_the_challenge(client, db_session, get_csrf, outbox_code):
     phone = mobile()
     client.post("/login/citizen", data={"csrf_token": get_csrf("/login/citizen"), "phone": phone})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from argon2 import PasswordHasher
 
@@ -84,6 +86,8 @@ def make_case(catalog):
         for spec in ops.specs_for(case, item):
             if spec.required and spec.key not in data:
                 data[spec.key] = sample_value(spec)
+        if "payee_name" in data and case.person is not None:  # a claim is paid to the insured person
+            data["payee_name"] = case.person.name
         data.update(form or {})
         ops.save_draft(case, ops.DraftInput(form=data, materials=all_materials(item)), by=by, actor=SYSTEM)
         if submit:
@@ -93,9 +97,28 @@ def make_case(catalog):
     return _make
 
 
+def _a_month_ago():
+    from datetime import timedelta
+
+    from portal.core import clock
+
+    return (clock.today() - timedelta(days=30)).isoformat()
+
+
+CLAIM_SAMPLES = {
+    "number": lambda: f"T{secrets.token_hex(6).upper()}",
+    "issued_on": _a_month_ago,
+    "total": lambda: "1000.00",
+    "self_pay": lambda: "100.00",
+    "self_funded": lambda: "100.00",
+}
+
+
 def sample_value(spec):
     from portal.catalog.schema import FieldType
 
+    if spec.key in CLAIM_SAMPLES:  # a claim's invoice row: a unique number, care a month ago, a plausible total
+        return CLAIM_SAMPLES[spec.key]()
     match spec.type:
         case FieldType.choice:
             return spec.options[0].zh
@@ -124,7 +147,7 @@ def sample_value(spec):
         case FieldType.email:
             return "a@example.com"
         case FieldType.bank_account:
-            return "6222020200112233445"
+            return "6222020200112233446"
         case FieldType.boolean:
             return True
         case FieldType.table:

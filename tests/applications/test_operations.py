@@ -543,7 +543,9 @@ def test_money_item_goes_through_payment(make_case, citizen, staff, db_session):
     ops.deliver_application(case, by=staff["acceptor"], actor=SYSTEM)
     assert events_of(db_session, case) == [Action.SUBMIT, Action.ACCEPT, Action.START_REVIEW, Action.APPROVE,
                                            Action.START_PAYMENT, Action.COMPLETE, Action.DELIVER]
-    assert case.result_text == "核准报销 1,234.50 元"
+    # the reviewer's result stays; completion adds what was paid: the computed 540.00 (1,000 less 200 not covered,
+    # less the 200 deductible, at 90 ％ — jilin employee, level 1, in area), in figures and in words
+    assert case.result_text == "核准报销 1,234.50 元\n已支付 ¥540.00（人民币伍佰肆拾元整）。"
     assert case.state == State.DELIVERED and case.delivered_at == case.closed_at == T0
 
 

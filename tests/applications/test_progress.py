@@ -124,6 +124,9 @@ def test_unknown_revoked_and_expired_tokens_answer_the_same_404(browser, citizen
             answers[name] = (response.status_code, response.get_data(as_text=True).replace(token, "TOKEN"))
     assert answers["unknown"][0] == 404
     assert answers["unknown"] == answers["revoked"] == answers["expired"]
+    # not a dead end: the page says what may have happened and offers the lookup by receipt number
+    page = answers["unknown"][1]
+    assert 'id="qr-unknown"' in page and '<a class="button" href="/q/lookup" id="lookup-link">' in page
 
 
 def test_qr_page_is_rate_limited_per_ip_and_globally(app, browser, monkeypatch, citizen, make_case):

@@ -142,3 +142,48 @@ def test_a_citizen_uploads_on_a_phone_with_progress_drag_and_drop_camera_and_wit
         assert len(_listed(plain.locator(slot_selector))) == 4
     finally:
         context.close()
+
+
+def test_upload_controls_follow_the_materials_choice_and_the_hint_fits_the_page(browser, phone, live_server):
+    """Paper or "does not apply": nothing to upload, so no upload controls; the hint says what happens on upload
+    (with the script nothing reloads; without it the page does, so save first)."""
+    page = phone
+    _log_in_citizen(page, RETIREE)
+    page.goto(f"/apply/{CITIZEN_ITEM}")
+    draft = page.locator("main a.button[href$='/edit']")
+    if draft.count():  # the test above left a draft of this item: continue it
+        with page.expect_navigation():
+            draft.click()
+    else:
+        _start_draft(page)
+    slot = page.locator("[data-upload-slot]").first
+    material = slot.get_attribute("data-form").removeprefix("upload-")
+    controls = slot.locator("[data-upload-controls]")
+    assert controls.is_visible()
+    assert slot.locator("[data-hint-script]").is_visible() and slot.locator("[data-hint-plain]").is_hidden()
+    assert "立即上传" in slot.locator("[data-hint-script]").inner_text()
+    page.locator(f"input[type=radio][name='m_{material}'][value='at_window']").check()
+    assert controls.is_hidden()
+    page.locator(f"input[type=radio][name='m_{material}'][value='upload']").check()
+    assert controls.is_visible()
+    not_applicable = page.locator(f"input[type=radio][name='m_{material}'][value='not_applicable']")
+    if not_applicable.count():
+        not_applicable.check()
+        assert controls.is_hidden()
+    # saved as paper, the page comes back without the controls, also without JavaScript
+    page.locator(f"input[type=radio][name='m_{material}'][value='at_window']").check()
+    with page.expect_navigation():
+        page.locator("main form.filing button[name=action][value=save]").last.click()
+    assert page.locator(f"[data-upload-slot][data-form='upload-{material}'] [data-upload-controls]").is_hidden()
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=live_server,
+                                  locale="zh-CN", java_script_enabled=False, storage_state=page.context.storage_state())
+    try:
+        plain = context.new_page()
+        plain.goto(page.url.split("#")[0])
+        plain_slot = plain.locator(f"[data-upload-slot][data-form='upload-{material}']")
+        assert plain_slot.locator("[data-upload-controls]").is_hidden()
+        shown = plain.locator("[data-upload-slot] [data-upload-controls]:visible [data-hint-plain]")
+        if shown.count():  # another material still to be uploaded: its hint is the one for a page that reloads
+            assert shown.first.is_visible() and plain.locator("[data-hint-script]:visible").count() == 0
+    finally:
+        context.close()

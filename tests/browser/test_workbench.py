@@ -48,7 +48,7 @@ def _file_suspension(page) -> tuple[str, str]:
     form = page.locator(f"main form[action='{_path(page)}']")
     row = "f_staff-0-c_"
     form.locator(f"[name='{row}name']").fill(EMPLOYEE.name)
-    form.locator(f"[name='{row}id_type']").fill("居民身份证")
+    form.locator(f"select[name='{row}id_type']").select_option("居民身份证")  # a list from the form spec
     form.locator(f"[name='{row}id_number']").fill(EMPLOYEE.id_number)
     category = form.locator(f"[name='{row}change_category']")
     if category.first.evaluate("e => e.tagName") == "SELECT":

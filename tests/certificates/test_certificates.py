@@ -226,6 +226,24 @@ def test_verification_page_confirms_a_valid_certificate_with_masked_data(voucher
     assert voucher.number in html and "欧阳*" in html and f"{EMPLOYEE_MONTHS} 月" in html
     assert insured.person.name not in html and ID_SHAPE.search(html) is None
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    # the voucher's own name for its number (凭证号), not an application's 受理编号
+    assert f'<dt>Voucher number</dt><dd id="certificate-number">{voucher.number}</dd>' in html
+    chinese = make_client()
+    chinese.set_cookie("lang", "zh_Hans_CN")
+    zh = chinese.get(f"/v/{voucher.code}").get_data(as_text=True)
+    assert f"<dt>凭证号</dt><dd id=\"certificate-number\">{voucher.number}</dd>" in zh and "受理编号" not in zh
+
+
+def test_rows_the_records_leave_blank_are_left_out_of_the_certificate(voucher, monkeypatch, app):
+    from portal.certificates.documents import certificate_context
+
+    facts = dict(voucher.facts, agency=dict(voucher.facts["agency"], address="", contact="  "))
+    monkeypatch.setattr(type(voucher), "facts", property(lambda self: facts))
+    with app.test_request_context("/"):
+        blocks = certificate_context(voucher)["blocks"]
+    rows = [label for block in blocks for label, _value in block.rows]
+    assert "机构名称" in rows and "地址" not in rows and "联系人" not in rows
+    assert all(value.strip() for block in blocks for _label, value in block.rows)
 
 
 def test_codes_are_typed_loosely_and_unknown_ones_are_404(voucher, make_client):

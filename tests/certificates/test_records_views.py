@@ -89,12 +89,29 @@ def test_anonymous_visitors_are_sent_to_log_in(make_client):
 # --- the unit ------------------------------------------------------------------------------------------
 
 
-def test_unit_staff_page_is_masked_and_paginated(agent_browser, insured):
+def test_unit_staff_page_is_masked_and_one_row_per_person_with_their_insurances(agent_browser, insured,
+                                                                                 db_session):
+    from datetime import date
+
+    from portal.insurance.constants import InsuranceType
+    from portal.insurance.models import Enrolment
+
+    colleague = insured.colleagues[0]  # also in 大额 through the unit: still one row, with both insurances
+    db_session.add(Enrolment(person_id=colleague.id, insurance_type=InsuranceType.LARGE_EXPENSE,
+                             unit_id=insured.unit.id, start_date=date(2025, 1, 1)))
+    db_session.flush()
     html = page(agent_browser, "/unit/records/staff")
     sweep(html, insured)
     assert "欧阳*" in html and "司马*" in html
     assert insured.person.id_number[0] + "*" * 15 + insured.person.id_number[-2:] in html
-    assert "(4)" in html  # four enrolments with the unit
+    assert "(4 persons)" in html  # four persons, five enrolments
+    rows = re.findall(r"<tr>\s*<th scope=\"row\".*?</tr>", html, re.S)
+    assert len(rows) == 4
+    masked = colleague.id_number[0] + "*" * 15 + colleague.id_number[-2:]
+    [row] = [r for r in rows if masked in r]
+    assert row.count("<li>") == 2
+    assert str(InsuranceType.EMPLOYEE_MEDICAL.label) in row and str(InsuranceType.LARGE_EXPENSE.label) in row
+    assert 'data-label="Insurances"' in row  # the cards on a phone name each cell
 
 
 def test_unit_staff_download_is_masked_attachment_and_audited(agent_browser, insured, db_session):

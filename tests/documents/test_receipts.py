@@ -244,7 +244,9 @@ def test_chinese_slip_carries_the_regions_title_and_chinese_data(case_in, url):
         html = _html(case, url)
         accepted_on = local_date(case.accepted_at)
     assert '<html lang="zh-Hans">' in html
-    assert f"<h1>{TITLE_ZH}</h1>" in html and "《" not in html.split("<h1>")[1].split("</h1>")[0]
+    # the title, its last two characters kept together (no line with its last character alone, e.g. "单")
+    assert f'<h1>{TITLE_ZH[:-2]}<span class="keep">{TITLE_ZH[-2:]}</span></h1>' in html
+    assert "《" not in html.split("<h1>")[1].split("</h1>")[0] and ".keep { white-space: nowrap; }" in html
     assert f"<dd>{ITEM_ZH}</dd>" in html  # the Chinese name alone, as filed
     assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", accepted_on) and accepted_on in html
     assert "<td>诊断书</td>" in html and "<li>扫描登记单右上方的二维码可查询此项业务。</li>" in html

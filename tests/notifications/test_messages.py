@@ -82,3 +82,14 @@ def test_chinese_translations_keep_every_field():
         message = catalog.get(msgid)
         if message is not None and message.string:
             assert set(FIELD_RE.findall(message.string)) == set(FIELD_RE.findall(msgid)), msgid
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_a_value_ending_its_sentence_does_not_double_the_full_stop(app, locale):
+    """A result written as a sentence ("已备案。") meets the template's own full stop: one is shown, not "。。"."""
+    context = dict(SAMPLES, result="已备案：YDJL20261122K7M3QX，长期有效。", reason="材料不属于本机构受理范围。")
+    with app.test_request_context("/"):
+        for event in (Event.COMPLETED, Event.REFUSED):
+            message = render(event, {k: context[k] for k in TEMPLATES[event].fields}, locale=locale)
+            assert not re.search(r"[。.]{2}", message.body), message.body
+            assert "长期有效。" in message.body or "受理范围。" in message.body

@@ -11,6 +11,7 @@ from portal.accounts import binding as binding_ops
 from portal.accounts import operations as account_ops
 from portal.catalog.loader import get_catalog
 from portal.core import clock
+from tests.conftest import csrf_from
 from tests.factories import mobile
 from tests.services.remote_care_support import SYSTEM
 
@@ -72,3 +73,23 @@ def make_citizen(db_session, make_person):
 def citizen(make_citizen):
     return make_citizen()
 
+
+@pytest.fixture
+def browser_for(make_client, db_session):
+    """A browser logged in as ``account`` through the citizen login pages (code read from the SMS outbox)."""
+
+    def _make(account):
+        from portal.extensions import limiter
+        from tests.factories import last_code
+
+        limiter.reset()
+        db_session.commit()
+        browser = make_client()
+        token = csrf_from(browser.get("/login/citizen").get_data(as_text=True))
+        browser.post("/login/citizen", data={"csrf_token": token, "phone": account.phone})
+        token = csrf_from(browser.get("/login/code").get_data(as_text=True))
+        response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, account.phone)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return browser
+
+    return _make

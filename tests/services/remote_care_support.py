@@ -16,7 +16,7 @@ WUZHISHAN = "469001"  # 海南省五指山市 (county-level city under the provi
 def filing_input(**overrides) -> rc.FilingInput:
     values = {"category": "resettled_retiree", "destination_code": HAIKOU, "start_date": "2026-12-01",
               "care_address": "海口市美兰区海甸岛1号", "care_phone": "13912345678", "method": rc.METHOD_COMMITMENT,
-              "commitment_consent": True, "signed_name": "李秀兰"}
+              "commitment_consent": True, "signed_name": "李秀兰", "insurance_type": "职工医保", "signer": "本人"}
     values.update(overrides)
     return rc.FilingInput(**values)
 

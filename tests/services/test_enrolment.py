@@ -20,7 +20,7 @@ from portal.insurance.constants import (
     PersonCategory,
     UnitStatus,
 )
-from portal.insurance.models import Enrolment, EnrolmentEvent, Person, Unit
+from portal.insurance.models import Enrolment, EnrolmentEvent, Person, Unit, person_name_index
 from portal.services import handler_for
 from portal.services.effects import EffectConflict, EffectRefused, effect_of
 from portal.services.enrolment import EnrolmentEffect, UnitRegister
@@ -127,7 +127,7 @@ def test_adding_staff_creates_the_person_and_the_enrolment(db_session, make_case
     case = make_case(ROSTER, agent, form=roster(("刘新员", number, "增加")))
     complete(case, staff)
     assert case.state == State.COMPLETED
-    person = db_session.execute(select(Person).where(Person.name == "刘新员")).scalar_one()
+    person = db_session.execute(select(Person).where(Person.name_index == person_name_index("刘新员"))).scalar_one()
     assert person.id_number == number and person.birth_date == date(1990, 2, 15) and person.gender == "F"
     assert person.unit_id == agent.unit_id and person.category is PersonCategory.EMPLOYEE
     (enrolment,) = person.enrolments
@@ -158,7 +158,7 @@ def test_adding_someone_already_insured_leaves_case_and_records_unchanged(db_ses
     error = refused_completion(db_session, case, staff)
     assert "Row 2" in error.message and "already insured" in error.message
     assert case.state == State.APPROVED and case.completed_at is None
-    assert db_session.execute(select(func.count()).select_from(Person).where(Person.name == "新人甲")).scalar() == 0
+    assert db_session.execute(select(func.count()).select_from(Person).where(Person.name_index == person_name_index("新人甲"))).scalar() == 0
     assert len(insured.enrolments) == 1 and effect_of(case) is None
 
 
@@ -177,7 +177,7 @@ def test_revoking_an_addition_removes_the_enrolment_and_the_new_person(db_sessio
     complete(case, staff)
     handler_for(catalog_item(case)).revoke_effect(case, "承诺不实")
     db_session.flush()
-    assert db_session.execute(select(func.count()).select_from(Person).where(Person.name == "撤销人")).scalar() == 0
+    assert db_session.execute(select(func.count()).select_from(Person).where(Person.name_index == person_name_index("撤销人"))).scalar() == 0
     effect = effect_of(case)
     assert effect.revoked_at is not None and effect.revoke_reason == "承诺不实"
     with pytest.raises(EffectConflict):

@@ -15,8 +15,8 @@ from portal.services import base as handlers
 from portal.services.base import FilingContext, _inside_window
 from portal.services.benefits import NeedsLongTermFiling
 from portal.services.certificates import CertificateItem
+from portal.services.claims import ClaimItem as MoneyItem
 from portal.services.instant import SelfServiceItem
-from portal.services.money import MoneyItem
 from portal.services.transfer import TransferItem
 
 PROMISE_ITEM = "G002036005000_01_001"  # generic, 3 rules

@@ -40,6 +40,7 @@ def test_self_service_filing_with_a_commitment_takes_effect_at_once(citizen, at)
     signature = commitments.signature_for(case.id)
     assert filing.commitment_hash == signature.hash and len(signature.hash) == 64
     assert commitments.verify_signature(signature) == []
+    assert filing.number == "YD" + case.number  # one number: the 备案编号 is the 受理编号 with YD in front
     assert filing.number.startswith("YDJL20261201")
     assert filing.number in case.result_text
     from portal.documents.receipts import receipt_context
@@ -86,8 +87,7 @@ def test_a_second_long_term_filing_is_offered_as_a_change(citizen, at):
         file(citizen, category="long_term_resident", destination_code=GUANGZHOU)
     assert error.value.code == "long_term_filing_exists" and first.number in error.value.message
     # a temporary filing beside it is fine
-    case = file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-                lower_rate_acknowledged=True)
+    case = file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU)
     assert case.state == State.SUBMITTED
 
 
@@ -133,7 +133,7 @@ def test_start_date_cannot_be_past_unless_already_admitted(citizen, at):
         file(citizen, start_date="2026-12-01")
     assert "start_date" in error.value.fields
     case = file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-                start_date="2026-12-05", admitted_on="2026-12-05", lower_rate_acknowledged=True)
+                start_date="2026-12-05", admitted_on="2026-12-05")
     assert case.state == State.SUBMITTED
 
 
@@ -141,21 +141,21 @@ def test_no_filing_after_discharge_settlement(citizen, at):
     at(2026, 12, 10)
     with pytest.raises(ValidationFailed) as error:
         file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-             start_date="2026-12-05", admitted_on="2026-12-05", discharged=True, lower_rate_acknowledged=True)
+             start_date="2026-12-05", admitted_on="2026-12-05", discharged=True)
     assert "admitted_on" in error.value.fields
 
 
-def test_temporary_filers_must_read_the_lower_rate_warning(citizen, at):
+def test_no_acknowledgement_that_no_seed_asks_for_is_required(citizen, at):
+    """No seed's 备案表 has a "lower rate" checkbox: a temporary filing without one goes through."""
     at(2026, 12, 1)
-    with pytest.raises(ValidationFailed) as error:
-        file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU)
-    assert "lower_rate_acknowledged" in error.value.fields
+    case = file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU)
+    assert case.state == State.SUBMITTED and "lower_rate_acknowledged" not in case.form_data
 
 
 def test_referral_cannot_be_filed_with_a_commitment(citizen, at):
     at(2026, 12, 1)
     with pytest.raises(ValidationFailed) as error:
-        file(citizen, category="referral", destination_code=GUANGZHOU, lower_rate_acknowledged=True)
+        file(citizen, category="referral", destination_code=GUANGZHOU)
     assert "method" in error.value.fields
 
 
@@ -186,12 +186,12 @@ def test_yueyang_emergency_must_be_filed_within_3_working_days(region, citizen, 
     region("yueyang")
     at(2026, 12, 7)  # Monday; the emergency was on Wednesday 2 December: the 3 working days end Monday 7
     case = file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-                emergency_date="2026-12-02", lower_rate_acknowledged=True)
+                emergency_date="2026-12-02")
     assert case.state == State.SUBMITTED
     at(2026, 12, 8)
     with pytest.raises(ValidationFailed) as error:
         file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-             emergency_date="2026-12-02", lower_rate_acknowledged=True)
+             emergency_date="2026-12-02")
     assert "2026-12-07" in error.value.fields["emergency_date"][0]
 
 
@@ -199,11 +199,11 @@ def test_sichuan_emergency_has_no_window_but_not_after_discharge(region, citizen
     region("sichuan")
     at(2026, 12, 20)
     case = file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-                emergency_date="2026-12-02", lower_rate_acknowledged=True)
+                emergency_date="2026-12-02")
     assert case.state == State.SUBMITTED
     with pytest.raises(ValidationFailed):
         file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-             emergency_date="2026-12-02", discharged=True, lower_rate_acknowledged=True)
+             emergency_date="2026-12-02", discharged=True)
 
 
 def completed(case):
@@ -217,7 +217,7 @@ def completed(case):
 def test_jilin_referral_is_valid_until_31_december(citizen, at):
     at(2026, 3, 2)
     case = file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-                start_date="2026-03-02", lower_rate_acknowledged=True)
+                start_date="2026-03-02")
     assert completed(case).end_date == date(2026, 12, 31)
 
 
@@ -225,7 +225,7 @@ def test_yueyang_referral_is_valid_for_the_temporary_window(region, citizen, at)
     region("yueyang")
     at(2026, 3, 2)
     case = file(citizen, category="referral", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-                start_date="2026-03-02", lower_rate_acknowledged=True)
+                start_date="2026-03-02")
     assert completed(case).end_date == date(2026, 9, 1)
 
 

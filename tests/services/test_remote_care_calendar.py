@@ -20,14 +20,14 @@ def test_yueyang_emergency_window_follows_the_imported_schedule(region, citizen,
     at(2027, 2, 12)  # the emergency was on Thursday 4 February, the eve of the (fake) Spring Festival holiday
     with pytest.raises(ValidationFailed) as error:  # Monday to Friday: the 3 working days ended on 9 February
         file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-             emergency_date="2027-02-04", lower_rate_acknowledged=True)
+             emergency_date="2027-02-04")
     assert "2027-02-09" in error.value.fields["emergency_date"][0]
     schedules.apply_schedule(2027, FAKE_2027, source="FAKE-2027.txt", actor=SYSTEM)
     case = file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-                emergency_date="2027-02-04", lower_rate_acknowledged=True)  # 5–13 February are holidays now
+                emergency_date="2027-02-04")  # 5–13 February are holidays now
     assert case.state == State.SUBMITTED
     at(2027, 2, 18)
     with pytest.raises(ValidationFailed) as error:
         file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
-             emergency_date="2027-02-04", lower_rate_acknowledged=True)
+             emergency_date="2027-02-04")
     assert "2027-02-17" in error.value.fields["emergency_date"][0]

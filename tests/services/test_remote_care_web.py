@@ -95,7 +95,7 @@ def test_retiree_files_to_hainan_with_a_commitment_on_the_pages(citizen, frozen,
     assert "基本医疗保险异地就医备案个人承诺书" in page and "依据：" in page
     token = csrf_from(page)
     page = browser.post(url, data={"csrf_token": token, "province": "460000", "action": "places"})
-    assert page.status_code == 200 and 'id="province-level"' in page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="province-level">' in page.get_data(as_text=True)  # shown, not hidden
     form = {"csrf_token": token, "province": "460000", "start_date": "2026-12-01", "care_address": "海口市美兰区1号",
             "care_phone": "13912345678", "method": "commitment", "commitment_consent": "y", "signed_name": "李秀",
             "idempotency_key": "k" * 24, "action": "submit"}
@@ -107,6 +107,11 @@ def test_retiree_files_to_hainan_with_a_commitment_on_the_pages(citizen, frozen,
     detail = browser.get(done.headers["Location"]).get_data(as_text=True)
     filing = db_session.execute(select(RemoteCareFiling)).scalar_one()
     assert filing.commitment_hash in detail and "海南省" in detail and "until changed or cancelled" not in detail
+    # one number, and the other explained; the hash is for checking, folded away behind "verification information"
+    case_number = filing.number.removeprefix("YD")
+    assert f"has the same number without “YD” ({case_number})" in detail
+    assert re.search(r'<details class="card" id="verification-info">\s*<summary>Verification information</summary>'
+                     r'.*id="commitment-hash"', detail, re.S)
     assert not MOBILE_RE.search(detail) and not ID_RE.search(detail)
     assert filing.number in browser.get("/remote-care/filings").get_data(as_text=True)
     pdf = browser.get(f"/remote-care/filings/{filing.id}/form.pdf")
@@ -114,8 +119,9 @@ def test_retiree_files_to_hainan_with_a_commitment_on_the_pages(citizen, frozen,
     assert pdf.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''YD")
     assert pdf.headers["X-Content-Type-Options"] == "nosniff" and pdf.headers["Cache-Control"] == "no-store"
     text = pdf_text(pdf.data)
-    assert filing.number in text and filing.commitment_hash in text and "吉林省异地就医登记备案表" in text
-    assert "到北京、天津、上海、重庆、海南、西藏和新疆生产建设兵团就医" in text and "■异地安置退休人员" in text
+    assert filing.number in text and filing.commitment_hash in text and "异地就医备案信息" in text
+    assert "吉林省异地就医登记备案表" not in text and "附件1" in text  # 吉林 prints no 备案表: its 附件1's fields
+    assert "到北京、天津、上海、重庆、海南、西藏和新疆生产建设兵团就医" in text and "■跨省异地长期居住人员" in text
     assert "13912345678" not in text and "139****5678" in text and not ID_RE.search(text)  # S12
     cancelled = browser.post(f"/remote-care/filings/{filing.id}/cancel", data={"csrf_token": csrf_from(detail)},
                              follow_redirects=True)
@@ -214,7 +220,8 @@ def test_api_refusals_name_the_fields(citizen, frozen, api):
         "care_address": "", "care_phone": "123", "method": "commitment", "commitment_consent": False})
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
-    assert {"destination_code", "care_address", "care_phone"} <= set(fields)
+    assert {"destination_code", "care_phone"} <= set(fields)
+    assert "care_address" not in fields  # 吉林's sheet (附件1) has no address: optional
     unknown = call("POST", "/api/v1/remote-care/filings", json={"category": "x", "destination_code": "1", "bogus": 1})
     assert unknown.status_code == 422
     assert call("POST", "/api/v1/remote-care/filings", data="x", content_type="text/plain").status_code == 415

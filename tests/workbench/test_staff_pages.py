@@ -202,3 +202,20 @@ def test_the_full_details_end_with_the_claim(browser_as, make_case, citizen):
     assert citizen.person.id_number not in browser.get(page).get_data(as_text=True)
     _post(browser, page, f"{page}/claim", {"version": case.version})  # taken again: masked until asked again
     assert citizen.person.id_number not in browser.get(page).get_data(as_text=True)
+
+
+# --- exact search by name (names are sealed: through the blind index) ---------------------------------------
+
+
+def test_search_by_exact_full_name_goes_through_the_blind_index(browser_as, make_case, citizen, make_citizen):
+    mine = make_case(PROMISE_ITEM, citizen)
+    other = make_case(PROMISE_ITEM, make_citizen("钱三"))
+    browser, _ = browser_as("wbnamesearch", Role.ACCEPTOR)
+    response = _post(browser, "/staff/queues/intake", "/staff/search", {"id_number": " 王晓明 ", "queue": "intake"})
+    assert response.status_code == 302 and "%" not in response.headers["Location"]  # nothing typed in the URL
+    html = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert mine.number in html and other.number not in html
+    assert "王晓明" not in html and "Showing only the cases of 王*." in html  # the hint: the name masked
+    partial = _post(browser, "/staff/queues/intake", "/staff/search", {"id_number": "王晓", "queue": "intake"})
+    html = browser.get(partial.headers["Location"]).get_data(as_text=True)
+    assert mine.number not in html  # exact only: a part of a name finds nobody

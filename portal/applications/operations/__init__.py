@@ -43,6 +43,7 @@ from .lookup import (
     find_by_token,
     get_case,
     issue_progress_token,
+    open_cases,
     revoke_progress_tokens,
 )
 from .notices import CORRECTION_WORKING_DAYS, request_correction, resubmit_application
@@ -52,7 +53,7 @@ __all__ = [
     "Resubmission", "accept_application", "applicant_cases", "applicant_drafts", "approve_application",
     "catalog_item", "check_idempotency_key", "complete_application", "deliver_application", "deny_application",
     "discard_draft", "find_by_token", "get_case", "issue_progress_token", "item_prechecks", "material_modes",
-    "prechecks", "record_values", "refuse_application", "request_correction", "required_materials",
+    "open_cases", "prechecks", "record_values", "refuse_application", "request_correction", "required_materials",
     "resubmit_application", "resume_or_start", "revoke_progress_tokens", "save_draft", "specs_for",
     "start_application", "start_payment", "start_review", "submit_application", "transition",
     "withdraw_application",

@@ -112,6 +112,8 @@ def _clean(specs: list[fields.FieldSpec], form: Any, item: Item, case: Applicati
     cleaned_materials: dict[str, str] = {}
     try:
         cleaned_form = fields.clean_form(specs, form, complete=complete)
+        context = FilingContext(item=item, person=case.person, unit=case.unit, data=cleaned_form, case=case)
+        reasons += handler_for(item).check_form(context, complete=complete)
     except ValidationFailed as error:
         reasons += error.reasons
     try:

@@ -29,6 +29,7 @@ def start_review(case: Application, *, by: Any, actor: Actor) -> None:
 
 def approve_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
     """审核通过. ``result`` is the outcome printed on the completion slip."""
+    handler_for(catalog_item(case)).before_approve(case, by=by, actor=actor)
     transition(case, Action.APPROVE, by=by, actor=actor)
     if result:
         case.result_text = result.strip()[:2000]
@@ -52,6 +53,7 @@ def complete_application(case: Application, *, by: Any, actor: Actor, result: st
 
 def _complete(case: Application, *, by: Any, actor: Actor) -> None:
     item = catalog_item(case)
+    handler_for(item).before_complete(case, by=by, actor=actor)
     transition(case, Action.COMPLETE, by=by, actor=actor)
     handler_for(item).apply_effect(case, _context(case, item))
 

@@ -15,7 +15,7 @@ from ...core.audit import Actor, record
 from ...core.crypto import sha256_hex
 from ...core.db import db
 from ...core.errors import InvalidTransition, NotFound
-from ..constants import State
+from ..constants import CLOSED_STATES, State
 from ..models import Application, ProgressToken
 from .base import _config, _flush
 
@@ -94,6 +94,24 @@ def applicant_cases(account: Any, *, page: int = 1, per_page: int = 20) -> tuple
         .options(selectinload(Application.notices))  # the open notice's reply date counts for the estimate flag
         .order_by(Application.submitted_at.desc(), Application.id.desc())
         .limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).scalars().all()
+    return list(rows), total
+
+
+def open_cases(account: Any, *, limit: int = 5) -> tuple[list[Application], int]:
+    """The account's submitted cases that are not finished yet (the home page's "in progress"), the ones waiting
+    for the applicant first, then by due date; and how many there are."""
+    from sqlalchemy import case as when
+    from sqlalchemy import func
+
+    closed = [s.value for s in CLOSED_STATES]
+    where = (_cases_of(account), Application.state != State.DRAFT.value, Application.state.not_in(closed))
+    total = db.session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
+    yours_first = when((Application.state == State.CORRECTION_REQUESTED.value, 0), else_=1)
+    rows = db.session.execute(
+        select(Application).where(*where)
+        .order_by(yours_first, Application.due_date.is_(None), Application.due_date, Application.id)
+        .limit(limit)
     ).scalars().all()
     return list(rows), total
 

@@ -20,6 +20,7 @@ from ..models import (
     PersonalAccount,
     Unit,
     id_number_index,
+    person_name_index,
     phone_index,
 )
 from .build import build_demo_plan
@@ -62,6 +63,7 @@ def insert_plan(plan: DemoPlan) -> None:
     unit_ids = returning_ids(Unit, plan.units)
     for row in plan.persons:
         row["id_number_index"] = id_number_index(row["id_number"])
+        row["name_index"] = person_name_index(row["name"])  # a bulk insert: the model's validator does not run
         row["phone_index"] = phone_index(row["phone"]) if row["phone"] else None
         if row["unit_id"] is not None:
             row["unit_id"] = unit_ids[row["unit_id"]]

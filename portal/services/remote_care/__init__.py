@@ -27,10 +27,13 @@ def _n(zh: str, en: str) -> Name:
 
 
 def form_specs(item: Item) -> list[Any]:
-    """The fields of a 异地就医备案 (those of the seeds' 异地就医登记备案表 that the applicant fills)."""
+    """The fields of a 异地就医备案 on the generic draft pages: the region's 备案表 (``sheets``) — required where the
+    sheet asks — then this service's optional ones."""
     from ...applications.fields import FieldSpec
+    from .sheets import CHANGE, INSURANCE_TYPES, NEW, SIGNERS, sheet_for
 
     category = category_of(item)
+    sheet = sheet_for(current_app.config["PORTAL_REGION"])
     spec = FieldSpec
     out = [
         spec("name", _n("姓名", "Name"), FieldType.text, True, prefill="person.name", locked=True),
@@ -43,24 +46,48 @@ def form_specs(item: Item) -> list[Any]:
                       _n(rules.SELF_SERVICE, "Self-service, with a signed commitment"))),
         spec("destination_code", _n("就医地行政区划代码", "Destination division code"), FieldType.division, True),
         spec("destination_name", _n("转往（就医地）", "Destination"), FieldType.text, False),
-        spec("start_date", _n("开始日期", "Start date"), FieldType.date, True),
-        spec("care_address", _n("就医地联系地址", "Address at the destination"), FieldType.address, True),
-        spec("care_phone", _n("联系电话", "Phone"), FieldType.phone, True),
-        spec("insured_address", _n("参保地联系地址", "Address at home"), FieldType.address, False,
-             prefill="person.address"),
     ]
+    if sheet.asks("gender"):
+        out.append(spec("gender", _n("性别", "Sex"), FieldType.choice, sheet.requires("gender"),
+                        options=(_n("男", "Male"), _n("女", "Female")), prefill="person.gender", locked=True))
+    if sheet.asks("insurance_type"):
+        out.append(spec("insurance_type", _n("险种", "Insurance"), FieldType.choice, True,
+                        options=(_n(INSURANCE_TYPES[0], "Employee medical insurance"),
+                                 _n(INSURANCE_TYPES[1], "Urban-rural resident medical insurance"))))
+    phone = sheet.field("care_phone")
+    out += [
+        spec("care_address", _n("就医地联系地址", "Address at the destination"), FieldType.address,
+             sheet.requires("care_address")),
+        spec("care_phone", _n(phone.label if phone else "联系电话", "Phone"), FieldType.phone, True),
+    ]
+    if sheet.asks("care_phone2"):
+        out.append(spec("care_phone2", _n("联系电话2", "Phone 2"), FieldType.phone, False))
+    out.append(spec("insured_address", _n("参保地联系地址", "Address at home"), FieldType.address, False,
+                    prefill="person.address"))
+    if sheet.asks("registration_type"):
+        out.append(spec("registration_type", _n("登记类别", "Registration"), FieldType.choice, True,
+                        options=(_n(NEW, "New"), _n(CHANGE, "Change"))))
+    if sheet.asks("signer"):
+        out.append(spec("signer", _n("本人/被委托人", "Who signs"), FieldType.choice, True,
+                        options=(_n(SIGNERS[0], "The person"), _n(SIGNERS[1], "The proxy"))))
+    if sheet.asks("signed_name"):
+        out.append(spec("signature", _n("签名", "Signature (full name typed)"), FieldType.text, True))
+    out.append(spec("fill_date", _n("填表日期", "Date filled in"), FieldType.date, False))
+    out.append(spec("start_date", _n("开始日期（本服务增设，选填）", "Start date (this service's, optional)"),
+                    FieldType.date, False))
     if category is not None and category.term.value == "temporary":
         out += [
-            spec("admitted_on", _n("入院日期（已住院的）", "Admission date (if already admitted)"), FieldType.date),
-            spec("discharged", _n("已出院结算", "Already discharged and settled"), FieldType.boolean),
-            spec("lower_rate_acknowledged", _n("已知晓临时外出就医人员报销比例可能低于参保地",
-                                               "I know temporary filers may be paid at a lower rate"),
-                 FieldType.boolean, True),
+            spec("admitted_on", _n("入院日期（已住院的；本服务增设，选填）",
+                                   "Admission date, if already admitted (this service's, optional)"), FieldType.date),
+            spec("discharged", _n("已出院结算（本服务增设）", "Already discharged and settled (this service's)"),
+                 FieldType.boolean),
         ]
     if category is not None and category.key == "emergency":
-        out.append(spec("emergency_date", _n("急诊日期", "Date of the emergency"), FieldType.date, True))
+        window = any(r.key == "emergency_filing_within_working_days" for r in item.rules)
+        out.append(spec("emergency_date", _n("急诊日期", "Date of the emergency"), FieldType.date, window))
     if category is not None and category.key == "referral":
-        out.append(spec("referral_hospital", _n("转出医院", "Referring hospital"), FieldType.text, False))
+        out.append(spec("referral_hospital", _n("转出医院（本服务增设，选填）", "Referring hospital (this service's, "
+                                                                         "optional)"), FieldType.text, False))
     return out
 
 

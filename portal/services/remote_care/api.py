@@ -22,7 +22,7 @@ from ...core.db import db
 from ...core.errors import ValidationFailed
 from ...core.masking import mask_phone
 from ...insurance.filings import RemoteCareFiling
-from . import divisions, document, operations
+from . import divisions, document, operations, sheets
 from .policy import BY_KEY, policy_for, proof_materials
 
 TAGS = ("remote-care",)
@@ -47,7 +47,12 @@ class FilingIn(_In):
     admitted_on: str = Field(default="", max_length=10)
     discharged: bool = False
     referral_hospital: str = Field(default="", max_length=200)
-    lower_rate_acknowledged: bool = False
+    care_phone2: str = Field(default="", max_length=20, description="联系电话2, where the region's 备案表 has it")
+    insurance_type: str = Field(default="", max_length=8, description="险种: 职工医保 | 城乡居民医保, where the "
+                                "region's 备案表 asks (see `sheet` in GET /remote-care/categories)")
+    signer: str = Field(default="", max_length=8, description="本人 | 被委托人, where the region's 备案表 asks")
+    lower_rate_acknowledged: bool = Field(default=False, description="ignored: no region's published form asks "
+                                          "for it (accepted for older clients)")
 
 
 class ChangeIn(_In):
@@ -135,11 +140,13 @@ def remote_care_categories():
                            "commitment": m.commitment.zh if m.commitment else None,
                            "provided_with_filing": m.provided_without_upload} for m in item.materials],
             "tips": document.tips(item),
-            "lower_rate_warning": _("Temporary filers may be reimbursed at a lower rate than at home.")
-            if category.term.value == "temporary" else None,
         })
+    sheet = sheets.sheet_for(region)
     return {"region": region, "lock_months": policy.lock_months, "long_term_months": policy.long_term_months,
             "categories": out,
+            "sheet": {"title": sheet.title, "ref": sheet.ref, "borrowed": sheet.borrowed, "note": str(sheet.note),
+                      "fields": [{"key": f.key, "label": f.label, "required": f.required, "automatic": f.automatic}
+                                 for f in sheet.fields]},
             "commitment": None if text is None else {"version": text.version, "title": text.title,
                                                      "paragraphs": list(text.paragraphs), "basis": list(text.basis)}}
 
@@ -170,8 +177,9 @@ def remote_care_file(body: FilingIn):
     if key is not None and not 8 <= len(key) <= 64:
         raise ValidationFailed([(None, _("The Idempotency-Key must have 8 to 64 characters."))])
     with _committing():
-        case = operations.file_remote_care(operations.FilingInput(**body.model_dump()), by=current_account(),
-                                           actor=actor_of(current_account()), idempotency_key=key)
+        stated = operations.FilingInput(**body.model_dump(exclude={"lower_rate_acknowledged"}))
+        case = operations.file_remote_care(stated, by=current_account(), actor=actor_of(current_account()),
+                                           idempotency_key=key)
     return _filed(case)
 
 

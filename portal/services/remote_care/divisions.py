@@ -98,3 +98,25 @@ def full_name(code: str) -> str:
     if division.level == "county" and division.code != city:
         parts.append(division.name)
     return "".join(parts)
+
+
+@cache
+def picker_json() -> bytes:
+    """The place picker's data, as JSON bytes: ``[[code, name, parent, initials, pinyin], …]`` for every province
+    served, its cities and their counties (parent "" for a province). Pinyin comes from pypinyin, computed once
+    when first asked for (initials of 广州市 are ``gzs``, its pinyin ``guangzhoushi``)."""
+    from pypinyin import Style, lazy_pinyin
+
+    def spell(name: str) -> tuple[str, str]:
+        return ("".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower(),
+                "".join(lazy_pinyin(name, errors="ignore")).lower())
+
+    rows: list[list[str]] = []
+    for province in provinces():
+        rows.append([province.code, province.name, "", *spell(province.name)])
+        for city in cities(province.code):
+            rows.append([city.code, city.name, province.code, *spell(city.name)])
+            rows.extend([county.code, county.name, city.code, *spell(county.name)] for county in counties(city.code))
+    source_text, generated = source()
+    return json.dumps({"source": source_text, "generated": generated, "divisions": rows},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")

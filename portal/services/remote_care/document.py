@@ -1,6 +1,8 @@
-"""The printable 异地就医登记备案表 (PDF), laid out as the seeds' form (岳阳 样表15, 商洛 表12): 备案编号, the
-person, 险种, 人员类别 and 登记类别 as ticked boxes, addresses and phones, 转往 province / city / county, the
-validity, how it was filed with the commitment's hash, and the 温馨提示. ID numbers and phones are masked (S12).
+"""The printable 异地就医登记备案表 (PDF), laid out as the region's own sheet (``sheets``): for 岳阳 (样表15–19) and
+商洛 (表12), and the regions that use the same reference form, 备案编号, the person, 险种, 人员类别 and 登记类别 as
+ticked boxes, addresses, 联系电话1 and 2, 转往 province / city / county, 本人/被委托人 签名 and 填表日期; for 吉林 the
+fields of its 附件1. Rows no sheet has (validity, how it was filed) follow under this service's own heading,
+then the 温馨提示. ID numbers and phones are masked (S12).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from ...core.masking import mask_id_number, mask_name, mask_phone
 from ...documents.pdf import FONT_NAME, pdf_font, wrap
 from ...insurance.filings import FilingTerm, RemoteCareFiling
 from ...insurance.models import InsuranceType
-from . import divisions
-from .policy import BY_KEY, CATEGORIES
+from . import divisions, sheets
+from .policy import BY_KEY
 
 # 温馨提示 of the seeds' filing forms (001 样表15, 004 表12), word for word: they state national rules.
 NATIONAL_TIPS = (
@@ -43,7 +45,18 @@ def tips(item: Item | None) -> list[str]:
 
 
 def form_title(region: Any) -> str:
-    return f"{region.name.zh}异地就医登记备案表"
+    """The sheet's title as its seed prints it (岳阳市异地就医登记备案表, 异地就医登记备案表); 吉林 prints none."""
+    return sheets.sheet_for(region.id).title
+
+
+def source_line(region_id: str) -> str:
+    """Where the sheet's fields come from, printed under the title."""
+    sheet = sheets.sheet_for(region_id)
+    if sheet is sheets.JILIN:
+        return f"（办事指南未附备案表；栏目依据{sheet.ref}；网上备案记录，由本服务生成）"
+    if sheet.borrowed:
+        return "（办事指南列明“备案表”但未附样表；本服务采用参考样表的栏目）"
+    return f"（{sheet.ref}；网上备案记录，由本服务生成）"
 
 
 def _box(checked: bool) -> str:
@@ -51,37 +64,60 @@ def _box(checked: bool) -> str:
 
 
 def _insurance(filing: RemoteCareFiling) -> str:
-    types = {e.insurance_type for e in filing.person.enrolments if e.status.value != "terminated"}
-    employee = InsuranceType.EMPLOYEE_MEDICAL in types
-    resident = InsuranceType.RESIDENT_MEDICAL in types
-    return f"{_box(employee)}职工医保  {_box(resident)}城乡居民医保"
+    stated = (filing.application.form_data.get("insurance_type") if filing.application else None) or ""
+    if not stated:
+        types = {e.insurance_type for e in filing.person.enrolments if e.status.value != "terminated"}
+        stated = sheets.INSURANCE_TYPES[0] if InsuranceType.EMPLOYEE_MEDICAL in types else (
+            sheets.INSURANCE_TYPES[1] if InsuranceType.RESIDENT_MEDICAL in types else "")
+    return "  ".join(f"{_box(t == stated)}{t}" for t in sheets.INSURANCE_TYPES)
 
 
-def rows(filing: RemoteCareFiling) -> list[tuple[str, str]]:
-    """The form's rows (label, value), personal numbers masked."""
-    person = filing.person
+def _places(filing: RemoteCareFiling) -> tuple[str, str, str]:
     division = divisions.get(filing.destination_code)
     province = divisions.get(division.province_code).name if division else ""
     city = divisions.get(division.city_code).name if division and division.city_code else ""
     county = division.name if division and division.level == "county" and division.code != division.city_code else ""
-    categories = "  ".join(f"{_box(c.key == filing.category)}{c.zh}" for c in CATEGORIES)
-    changed = any(h.get("what") == "changed" for h in filing.history)
+    return province, city, county
+
+
+def rows(filing: RemoteCareFiling) -> list[tuple[str, str]]:
+    """The sheet's rows (label, value) as the region's 备案表 has them, personal numbers masked."""
+    person = filing.person
+    sheet = sheets.sheet_for(filing.region)
+    form = filing.application.form_data if filing.application else {}
     category = BY_KEY.get(filing.category)
+    ticked = sheets.category_box(sheet, filing.category, filing.term)
+    categories = "  ".join(f"{_box(c == ticked)}{c}" for c in sheet.categories)
+    changed = any(h.get("what") == "changed" for h in filing.history)
+    province, city, county = _places(filing)
+    gender = {"M": "男", "F": "女"}.get(person.gender, "")
+    values = {
+        "name": mask_name(person.name), "gender": gender, "insurance_type": _insurance(filing),
+        "person_category": categories,
+        "registration_type": f"{_box(not changed)}{sheets.NEW}  {_box(changed)}{sheets.CHANGE}",
+        "id_number": mask_id_number(person.id_number), "insured_address": form.get("insured_address", ""),
+        "care_address": filing.care_address or "", "care_phone": mask_phone(filing.care_phone or ""),
+        "care_phone2": mask_phone(form.get("care_phone2", "")),
+        "signer": "  ".join(f"{_box(form.get('signer') == s)}{s}" for s in sheets.SIGNERS),
+        "signed_name": mask_name(form.get("signature", "")) if form.get("signature") else "",
+        "fill_date": form.get("fill_date") or filing.created_at.date().isoformat(),
+        "insured_place": current_app.extensions["portal_catalog"].region.name.zh,
+        "destination_code": filing.destination_name or "",
+    }
+    out: list[tuple[str, str]] = []
+    for field in sheet.fields:
+        if field.key == "destination_code" and sheet.asks("care_phone2"):
+            out += [("转往省（市、区）", province), ("地区（市、州）", city), ("县（区）", county)]
+        else:
+            out.append((field.label, values.get(field.key, "")))
     until = filing.end_date.isoformat() if filing.end_date else "长期有效（变更或取消前）"
-    how = "自助备案（个人承诺书代替证明材料）" if filing.self_service else "提供证明材料"
-    return [
-        ("姓名", mask_name(person.name)), ("性别", {"M": "男", "F": "女"}.get(person.gender, "")),
-        ("险种", _insurance(filing)), ("人员类别", categories),
-        ("登记类别", f"{_box(not changed)}新增  {_box(changed)}变更"),
-        ("身份证件号码", mask_id_number(person.id_number)),
-        ("参保地联系地址", (filing.application.form_data.get("insured_address", "") if filing.application else "")),
-        ("就医地联系地址", filing.care_address or ""), ("联系电话", mask_phone(filing.care_phone or "")),
-        ("转往省（市、区）", province), ("地区（市、州）", city), ("县（区）", county),
-        ("备案类型", "长期" if category and category.term is FilingTerm.LONG_TERM else "临时"),
-        ("有效期", f"{filing.start_date.isoformat()} 至 {until}"),
-        ("备案方式", how),
+    out += [
+        ("备案类型（本服务）", "长期" if category and category.term is FilingTerm.LONG_TERM else "临时"),
+        ("有效期（本服务）", f"{filing.start_date.isoformat()} 至 {until}"),
+        ("备案方式（本服务）", "自助备案（个人承诺书代替证明材料）" if filing.self_service else "提供证明材料"),
         ("承诺书哈希（SHA-256）", filing.commitment_hash or "—"),
     ]
+    return out
 
 
 MARGIN, WIDTH, HEIGHT = 48.0, A4[0], A4[1]
@@ -100,10 +136,12 @@ def render_filing_pdf(filing: RemoteCareFiling, item: Item | None) -> bytes:
     y = HEIGHT - MARGIN
     canvas.setFont(FONT_NAME, 17)
     canvas.drawCentredString(WIDTH / 2, y - 18, title)
+    canvas.setFont(FONT_NAME, 8.5)
+    canvas.drawCentredString(WIDTH / 2, y - 32, source_line(region.id))
     canvas.setFont(FONT_NAME, 10.5)
-    canvas.drawString(MARGIN, y - 44, f"备案编号：{filing.number}")
-    canvas.drawRightString(WIDTH - MARGIN, y - 44, f"状态：{filing.status_enum.label}")
-    y -= 56
+    canvas.drawString(MARGIN, y - 50, f"备案编号：{filing.number}")
+    canvas.drawRightString(WIDTH - MARGIN, y - 50, f"状态：{filing.status_enum.label}")
+    y -= 62
     content = WIDTH - 2 * MARGIN
     for label, value in rows(filing):
         lines = wrap(value or " ", 10, content - LABEL_W - 12)

@@ -1,5 +1,6 @@
-"""The filing page's form: category-specific fields, the destination as province → city → county, the
-commitment (explicit tick and the full name typed), and the lower-rate notice for temporary filings."""
+"""The filing page's form: the fields of the region's 备案表 (``sheets``), this service's optional ones, the
+destination as province → city → county (one select each; the page's script turns them into a cascade with
+search, the form works without it), and the commitment (explicit tick and the full name typed)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
-from . import divisions
+from . import divisions, sheets
 from .operations import METHOD_COMMITMENT, METHOD_PAPER, METHOD_UPLOAD, ChangeInput, FilingInput
 
 FIELD_OF = {"destination_code": "province", "method": "method"}  # operation field → form field
@@ -58,7 +59,16 @@ class FilingForm(_Places):
     start_date = StringField(_l("Start date"), validators=[Optional()])
     care_address = StringField(_l("Address at the destination"), validators=[Optional()])
     care_phone = StringField(_l("Phone"), validators=[Optional()])
-    insured_address = StringField(_l("Address at home (optional)"), validators=[Optional()])
+    care_phone2 = StringField(_l("Phone 2"), validators=[Optional()])
+    insured_address = StringField(_l("Address at home"), validators=[Optional()])
+    insurance_type = RadioField(_l("Insurance"), validate_choice=False, choices=[
+        SelectChoice(sheets.INSURANCE_TYPES[0], _l("Employee medical insurance (职工医保)")),
+        SelectChoice(sheets.INSURANCE_TYPES[1], _l("Urban-rural resident medical insurance (城乡居民医保)")),
+    ])
+    signer = RadioField(_l("Who signs the form"), validate_choice=False, choices=[
+        SelectChoice(sheets.SIGNERS[0], _l("I do (本人)")),
+        SelectChoice(sheets.SIGNERS[1], _l("The person I asked to file for me (被委托人)")),
+    ], default=sheets.SIGNERS[0])
     method = RadioField(_l("How you provide the proof"), validate_choice=False, choices=[
         SelectChoice(METHOD_COMMITMENT,
                      _l("Sign a personal commitment instead (takes effect at once, checked afterwards)")),
@@ -71,11 +81,12 @@ class FilingForm(_Places):
     admitted_on = StringField(_l("Admission date, if you are already in hospital there"), validators=[Optional()])
     discharged = BooleanField(_l("I have already been discharged and settled the bill"))
     referral_hospital = StringField(_l("Referring hospital"), validators=[Optional()])
-    lower_rate_acknowledged = BooleanField(_l("I have read that temporary filings may be reimbursed at a lower rate"))
     idempotency_key = HiddenField()
 
-    def prepare(self, commitment_allowed: bool) -> None:
+    def prepare(self, commitment_allowed: bool, insurance_type: str = "") -> None:
         self.fill_places()
+        if not self.is_submitted() and insurance_type and not self.insurance_type.data:
+            self.insurance_type.data = insurance_type
         if not commitment_allowed:
             self.method.choices = [c for c in self.method.choices if c.value != METHOD_COMMITMENT]
             if self.method.data == METHOD_COMMITMENT:
@@ -91,7 +102,8 @@ class FilingForm(_Places):
             signed_name=self.signed_name.data or "", insured_address=self.insured_address.data or "",
             emergency_date=self.emergency_date.data or "", admitted_on=self.admitted_on.data or "",
             discharged=bool(self.discharged.data), referral_hospital=self.referral_hospital.data or "",
-            lower_rate_acknowledged=bool(self.lower_rate_acknowledged.data),
+            care_phone2=self.care_phone2.data or "", insurance_type=self.insurance_type.data or "",
+            signer=self.signer.data or "",
         )
 
 

@@ -31,7 +31,7 @@ from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ...core.validators import normalize_mobile
 from ...insurance.filings import FilingStatus, FilingTerm, RemoteCareFiling
-from . import divisions, rules
+from . import divisions, rules, sheets
 from .policy import BY_KEY, Category, category_of, offered, policy_for, proof_materials, rule
 
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -60,7 +60,9 @@ class FilingInput:
     admitted_on: str = ""
     discharged: bool = False
     referral_hospital: str = ""
-    lower_rate_acknowledged: bool = False
+    care_phone2: str = ""  # 联系电话2 of the reference 备案表
+    insurance_type: str = ""  # 险种: 职工医保 | 城乡居民医保, where the region's 备案表 asks
+    signer: str = ""  # 本人 | 被委托人, where the region's 备案表 asks
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,18 @@ def item_for(category_key: str) -> tuple[Category, Item]:
     raise ValidationFailed([("category", _("Choose one of the categories this region offers."))])
 
 
+def insurance_of(person: Any) -> str:
+    """The 险种 box the person's records tick: 职工医保 or 城乡居民医保 (the open enrolment), else empty."""
+    from ...insurance.models import InsuranceType
+
+    types = {e.insurance_type for e in getattr(person, "enrolments", ()) or () if e.status.value != "terminated"}
+    if InsuranceType.EMPLOYEE_MEDICAL in types:
+        return sheets.INSURANCE_TYPES[0]
+    if InsuranceType.RESIDENT_MEDICAL in types:
+        return sheets.INSURANCE_TYPES[1]
+    return ""
+
+
 def _phone(value: str) -> str | None:
     text = (value or "").strip()
     try:
@@ -117,16 +131,27 @@ def _flush() -> None:
 
 
 def _form_data(category: Category, item: Item, data: FilingInput, division: divisions.Division,
-               method_label: str) -> dict[str, Any]:
+               method_label: str, person: Any) -> dict[str, Any]:
+    """The filing as the case keeps it: the region's 备案表 fields it asks (``sheets``), then this service's."""
+    sheet = sheets.sheet_for(_region())
     form: dict[str, Any] = {
         "person_category": category.zh, "filing_method": method_label, "destination_code": division.code,
         "destination_name": divisions.full_name(division.code), "start_date": data.start_date,
         "care_address": _text(data.care_address), "care_phone": (data.care_phone or "").strip(),
-        "insured_address": _text(data.insured_address),
+        "insured_address": _text(data.insured_address), "care_phone2": (data.care_phone2 or "").strip(),
+        "fill_date": clock.today().isoformat(),
     }
+    if sheet.asks("gender"):
+        form["gender"] = {"M": "男", "F": "女"}.get(getattr(person, "gender", "") or "", "")
+    if sheet.asks("registration_type"):
+        form["registration_type"] = sheets.NEW
+    for key in ("insurance_type", "signer"):
+        if sheet.asks(key):
+            form[key] = getattr(data, key)
+    if sheet.asks("signed_name"):
+        form["signature"] = _text(data.signed_name)
     if category.term is FilingTerm.TEMPORARY:
-        form |= {"admitted_on": data.admitted_on, "discharged": bool(data.discharged),
-                 "lower_rate_acknowledged": bool(data.lower_rate_acknowledged)}
+        form |= {"admitted_on": data.admitted_on, "discharged": bool(data.discharged)}
     if category.key == "emergency":
         form |= {"emergency_date": data.emergency_date, "start_date": data.emergency_date}
     if category.key == "referral":
@@ -134,18 +159,41 @@ def _form_data(category: Category, item: Item, data: FilingInput, division: divi
     return {k: v for k, v in form.items() if v not in ("", None)}
 
 
-def _check_input(category: Category, item: Item, data: FilingInput, person_id: int) -> divisions.Division:
+def _sheet_reasons(data: FilingInput, person: Any) -> list[tuple[str | None, str]]:
+    """What the region's 备案表 asks and the filing leaves out or gets wrong; fields it does not ask are optional."""
+    sheet = sheets.sheet_for(_region())
+    reasons: list[tuple[str | None, str]] = []
+    if sheet.requires("care_address") and not _text(data.care_address):
+        reasons.append(("care_address", _("Enter your address at the destination.")))
+    for field in ("care_address", "insured_address"):
+        if len(_text(getattr(data, field))) > MAX_TEXT:
+            reasons.append((field, _("The address is too long (at most %(n)d characters).", n=MAX_TEXT)))
+    if _phone(data.care_phone) is None:
+        reasons.append(("care_phone", _("Enter a mobile number of 11 digits or a landline such as 0431-88888888.")))
+    if (data.care_phone2 or "").strip() and _phone(data.care_phone2) is None:
+        reasons.append(("care_phone2", _("Enter a mobile number of 11 digits or a landline such as 0431-88888888.")))
+    if sheet.requires("insurance_type") and data.insurance_type not in sheets.INSURANCE_TYPES:
+        reasons.append(("insurance_type", _("Choose your insurance: employee or urban-rural resident.")))
+    if sheet.requires("signer") and data.signer not in sheets.SIGNERS:
+        reasons.append(("signer", _("Say who signs the form: you, or the person you asked to file for you.")))
+    typed = "".join((data.signed_name or "").split())
+    if not sheet.asks("signed_name"):
+        return reasons  # the commitment, where one is signed, checks its own signature
+    if not typed:
+        reasons.append(("signed_name", _("Type the full name of the person signing the form.")))
+    elif data.signer == sheets.SIGNERS[0] and typed != "".join((getattr(person, "name", "") or "").split()):
+        reasons.append(("signed_name", _("The name you typed is not the full name on your insurance record. "
+                                         "Type your full name exactly as on your ID card.")))
+    return reasons
+
+
+def _check_input(category: Category, item: Item, data: FilingInput, person: Any) -> divisions.Division:
     """Every problem of the stated filing at once, by field."""
     reasons: list[tuple[str | None, str]] = []
     policy = policy_for(_region())
     division, where = rules.destination(data.destination_code, policy)
     reasons += where
-    if not _text(data.care_address):
-        reasons.append(("care_address", _("Enter your address at the destination.")))
-    elif len(_text(data.care_address)) > MAX_TEXT:
-        reasons.append(("care_address", _("The address is too long (at most %(n)d characters).", n=MAX_TEXT)))
-    if _phone(data.care_phone) is None:
-        reasons.append(("care_phone", _("Enter a mobile number of 11 digits or a landline such as 0431-88888888.")))
+    reasons += _sheet_reasons(data, person)
     if data.method not in METHODS:
         reasons.append(("method", _("Choose how you provide the proof.")))
     elif data.method == METHOD_COMMITMENT and not proof_materials(item):
@@ -156,13 +204,11 @@ def _check_input(category: Category, item: Item, data: FilingInput, person_id: i
         if value and rules.parse_date(value) is None:
             reasons.append((field, _("Enter a date such as 2026-05-01.")))
     raw = {"start_date": data.emergency_date if category.key == "emergency" else data.start_date,
-           "emergency_date": data.emergency_date, "admitted_on": data.admitted_on, "discharged": data.discharged,
-           "lower_rate_acknowledged": data.lower_rate_acknowledged}
+           "emergency_date": data.emergency_date, "admitted_on": data.admitted_on, "discharged": data.discharged}
     reasons += [r for r in rules.dates(item, category, raw, clock.today()) if r not in reasons]
-    reasons += rules.lower_rate(category, raw)
     if reasons:
         raise ValidationFailed(reasons)
-    existing = rules.one_long_term(category, person_id)
+    existing = rules.one_long_term(category, person.id)
     if existing:
         raise Conflict(existing[0][1], code="long_term_filing_exists")
     return division
@@ -211,10 +257,10 @@ def file_remote_care(data: FilingInput, *, by: Any, actor: Actor, idempotency_ke
     person = getattr(by, "person", None)
     if person is None:
         raise PermissionDenied(_("Bind your real name first: the portal must know who you are before you file."))
-    division = _check_input(category, item, data, person.id)
+    division = _check_input(category, item, data, person)
     label = rules.SELF_SERVICE if data.method == METHOD_COMMITMENT else rules.WITH_PROOF
     case = cases.start_application(item, by=by, actor=actor)
-    form = {**case.form_data, **_form_data(category, item, data, division, label)}
+    form = {**case.form_data, **_form_data(category, item, data, division, label, person)}
     cases.save_draft(case, cases.DraftInput(form=form, materials=_materials(item, data.method)), by=by, actor=actor)
     if data.method == METHOD_COMMITMENT:
         text = current_text(case.region, REMOTE_CARE_FILING)
@@ -233,7 +279,13 @@ def file_remote_care(data: FilingInput, *, by: Any, actor: Actor, idempotency_ke
 # --- the filing record -------------------------------------------------------------------------------
 
 
-def _new_number(region: str) -> str:
+def _new_number(region: str, case_number: str | None = None) -> str:
+    """The 备案编号: "YD" and the 受理编号 of the application that made the filing (YDJL20261206K7M3QX for
+    JL20261206K7M3QX), so a person meets one number, not two; a fresh random one when there is none."""
+    if case_number:
+        number = "YD" + case_number
+        if db.session.execute(select(RemoteCareFiling.id).where(RemoteCareFiling.number == number)).first() is None:
+            return number
     for _attempt in range(10):
         number = "YD" + numbers.new_number(region, clock.today())
         if db.session.execute(select(RemoteCareFiling.id).where(RemoteCareFiling.number == number)).first() is None:
@@ -281,7 +333,8 @@ def record_filing(case: Application, item: Item) -> RemoteCareFiling:
     if case.person is None and case.person_id is None:
         raise InvalidTransition(_("This filing is not about an insured person on the records."))
     filing = RemoteCareFiling(
-        number=_new_number(case.region), region=case.region, person_id=case.person_id, application_id=case.id,
+        number=_new_number(case.region, case.number), region=case.region, person_id=case.person_id,
+        application_id=case.id,
         item_code=case.item_code, category=category.key, term=category.term.value, status=FilingStatus.ACTIVE.value,
         destination_code=form.get("destination_code", ""), destination_name=form.get("destination_name", ""),
         start_date=start, end_date=validity(item, category, start, case.region),

@@ -1,5 +1,5 @@
 """The rules of a 异地就医备案 that hold whichever way it is filed (the filing pages, the API, the generic
-draft pages): destination, dates, the emergency window, discharge, one long-term filing, the lower-rate notice.
+draft pages): destination, dates, the emergency window, discharge, one long-term filing.
 
 Each check returns ``(field, message)`` pairs; the operations raise them as ``ValidationFailed`` and the
 handler's pre-check turns them into blocking findings, so a case that breaks one is never submitted.
@@ -96,10 +96,11 @@ def one_long_term(category: Category, person_id: int | None) -> Reasons:
 def dates(item: Item, category: Category, data: dict[str, Any], today: date) -> Reasons:
     """Start date, emergency window and discharge.
 
-    A filing starts today or later, except for a patient already admitted (补办 before discharge settlement) and
-    for emergency care, which starts on the day of the emergency. The emergency must be filed within the
-    region's window of working days after it (Yueyang: 3), where the region sets one. After discharge
-    settlement no filing can be made: the costs are claimed at home.
+    No seed's 备案表 asks for a start date: when none is given the filing starts on the day it takes effect. A
+    date given starts today or later, except for a patient already admitted (补办 before discharge settlement);
+    emergency care starts on the day of the emergency. Where the region sets a window of working days after the
+    emergency (Yueyang: 3) the emergency date is needed and checked against it; elsewhere it is optional. After
+    discharge settlement no filing can be made: the costs are claimed at home.
     """
     reasons: Reasons = []
     start = parse_date(data.get("start_date"))
@@ -111,34 +112,25 @@ def dates(item: Item, category: Category, data: dict[str, Any], today: date) -> 
     if admitted is not None and (admitted > today or category.term is not FilingTerm.TEMPORARY):
         reasons.append(("admitted_on", _("The admission date must be a past date of a temporary filing.")))
     if category.key == "emergency":
-        if emergency is None or emergency > today:
+        window = rule(item, "emergency_filing_within_working_days")
+        if (emergency is None and window is not None) or (emergency is not None and emergency > today):
             reasons.append(("emergency_date", _("Enter the date of the emergency (today or earlier).")))
-        else:
-            window = rule(item, "emergency_filing_within_working_days")
-            if window is not None:
-                last = workdays.add_working_days(emergency, int(window.params.get("days", 3)))
-                if today > last:
-                    reasons.append(("emergency_date", _(
-                        "An emergency must be filed within %(days)s working days after it, that is by %(last)s. "
-                        "Claim these costs at your insured place instead.", days=window.params.get("days", 3),
-                        last=last.isoformat())))
+        elif emergency is not None and window is not None:
+            last = workdays.add_working_days(emergency, int(window.params.get("days", 3)))
+            if today > last:
+                reasons.append(("emergency_date", _(
+                    "An emergency must be filed within %(days)s working days after it, that is by %(last)s. "
+                    "Claim these costs at your insured place instead.", days=window.params.get("days", 3),
+                    last=last.isoformat())))
         return reasons
-    if start is None:
-        reasons.append(("start_date", _("Enter the date from which you will be treated there.")))
-    elif start > today + timedelta(days=MAX_DAYS_AHEAD):
+    if start is None:  # no seed asks: the filing starts when it takes effect
+        return reasons
+    if start > today + timedelta(days=MAX_DAYS_AHEAD):
         reasons.append(("start_date", _("The start date can be at most one year from today.")))
     elif start < today and not (admitted is not None and start >= admitted):
         reasons.append(("start_date", _("The start date cannot be in the past, unless you are already admitted to "
                                         "hospital there: then give the admission date.")))
     return reasons
-
-
-def lower_rate(category: Category, data: dict[str, Any]) -> Reasons:
-    """Temporary filers may be paid at a lower rate than at home; they must say they have read so."""
-    if category.term is FilingTerm.TEMPORARY and not data.get("lower_rate_acknowledged"):
-        return [("lower_rate_acknowledged", _("Confirm that you have read that temporary filings may be reimbursed "
-                                              "at a lower rate than at home."))]
-    return []
 
 
 def check_filing(item: Item, data: dict[str, Any], person_id: int | None, policy: RegionPolicy,
@@ -147,6 +139,5 @@ def check_filing(item: Item, data: dict[str, Any], person_id: int | None, policy
     category = category_of(item) or BY_KEY["other_temporary"]
     _division, reasons = destination(data.get("destination_code"), policy)
     reasons += dates(item, category, data, today)
-    reasons += lower_rate(category, data)
     reasons += one_long_term(category, person_id)
     return reasons

@@ -20,8 +20,8 @@ from ...core.audit import actor_of
 from ...core.db import db
 from ...core.errors import Conflict, DomainError, ValidationFailed
 from ...insurance.filings import RemoteCareFiling
-from . import document, forms, operations, rules
-from .policy import BY_KEY, policy_for, proof_materials
+from . import divisions, document, forms, operations, rules, sheets
+from .policy import BY_KEY, policy_for, proof_materials, rule
 
 bp = Blueprint("remote_care", __name__, url_prefix="/remote-care")
 
@@ -46,6 +46,15 @@ def index():
                            problem=cannot_file(current_user, item) if item else None)
 
 
+@bp.get("/divisions.json")
+def divisions_index():
+    """Every division one may file to, with pinyin (computed once per process), for the page's place picker."""
+    response = make_response(divisions.picker_json())
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.route("/file/<category>", methods=["GET", "POST"])
 @login_required
 def file(category: str):
@@ -55,7 +64,7 @@ def file(category: str):
     cat, item = offered[category]
     problem = cannot_file(current_user, item)
     form = forms.FilingForm()
-    form.prepare(bool(proof_materials(item)))
+    form.prepare(bool(proof_materials(item)), operations.insurance_of(getattr(current_user, "person", None)))
     page = _file_page(form, cat, item, problem)
     if problem or not form.is_submitted() or request.form.get("action") == "places":
         return page(), 400 if problem and form.is_submitted() else 200
@@ -77,9 +86,12 @@ def file(category: str):
 def _file_page(form, cat, item, problem):
     def render():
         text = current_text(current_app.config["PORTAL_REGION"], REMOTE_CARE_FILING)
+        region = current_app.config["PORTAL_REGION"]
         return render_template("remote_care/file.html", form=form, category=cat, item=item, problem=problem,
                                commitment=text if proof_materials(item) else None, tips=document.tips(item),
-                               proofs=proof_materials(item), policy=policy_for(current_app.config["PORTAL_REGION"]))
+                               proofs=proof_materials(item), policy=policy_for(region), sheet=sheets.sheet_for(region),
+                               emergency_window=rule(item, "emergency_filing_within_working_days") is not None,
+                               province_only=sorted(divisions.PROVINCE_LEVEL_ONLY))
     return render
 
 
@@ -130,13 +142,15 @@ def change(filing_id: int):
         form.province.data = filing.destination_code[:2] + "0000"
     form.fill_places()
     if not form.is_submitted() or request.form.get("action") == "places":
-        return render_template("remote_care/change.html", filing=filing, form=form)
+        return render_template("remote_care/change.html", filing=filing, form=form,
+                               province_only=sorted(divisions.PROVINCE_LEVEL_ONLY))
     try:
         operations.change_filing(filing, form.change_input(), by=current_user, actor=actor_of(current_user))
     except ValidationFailed as error:
         db.session.rollback()
         form.apply_reasons(error)
-        return render_template("remote_care/change.html", filing=filing, form=form), 400
+        return render_template("remote_care/change.html", filing=filing, form=form,
+                               province_only=sorted(divisions.PROVINCE_LEVEL_ONLY)), 400
     except DomainError as error:
         return _back(filing, error)
     db.session.commit()

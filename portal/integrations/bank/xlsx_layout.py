@@ -1,0 +1,103 @@
+"""XLSX bank files, written and read with openpyxl: one sheet, a header row, the lines, a trailer row.
+
+Reading is defensive: the file's size is capped before openpyxl sees it, the ZIP's entries are checked (count,
+declared sizes, compression ratio) so a ZIP bomb is refused before it is inflated, and the sheet is read in
+read-only mode with values only (no formulas run, no external links followed).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from . import (
+    HEADER,
+    MAX_FILE_BYTES,
+    RETURN_HEADER,
+    TRAILER,
+    BankFileError,
+    BatchFile,
+    Health,
+    ReturnLine,
+    parse_return_rows,
+)
+
+MAX_ENTRIES = 200
+MAX_INFLATED = 200 * 1024 * 1024
+MAX_RATIO = 200
+
+
+def _book(rows: list[list[object]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("拨付")
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _text(value: object) -> str:
+    """A cell written as text (a leading = is not a formula: openpyxl writes strings as strings)."""
+    return str(value)
+
+
+def _rows(data: bytes) -> list[list[str]]:
+    from flask_babel import gettext as _
+    from openpyxl import load_workbook
+
+    if len(data) > MAX_FILE_BYTES:
+        raise BankFileError(_("The file is too large for a bank file."))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            inflated = sum(i.file_size for i in infos)
+            if len(infos) > MAX_ENTRIES or inflated > MAX_INFLATED or any(
+                    i.compress_size and i.file_size / i.compress_size > MAX_RATIO for i in infos):
+                raise BankFileError(_("The file is not a plain spreadsheet (it unpacks to far more than its size)."))
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except BankFileError:
+        raise
+    except Exception:  # openpyxl raises many kinds of error for a bad file
+        raise BankFileError(_("The file is not an XLSX spreadsheet.")) from None
+    try:
+        sheet = book.worksheets[0]
+        return [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+class XlsxLayout:
+    name = "xlsx"
+    extension = "xlsx"
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def write_batch(self, batch: BatchFile) -> bytes:
+        rows: list[list[object]] = [list(HEADER)]
+        rows += [[line.line_id, _text(line.payee_name), line.account, _text(line.bank), f"{line.amount:.2f}",
+                  _text(line.purpose)] for line in batch.lines]
+        rows.append([TRAILER, str(len(batch.lines)), f"{batch.total:.2f}", batch.number, batch.created_on.isoformat(),
+                     batch.checksum])
+        return _book(rows)
+
+    def read_batch(self, data: bytes) -> list[list[str]]:
+        return _rows(data)
+
+    def write_return(self, lines: list[ReturnLine], names: dict[str, tuple[str, str]]) -> bytes:
+        rows: list[list[object]] = [list(RETURN_HEADER)]
+        rows += [[x.line_id, *names.get(x.line_id, ("", "")), f"{x.amount:.2f}", "成功" if x.paid else "失败",
+                  x.reference, x.reason] for x in lines]
+        rows.append([TRAILER, str(len(lines)), f"{sum(x.amount for x in lines):.2f}", "", "", "", ""])
+        return _book(rows)
+
+    def read_return(self, data: bytes) -> list[ReturnLine]:
+        return parse_return_rows(_rows(data))
+
+    def health(self) -> Health:
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            return Health(False, "PORTAL_BANK_FILE_FORMAT=xlsx needs openpyxl installed")
+        return Health(True, "XLSX bank files (openpyxl)")

@@ -1,0 +1,76 @@
+"""A claim on the staff case page: the computed amount with its working, the amount the reviewer decides (an
+adjustment needs a reason), the payee masked except for finance at the payment step, and the payment."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from portal.accounts.models import Role
+from portal.core.audit import AuditEvent
+from portal.services.claims import operations as claims
+from tests.conftest import csrf_from
+from tests.workbench.conftest import MONEY_ITEM, SYSTEM
+
+CARD = "6222020200112233446"
+
+
+def _post(browser, page: str, data: dict):
+    token = csrf_from(browser.get(page).get_data(as_text=True))
+    return browser.post(f"{page}/decide", data={"csrf_token": token, **data}, follow_redirects=True)
+
+
+def _claim(browser, page):
+    token = csrf_from(browser.get(page).get_data(as_text=True))
+    browser.post(f"{page}/claim", data={"csrf_token": token, "version": ""})
+
+
+def test_staff_review_the_computed_amount_decide_it_and_finance_pays_it(browser_as, make_case, citizen, db_session):
+    case = make_case(MONEY_ITEM, citizen, form={"payee_account": CARD})
+    page = f"/staff/cases/{case.id}"
+    acceptor, _ = browser_as("clacc", Role.ACCEPTOR)
+    _claim(acceptor, page)
+    _post(acceptor, page, {"version": case.version, "action": "accept"})
+    reviewer, _ = browser_as("clrev", Role.REVIEWER)
+    _claim(reviewer, page)
+    _post(reviewer, page, {"version": case.version, "action": "start_review"})
+    html = reviewer.get(page).get_data(as_text=True)
+    working = html[html.index('id="claim-working"'):html.index("</table>", html.index('id="claim-working"'))]
+    assert "Invoices in total: ¥1,000.00" in working and "demo value" in working
+    assert "¥540.00" in html[html.index('id="computed-amount"'):][:200]
+    assert CARD not in html and "****3446" in html  # masked for the reviewer
+    # a different amount without a reason is refused and nothing changes
+    refused = _post(reviewer, page, {"version": case.version, "action": "approve", "amount": "500.00"})
+    assert "Say why the amount differs" in refused.get_data(as_text=True)
+    db_session.refresh(case)
+    assert case.state == "under_review" and claims.claim_of(case).decided_amount is None
+    _post(reviewer, page, {"version": case.version, "action": "approve", "amount": "500.00",
+                           "amount_reason": "核减不予报销的检查费 40 元"})
+    claim = claims.claim_of(case)
+    assert (claim.computed_amount, claim.decided_amount) == (Decimal("540.00"), Decimal("500.00"))
+    finance, finance_account = browser_as("clfin", Role.FINANCE)
+    _claim(finance, page)
+    _post(finance, page, {"version": case.version, "action": "start_payment"})
+    html = finance.get(page).get_data(as_text=True)
+    assert CARD in html[html.index('id="claim-payee"'):]  # finance sees the account to pay, and that is audited
+    shown = db_session.execute(select(AuditEvent).where(AuditEvent.action == "claim.view_account",
+                                                        AuditEvent.object_id == str(case.id))).scalars().all()
+    assert shown and {e.actor_id for e in shown} == {str(finance_account.id)}  # every showing, and only to finance
+    done = _post(finance, page, {"version": case.version, "action": "complete"}).get_data(as_text=True)
+    db_session.refresh(case)
+    assert case.state == "completed" and claim.payment.state == "paid"
+    assert "已支付 ¥500.00（人民币伍佰元整）" in done
+
+
+def test_the_acceptor_cannot_see_the_account_in_full_even_while_paying(browser_as, make_case, citizen, staff):
+    case = make_case(MONEY_ITEM, citizen, form={"payee_account": CARD})
+    from portal.applications import operations as case_ops
+
+    case_ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    case_ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
+    case_ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    case_ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    chief, _ = browser_as("clchief", Role.CHIEF)
+    html = chief.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert CARD not in html and "****3446" in html

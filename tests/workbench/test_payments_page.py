@@ -1,0 +1,57 @@
+"""Finance's payments page: waiting payments, a batch made, its file downloaded (a POST, audited), the bank's
+return file imported; the claimant then reads on the case page that the amount was paid. Other staff get 403."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.accounts.models import Role
+from portal.applications import operations as case_ops
+from portal.core.audit import AuditEvent
+from portal.integrations.bank import get_bank_files, local_bank
+from portal.services.claims.models import PaymentBatch
+from tests.conftest import csrf_from
+from tests.applications.test_views import login
+from tests.workbench.conftest import MONEY_ITEM, SYSTEM
+
+CARD = "6222020200112233446"
+
+
+def test_finance_pays_a_batch_and_the_claimant_sees_it_paid(browser_as, make_case, citizen, staff, db_session, app,
+                                                           make_client):
+    case = make_case(MONEY_ITEM, citizen, form={"payee_account": CARD})
+    case_ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    case_ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
+    case_ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    case_ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    db_session.commit()
+    finance, account = browser_as("payfin", Role.FINANCE)
+    page = finance.get("/staff/payments").get_data(as_text=True)
+    assert "1 payments" in page or "1 payment" in page
+    finance.post("/staff/payments/batches", data={"csrf_token": csrf_from(page)})
+    batch = db_session.execute(select(PaymentBatch)).scalar_one()
+    page = finance.get("/staff/payments").get_data(as_text=True)
+    assert batch.number in page
+    download = finance.post(f"/staff/payments/batches/{batch.id}/file", data={"csrf_token": csrf_from(page)})
+    assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
+    assert CARD.encode() in download.data
+    audit = db_session.execute(select(AuditEvent).where(AuditEvent.action == "claim.batch_download")).scalars().all()
+    assert [a.actor_id for a in audit] == [str(account.id)]
+    with app.app_context():
+        answer = local_bank.answer(get_bank_files(app), download.data)
+    done = finance.post(f"/staff/payments/batches/{batch.id}/return", follow_redirects=True,
+                        data={"csrf_token": csrf_from(page), "file": (__import__("io").BytesIO(answer), "return.csv")})
+    assert "1 paid, 0 failed" in done.get_data(as_text=True)
+    db_session.refresh(case)
+    assert case.state == "completed"
+    claimant = login(make_client(), db_session, citizen.phone)
+    claimant.set_cookie("lang", "zh_Hans_CN")
+    mine = claimant.get(f"/applications/{case.id}").get_data(as_text=True)
+    panel = mine[mine.index('id="claim"'):]
+    assert "已支付 ¥540.00" in panel  # the amount paid, on the claimant's own page
+    assert "票据合计：¥1,000.00" in panel  # and how it was worked out, in plain words
+
+
+def test_other_staff_cannot_open_the_payments_page(browser_as):
+    reviewer, _ = browser_as("payrev", Role.REVIEWER)
+    assert reviewer.get("/staff/payments").status_code == 403
