@@ -155,7 +155,7 @@ def test_each_material_offers_upload_with_a_file_input_for_phones_and_the_script
     camera = re.search(rf'<input type="file" id="{slot}-photo"[^>]*>', html).group()
     assert 'capture="environment"' in camera and 'accept="image/*"' in camera
     assert f'name="m_{MATERIAL}" value="upload"' in html
-    nonce = re.search(r'<script nonce="([^"]+)" src="/static/js/uploads.js"', html).group(1)
+    nonce = re.search(r'<script nonce="([^"]+)" src="/static/js/uploads\.js\?v=[0-9a-f]{12}"', html).group(1)
     assert f"'nonce-{nonce}'" in page.headers["Content-Security-Policy"]
     with browser.get("/static/js/uploads.js") as script:
         assert script.status_code == 200 and b"XMLHttpRequest" in script.get_data()
