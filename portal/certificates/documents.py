@@ -19,8 +19,7 @@ from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from ..core import clock
-from ..documents.pdf import FONT_NAME, draw_corner_qr, draw_text, pdf_font, text_width, wrap
+from ..documents.pdf import FONT_NAME, chinese_date, draw_corner_qr, draw_text, pdf_font, text_width, wrap
 from ..documents.qr import qr_matrix, svg_from_matrix
 from ..insurance.constants import EnrolmentStatus, HukouType, InsuranceType, PersonCategory
 from . import codes, signing
@@ -62,16 +61,15 @@ class Block:
 
 
 def _ym(value: str | None) -> str:
-    """``2024-03`` → ``2024年03月``; blank stays blank."""
+    """``2024-03`` → ``2024年3月`` (as every page writes a month); blank stays blank."""
     if not value:
         return ""
     year, month = value.split("-")[:2]
-    return f"{year}年{month}月"
+    return f"{year}年{int(month)}月"
 
 
 def _date_zh(value) -> str:
-    local = clock.to_local(value).date() if hasattr(value, "tzinfo") else value
-    return f"{local.year}年{local.month}月{local.day}日"  # as every page writes a date (2026年12月6日)
+    return chinese_date(value)  # as every page writes a date (2026年12月6日)
 
 
 def _agency_block(agency: dict[str, str], heading: str) -> Block:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from ..core import clock
 from .qr import Matrix, draw_matrix
 
 FONT_NAME = "WenQuanYiMicroHei"
@@ -111,3 +113,18 @@ def draw_corner_qr(canvas: Any, matrix: Matrix, *, page_width: float, top: float
     left = page_width - margin - size
     draw_matrix(canvas, matrix, left, top - size, size)
     return left
+
+
+def chinese_date(value: date | datetime | str | None) -> str:
+    """A date as every page and document writes it in Chinese (2026年12月6日); a moment is taken in China's time.
+    An ISO text (``2026-12-06``, a form's date field) is read first; blank stays blank."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value  # not a date: printed as the applicant wrote it
+    if isinstance(value, datetime):
+        value = clock.to_local(value).date()
+    return f"{value.year}年{value.month}月{value.day}日"

@@ -192,7 +192,7 @@ def test_yueyang_emergency_must_be_filed_within_3_working_days(region, citizen, 
     with pytest.raises(ValidationFailed) as error:
         file(citizen, category="emergency", method=rc.METHOD_PAPER, destination_code=GUANGZHOU,
              emergency_date="2026-12-02")
-    assert "2026-12-07" in error.value.fields["emergency_date"][0]
+    assert "Dec 7, 2026" in error.value.fields["emergency_date"][0]
 
 
 def test_sichuan_emergency_has_no_window_but_not_after_discharge(region, citizen, at):
@@ -246,7 +246,7 @@ def test_cancel_inside_the_lock_is_refused_with_the_date_it_lifts(citizen, at):
     assert filing.lock_until == date(2027, 6, 1)
     with pytest.raises(InvalidTransition) as error:
         rc.cancel_filing(filing, by=citizen, actor=SYSTEM)
-    assert error.value.code == "filing_locked" and "2027-06-01" in error.value.message
+    assert error.value.code == "filing_locked" and "Jun 1, 2027" in error.value.message
     at(2027, 6, 1)
     assert rc.cancel_filing(filing, by=citizen, actor=SYSTEM).status == FilingStatus.CANCELLED
     assert filing.ended_on == date(2027, 6, 1)
@@ -257,7 +257,7 @@ def test_change_inside_the_lock_is_refused_and_a_change_starts_a_new_lock(citize
     filing = filing_of(file(citizen))
     with pytest.raises(InvalidTransition) as error:
         rc.change_filing(filing, rc.ChangeInput(GUANGZHOU), by=citizen, actor=SYSTEM)
-    assert "2027-06-01" in error.value.message
+    assert "Jun 1, 2027" in error.value.message
     at(2027, 7, 1)
     rc.change_filing(filing, rc.ChangeInput(GUANGZHOU, care_address="广州市天河路1号"), by=citizen, actor=SYSTEM)
     assert filing.destination_name == "广东省广州市" and filing.lock_until == date(2028, 1, 1)
@@ -277,7 +277,7 @@ def test_extension_only_before_expiry_and_from_its_window(citizen, at):
     filing = filing_of(file(citizen, start_date="2026-03-02"))  # ends 2027-03-01
     with pytest.raises(InvalidTransition) as error:
         rc.extend_filing(filing, by=citizen, actor=SYSTEM)
-    assert error.value.code == "extension_not_open" and "2026-12-31" in error.value.message
+    assert error.value.code == "extension_not_open" and "Dec 31, 2026" in error.value.message
     at(2027, 2, 15)
     rc.extend_filing(filing, by=citizen, actor=SYSTEM)
     assert filing.end_date == date(2028, 3, 1) and filing.extensions == 1

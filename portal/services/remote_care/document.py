@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from ...catalog.schema import Item
 from ...core import clock
 from ...core.masking import mask_id_number, mask_name, mask_phone
-from ...documents.pdf import FONT_NAME, pdf_font, wrap
+from ...documents.pdf import FONT_NAME, chinese_date, pdf_font, wrap
 from ...insurance.filings import FilingTerm, RemoteCareFiling
 from ...insurance.models import InsuranceType
 from . import divisions, sheets
@@ -100,7 +100,7 @@ def rows(filing: RemoteCareFiling) -> list[tuple[str, str]]:
         "care_phone2": mask_phone(form.get("care_phone2", "")),
         "signer": "  ".join(f"{_box(form.get('signer') == s)}{s}" for s in sheets.SIGNERS),
         "signed_name": mask_name(form.get("signature", "")) if form.get("signature") else "",
-        "fill_date": form.get("fill_date") or filing.created_at.date().isoformat(),
+        "fill_date": chinese_date(form.get("fill_date") or filing.created_at),
         "insured_place": current_app.extensions["portal_catalog"].region.name.zh,
         "destination_code": filing.destination_name or "",
     }
@@ -110,10 +110,10 @@ def rows(filing: RemoteCareFiling) -> list[tuple[str, str]]:
             out += [("转往省（市、区）", province), ("地区（市、州）", city), ("县（区）", county)]
         else:
             out.append((field.label, values.get(field.key, "")))
-    until = filing.end_date.isoformat() if filing.end_date else "长期有效（变更或取消前）"
+    until = chinese_date(filing.end_date) if filing.end_date else "长期有效（变更或取消前）"
     out += [
         ("备案类型（本服务）", "长期" if category and category.term is FilingTerm.LONG_TERM else "临时"),
-        ("有效期（本服务）", f"{filing.start_date.isoformat()} 至 {until}"),
+        ("有效期（本服务）", f"{chinese_date(filing.start_date)} 至 {until}"),
         ("备案方式（本服务）", "自助备案（个人承诺书代替证明材料）" if filing.self_service else "提供证明材料"),
         ("承诺书哈希（SHA-256）", filing.commitment_hash or "—"),
     ]
@@ -172,9 +172,9 @@ def render_filing_pdf(filing: RemoteCareFiling, item: Item | None) -> bytes:
     canvas.setFont(FONT_NAME, 9.5)
     agency = region.agency
     canvas.drawString(MARGIN, max(y, MARGIN + 14), f"经办机构：{agency.name.zh}    联系电话：{agency.phone or ''}    "
-                                                   f"经办日期：{filing.created_at.date().isoformat()}")
+                                                   f"经办日期：{chinese_date(filing.created_at)}")
     canvas.setFont(FONT_NAME, 8)
-    canvas.drawString(MARGIN, MARGIN, f"打印日期：{clock.today().isoformat()}")
+    canvas.drawString(MARGIN, MARGIN, f"打印日期：{chinese_date(clock.today())}")
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

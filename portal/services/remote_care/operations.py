@@ -29,6 +29,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ...core.formatting import local_date
 from ...core.validators import normalize_mobile
 from ...insurance.filings import FilingStatus, FilingTerm, RemoteCareFiling
 from . import divisions, rules, sheets
@@ -353,10 +354,10 @@ def record_filing(case: Application, item: Item) -> RemoteCareFiling:
         db.session.rollback()
         raise Conflict(_("You already have a valid long-term filing. A person has one long-term filing at a time: "
                          "change that filing instead of filing again."), code="long_term_filing_exists") from error
-    ends = filing.end_date.isoformat() if filing.end_date else _("until changed or cancelled")
+    ends = local_date(filing.end_date) if filing.end_date else _("until changed or cancelled")
     if not case.result_text or case.result_text == _("Completed on submission."):  # staff's own words stay
         case.result_text = _("Filed: %(number)s, to %(place)s, valid from %(start)s, %(end)s.", number=filing.number,
-                             place=filing.destination_name, start=filing.start_date.isoformat(), end=ends)
+                             place=filing.destination_name, start=local_date(filing.start_date), end=ends)
         if filing.commitment_hash:  # printed on the completion slip (业务单) with the filing
             case.result_text += " " + _("Commitment hash (SHA-256): %(hash)s", hash=filing.commitment_hash)
     record("remote_care.filed", actor=Actor.system(), object_type="remote_care_filing", object_id=filing.id,
@@ -413,7 +414,7 @@ def _refuse_in_lock(filing: RemoteCareFiling, verb: str) -> None:
     today = clock.today()
     if filing.lock_until is not None and today < filing.lock_until:
         raise InvalidTransition(_("%(verb)s is not possible yet: a long-term filing cannot be changed or cancelled "
-                                  "until %(date)s.", verb=verb, date=filing.lock_until.isoformat()),
+                                  "until %(date)s.", verb=verb, date=local_date(filing.lock_until)),
                                 code="filing_locked")
 
 
@@ -469,7 +470,7 @@ def extend_filing(filing: RemoteCareFiling, *, by: Any, actor: Actor) -> RemoteC
                                   "file a new referral."), code="not_extendable")
     today = clock.today()
     if today < opens:
-        raise InvalidTransition(_("An extension can be filed from %(date)s.", date=opens.isoformat()),
+        raise InvalidTransition(_("An extension can be filed from %(date)s.", date=local_date(opens)),
                                 code="extension_not_open")
     policy = policy_for(filing.region)
     months = policy.long_term_months if filing.term == FilingTerm.LONG_TERM else policy.temporary_months
@@ -494,7 +495,7 @@ def expire_filings(*, actor: Actor, today: date | None = None) -> int:
         RemoteCareFiling.end_date < today)).scalars().all()
     for filing in rows:
         _end(filing, FilingStatus.EXPIRED, _("Its validity ended on %(date)s without an extension.",
-                                             date=filing.end_date.isoformat()), on=filing.end_date + timedelta(days=1))
+                                             date=local_date(filing.end_date)), on=filing.end_date + timedelta(days=1))
         record("remote_care.expired", actor=actor, object_type="remote_care_filing", object_id=filing.id,
                detail={"number": filing.number})
     return len(rows)

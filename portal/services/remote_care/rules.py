@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ...calendar import engine as workdays
 from ...catalog.schema import Item
 from ...core.db import db
+from ...core.formatting import local_date
 from ...insurance.filings import FilingStatus, FilingTerm, RemoteCareFiling
 from . import divisions
 from .policy import BY_KEY, Category, RegionPolicy, category_of, rule
@@ -121,7 +122,7 @@ def dates(item: Item, category: Category, data: dict[str, Any], today: date) -> 
                 reasons.append(("emergency_date", _(
                     "An emergency must be filed within %(days)s working days after it, that is by %(last)s. "
                     "Claim these costs at your insured place instead.", days=window.params.get("days", 3),
-                    last=last.isoformat())))
+                    last=local_date(last))))
         return reasons
     if start is None:  # no seed asks: the filing starts when it takes effect
         return reasons

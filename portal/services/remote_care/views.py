@@ -19,6 +19,7 @@ from ...commitments.texts import REMOTE_CARE_FILING, current_text
 from ...core.audit import actor_of
 from ...core.db import db
 from ...core.errors import Conflict, DomainError, ValidationFailed
+from ...core.formatting import local_date
 from ...insurance.filings import RemoteCareFiling
 from . import divisions, document, forms, operations, rules, sheets
 from .policy import BY_KEY, policy_for, proof_materials, rule
@@ -184,7 +185,7 @@ def extend(filing_id: int):
     except DomainError as error:
         return _back(filing, error)
     db.session.commit()
-    flash(_("Your filing was extended until %(date)s.", date=filing.end_date.isoformat()), "success")
+    flash(_("Your filing was extended until %(date)s.", date=local_date(filing.end_date)), "success")
     return _back(filing)
 
 
