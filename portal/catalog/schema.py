@@ -439,14 +439,13 @@ class Item(_Model):
         for material in self.materials:
             if material.form_ref is not None and material.form_ref not in form_ids:
                 raise ValueError(f"material {material.id} refers to unknown form {material.form_ref!r}")
-        if self.handling.type is HandlingType.instant and self.time_limit.kind in {
-            LimitKind.working_days,
-            LimitKind.months,
-        }:
-            # 即办件 with a multi-day limit happens in the seeds (e.g. '即办件', '1 个工作日'); it is kept,
-            # but the limit must then be short.
-            if self.time_limit.kind is LimitKind.months or (self.time_limit.value or 0) > 5:
-                raise ValueError("an instant item (即办件) cannot promise more than 5 working days")
+        # 即办件 with a multi-day limit happens in the seeds (e.g. '即办件', '1 个工作日'); it is kept,
+        # but the limit must then be short.
+        if self.handling.type is HandlingType.instant and (
+            self.time_limit.kind is LimitKind.months
+            or (self.time_limit.kind is LimitKind.working_days and (self.time_limit.value or 0) > 5)
+        ):
+            raise ValueError("an instant item (即办件) cannot promise more than 5 working days")
         return self
 
     @property

@@ -35,7 +35,8 @@ class ItemList(BaseModel):
 
 class ItemDetail(BaseModel):
     region: str
-    item: dict[str, Any] = Field(description="the full catalog item, as in the region's data (see portal/catalog/schema.py)")
+    item: dict[str, Any] = Field(
+        description="the full catalog item, as in the region's data (see portal/catalog/schema.py)")
 
 
 def public_item(item: Item) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 -- SQLAlchemy reads this class attribute
 
 
 def _scope() -> int:

@@ -4,7 +4,8 @@
 bank accounts and home addresses, and personal names: a person's name (with a blind index of the normalised name,
 ``person_name_index``, for exact search) and a unit's legal representative's name. What stays plaintext and why:
 a unit's name (an organisation's registered name, public in the national enterprise credit register, searched and
-sorted by the agency), places (户籍地, 经办机构) and the insured number (an account number, not an identity). Enumerations are stored as text and guarded by CHECK constraints, and the
+sorted by the agency), places (户籍地, 经办机构) and the insured number (an account number, not an identity).
+Enumerations are stored as text and guarded by CHECK constraints, and the
 rules that tie columns together (a terminated enrolment has an end date, a paid month has a payment time,
 credits are positive and debits negative...) are CHECK constraints too, so no code path can break them.
 """

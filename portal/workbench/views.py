@@ -130,7 +130,8 @@ def _filters(form: forms.FilterForm) -> queues.Filters:
         item_codes=tuple(sorted(codes)) if codes is not None else None, state=state,
         submitted_from=form.submitted_from.data if not form.submitted_from.errors else None,
         submitted_to=form.submitted_to.data if not form.submitted_to.errors else None,
-        person_index=search.get("index"), name_index=search.get("name_index"), mine_for=current_user.id if form.mine.data == "1" else None)
+        person_index=search.get("index"), name_index=search.get("name_index"),
+        mine_for=current_user.id if form.mine.data == "1" else None)
 
 
 @bp.get("/queues/<name>")
@@ -142,7 +143,8 @@ def queue(name: str):
     form = _filter_form()
     filters = _filters(form)
     page = queues.queue_page(chosen, filters, after=request.args.get("after"))
-    operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=filters.person_index is not None or filters.name_index is not None)
+    searched = filters.person_index is not None or filters.name_index is not None
+    operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=searched)
     db.session.commit()
     today = clock.today()
     args = {k: v for k, v in request.args.items() if k != "after" and v}
@@ -294,7 +296,7 @@ def _form_rows(case: Application, item: Any, *, full: bool = False) -> list[tupl
     if item is None:
         return []
     if full:
-        shown_value = _full_value  # noqa: F811
+        shown_value = _full_value
     data = case.form_data
     out: list[tuple[str, Any]] = []
     for spec in case_ops.specs_for(case, item):

@@ -40,7 +40,8 @@ def test_the_switch_and_the_region_default_are_read_from_the_data(tmp_path: Path
     region_file = tmp_path / "jilin" / "region.yaml"
     shipped_region = region_file.read_text(encoding="utf-8")
     assert "\nonline_filing: true\n" in shipped_region
-    region_file.write_text(shipped_region.replace("\nonline_filing: true\n", "\nonline_filing: false\n"), encoding="utf-8")
+    switched_off = shipped_region.replace("\nonline_filing: true\n", "\nonline_filing: false\n")
+    region_file.write_text(switched_off, encoding="utf-8")
     item_file = next(p for p in (tmp_path / "jilin" / "items").glob("*.yaml")
                      if f"- code: {PROMISE_ITEM}\n" in p.read_text(encoding="utf-8"))
     item_file.write_text(item_file.read_text(encoding="utf-8").replace(

@@ -52,7 +52,8 @@ def test_index_groups_every_item_under_its_part(region_client):
 
 
 @pytest.mark.no_db
-@pytest.mark.parametrize(("query", "family"), [("异地", "remote_care"), ("凭证", "certificates"), ("生育", "maternity")])
+@pytest.mark.parametrize(("query", "family"),
+                         [("异地", "remote_care"), ("凭证", "certificates"), ("生育", "maternity")])
 def test_search_finds_the_items_people_look_for(region_client, query, family):
     """异地 finds the 异地就医备案 items, 凭证 the certificate items, 生育 the maternity items."""
     app, client = region_client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 from portal.documents import pdf
 
@@ -27,14 +28,14 @@ def test_the_font_is_registered_once():
 
 
 def test_documents_write_dates_as_the_pages_do_in_chinese(app):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from portal.certificates.documents import _ym
 
     with app.app_context():
         assert pdf.chinese_date(date(2027, 3, 1)) == "2027年3月1日"
         # a moment is a date in China's time: 2026-12-06 20:17 UTC is already the 7th in Beijing
-        assert pdf.chinese_date(datetime(2026, 12, 6, 20, 17, tzinfo=timezone.utc)) == "2026年12月7日"
+        assert pdf.chinese_date(datetime(2026, 12, 6, 20, 17, tzinfo=UTC)) == "2026年12月7日"
         assert pdf.chinese_date("2026-12-06") == "2026年12月6日"  # a form's date field
         assert pdf.chinese_date("下周一") == "下周一" and pdf.chinese_date(None) == ""
         assert _ym("2024-03") == "2024年3月" and _ym("") == ""

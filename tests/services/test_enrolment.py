@@ -158,7 +158,8 @@ def test_adding_someone_already_insured_leaves_case_and_records_unchanged(db_ses
     error = refused_completion(db_session, case, staff)
     assert "Row 2" in error.message and "already insured" in error.message
     assert case.state == State.APPROVED and case.completed_at is None
-    assert db_session.execute(select(func.count()).select_from(Person).where(Person.name_index == person_name_index("新人甲"))).scalar() == 0
+    named = Person.name_index == person_name_index("新人甲")
+    assert db_session.execute(select(func.count()).select_from(Person).where(named)).scalar() == 0
     assert len(insured.enrolments) == 1 and effect_of(case) is None
 
 
@@ -177,7 +178,8 @@ def test_revoking_an_addition_removes_the_enrolment_and_the_new_person(db_sessio
     complete(case, staff)
     handler_for(catalog_item(case)).revoke_effect(case, "承诺不实")
     db_session.flush()
-    assert db_session.execute(select(func.count()).select_from(Person).where(Person.name_index == person_name_index("撤销人"))).scalar() == 0
+    named = Person.name_index == person_name_index("撤销人")
+    assert db_session.execute(select(func.count()).select_from(Person).where(named)).scalar() == 0
     effect = effect_of(case)
     assert effect.revoked_at is not None and effect.revoke_reason == "承诺不实"
     with pytest.raises(EffectConflict):

@@ -10,8 +10,8 @@ from portal.applications import operations as case_ops
 from portal.core.audit import AuditEvent
 from portal.integrations.bank import get_bank_files, local_bank
 from portal.services.claims.models import PaymentBatch
-from tests.conftest import csrf_from
 from tests.applications.test_views import login
+from tests.conftest import csrf_from
 from tests.workbench.conftest import MONEY_ITEM, SYSTEM
 
 CARD = "6222020200112233446"

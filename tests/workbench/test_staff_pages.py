@@ -55,7 +55,7 @@ def test_no_member_of_staff_opens_a_citizens_case_pages(role, browser_as, make_c
 
 
 def _login(make_client, make_worker, username: str, *roles: Role):
-    account, secret = make_worker(username, *roles)
+    _account, secret = make_worker(username, *roles)
     browser = make_client()
     response = browser.post("/login/staff", data={
         "csrf_token": csrf_from(browser.get("/login/staff").get_data(as_text=True)), "username": username,
