@@ -56,7 +56,9 @@ CONTROLS = """(form) => {
 
 
 def _walk(page) -> list[dict]:
-    """Tab from the top of the page until the focus leaves it; every stop, in order."""
+    """Tab from the top of the page until the focus leaves it; every stop, in order. The page's scripts have run
+    first (the place search box, for one, is added by a script)."""
+    page.wait_for_load_state("networkidle")
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
     stops: list[dict] = []
     for _ in range(MAX_TABS):
@@ -154,6 +156,7 @@ def test_the_remote_care_form_is_walked_by_keyboard_and_its_place_cascade_answer
     with page.expect_navigation(url=re.compile(r"/remote-care/file/")):
         page.keyboard.press("Enter")
     form = "main form:has(#province)"
+    page.wait_for_selector("#place-query")  # the search over the divisions, added by static/js/places.js
     stops = _walk(page)
     _assert_every_control_reached(page, form, stops)
 
