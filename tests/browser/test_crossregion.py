@@ -15,6 +15,7 @@ import pytest
 
 from portal.core import clock
 from portal.core.masking import mask_phone
+from portal.documents.pdf import chinese_date
 from portal.insurance.demo import DEMO_CITIZENS
 from portal.services.remote_care.rules import add_months
 
@@ -154,7 +155,7 @@ def test_retiree_files_to_hainan_with_a_commitment_prints_it_and_cannot_cancel_i
 
     with page.expect_navigation():
         page.locator("#cancel-filing").click()
-    lifts = add_months(today, 6).isoformat()
+    lifts = chinese_date(add_months(today, 6))  # as the zh page writes a date: 2027年6月7日
     flash = page.locator(".flash-error").inner_text()
     assert lifts in flash, flash
     assert page.locator("#filing-status").inner_text().strip() in {"有效", "Valid"}
