@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "portal.ratings.views",
     "portal.workbench.views",
     "portal.calendar.views",
+    "portal.national.views",
 )
 API_MODULES = (
     "portal.api.meta",

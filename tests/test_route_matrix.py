@@ -223,6 +223,7 @@ EXPECTED = {
     "workbench.index": "302 404 404 302 302 302 302 403",
     "workbench.case": "302 404 404 200 200 200 200 403",
     "dashboard.index": "302 404 404 403 403 403 200 403",
+    "national.index": "302 404 404 200 200 200 200 403",
     "dashboard.export": "302 404 404 403 403 403 200 403",
     "claims.payments": "302 404 404 403 403 200 403 403",
     "accounts.staff_password": "302 404 404 200 200 200 200 200",

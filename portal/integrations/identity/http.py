@@ -13,8 +13,6 @@ only HTTPS bases are accepted outside 127.0.0.1, and nothing of a body is ever l
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -30,14 +28,10 @@ import requests
 
 from ...config import ConfigError
 from .. import Health
+from ..signing import signature
 from . import ECredential, FaceVerdict, IdentityProofError
 
 log = logging.getLogger("portal.integrations.identity")
-
-
-def signature(secret: str, timestamp: str, nonce: str, path: str, body: bytes) -> str:
-    message = "\n".join((timestamp, nonce, path, hashlib.sha256(body).hexdigest())).encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 class _SignedClient:

@@ -15,8 +15,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..signing import signature
 from . import IdentityProofError
-from .http import signature
 from .local import ecredential, face_verdict
 
 MAX_SKEW_SECONDS = 300
