@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "portal.workbench.views",
     "portal.calendar.views",
     "portal.national.views",
+    "portal.services.transfer.views",
 )
 API_MODULES = (
     "portal.api.meta",

@@ -25,16 +25,16 @@ def register(group: click.Group) -> None:
     def hub(host: str, port: int, store: str, nodes_file: str) -> None:
         """Serve the development hub over the platform's HTTP protocol for several portal deployments (each with
         PORTAL_NATIONAL_BACKEND=http, PORTAL_NATIONAL_URL=http://HOST:PORT and its secret from the nodes file)."""
-        from ..integrations.national.hub_server import load_nodes, serve
+        from ..integrations.national import serve_hub
 
         try:
-            nodes = load_nodes(nodes_file)
+            server = serve_hub(store, nodes_file, host, port)
         except (ValueError, OSError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
-        server, _app = serve(store, nodes, host, port)
-        click.echo(f"national hub on http://{host}:{server.server_port}/ for areas {', '.join(sorted(nodes))} "
-                   f"(store {store}); Ctrl+C to stop")
+        areas = ", ".join(sorted(server.app.hub.nodes or ()))
+        click.echo(f"national hub on http://{host}:{server.server_port}/ for areas {areas} (store {store}); "
+                   "Ctrl+C to stop")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
 

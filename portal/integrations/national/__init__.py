@@ -227,3 +227,12 @@ def get_national(app: Flask) -> NationalPlatform | None:
     if "portal_national" not in app.extensions:
         app.extensions["portal_national"] = build(app.config, node_of(app), app.config["PORTAL_INSTANCE_PATH"])
     return app.extensions["portal_national"]
+
+
+def serve_hub(store: str, nodes_file: str, host: str = "127.0.0.1", port: int = 8790) -> Any:
+    """The hub's HTTP server for ``portal national hub`` (not started): the areas and secrets from ``nodes_file``.
+    Raises ValueError or OSError when the file is unusable."""
+    from .hub_server import load_nodes, serve
+
+    server, _app = serve(store, load_nodes(nodes_file), host, port)
+    return server
