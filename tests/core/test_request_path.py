@@ -190,3 +190,24 @@ def test_the_urls_own_connection_options_are_kept():
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_the_health_check_reads_the_keys_at_most_every_half_minute(app, client, monkeypatch):
+    from portal.pages import views as pages
+
+    app.extensions.pop("portal_keys_health", None)
+    seen, engine, on_sql, _on_commit = _statements(app)
+    now = [5000.0]
+    monkeypatch.setattr(pages.time, "monotonic", lambda: now[0])
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        for _ in range(3):
+            assert client.get("/healthz").status_code == 200
+            now[0] += 1
+        now[0] += pages.KEYS_KEPT_SECONDS
+        assert client.get("/healthz").get_json()["checks"]["keys"] in ("ok", "unchecked")
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+        app.extensions.pop("portal_keys_health", None)
+    assert len([s for s in seen if "FROM alembic_version" in s]) == 4  # the database answers every check
+    assert len([s for s in seen if "FROM key_check" in s]) == 2  # the keys: once, then again after the half minute
