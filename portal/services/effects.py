@@ -22,10 +22,10 @@ from ..core import clock
 from ..core.crypto import Encrypted, keyring
 from ..core.db import db
 from ..core.errors import DomainError
-from ..insurance.models import Enrolment, EnrolmentEvent, Person, Unit
+from ..insurance.models import Benefit, Enrolment, EnrolmentEvent, Person, Unit
 from .models import CaseEffect
 
-MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent)}
+MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Benefit)}
 SEAL_CONTEXT = "case_effect.steps"
 
 

@@ -34,6 +34,7 @@ from ..core.failures import conflict_on_race
 from ..core.masking import mask_id_number, mask_name
 from ..core.validators import normalize_id_number
 from ..insurance.models import id_number_index, normalize_name, person_name_index
+from ..services import handler_for
 from ..services.claims import operations as claims
 from . import forms, menu, operations, queues, reasons
 from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
@@ -298,6 +299,7 @@ def _case_context(case: Application, *, full: bool = False, reveal_account: bool
         "claim": claims.staff_view(case, reveal_to=_actor() if reveal_account and case.state == State.PAYING
                                    and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
+        "sets_validity": item is not None and getattr(handler_for(item), "staff_sets_validity", False),
     }
 
 
@@ -425,7 +427,8 @@ def decide(case_id: int):
     except ValueError:
         return _to_case(case_id, NotFound(_("No such decision.")))
     decision = operations.Decision(action, reason=_reason(case, action, form), result=form.result.data or "",
-                                   amount=form.amount.data or "", amount_reason=form.amount_reason.data or "")
+                                   amount=form.amount.data or "", amount_reason=form.amount_reason.data or "",
+                                   valid_until=form.valid_until.data or "")
     try:
         with conflict_on_race():  # the applicant changed the case meanwhile (e.g. replaced a file): say so
             operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)
