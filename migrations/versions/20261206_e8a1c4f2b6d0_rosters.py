@@ -1,7 +1,7 @@
 """rosters: a spreadsheet (or JSON) roster of persons on a unit's case, its rows sealed and each row's check
 
 Revision ID: e8a1c4f2b6d0
-Revises: 752f0f556b7e
+Revises: e1b5c7a9d2f4
 Create Date: 2026-12-06 20:50:00
 """
 
@@ -13,7 +13,7 @@ import portal.core.db
 from portal.core.migrate import refuse_data_loss
 
 revision = "e8a1c4f2b6d0"
-down_revision = "752f0f556b7e"
+down_revision = "e1b5c7a9d2f4"
 branch_labels = None
 depends_on = None
 
