@@ -97,6 +97,13 @@ class Ledger:
         self.steps.append({"op": "created", "table": row.__tablename__, "id": row.id})
         return row
 
+    def created_all(self, rows: list[Any]) -> list[Any]:
+        """``rows`` are new, written in one flush (a roster's thousands); revoking deletes them, last first."""
+        db.session.add_all(rows)
+        db.session.flush()
+        self.steps += [{"op": "created", "table": row.__tablename__, "id": row.id} for row in rows]
+        return rows
+
     def changed(self, row: Any, **values: Any) -> None:
         """Set ``values`` on ``row``; revoking puts back what was there."""
         model = type(row)

@@ -229,6 +229,27 @@ def case(case_id: int):
     return render_template("workbench/case.html", **context)
 
 
+@bp.get("/cases/<int:case_id>/roster")
+def case_roster(case_id: int):
+    """The case's uploaded roster as a paged table with each row's check (masked values); audited as a view."""
+    from ..rosters import store as rosters
+    from ..rosters.views import PER_PAGE, view_model
+
+    case = _case(case_id)
+    item = _catalog().get(case.item_code)
+    spec = rosters.roster_spec(item, case.audience) if item is not None else None
+    roster = rosters.roster_of(case) if spec is not None else None
+    if roster is None:
+        abort(404)
+    page = request.args.get("page", "1")
+    number = min(int(page), 10_000) if page.isdigit() and int(page) > 0 else 1
+    model = view_model(roster, spec, page=number, errors_only=request.args.get("show") == "errors")
+    record("roster.view", actor=_actor(), object_type="application", object_id=case.id,
+           detail={"number": case.number, "page": model["page"], "per_page": PER_PAGE})
+    db.session.commit()
+    return render_template("workbench/roster.html", case=case, item=item, model=model)
+
+
 def _revealed(case: Application) -> bool:
     """Full names and numbers on the page: asked for ("显示完整信息") and still allowed (the case is still this
     member of staff's, still open). Once the claim ends the page is masked again."""
