@@ -212,6 +212,7 @@ EXPECTED = {
     "accounts.agents": "302 404 200 404 404 404 404 404",
     "insurance.person_records": "302 200 404 404 404 404 404 404",
     "insurance.person_account": "302 200 404 404 404 404 404 404",
+    "insurance.person_benefits": "302 200 404 404 404 404 404 404",
     "insurance.person_contributions": "302 200 404 404 404 404 404 404",
     "progress.show": "200 200 200 200 200 200 200 200",
     "progress.details": "302 302 302 302 302 302 302 302",

@@ -142,3 +142,81 @@ def test_recognition_handlers_cover_every_regions_items(app):
     assert len(items) >= 10
     assert all(handler_for(i).kind is kinds[i.handler] for i in items)
     assert all(isinstance(handler_for(i), benefits.Recognition) for i in items)
+
+
+# --- expiry: the reminder, then the record stops holding -------------------------------------------------------
+
+
+def _benefit_messages(db_session, account):
+    from sqlalchemy import select
+
+    from portal.notifications.constants import Event
+    from portal.notifications.models import Notification
+
+    return db_session.execute(select(Notification).where(Notification.account_id == account.id,
+                                                         Notification.event == Event.BENEFIT_EXPIRING.value)
+                              ).scalars().all()
+
+
+def test_a_recognition_about_to_expire_is_reminded_once_then_stops_holding(db_session, citizen, staff, make_case):
+    from portal.notifications.messages import render
+    from portal.notifications.reminders import send_reminders
+
+    case = make_case(CHRONIC, citizen, form={"scope": "糖尿病"})
+    approve(case, staff, "2026-06-30")
+    complete(case, staff)
+    record = records.of_case(case)
+    assert send_reminders(date(2026, 5, 30), only=["benefits"]) == {"benefits": 0}  # 31 days before: not yet
+    assert send_reminders(date(2026, 5, 31), only=["benefits"]) == {"benefits": 1}
+    assert send_reminders(date(2026, 6, 15), only=["benefits"]) == {"benefits": 0}  # once per last day
+    [message] = _benefit_messages(db_session, citizen)
+    assert message.application_id == case.id and message.context["item_code"] == CHRONIC
+    text = render(message.event, message.context, "en").body
+    assert "糖尿病" in text and "Jun 30, 2026" in text and "Outpatient chronic disease benefit recognition" in text
+    zh = render(message.event, message.context, "zh_Hans_CN").body
+    assert zh.startswith("您的糖尿病待遇认定有效期至2026年6月30日") and "门诊慢性病病种待遇认定" in zh
+    assert record.holds_on(date(2026, 6, 30)) and records.standing(record, date(2026, 7, 1)) is BenefitStatus.EXPIRED
+    send_reminders(date(2026, 7, 1), only=["benefits"])  # the daily run marks it expired
+    db_session.refresh(record)
+    assert record.status is BenefitStatus.EXPIRED and not records.holds(citizen.person_id, day=date(2026, 7, 1))
+
+
+def test_renewing_writes_a_new_record_and_reminds_for_the_new_last_day(db_session, citizen, staff, make_case):
+    from portal.notifications.reminders import send_reminders
+
+    first = make_case(CHRONIC, citizen, form={"scope": "糖尿病"})
+    approve(first, staff, "2026-06-30")
+    complete(first, staff)
+    send_reminders(date(2026, 6, 1), only=["benefits"])
+    renewal = make_case(CHRONIC, citizen, form={"scope": "糖尿病"})
+    approve(renewal, staff, "2027-06-30")
+    complete(renewal, staff)
+    assert [r.application_id for r in records.held(citizen.person_id, day=date(2026, 7, 1))] == [renewal.id]
+    assert send_reminders(date(2027, 6, 1), only=["benefits"]) == {"benefits": 1}
+    assert len(_benefit_messages(db_session, citizen)) == 2
+
+
+# --- what the person reads: 我的 → 待遇认定 and /api/v1/records/me ------------------------------------------------
+
+
+def test_the_person_reads_the_recognition_with_its_validity_and_source(db_session, citizen, staff, make_case,
+                                                                     make_client):
+    from portal.accounts import tokens
+    from tests.factories import log_in_by_code
+
+    case = make_case(SPECIAL_DRUG, citizen, form={"drug_name": "曲妥珠单抗", "hospital": "吉林省肿瘤医院"})
+    approve(case, staff, "2026-03-31")
+    complete(case, staff)
+    raw = tokens.issue_token(citizen, label="test")[0]
+    db_session.commit()
+    browser = log_in_by_code(make_client(), db_session, citizen.person.phone)
+    page = browser.get("/me/records/benefits", headers={"Cookie": "lang=en"}).get_data(as_text=True)
+    assert "曲妥珠单抗" in page and "吉林省肿瘤医院" in page and case.number in page
+    assert "Mar 31, 2026" in page and f"/guide/items/{SPECIAL_DRUG}" in page  # within a month: renew
+    api = make_client()
+    me = api.get("/api/v1/records/me", headers={"Authorization": f"Bearer {raw}"}).get_json()
+    [benefit] = [b for b in me["benefits"] if b["application_number"] == case.number]
+    assert benefit == {"kind": "special_drug", "label": "Special drug", "status": "active", "item_code": None,
+                       "name": "曲妥珠单抗", "level": None, "institutions": ["吉林省肿瘤医院"],
+                       "valid_from": "2026-03-02", "valid_until": "2026-03-31", "until": None,
+                       "application_number": case.number, "renew_item": SPECIAL_DRUG}
