@@ -108,6 +108,9 @@ class ResidentRegister(EnrolmentEffect):
     def new_person_placement(self, case: Any) -> tuple[PersonCategory, int | None]:
         return PersonCategory.RESIDENT, None
 
+    def new_enrolment_unit(self, case: Any) -> int | None:
+        return None
+
     def enrolment_for(self, case: Any, person: Person, today: date, ledger: Ledger) -> Enrolment:
         if person.category.is_employee_scheme:
             ledger.changed(person, category=PersonCategory.RESIDENT)
