@@ -385,7 +385,11 @@ class Benefit(Base):
 
     @detail_data.setter
     def detail_data(self, value: dict[str, Any] | None) -> None:
-        self.detail = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+        self.detail = self.dump_detail(value)
+
+    @staticmethod
+    def dump_detail(value: dict[str, Any] | None) -> str | None:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
 
     def holds_on(self, day: date) -> bool:
         """Active on ``day``: not revoked or replaced, and ``day`` inside valid_from..valid_until."""
