@@ -1,7 +1,7 @@
 """person.guardian_id: the parent who enrolled a newborn (新生儿参保登记)
 
 Revision ID: a8e3f5c1d7b2
-Revises: 752f0f556b7e
+Revises: e8a1c4f2b6d0
 Create Date: 2026-12-06 20:10:00
 
 Completing 新生儿参保登记 enrols the newborn and links them to the parent who filed. The link is a nullable
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a8e3f5c1d7b2"
-down_revision = "752f0f556b7e"
+down_revision = "e8a1c4f2b6d0"
 branch_labels = None
 depends_on = None
 

@@ -9,11 +9,10 @@ from flask_babel import gettext as _
 
 from ...applications.operations.base import catalog_item
 from ...core import clock
-from ...core.db import db
 from ...core.formatting import local_date
 from ...core.validators import id_birth_date
 from ...insurance.constants import EnrolmentStatus, InsuranceType, PersonCategory
-from ...insurance.models import Enrolment, EnrolmentEvent, Person
+from ...insurance.models import Enrolment, Person
 from ..base import FilingContext, Finding, Severity, register
 from ..effects import Ledger
 from .effect import EnrolmentEffect
@@ -112,13 +111,14 @@ class ResidentRegister(EnrolmentEffect):
     def problem(self, case: Any, row: Row) -> tuple[str, str] | None:
         return super().problem(case, row) if row.kind is K.ADDED else None
 
-    def _add(self, case: Any, person: Person, today: date, note: str, ledger: Ledger) -> None:
+    def new_person_placement(self, case: Any) -> tuple[PersonCategory, int | None]:
+        return PersonCategory.RESIDENT, None
+
+    def enrolment_for(self, case: Any, person: Person, today: date, ledger: Ledger) -> Enrolment:
         if person.category.is_employee_scheme:
             ledger.changed(person, category=PersonCategory.RESIDENT)
-        enrolment = ledger.created(Enrolment(person_id=person.id, insurance_type=self.scheme, unit_id=None,
-                                             status=EnrolmentStatus.ACTIVE, start_date=today))
-        ledger.created(EnrolmentEvent(enrolment_id=enrolment.id, kind=K.ADDED, effective_date=today, note=note))
-        db.session.expire(person, ["enrolments"])
+        return Enrolment(person_id=person.id, insurance_type=self.scheme, unit_id=None,
+                         status=EnrolmentStatus.ACTIVE, start_date=today)
 
 
 @register("enrolment.resident_suspend")
@@ -187,13 +187,17 @@ class NewbornRegister(ResidentRegister):
             return key, _("The newborn is already insured in the resident scheme.")
         return None
 
-    def _add(self, case: Any, person: Person, today: date, note: str, ledger: Ledger) -> None:
-        super()._add(case, person, today, note, ledger)
+    def new_person_placement(self, case: Any) -> tuple[PersonCategory, int | None]:
+        return PersonCategory.NEWBORN, None
+
+    def enrolment_for(self, case: Any, person: Person, today: date, ledger: Ledger) -> Enrolment:
+        enrolment = super().enrolment_for(case, person, today, ledger)
         if person.category is not PersonCategory.NEWBORN:
             ledger.changed(person, category=PersonCategory.NEWBORN)
         parent_id = case.applicant.person_id
         if person.guardian_id != parent_id:
             ledger.changed(person, guardian_id=parent_id)
+        return enrolment
 
 
 def newborn_problem(item: Any, id_number: str, day: date) -> str | None:
