@@ -41,6 +41,7 @@ API_MODULES = (
     "portal.insurance.api",
     "portal.catalog.api",
     "portal.applications.api",
+    "portal.rosters.api",
     "portal.materials.api",
     "portal.services.remote_care.api",
     "portal.certificates.api",

@@ -180,6 +180,7 @@ EXPECTED = {
     "applications.receipt": "302 200 200 404 404 404 404 404",
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
+    "api.get_roster": "401 404 404 404 404 404 404 404",
     "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
     "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
     "workbench.case_roster": "302 404 404 404 404 404 404 403",
