@@ -181,7 +181,7 @@ class EnrolmentEffect(Handler):
         category, unit_id = self.new_person_placement(case)
         known = [p for r in rows if (p := find_person(r.id_number)) is not None]
         fresh = new_persons([r for r in rows if find_person(r.id_number) is None], ledger, category=category,
-                            unit_id=unit_id)
+                            unit_id=unit_id, extra=self.new_person_extra(case))
         enrolments = [self.enrolment_for(case, person, today, ledger) for person in known]
         enrolments += [Enrolment(person_id=person_id, insurance_type=self.scheme, unit_id=self.new_enrolment_unit(case),
                                  status=EnrolmentStatus.ACTIVE, start_date=today) for person_id in fresh]
@@ -195,6 +195,10 @@ class EnrolmentEffect(Handler):
                                                      "note": note, "recorded_at": clock.now()} for i in ids])
         for person in known:
             db.session.expire(person, ["enrolments"])
+
+    def new_person_extra(self, case: Any) -> dict[str, Any]:
+        """More columns of a person the addition creates (none here; a newborn's guardian, for one)."""
+        return {}
 
     def new_enrolment_unit(self, case: Any) -> int | None:
         """The unit of a new person's enrolment: the filing unit's."""

@@ -193,6 +193,9 @@ class NewbornRegister(ResidentRegister):
     def new_person_placement(self, case: Any) -> tuple[PersonCategory, int | None]:
         return PersonCategory.NEWBORN, None
 
+    def new_person_extra(self, case: Any) -> dict[str, Any]:
+        return {"guardian_id": case.applicant.person_id}
+
     def enrolment_for(self, case: Any, person: Person, today: date, ledger: Ledger) -> Enrolment:
         enrolment = super().enrolment_for(case, person, today, ledger)
         if person.category is not PersonCategory.NEWBORN:

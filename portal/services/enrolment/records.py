@@ -119,10 +119,11 @@ def scheme_of(insurance_type: InsuranceType) -> InsuranceType:
         else InsuranceType.EMPLOYEE_MEDICAL
 
 
-def new_persons(rows: list[Row], ledger: Ledger, *, category: PersonCategory, unit_id: int | None) -> list[int]:
+def new_persons(rows: list[Row], ledger: Ledger, *, category: PersonCategory, unit_id: int | None,
+                extra: dict[str, Any] | None = None) -> list[int]:
     """Persons the records do not know yet, written in one statement and placed in ``category`` and unit; their ids
     in the order of ``rows``. Every derived column (blind indexes, gender and birth date from the ID number) is given
-    here, as ``Person``'s setters would."""
+    here, as ``Person``'s setters would; ``extra`` sets more columns on each (e.g. a newborn's guardian)."""
     numbers = unique_numbers(Person, Person.insured_no, "P", len(rows))
     now = clock.now()
     values = []
@@ -133,7 +134,7 @@ def new_persons(rows: list[Row], ledger: Ledger, *, category: PersonCategory, un
             "id_number": row.id_number, "id_number_index": id_number_index(row.id_number),
             "gender": id_gender(row.id_number), "birth_date": id_birth_date(row.id_number),
             "phone": row.phone or None, "phone_index": phone_index(row.phone) if row.phone else None,
-            "category": category, "unit_id": unit_id, "is_retired_cadre": False, "created_at": now,
+            "category": category, "unit_id": unit_id, "is_retired_cadre": False, "created_at": now, **(extra or {}),
         })
     return ledger.inserted(Person, values)
 
