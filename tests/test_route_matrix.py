@@ -180,6 +180,9 @@ EXPECTED = {
     "applications.receipt": "302 200 200 404 404 404 404 404",
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
+    "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
+    "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
+    "workbench.case_roster": "302 404 404 404 404 404 404 403",
     "accounts.bind": "302 302 404 404 404 404 404 404",
     "accounts.bind_proof": "302 302 404 404 404 404 404 404",
     "accounts.disown": "404 404 404 404 404 404 404 404",  # a forged "不是我" link
@@ -208,6 +211,7 @@ EXPECTED = {
     "accounts.agents": "302 404 200 404 404 404 404 404",
     "insurance.person_records": "302 200 404 404 404 404 404 404",
     "insurance.person_account": "302 200 404 404 404 404 404 404",
+    "insurance.person_benefits": "302 200 404 404 404 404 404 404",
     "insurance.person_contributions": "302 200 404 404 404 404 404 404",
     "progress.show": "200 200 200 200 200 200 200 200",
     "progress.details": "302 302 302 302 302 302 302 302",
