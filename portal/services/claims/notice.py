@@ -27,8 +27,8 @@ from .models import Claim, Payment
 from .operations import _item, claim_of
 
 TITLE = "医疗保障待遇拨付通知书"
-OWN_NOTE = ("本通知书由网上服务大厅在款项支付后生成，并附经办机构电子签名，为本服务提供的电子凭据（办事指南未规定此文书）。"
-            "实际到账以银行记录为准。")
+OWN_NOTE = ("本通知书由网上服务大厅在款项支付后生成，并附经办机构电子签名，为本服务提供的电子凭据"
+            "（办事指南未规定此文书）。实际到账以银行记录为准。")
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,25 @@ def test_a_material_that_is_not_an_invoice_refuses_ofd(browser, draft, db_sessio
     answer = post(browser, draft, ofd_files.e_receipt(), material=COST_LIST, json=True)
     assert answer.status_code == 422 and "PDF version" in answer.get_json()["refused"][0]
     assert stored(db_session) == 0
+
+
+def test_a_future_invoice_date_and_a_duplicate_invoice_are_refused_at_their_cells_in_chinese(make_case, citizen,
+                                                                                            db_session):
+    from flask_babel import force_locale
+
+    from portal.applications import operations as ops
+    from portal.core.errors import ValidationFailed
+    from tests.services.claims.conftest import SYSTEM
+    from tests.services.claims.test_claims import OUTPATIENT, _invoice
+
+    make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("ZH-DUP-1")]})
+    draft = make_case(OUTPATIENT, citizen, submit=False, form={"invoices": [_invoice("ZH-OK-1")]})
+    before = draft.form_json
+    rows = [_invoice("ZH-DUP-1"), _invoice("ZH-FUTURE", days_ago=-3)]
+    with force_locale("zh_Hans_CN"), pytest.raises(ValidationFailed) as error:
+        ops.save_draft(draft, ops.DraftInput(form={**draft.form_data, "invoices": rows}, materials=draft.materials),
+                       by=citizen, actor=SYSTEM)
+    problems = dict(error.value.reasons)
+    assert "其他" in problems["invoices.1.number"] and "申报" in problems["invoices.1.number"]
+    assert "晚于" in problems["invoices.2.issued_on"] or "未来" in problems["invoices.2.issued_on"]
+    assert draft.form_json == before  # nothing stored
