@@ -1,7 +1,7 @@
 """claims: OFD e-receipts among material files, late claims accepted for force majeure, closed personal accounts
 
 Revision ID: a8e3c5d1f7b2
-Revises: e8a1c4f2b6d0
+Revises: a8e3f5c1d7b2
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import portal.core.db
 
 revision = 'a8e3c5d1f7b2'
-down_revision = 'e8a1c4f2b6d0'
+down_revision = 'a8e3f5c1d7b2'
 branch_labels = None
 depends_on = None
 
