@@ -31,6 +31,8 @@ BLUEPRINTS = (
     "portal.notifications.views",
     "portal.ratings.views",
     "portal.workbench.views",
+    "portal.organisations.views",
+    "portal.organisations.staff_views",
     "portal.calendar.views",
 )
 API_MODULES = (

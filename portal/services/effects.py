@@ -18,6 +18,7 @@ from sqlalchemy import Date, String, Text, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.models import Account
 from ..core import clock
 from ..core.crypto import Encrypted, keyring
 from ..core.db import db
@@ -25,7 +26,8 @@ from ..core.errors import DomainError
 from ..insurance.models import Enrolment, EnrolmentEvent, Person, Unit
 from .models import CaseEffect
 
-MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent)}
+# Account: completing a unit's 单位参保登记 makes its filer the unit's administrator (services.enrolment.units)
+MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Account)}
 SEAL_CONTEXT = "case_effect.steps"
 
 
