@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "portal.catalog.views",
     "portal.catalog.notes",
     "portal.applications.views",
+    "portal.rosters.views",
     "portal.applications.progress",
     "portal.materials.views",
     "portal.services.remote_care.views",

@@ -181,6 +181,9 @@ EXPECTED = {
     "applications.receipt": "302 200 200 404 404 404 404 404",
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
+    "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
+    "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
+    "workbench.case_roster": "302 404 404 404 404 404 404 403",
     "accounts.bind": "302 302 404 404 404 404 404 404",
     "accounts.bind_proof": "302 302 404 404 404 404 404 404",
     "accounts.disown": "404 404 404 404 404 404 404 404",  # a forged "不是我" link

@@ -270,6 +270,13 @@ def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str
     return text.replace(" ", "") if spec.type is FieldType.bank_account else text
 
 
+def clean_cell(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
+    """One cell of a table (or one field) cleaned as the form cleans it: (value, None), or (None, the message)."""
+    reasons: list[tuple[str | None, str]] = []
+    value = _clean_scalar(spec, raw, reasons, spec.key)
+    return (None, reasons[0][1]) if reasons else (value, None)
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value is False
 

@@ -348,10 +348,13 @@ class AccountTransaction(Base):
 
 
 class Benefit(Base):
-    """A benefit standing that later features fill (异地就医备案, 门诊慢特病, 特药, 生育...).
+    """A benefit standing (异地就医备案, 门诊慢特病, 特药, 生育, 长期护理...), written by the completion of the
+    recognising case (``portal/services/benefits/records.py``) or brought over (demo data).
 
-    ``item_code`` is the code of what was recognised (service item, disease or drug code); ``detail`` is JSON
-    text owned by the feature that writes the row. Rule (CHECK): validity does not end before it starts.
+    ``item_code`` is the code of what was recognised (disease or drug code); ``detail`` is JSON text owned by
+    the feature that writes the row (``name``: what was recognised; ``institutions``: the designated ones;
+    ``until``: an end that is an event, not a date). Rule (CHECK): validity does not end before it starts.
+    Whether it holds on a day is ``holds_on`` (status active and the day inside the validity).
     """
 
     __tablename__ = "benefit"
@@ -369,6 +372,10 @@ class Benefit(Base):
     valid_until: Mapped[date | None] = mapped_column(Date)  # NULL = open-ended
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # the case whose completion wrote the record (NULL for records brought over from the old system, demo data)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="SET NULL"),
+                                                       index=True)
+    level: Mapped[str | None] = mapped_column(String(40))  # a graded benefit's grade, e.g. 长护 失能等级
 
     person: Mapped[Person] = relationship()
 
@@ -379,3 +386,8 @@ class Benefit(Base):
     @detail_data.setter
     def detail_data(self, value: dict[str, Any] | None) -> None:
         self.detail = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+
+    def holds_on(self, day: date) -> bool:
+        """Active on ``day``: not revoked or replaced, and ``day`` inside valid_from..valid_until."""
+        return (self.status is BenefitStatus.ACTIVE and self.valid_from <= day
+                and (self.valid_until is None or day <= self.valid_until))

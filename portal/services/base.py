@@ -120,6 +120,18 @@ class Handler:
         return not any(f.severity is not Severity.INFO for f in self.precheck(context))
 
 
+def case_table(case: Any) -> list[dict[str, Any]]:
+    """The rows of persons a case lists: its uploaded roster's when it has one (``portal.rosters``), else the form's
+    table whose rows name persons by ``id_number``; [] when it has neither."""
+    from ..rosters.store import roster_table
+
+    rows = roster_table(case)
+    if rows is not None:
+        return rows
+    return next((v for v in case.form_data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
+                 and "id_number" in v[0]), [])
+
+
 def _inside_window(day: Any, params: dict[str, Any]) -> bool:
     """True when ``day`` lies in the yearly window ``start``..``end`` (MM-DD, both ends included; may wrap)."""
     try:

@@ -23,11 +23,11 @@ from ..core import clock
 from ..core.crypto import Encrypted, keyring
 from ..core.db import db
 from ..core.errors import DomainError
-from ..insurance.models import Enrolment, EnrolmentEvent, Person, Unit
+from ..insurance.models import Benefit, Enrolment, EnrolmentEvent, Person, Unit
 from .models import CaseEffect
 
 # Account: completing a unit's 单位参保登记 makes its filer the unit's administrator (services.enrolment.units)
-MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Account)}
+MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Benefit, Account)}
 SEAL_CONTEXT = "case_effect.steps"
 
 
@@ -98,6 +98,13 @@ class Ledger:
         db.session.flush()
         self.steps.append({"op": "created", "table": row.__tablename__, "id": row.id})
         return row
+
+    def created_all(self, rows: list[Any]) -> list[Any]:
+        """``rows`` are new, written in one flush (a roster's thousands); revoking deletes them, last first."""
+        db.session.add_all(rows)
+        db.session.flush()
+        self.steps += [{"op": "created", "table": row.__tablename__, "id": row.id} for row in rows]
+        return rows
 
     def changed(self, row: Any, **values: Any) -> None:
         """Set ``values`` on ``row``; revoking puts back what was there."""

@@ -27,6 +27,7 @@ from ..core.audit import Actor, AuditEvent, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..core.formatting import join_list
+from ..services import benefits
 from ..services.claims import operations as claims
 from .permissions import actions_for, cannot_assign, cannot_claim, cannot_decide, cannot_release, is_case_worker
 
@@ -121,6 +122,7 @@ class Decision:
     notice: case_ops.NoticeInput | None = None
     amount: str = ""  # approving a claim: the amount to pay (empty: the computed one)
     amount_reason: str = ""  # why it differs from the computed amount
+    valid_until: str = ""  # approving a recognition: the last day of validity the recognising institution sets
 
 
 DECISIONS = (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION, Action.START_REVIEW, Action.APPROVE,
@@ -165,9 +167,10 @@ def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> N
         case Action.START_REVIEW:
             case_ops.start_review(case, by=by, actor=actor)
         case Action.APPROVE:
+            terms = benefits.approval_terms(case, case_ops.catalog_item(case), decision.valid_until)
             if claims.claim_of(case) is not None:
                 claims.decide_amount(case, decision.amount, decision.amount_reason, by=by, actor=actor)
-            case_ops.approve_application(case, by=by, actor=actor, result=decision.result or None)
+            case_ops.approve_application(case, by=by, actor=actor, result=decision.result or None, terms=terms)
         case Action.DENY:
             case_ops.deny_application(case, decision.reason, by=by, actor=actor)
         case Action.START_PAYMENT:

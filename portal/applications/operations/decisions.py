@@ -27,10 +27,12 @@ def start_review(case: Application, *, by: Any, actor: Actor) -> None:
     transition(case, Action.START_REVIEW, by=by, actor=actor)
 
 
-def approve_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
-    """审核通过. ``result`` is the outcome printed on the completion slip."""
+def approve_application(case: Application, *, by: Any, actor: Actor, result: str | None = None,
+                        terms: dict[str, Any] | None = None) -> None:
+    """审核通过. ``result`` is the outcome printed on the completion slip; ``terms`` what the approval sets for the
+    effect (a recognition's last day of validity), kept on the approval event."""
     handler_for(catalog_item(case)).before_approve(case, by=by, actor=actor)
-    transition(case, Action.APPROVE, by=by, actor=actor)
+    transition(case, Action.APPROVE, by=by, actor=actor, detail=terms or None)
     if result:
         case.result_text = result.strip()[:2000]
 

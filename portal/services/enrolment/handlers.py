@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ...core.db import db
 from ...insurance.constants import EnrolmentStatus, InsuranceType, PersonCategory
-from ...insurance.models import Enrolment, EnrolmentEvent, Person
+from ...insurance.models import Enrolment, Person
 from ..base import register
 from ..effects import Ledger
 from .effect import EnrolmentEffect
@@ -106,13 +105,14 @@ class ResidentRegister(EnrolmentEffect):
     def problem(self, case: Any, row: Row) -> tuple[str, str] | None:
         return super().problem(case, row) if row.kind is K.ADDED else None
 
-    def _add(self, case: Any, person: Person, today: date, note: str, ledger: Ledger) -> None:
+    def new_person_placement(self, case: Any) -> tuple[PersonCategory, int | None]:
+        return PersonCategory.RESIDENT, None
+
+    def enrolment_for(self, case: Any, person: Person, today: date, ledger: Ledger) -> Enrolment:
         if person.category.is_employee_scheme:
             ledger.changed(person, category=PersonCategory.RESIDENT)
-        enrolment = ledger.created(Enrolment(person_id=person.id, insurance_type=self.scheme, unit_id=None,
-                                             status=EnrolmentStatus.ACTIVE, start_date=today))
-        ledger.created(EnrolmentEvent(enrolment_id=enrolment.id, kind=K.ADDED, effective_date=today, note=note))
-        db.session.expire(person, ["enrolments"])
+        return Enrolment(person_id=person.id, insurance_type=self.scheme, unit_id=None,
+                         status=EnrolmentStatus.ACTIVE, start_date=today)
 
 
 @register("enrolment.resident_suspend")
