@@ -47,6 +47,7 @@ API_MODULES = (
     "portal.certificates.api",
     "portal.notifications.api",
     "portal.ratings.api",
+    "portal.organisations.api",
 )
 
 

@@ -210,6 +210,7 @@ EXPECTED = {
     "accounts.login_staff": "200 200 200 200 200 200 200 200",
     "accounts.home": "302 200 200 200 200 200 200 200",
     "organisations.agents": "302 404 200 404 404 404 404 404",
+    "api.list_unit_agents": "401 404 200 404 404 404 404 404",
     "organisations.agent": "302 404 404 404 404 404 404 404",
     "organisations.register": "200 200 200 200 200 200 200 200",
     "organisations.license_return": "404 404 404 404 404 404 404 404",

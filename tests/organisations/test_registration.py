@@ -235,7 +235,7 @@ def test_a_registering_unit_files_its_enrolment_first_and_completing_it_makes_th
     from portal.organisations import registration as reg_ops
 
     code = valid_credit_code()
-    with app.test_request_context("/"):
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
         agent = reg_ops.register_at_window(
             reg_ops.FirstAgentRequest(code, "新设单位有限公司", "周法人", "吴经办", AGENT_ID, mobile()),
             by=None, actor=SYSTEM)
