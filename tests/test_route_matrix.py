@@ -181,6 +181,7 @@ EXPECTED = {
     "applications.receipt": "302 200 200 404 404 404 404 404",
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
+    "api.get_roster": "401 404 404 404 404 404 404 404",
     "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
     "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
     "workbench.case_roster": "302 404 404 404 404 404 404 403",
@@ -220,11 +221,14 @@ EXPECTED = {
     "organisations_staff.letter": "302 404 404 404 404 404 404 403",
     "insurance.person_records": "302 200 404 404 404 404 404 404",
     "insurance.person_account": "302 200 404 404 404 404 404 404",
+    "insurance.person_benefits": "302 200 404 404 404 404 404 404",
     "insurance.person_contributions": "302 200 404 404 404 404 404 404",
     "progress.show": "200 200 200 200 200 200 200 200",
     "progress.details": "302 302 302 302 302 302 302 302",
     "progress.lookup": "200 200 200 200 200 200 200 200",
     "progress.enter_code": "302 302 302 302 302 302 302 302",
+    "phone_change.start": "302 404 404 404 404 404 404 404",  # 四川 SC07 only: the suite serves jilin
+    "phone_change.code": "302 404 404 404 404 404 404 404",
     "remote_care.index": "200 200 200 200 200 200 200 200",
     "remote_care.divisions_index": "200 200 200 200 200 200 200 200",
     "remote_care.file": "302 200 200 200 200 200 200 200",

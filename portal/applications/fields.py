@@ -193,9 +193,21 @@ def masked_value(spec: FieldSpec, value: Any) -> str:
 # --- validation --------------------------------------------------------------------------------------
 
 
+class _Label:
+    """A field's label, read in the request's language when a message is written."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: FieldSpec) -> None:
+        self.spec = spec
+
+    def __str__(self) -> str:
+        return label_of(self.spec)
+
+
 def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str]], key: str) -> Any:
     """The normalised value of one field, or None after adding a reason to ``reasons``."""
-    label = label_of(spec)
+    label = _Label(spec)  # looked up only for a message (a roster cleans tens of thousands of cells)
 
     def fail(message: str) -> None:
         reasons.append((key, message))

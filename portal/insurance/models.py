@@ -168,6 +168,8 @@ class Person(Base):
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     death_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    # the parent (监护人) who enrolled this person as a newborn (新生儿参保登记); NULL for everyone else
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     unit: Mapped[Unit | None] = relationship(back_populates="persons")
@@ -385,7 +387,11 @@ class Benefit(Base):
 
     @detail_data.setter
     def detail_data(self, value: dict[str, Any] | None) -> None:
-        self.detail = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+        self.detail = self.dump_detail(value)
+
+    @staticmethod
+    def dump_detail(value: dict[str, Any] | None) -> str | None:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
 
     def holds_on(self, day: date) -> bool:
         """Active on ``day``: not revoked or replaced, and ``day`` inside valid_from..valid_until."""

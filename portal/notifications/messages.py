@@ -72,6 +72,11 @@ TEMPLATES: dict[Event, Template] = {
         _l("Your filing for medical care in %(destination)s expires on %(expires_on)s. Extend it before then, or "
            "direct settlement there stops."),
         ("destination", "expires_on")),
+    Event.BENEFIT_EXPIRING: Template(
+        _l("Recognition about to expire"),
+        _l("Your recognition of %(what)s is valid until %(expires_on)s. To keep the benefit after that day, apply "
+           "for %(item)s again before then."),
+        ("what", "expires_on", "item")),
     Event.CORRECTION_DUE: Template(
         _l("Corrections due soon"),
         _l("Reminder: the corrections for your application for %(item)s (No. %(number)s) are due by "

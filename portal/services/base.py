@@ -23,6 +23,7 @@ class Finding:
     severity: Severity
     message: str
     rule: str | None = None
+    requires: Any = None  # the catalog item the rule requires first, when it is unmet (the page links to it)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ class Handler:
 
         Called in the caller's transaction; the person's record keeps a note of why (``reason``).
         """
+
+    def acceptance_problem(self, case: Any) -> str | None:
+        """Why ``case`` cannot be accepted now, checked again at acceptance (e.g. a required record that has
+        lapsed since filing); None when nothing stands in the way."""
+        return None
 
     def before_approve(self, case: Any, *, by: Any, actor: Any) -> None:
         """Called as the agency approves ``case``, before the move (e.g. a claim takes its amount); raising refuses

@@ -27,7 +27,7 @@ from ..core.audit import Actor, AuditEvent, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..core.formatting import join_list
-from ..services import benefits
+from ..services import benefits, handler_for
 from ..services.claims import operations as claims
 from .permissions import actions_for, cannot_assign, cannot_claim, cannot_decide, cannot_release, is_case_worker
 
@@ -200,6 +200,9 @@ def batch_problem(case: Application, by: Any) -> str | None:
     from ..applications.lifecycle import refusal
 
     problem = refusal(case, Action.ACCEPT)
+    if problem:
+        return problem
+    problem = handler_for(case_ops.catalog_item(case)).acceptance_problem(case)
     if problem:
         return problem
     missing = [m.name.zh for m in case_ops.required_materials(case_ops.catalog_item(case), case)

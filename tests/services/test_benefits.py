@@ -11,7 +11,7 @@ import pytest
 from portal.applications import operations as ops
 from portal.applications.constants import Action
 from portal.core import clock
-from portal.core.errors import ValidationFailed
+from portal.core.errors import InvalidTransition, ValidationFailed
 from portal.insurance.constants import BenefitKind, BenefitStatus
 from portal.insurance.models import Benefit
 from portal.services import benefits, handler_for
@@ -142,3 +142,160 @@ def test_recognition_handlers_cover_every_regions_items(app):
     assert len(items) >= 10
     assert all(handler_for(i).kind is kinds[i.handler] for i in items)
     assert all(isinstance(handler_for(i), benefits.Recognition) for i in items)
+
+
+# --- expiry: the reminder, then the record stops holding -------------------------------------------------------
+
+
+def _benefit_messages(db_session, account):
+    from sqlalchemy import select
+
+    from portal.notifications.constants import Event
+    from portal.notifications.models import Notification
+
+    return db_session.execute(select(Notification).where(Notification.account_id == account.id,
+                                                         Notification.event == Event.BENEFIT_EXPIRING.value)
+                              ).scalars().all()
+
+
+def test_a_recognition_about_to_expire_is_reminded_once_then_stops_holding(db_session, citizen, staff, make_case):
+    from portal.notifications.messages import render
+    from portal.notifications.reminders import send_reminders
+
+    case = make_case(CHRONIC, citizen, form={"scope": "糖尿病"})
+    approve(case, staff, "2026-06-30")
+    complete(case, staff)
+    record = records.of_case(case)
+    assert send_reminders(date(2026, 5, 30), only=["benefits"]) == {"benefits": 0}  # 31 days before: not yet
+    assert send_reminders(date(2026, 5, 31), only=["benefits"]) == {"benefits": 1}
+    assert send_reminders(date(2026, 6, 15), only=["benefits"]) == {"benefits": 0}  # once per last day
+    [message] = _benefit_messages(db_session, citizen)
+    assert message.application_id == case.id and message.context["item_code"] == CHRONIC
+    text = render(message.event, message.context, "en").body
+    assert "糖尿病" in text and "Jun 30, 2026" in text and "Outpatient chronic disease benefit recognition" in text
+    zh = render(message.event, message.context, "zh_Hans_CN").body
+    assert zh.startswith("您的糖尿病待遇认定有效期至2026年6月30日") and "门诊慢性病病种待遇认定" in zh
+    assert record.holds_on(date(2026, 6, 30)) and records.standing(record, date(2026, 7, 1)) is BenefitStatus.EXPIRED
+    send_reminders(date(2026, 7, 1), only=["benefits"])  # the daily run marks it expired
+    db_session.refresh(record)
+    assert record.status is BenefitStatus.EXPIRED and not records.holds(citizen.person_id, day=date(2026, 7, 1))
+
+
+def test_renewing_writes_a_new_record_and_reminds_for_the_new_last_day(db_session, citizen, staff, make_case):
+    from portal.notifications.reminders import send_reminders
+
+    first = make_case(CHRONIC, citizen, form={"scope": "糖尿病"})
+    approve(first, staff, "2026-06-30")
+    complete(first, staff)
+    send_reminders(date(2026, 6, 1), only=["benefits"])
+    renewal = make_case(CHRONIC, citizen, form={"scope": "糖尿病"})
+    approve(renewal, staff, "2027-06-30")
+    complete(renewal, staff)
+    assert [r.application_id for r in records.held(citizen.person_id, day=date(2026, 7, 1))] == [renewal.id]
+    assert send_reminders(date(2027, 6, 1), only=["benefits"]) == {"benefits": 1}
+    assert len(_benefit_messages(db_session, citizen)) == 2
+
+
+# --- what the person reads: 我的 → 待遇认定 and /api/v1/records/me ------------------------------------------------
+
+
+def test_the_person_reads_the_recognition_with_its_validity_and_source(db_session, citizen, staff, make_case,
+                                                                     make_client):
+    from portal.accounts import tokens
+    from tests.factories import log_in_by_code
+
+    case = make_case(SPECIAL_DRUG, citizen, form={"drug_name": "曲妥珠单抗", "hospital": "吉林省肿瘤医院"})
+    approve(case, staff, "2026-03-31")
+    complete(case, staff)
+    raw = tokens.issue_token(citizen, label="test")[0]
+    db_session.commit()
+    browser = log_in_by_code(make_client(), db_session, citizen.person.phone)
+    page = browser.get("/me/records/benefits", headers={"Cookie": "lang=en"}).get_data(as_text=True)
+    assert "曲妥珠单抗" in page and "吉林省肿瘤医院" in page and case.number in page
+    assert "Mar 31, 2026" in page and f"/guide/items/{SPECIAL_DRUG}" in page  # within a month: renew
+    api = make_client()
+    me = api.get("/api/v1/records/me", headers={"Authorization": f"Bearer {raw}"}).get_json()
+    [benefit] = [b for b in me["benefits"] if b["application_number"] == case.number]
+    assert benefit == {"kind": "special_drug", "label": "Special drug", "status": "active", "item_code": None,
+                       "name": "曲妥珠单抗", "level": None, "institutions": ["吉林省肿瘤医院"],
+                       "valid_from": "2026-03-02", "valid_until": "2026-03-31", "until": None,
+                       "application_number": case.number, "renew_item": SPECIAL_DRUG}
+
+
+# --- prerequisites: requires_item as a rule --------------------------------------------------------------------
+
+OUT_OF_AREA_RULE = "Out-of-area recognition requires a long-term out-of-area filing first."  # the rule's text (en)
+CHRONIC_FILING = "G002036005000_01_002"  # 门诊慢性病病种待遇备案 (即办件): needs the 认定
+CHRONIC_CHANGE = "G002036005000_01_003"  # 门诊慢性病病种待遇变更 (即办件): needs the 备案
+
+
+def long_term_filing(db_session, person_id, status="active"):
+    from portal.insurance.filings import RemoteCareFiling
+
+    filing = RemoteCareFiling(number=f"BA{person_id:08d}", region="jilin", person_id=person_id,
+                              item_code="G002036004001", category="resettled_retiree", term="long_term",
+                              status=status, destination_code="460100", destination_name="海南省",
+                              start_date=date(2026, 3, 1))
+    db_session.add(filing)
+    db_session.flush()
+    return filing
+
+
+def test_out_of_area_recognition_is_refused_without_a_long_term_filing_with_the_seeds_sentence(
+        db_session, citizen, staff, make_case, catalog):
+    from portal.applications.operations import prechecks
+
+    case = make_case(CHRONIC, citizen, submit=False, form={"scope": "糖尿病", "recognition_place": "异地"})
+    with pytest.raises(ValidationFailed) as refused:
+        ops.submit_application(case, by=citizen, actor=SYSTEM)
+    assert refused.value.reasons == [(None, OUT_OF_AREA_RULE)]
+    [blocking] = [f for f in prechecks(case) if f.severity.value == "blocking"]
+    assert blocking.rule == "requires_item" and blocking.requires.code == "G002036004002"
+    assert case.state == "draft" and case.number is None
+
+    local = make_case(CHRONIC, citizen, form={"scope": "糖尿病", "recognition_place": "本地"})  # at home: no chain
+    assert local.state == "submitted"
+
+    filing = long_term_filing(db_session, citizen.person_id)
+    ops.submit_application(case, by=citizen, actor=SYSTEM)
+    assert case.state == "submitted"
+    filing.status, filing.ended_on, filing.end_reason = "cancelled", date(2026, 3, 2), "本人取消"  # before acceptance
+    db_session.flush()
+    with pytest.raises(InvalidTransition) as not_now:
+        ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    assert not_now.value.message == OUT_OF_AREA_RULE  # acceptance checks again
+    assert case.state == "submitted"
+
+
+def test_the_filing_and_change_need_the_recognition_and_carry_the_institutions(db_session, citizen, staff,
+                                                                                make_case):
+    filing = make_case(CHRONIC_FILING, citizen, submit=False, form={"recognition_place": "本地"})
+    with pytest.raises(ValidationFailed):
+        ops.submit_application(filing, by=citizen, actor=SYSTEM)  # no recognition yet
+    change = make_case(CHRONIC_CHANGE, citizen, submit=False)
+    with pytest.raises(ValidationFailed):
+        ops.submit_application(change, by=citizen, actor=SYSTEM)  # no 备案 yet
+
+    recognition = make_case(CHRONIC, citizen, form={"scope": "糖尿病", "recognition_place": "本地"})
+    approve(recognition, staff, "2027-03-01")
+    complete(recognition, staff)
+    record = records.of_case(recognition)
+    with pytest.raises(ValidationFailed):
+        ops.submit_application(change, by=citizen, actor=SYSTEM)  # recognised, but not filed yet
+
+    filing.form_data = {**filing.form_data, "designated_institutions": "长春市中心医院"}
+    ops.submit_application(filing, by=citizen, actor=SYSTEM)
+    ops.accept_application(filing, by=staff["acceptor"], actor=SYSTEM)
+    complete(filing, staff)
+    db_session.refresh(record)
+    assert record.detail_data["institutions"] == ["长春市中心医院"] and records.items_of(record) == {
+        CHRONIC, CHRONIC_FILING}
+
+    change.form_data = {**change.form_data, "hospital": "吉林大学第一医院", "pharmacy": "益丰大药房"}
+    ops.submit_application(change, by=citizen, actor=SYSTEM)
+    ops.accept_application(change, by=staff["acceptor"], actor=SYSTEM)
+    complete(change, staff)
+    db_session.refresh(record)
+    assert record.detail_data["institutions"] == ["吉林大学第一医院", "益丰大药房"]
+    revoke(db_session, change)  # 事后核查 of the change puts the filed institutions back
+    assert db_session.get(Benefit, record.id).detail_data["institutions"] == ["长春市中心医院"]

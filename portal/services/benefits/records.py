@@ -83,8 +83,15 @@ def held(person_id: int, kinds: Iterable[BenefitKind] | None = None, *, day: dat
     rows = db.session.execute(query.order_by(Benefit.valid_from.desc(), Benefit.id.desc())).scalars().all()
     if items is not None:
         wanted = set(items)
-        rows = [r for r in rows if r.detail_data.get("item") in wanted]
+        rows = [r for r in rows if wanted & items_of(r)]
     return rows
+
+
+def items_of(record: Benefit) -> set[str]:
+    """The catalog items behind the record: the one that granted it and those that confirmed or changed it
+    since (吉林's 门诊慢性病 备案 and 变更 after the 认定)."""
+    detail = record.detail_data
+    return {c for c in [detail.get("item"), *(detail.get("also") or [])] if c}
 
 
 def holds(person_id: int, kinds: Iterable[BenefitKind] | None = None, *, day: date | None = None,
@@ -109,3 +116,51 @@ def expire_due(today: date) -> int:
         row.status = BenefitStatus.EXPIRED
     db.session.flush()
     return len(rows)
+
+
+def standing(record: Benefit, today: date) -> BenefitStatus:
+    """The record's standing as the person reads it on ``today``: an active record past its last day is expired
+    even before the daily run marks it."""
+    if record.status is BenefitStatus.ACTIVE and record.valid_until is not None and record.valid_until < today:
+        return BenefitStatus.EXPIRED
+    return record.status
+
+
+RECOGNITION_KINDS = (BenefitKind.CHRONIC_DISEASE, BenefitKind.SPECIAL_DRUG, BenefitKind.MATERNITY,
+                     BenefitKind.LONG_TERM_CARE, BenefitKind.OTHER)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A record as the person reads it (我的 → 待遇认定, ``/api/v1/records/me``)."""
+
+    record: Benefit
+    standing: BenefitStatus
+    what: str | None  # 病种 / 药品 name
+    institutions: tuple[str, ...]
+    until: str | None  # an end that is an event (``end_of_this_childbirth``)
+    case_id: int | None
+    case_number: str | None
+    item: Any  # the catalog item that granted it (and renews it), when the catalog has it
+    renew: bool  # within the reminder window or expired: apply for ``item`` again
+
+
+def shown(person_id: int, today: date, catalog: Any, kinds: Iterable[BenefitKind] = RECOGNITION_KINDS) -> list[Shown]:
+    """The person's records of ``kinds``, current ones first, newest first, with their source case."""
+    from ...applications.models import Application
+
+    rows = db.session.execute(
+        select(Benefit, Application.number).outerjoin(Application, Application.id == Benefit.application_id)
+        .where(Benefit.person_id == person_id, Benefit.kind.in_(list(kinds)))
+        .order_by(Benefit.valid_from.desc(), Benefit.id.desc())).all()
+    out = []
+    for record, number in rows:
+        detail = record.detail_data
+        state = standing(record, today)
+        item = catalog.get(detail["item"]) if detail.get("item") else None
+        soon = record.valid_until is not None and record.valid_until <= today + timedelta(days=EXPIRY_REMIND_DAYS)
+        out.append(Shown(record, state, detail.get("name"), tuple(detail.get("institutions") or ()),
+                         detail.get("until"), record.application_id, number, item,
+                         renew=item is not None and soon and state in (BenefitStatus.ACTIVE, BenefitStatus.EXPIRED)))
+    active_first = {BenefitStatus.ACTIVE: 0}
+    return sorted(out, key=lambda s: active_first.get(s.standing, 1))
