@@ -145,10 +145,9 @@ def start_with_license(data: FirstAgentRequest, *, return_url: str, actor: Actor
     data = checked(data)
     account_ops.throttle("PORTAL_LIMIT_REGISTER_IP", client_ip, default=DEFAULT_LIMIT)
     _refuse_if_administered(data.credit_code)
-    service = _service()
+    started = _service().start(AuthorisationRequest(data.credit_code, data.agent_name, data.agent_id_number,
+                                                    return_url))  # first: a service that fails leaves no row
     registration = _new_registration(data, ProofMethod.BUSINESS_LICENSE, RegistrationStatus.AWAITING_LICENSE)
-    started = service.start(AuthorisationRequest(data.credit_code, data.agent_name, data.agent_id_number,
-                                                 return_url))
     registration.license_ticket = started.ticket
     db.session.flush()
     _audit("registration.started", registration, actor)

@@ -51,15 +51,14 @@ def register():
     if form.method.data == "letter" and (letter is None or not letter.filename):
         form.letter.errors = [_("Choose the signed letter of authorisation (PDF, JPG or PNG).")]
         return render_template("organisations/register.html", form=form, **context), 422
-    try:
-        with account_ops.commit_failures():
-            if form.method.data == "letter":
-                registration = reg_ops.submit_letter(_request_of(form), letter.stream, letter.filename,
-                                                     actor=actor_of(current_user), client_ip=_ip())
-            else:
-                registration, target = reg_ops.start_with_license(
-                    _request_of(form), return_url=url_for("organisations.license_return", _external=True),
-                    actor=actor_of(current_user), client_ip=_ip())
+    try:  # a refusal leaves nothing behind (an uploaded letter's stored body is swept as an orphan)
+        if form.method.data == "letter":
+            registration = reg_ops.submit_letter(_request_of(form), letter.stream, letter.filename,
+                                                 actor=actor_of(current_user), client_ip=_ip())
+        else:
+            registration, target = reg_ops.start_with_license(
+                _request_of(form), return_url=url_for("organisations.license_return", _external=True),
+                actor=actor_of(current_user), client_ip=_ip())
     except DomainError as error:
         db.session.rollback()
         apply_errors(form, error)

@@ -263,3 +263,37 @@ def test_a_registering_unit_files_its_enrolment_first_and_completing_it_makes_th
         assert case.state == "completed" and unit.status is UnitStatus.ACTIVE
         assert agent.is_unit_admin
         assert cannot_file(agent, catalog.get(OTHER_UNIT_ITEM)) is None
+
+
+def test_an_unreachable_licence_service_is_said_plainly_and_saves_nothing(app, client, get_csrf, db_session,
+                                                                          monkeypatch):
+    from tests.servers import free_port
+
+    down = HttpLicenseService(f"http://127.0.0.1:{free_port()}", "portal-test", "secret", timeout=(1, 1))
+    monkeypatch.setitem(app.extensions, "portal_business_license", down)
+    response = client.post("/units/register", data=_form(get_csrf, valid_credit_code()))
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "cannot be reached right now" in page and 'value="长春新创科技有限公司"' in page
+    assert db_session.execute(select(OrgRegistration)).first() is None
+    assert not down.health().ok
+
+
+def test_the_licence_adapter_speaks_the_protocol_and_checks_signatures(license_server):
+    from portal.integrations.business_license import AuthorisationRequest, LicenseServiceError
+
+    service = HttpLicenseService(license_server.base_url, license_server.app_id, license_server.secret)
+    assert service.health().ok
+    started = service.start(AuthorisationRequest("91220100MA17DEM55F", "李经办", AGENT_ID, "http://x/back"))
+    assert service.result(started.ticket).status == "pending"
+    _holder_confirms(started.authorize_url, "长春华宇信息技术有限公司", "王法人")
+    outcome = service.result(started.ticket)
+    assert outcome.status == "authorised" and outcome.license.name == "长春华宇信息技术有限公司"
+    assert outcome.grantee_id_number == AGENT_ID
+    with pytest.raises(LicenseServiceError) as used:
+        service.result(started.ticket)  # a final answer is given once
+    assert used.value.kind == "invalid_token"
+    forged = HttpLicenseService(license_server.base_url, license_server.app_id, "wrong-secret")
+    with pytest.raises(LicenseServiceError) as refused:
+        forged.start(AuthorisationRequest("91220100MA17DEM55F", "李经办", AGENT_ID, "http://x/back"))
+    assert refused.value.kind == "unavailable"
