@@ -67,7 +67,8 @@ def register():
     session[REG_KEY] = registration.id
     if form.method.data == "letter":
         return redirect(url_for("organisations.registered"))
-    return redirect(target)
+    # a link, not a redirect: the page's form-action policy keeps form posts on this site (core.web)
+    return render_template("organisations/license_go.html", registration=registration, target=target)
 
 
 @bp.get("/units/register/license")

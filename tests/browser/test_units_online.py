@@ -63,6 +63,7 @@ def _register_with_the_license(page, credit_code: str, name: str, id_number: str
     page.fill("#agent_phone", phone)
     page.check("input[type=radio][name=method][value=business_license]")
     _submit(page, "main form[action='/units/register'] button[type=submit]")
+    _submit(page, "#license-go")
     # the licence service's page: it names the unit and the person to authorise; the holder confirms
     assert page.locator("#credit-code").inner_text() == credit_code
     assert page.locator("#grantee").inner_text() == name
