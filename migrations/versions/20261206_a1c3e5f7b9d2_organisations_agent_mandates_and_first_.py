@@ -1,7 +1,7 @@
 """organisations: agent mandates and first-agent registrations
 
 Revision ID: a1c3e5f7b9d2
-Revises: a8e3f5c1d7b2
+Revises: a8e3c5d1f7b2
 Create Date: 2026-12-06 20:08:34.095290
 """
 
@@ -12,7 +12,7 @@ import portal.core.db
 from portal.core.migrate import refuse_data_loss, refuse_to_drop_tables
 
 revision = 'a1c3e5f7b9d2'
-down_revision = 'a8e3f5c1d7b2'
+down_revision = 'a8e3c5d1f7b2'
 branch_labels = None
 depends_on = None
 

@@ -110,6 +110,17 @@ class Handler:
         (e.g. signing a commitment); None files through the generic form."""
         return None
 
+    def upload_kinds(self, item: Item, material: Any) -> frozenset[str] | None:
+        """The kinds of file (``materials.checks.SUPPORTED``) a material takes online when the family widens the
+        default PDF, JPEG and PNG (a claim's invoices also take OFD e-receipts); None keeps the default."""
+        return None
+
+    def read_upload(self, case: Any, material: Any, invoice: dict[str, str]) -> int | None:
+        """A file uploaded to ``material`` of the draft ``case`` carried invoice data (an e-receipt): put it into
+        the draft's form for the applicant to check. Returns the (1-based) row it is in, or None when the family
+        has no use for it. Called in the upload's transaction; it never commits."""
+        return None
+
     def provided_online(self, material: Any, case: Any) -> bool:
         """True when filing online itself provides this required ``material`` (e.g. the identity document of a
         self-service print, which the real-name binding stands for); the generic handler says no."""
