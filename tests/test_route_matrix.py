@@ -96,7 +96,8 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
                   "code": "G002036005000_01_001", "token": token, "state": "on", "name": "intake",
                   "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654}
         by_endpoint = {"pages.set_language": {"code": "en"}, "certificates.verify": {"code": certificate.code},
-                       "api.verify_certificate": {"code": certificate.code}}
+                       "api.verify_certificate": {"code": certificate.code},
+                       "insurance.unit_statement": {"what": "staff", "fmt": "pdf"}}
         accounts = {"citizen": citizen, "agent": agent, **{name: made[0] for name, made in staff.items()}}
         secrets = {name: made[1] for name, made in staff.items()}
         bearer = {name: issue_token(account)[0] for name, account in accounts.items()}
@@ -249,6 +250,7 @@ EXPECTED = {
     "insurance.unit_contributions_csv": "302 404 200 404 404 404 404 404",
     "insurance.unit_staff": "302 404 200 404 404 404 404 404",
     "insurance.unit_staff_csv": "302 404 200 404 404 404 404 404",
+    "insurance.unit_statement": "302 404 200 404 404 404 404 404",
     "certificates.verify_form": "200 200 200 200 200 200 200 200",
     "certificates.verify": "200 200 200 200 200 200 200 200",
 }
