@@ -94,10 +94,10 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
         values = {"case_id": open_case.id, "certificate_id": certificate.id, "filing_id": filing.id,
                   "rect_id": rating.rectification.id, "check_id": draw.checks[0].id, "draw_id": draw.id,
                   "code": "G002036005000_01_001", "token": token, "state": "on", "name": "intake",
-                  "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654}
+                  "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654,
+                  "what": "staff", "fmt": "pdf"}
         by_endpoint = {"pages.set_language": {"code": "en"}, "certificates.verify": {"code": certificate.code},
-                       "api.verify_certificate": {"code": certificate.code},
-                       "insurance.unit_statement": {"what": "staff", "fmt": "pdf"}}
+                       "api.verify_certificate": {"code": certificate.code}}
         accounts = {"citizen": citizen, "agent": agent, **{name: made[0] for name, made in staff.items()}}
         secrets = {name: made[1] for name, made in staff.items()}
         bearer = {name: issue_token(account)[0] for name, account in accounts.items()}
