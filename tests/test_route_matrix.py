@@ -95,7 +95,7 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
                   "rect_id": rating.rectification.id, "check_id": draw.checks[0].id, "draw_id": draw.id,
                   "code": "G002036005000_01_001", "token": token, "state": "on", "name": "intake",
                   "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654,
-                  "agent_id": agent.id, "registration_id": 987654}
+                  "agent_id": agent.id, "registration_id": 987654, "what": "staff", "fmt": "pdf"}
         by_endpoint = {"pages.set_language": {"code": "en"}, "certificates.verify": {"code": certificate.code},
                        "api.verify_certificate": {"code": certificate.code}}
         accounts = {"citizen": citizen, "agent": agent, **{name: made[0] for name, made in staff.items()}}
@@ -258,6 +258,7 @@ EXPECTED = {
     "insurance.unit_contributions_csv": "302 404 200 404 404 404 404 404",
     "insurance.unit_staff": "302 404 200 404 404 404 404 404",
     "insurance.unit_staff_csv": "302 404 200 404 404 404 404 404",
+    "insurance.unit_statement": "302 404 200 404 404 404 404 404",
     "certificates.verify_form": "200 200 200 200 200 200 200 200",
     "certificates.verify": "200 200 200 200 200 200 200 200",
 }
