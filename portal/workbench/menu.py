@@ -38,6 +38,7 @@ def _entries() -> list[Entry]:
     return [
         Entry("workbench.index", _l("Case queues"), is_case_worker, "workbench.queue workbench.case workbench.index"),
         Entry("workbench.bindings", _l("Window verification"), is_case_worker, "workbench.bindings"),
+        Entry("organisations_staff.index", _l("Unit registrations"), is_case_worker, "organisations_staff."),
         Entry("calendar.index", _l("Holiday schedule"), can_manage_calendar, "calendar."),
         Entry("claims.payments", _l("Payments"), can_pay, "claims."),
         Entry("dashboard.index", _l("Dashboard"), can_view_dashboard, "dashboard."),
