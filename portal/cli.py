@@ -196,6 +196,7 @@ COMMAND_MODULES = (
     "portal.certificates.commands",
     "portal.notifications.commands",
     "portal.national.commands",
+    "portal.organisations.commands",
     "portal.core.doctor",
 )
 for _module in COMMAND_MODULES:

@@ -167,6 +167,10 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "ECREDENTIAL_API_BASE": (str, ""),
     "ECREDENTIAL_APP_ID": (str, ""),
     "ECREDENTIAL_SECRET": (str, ""),
+    "BUSINESS_LICENSE_BACKEND": (str, "local"),
+    "BUSINESS_LICENSE_API_BASE": (str, ""),
+    "BUSINESS_LICENSE_APP_ID": (str, ""),
+    "BUSINESS_LICENSE_SECRET": (str, ""),
     # the "不是我" link sent to a person's phone on record when an account is bound to them: days it works
     "BINDING_DISOWN_DAYS": (_int, 30),
     # the national medical-security platform (portal/integrations/national): "local" (a hub in a shared SQLite
@@ -306,7 +310,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if env["NOTIFY_LEASE_SECONDS"] <= 3 * env["SMS_TIMEOUT_SECONDS"]:
             problems.append("PORTAL_NOTIFY_LEASE_SECONDS must be more than three times PORTAL_SMS_TIMEOUT_SECONDS, "
                             "or a slow send is taken for an abandoned one")
-        for proof in ("FACE", "ECREDENTIAL"):
+        for proof in ("FACE", "ECREDENTIAL", "BUSINESS_LICENSE"):
             if env[f"{proof}_BACKEND"] == "local":
                 problems.append(f"PORTAL_{proof}_BACKEND must be http (or off) in production, not the local one")
         if env["NATIONAL_BACKEND"] == "local":
@@ -379,7 +383,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                                                     "ECREDENTIAL_SECRET", "BINDING_DISOWN_DAYS",
                                                     "NATIONAL_BACKEND", "NATIONAL_URL", "NATIONAL_NODE",
                                                     "NATIONAL_SECRET", "NATIONAL_HUB_PATH",
-                                                    "NATIONAL_MAX_ATTEMPTS")},
+                                                    "NATIONAL_MAX_ATTEMPTS",
+                                                    "BUSINESS_LICENSE_BACKEND", "BUSINESS_LICENSE_API_BASE",
+                                                    "BUSINESS_LICENSE_APP_ID", "BUSINESS_LICENSE_SECRET")},
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],

@@ -8,13 +8,18 @@ the query itself, so the page and the download cannot disagree. A download is an
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind
+from ..certificates.facts import agency_block
+from ..certificates.signing import sign_pdf
 from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import db
-from ..core.downloads import csv_response
+from ..core.downloads import XLSX_TYPE, csv_response, file_response, xlsx_bytes
+from ..core.formatting import local_datetime
+from ..documents.tables import table_pdf
 from . import downloads, queries
 
 bp = Blueprint("insurance", __name__)
@@ -119,6 +124,34 @@ def unit_contributions_csv():
     response = csv_response(*downloads.contribution_table(queries.all_unit_contribution_months(unit)),
                                       filename=f"{unit.credit_code}-contributions.csv")
     _audit_download("insurance.unit_contributions_download", unit)
+    return response
+
+
+@bp.get("/unit/records/<any(staff, contributions):what>.<any(xlsx, pdf):fmt>")
+@login_required
+def unit_statement(what: str, fmt: str):
+    """The staff list or the contributions by month as XLSX, or as a PDF signed with the agency's key (as
+    certificates are): the same masked lines as the page and the CSV."""
+    unit = _unit()
+    if what == "staff":
+        header, rows = downloads.staff_table(queries.all_unit_staff(unit))
+    else:
+        header, rows = downloads.contribution_table(queries.all_unit_contribution_months(unit))
+    title = _("Insured staff") if what == "staff" else _("Contributions by month")
+    lines = [_("Unit: %(name)s (unified social credit code %(code)s)", name=unit.name, code=unit.credit_code),
+             _("As of %(when)s; names and ID numbers masked.", when=local_datetime(clock.now()))]
+    name = f"{unit.credit_code}-{what}.{fmt}"
+    if fmt == "xlsx":
+        response = file_response(xlsx_bytes(header, rows, sheet=title, lines=[title, *lines]), mimetype=XLSX_TYPE,
+                                 filename=name)
+    else:
+        issuer = agency_block(unit=unit)["name"]
+        pdf = table_pdf(title=title, lines=lines, header=header, rows=rows, issuer=issuer,
+                        notes=[_("Signed electronically by %(issuer)s; a PDF reader shows whether the signature is "
+                                 "valid and the file unchanged.", issuer=issuer)])
+        response = file_response(sign_pdf(pdf, current_app.config["PORTAL_SIGNING"], reason=title, location=issuer),
+                                 mimetype="application/pdf", filename=name)
+    _audit_download(f"insurance.unit_{what}_download", unit)
     return response
 
 

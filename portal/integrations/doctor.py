@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..core.doctor import Outcome, check
-from . import Health, antivirus, identity, sms, storage, wechat
+from . import Health, antivirus, business_license, identity, sms, storage, wechat
 
 
 def _outcome(*named: tuple[str, Health]) -> Outcome:
@@ -44,6 +44,12 @@ def national_platform() -> Outcome:
 
     adapter = get_national(current_app._get_current_object())
     return _outcome(("", adapter.health() if adapter is not None else Health(True, "off")))
+
+
+@check("business_license", "the configured 电子营业执照 service can be reached")
+def business_license_service() -> Outcome:
+    service = business_license.license_service(current_app._get_current_object())
+    return _outcome(("", service.health() if service is not None else Health(True, "off")))
 
 
 @check("antivirus", "the configured virus scanner answers")

@@ -46,6 +46,7 @@ def production_env(tmp_path, **changes) -> dict:
         "FACE_BACKEND": "off",
         "ECREDENTIAL_BACKEND": "off",
         "NATIONAL_BACKEND": "off",
+        "BUSINESS_LICENSE_BACKEND": "off",
         "INSTANCE_PATH": str(tmp_path / "inst"),
     }
     env.update(changes)
@@ -81,6 +82,7 @@ def test_a_complete_production_config_is_accepted(tmp_path):
         ({"ECREDENTIAL_BACKEND": "local"}, "PORTAL_ECREDENTIAL_BACKEND"),
         ({"NATIONAL_BACKEND": "local"}, "PORTAL_NATIONAL_BACKEND must be http (or off) in production"),
         ({"NATIONAL_BACKEND": "http"}, "PORTAL_NATIONAL_BACKEND=http needs PORTAL_NATIONAL_URL"),
+        ({"BUSINESS_LICENSE_BACKEND": "local"}, "PORTAL_BUSINESS_LICENSE_BACKEND"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, change, expected):

@@ -2,14 +2,15 @@
 
 Configured by ``PORTAL_NATIONAL_URL``, this area's node code (``PORTAL_NATIONAL_NODE``, default the region's 统筹区)
 and ``PORTAL_NATIONAL_SECRET``. Every request is signed (``X-Node``, ``X-Timestamp``, ``X-Nonce``, ``X-Signature``:
-HMAC-SHA256 of ``timestamp \\n nonce \\n path \\n sha256(body)``), and so is every answer, with the same secret: an
-answer without a good signature is not believed. Messages are checked against the schemas before they leave and
-when they arrive. Bodies carry ID numbers and names: only HTTPS is accepted outside 127.0.0.1, and nothing of a
-body is ever logged.
+HMAC-SHA256 of ``timestamp \\n nonce \\n path \\n sha256(body)``, as ``signed_http``), and so is every answer,
+with the same secret: an answer without a good signature is not believed. Messages are checked against the schemas
+before they leave and when they arrive. Bodies carry ID numbers and names: only HTTPS is accepted outside 127.0.0.1,
+and nothing of a body is ever logged.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import secrets
@@ -21,7 +22,7 @@ import requests
 
 from ...config import ConfigError
 from .. import Health
-from ..signing import matches, signature
+from ..signed_http import signature
 from . import Message, NationalError, Receipt, validate
 
 log = logging.getLogger("portal.integrations.national")
@@ -38,8 +39,8 @@ def is_signed(secret: str, path: str, body: bytes, headers: Any) -> bool:
     """Whether a request or an answer carries a fresh, good signature under ``secret``."""
     timestamp = headers.get("X-Timestamp", "")
     fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= MAX_SKEW_SECONDS
-    return fresh and matches(secret, timestamp, headers.get("X-Nonce", ""), path, body,
-                             headers.get("X-Signature", ""))
+    expected = signature(secret, timestamp, headers.get("X-Nonce", ""), path, body)
+    return fresh and hmac.compare_digest(expected, headers.get("X-Signature", ""))
 
 
 class HttpNationalPlatform:
