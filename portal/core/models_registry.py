@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "portal.ratings.models",
     "portal.integrations.token_cache",
     "portal.rosters.models",
+    "portal.services.contributions.models",
 )
 
 
