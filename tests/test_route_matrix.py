@@ -95,7 +95,7 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
                   "rect_id": rating.rectification.id, "check_id": draw.checks[0].id, "draw_id": draw.id,
                   "code": "G002036005000_01_001", "token": token, "state": "on", "name": "intake",
                   "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654,
-                  "what": "staff", "fmt": "pdf"}
+                  "agent_id": agent.id, "registration_id": 987654, "what": "staff", "fmt": "pdf"}
         by_endpoint = {"pages.set_language": {"code": "en"}, "certificates.verify": {"code": certificate.code},
                        "api.verify_certificate": {"code": certificate.code}}
         accounts = {"citizen": citizen, "agent": agent, **{name: made[0] for name, made in staff.items()}}
@@ -210,7 +210,15 @@ EXPECTED = {
     "accounts.enter_code": "302 302 302 302 302 302 302 302",
     "accounts.login_staff": "200 200 200 200 200 200 200 200",
     "accounts.home": "302 200 200 200 200 200 200 200",
-    "accounts.agents": "302 404 200 404 404 404 404 404",
+    "organisations.agents": "302 404 200 404 404 404 404 404",
+    "api.list_unit_agents": "401 404 200 404 404 404 404 404",
+    "organisations.agent": "302 404 404 404 404 404 404 404",
+    "organisations.register": "200 200 200 200 200 200 200 200",
+    "organisations.license_return": "404 404 404 404 404 404 404 404",
+    "organisations.registered": "302 302 302 302 302 302 302 302",
+    "organisations_staff.index": "302 404 404 200 200 200 200 403",
+    "organisations_staff.show": "302 404 404 404 404 404 404 403",
+    "organisations_staff.letter": "302 404 404 404 404 404 404 403",
     "insurance.person_records": "302 200 404 404 404 404 404 404",
     "insurance.person_account": "302 200 404 404 404 404 404 404",
     "insurance.person_benefits": "302 200 404 404 404 404 404 404",

@@ -26,6 +26,7 @@ from ..core.errors import DomainError
 from ..insurance.models import Benefit, Enrolment, EnrolmentEvent, Person, Unit
 from .models import CaseEffect
 
+# Account: completing a unit's 单位参保登记 makes its filer the unit's administrator (services.enrolment.units)
 MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Benefit, Account)}
 SEAL_CONTEXT = "case_effect.steps"
 

@@ -211,3 +211,14 @@ def test_the_health_check_reads_the_keys_at_most_every_half_minute(app, client, 
         app.extensions.pop("portal_keys_health", None)
     assert len([s for s in seen if "FROM alembic_version" in s]) == 4  # the database answers every check
     assert len([s for s in seen if "FROM key_check" in s]) == 2  # the keys: once, then again after the half minute
+
+
+def test_the_staff_menu_is_worked_out_once_per_page(app, clerk, monkeypatch):
+    from portal.workbench import menu
+
+    calls = []
+    real = menu._entries
+    monkeypatch.setattr(menu, "_entries", lambda: calls.append(1) or real())
+    page = clerk.get("/staff/queues/review").get_data(as_text=True)
+    assert len(calls) == 1  # the header's menu and the page's links (staff_may_open) share one answer
+    assert 'href="/staff/queues/intake"' in page or "/staff/queues/intake" in page
