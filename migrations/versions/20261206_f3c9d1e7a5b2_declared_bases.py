@@ -1,7 +1,7 @@
 """declared bases: each person's monthly contribution base for a year, as the unit declared it (缴费基数申报)
 
 Revision ID: f3c9d1e7a5b2
-Revises: a8e3c5d1f7b2
+Revises: a1c3e5f7b9d2
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -12,7 +12,7 @@ import portal.core.db
 from portal.core.migrate import refuse_data_loss
 
 revision = "f3c9d1e7a5b2"
-down_revision = "a8e3c5d1f7b2"
+down_revision = "a1c3e5f7b9d2"
 branch_labels = None
 depends_on = None
 
