@@ -5,7 +5,7 @@ documents), written with the change they announce and delivered by ``portal nati
 messages received, once each by message id. Bodies are sealed. A downgrade that would drop rows is refused.
 
 Revision ID: 58fbcf08cd9f
-Revises: a1c3e5f7b9d2
+Revises: f3c9d1e7a5b2
 Create Date: 2026-12-06 20:04:54.526548
 """
 
@@ -16,7 +16,7 @@ import portal.core.db
 from portal.core.migrate import refuse_to_drop_tables
 
 revision = '58fbcf08cd9f'
-down_revision = 'a1c3e5f7b9d2'
+down_revision = 'f3c9d1e7a5b2'
 branch_labels = None
 depends_on = None
 
