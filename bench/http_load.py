@@ -82,6 +82,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--existing-database", default=None, metavar="NAME",
                         help="use this database on the same server, already filled by portal demo (migrated to the "
                              "head, kept at the end; the write path adds cases to it) instead of making one")
+    parser.add_argument("--instance", default=None,
+                        help="with --existing-database: the instance folder of the portal that filled it (its keys)")
     return parser.parse_args()
 
 
@@ -203,7 +205,8 @@ class Prepared:
     demo_line: str = ""
 
 
-def prepare(url: str, folder: Path, persons: int, cases: int, writers: int, existing: str | None = None) -> Prepared:
+def prepare(url: str, folder: Path, persons: int, cases: int, writers: int, existing: str | None = None,
+            instance: str | None = None) -> Prepared:
     """The database, its data and the logged-in visitors."""
     from sqlalchemy import create_engine, make_url, text
 
@@ -218,6 +221,8 @@ def prepare(url: str, folder: Path, persons: int, cases: int, writers: int, exis
     env.update({"PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": str(folder / "instance"),
                 "PORTAL_DATABASE_URL": scoped, "PORTAL_LOG_LEVEL": "WARNING", "PORTAL_REGION": "jilin",
                 "PYTHONPATH": str(ROOT), **RAISED_LIMITS})
+    if instance:
+        env["PORTAL_INSTANCE_PATH"] = instance
     os.environ.update({k: v for k, v in env.items() if k.startswith("PORTAL_")})
     from tests import servers
 
@@ -428,7 +433,8 @@ def main() -> None:
     healthz_threads: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-http-") as name:
         folder = Path(name)
-        prepared = prepare(args.database_url, folder, args.persons, args.cases, args.writers, args.existing_database)
+        prepared = prepare(args.database_url, folder, args.persons, args.cases, args.writers, args.existing_database,
+                           args.instance)
         endpoints = tuple((n, p.format(token=prepared.token, code=prepared.code), w, g) for n, p, w, g in ENDPOINTS)
         portal_port, bare_port = servers.free_port(), servers.free_port()
         processes = []

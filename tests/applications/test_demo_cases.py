@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from portal.accounts.models import Account, PersonBinding, Role
 from portal.applications import fields, numbers
 from portal.applications.constants import State
+from portal.applications.demo import CaseMaker
 from portal.applications.lifecycle import TRANSITIONS
 from portal.applications.models import Application, ApplicationEvent, CorrectionNotice
 from portal.core.validators import id_check_digit
@@ -34,7 +35,7 @@ def test_chunks_build_the_same_persons_as_one_plan():
 
 
 def _generate(db_session):
-    summary = generate_demo_data(seed=9, persons=PERSONS, units=6, cases=CASES)
+    summary = generate_demo_data(seed=9, persons=PERSONS, units=6, also=CaseMaker(9, "jilin", CASES, PERSONS))
     db_session.flush()
     return summary
 
@@ -140,3 +141,11 @@ def test_the_app_finds_the_generated_cases(app, db_session, make_client, make_st
     assert in_review.number in mine
     assert browser.get(f"/applications/{in_review.id}").status_code == 200
     assert browser.get("/me/records").status_code == 200
+
+
+def test_the_command_files_the_cases(app, db_session):
+    result = app.test_cli_runner().invoke(args=["portal", "demo", "--reset", "--persons", "60", "--units", "4",
+                                                "--cases", "30"])
+    assert result.exit_code == 0, result.output
+    assert "60 persons" in result.output and "30 applications" in result.output
+    assert db_session.execute(select(func.count()).select_from(Application)).scalar() == 30
