@@ -25,6 +25,7 @@ from ..core.db import db
 from ..core.errors import InvalidTransition, NotFound, ValidationFailed
 from ..core.sheets import SheetRefused, read_sheet
 from ..services import handler_for
+from ..services.base import read_rosters_with
 from . import checks
 from .models import Roster
 
@@ -188,3 +189,7 @@ def page_of(roster: Roster, spec: FieldSpec, *, page: int, per_page: int, errors
                                 "message": checks.describe(spec, (key, code, params), row)}
                                for key, code, params in errors]})
     return out, len(listed)
+
+
+# the services read a case's roster through this hook (they sit below the rosters and do not import them)
+read_rosters_with(roster_table)

@@ -26,6 +26,7 @@ from ..models import (
 )
 from .build import demo_plans
 from .common import DemoPlan
+from .logins import all_demo_citizens
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def generate_demo_data(seed: int = 20261122, persons: int = 2000, units: int = 1
     counts = dict.fromkeys(("units", "persons", "enrolments", "events", "contributions", "accounts",
                             "transactions", "benefits"), 0)
     unit_ids: list[int] | None = None
-    maker = CaseMaker(seed, region, cases, persons)
+    maker = CaseMaker(seed, region, cases, persons, {c.id_number for c in all_demo_citizens()})
     for plan in demo_plans(seed, persons, units, region):
         units_of_plan = plan.units
         for name in counts:
