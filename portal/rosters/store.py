@@ -25,7 +25,7 @@ from ..core.db import db
 from ..core.errors import InvalidTransition, NotFound, ValidationFailed
 from ..core.sheets import SheetRefused, read_sheet
 from ..services import handler_for
-from ..services.base import read_rosters_with
+from ..services.base import TABLE_SOURCES
 from . import checks
 from .models import Roster
 
@@ -70,6 +70,9 @@ def roster_table(case: Any) -> list[dict[str, Any]] | None:
     if spec is None:
         return None
     return checks.clean_rows(spec, roster.rows)
+
+
+TABLE_SOURCES.append(roster_table)  # handlers read a case's roster through services.base.case_table
 
 
 def _draft_spec(case: Any, item: Item, by: Any) -> FieldSpec:
@@ -189,7 +192,3 @@ def page_of(roster: Roster, spec: FieldSpec, *, page: int, per_page: int, errors
                                 "message": checks.describe(spec, (key, code, params), row)}
                                for key, code, params in errors]})
     return out, len(listed)
-
-
-# the services read a case's roster through this hook (they sit below the rosters and do not import them)
-read_rosters_with(roster_table)

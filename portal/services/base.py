@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -138,23 +137,18 @@ class Handler:
         return not any(f.severity is not Severity.INFO for f in self.precheck(context))
 
 
-#: Where a case's uploaded roster is read (``portal.rosters`` registers it on import with :func:`read_rosters_with`):
-#: the roster builds on the services, so the services ask through this hook instead of importing it.
-_roster_rows: Callable[[Any], list[dict[str, Any]] | None] | None = None
-
-
-def read_rosters_with(reader: Callable[[Any], list[dict[str, Any]] | None]) -> None:
-    """Let :func:`case_table` read a case's uploaded roster through ``reader`` (None when the case has none)."""
-    global _roster_rows
-    _roster_rows = reader
+# Where a case's table of persons may come from besides its form: functions of the case answering its rows, or None
+# when they have none for it. ``portal.rosters`` adds the uploaded roster (the lower layer defines the hook).
+TABLE_SOURCES: list[Any] = []
 
 
 def case_table(case: Any) -> list[dict[str, Any]]:
-    """The rows of persons a case lists: its uploaded roster's when it has one (``portal.rosters``), else the form's
-    table whose rows name persons by ``id_number``; [] when it has neither."""
-    rows = _roster_rows(case) if _roster_rows is not None else None
-    if rows is not None:
-        return rows
+    """The rows of persons a case lists: from a registered source (an uploaded roster) when it has them, else the
+    form's table whose rows name persons by ``id_number``; [] when it has neither."""
+    for source in TABLE_SOURCES:
+        rows = source(case)
+        if rows is not None:
+            return rows
     return next((v for v in case.form_data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
                  and "id_number" in v[0]), [])
 
