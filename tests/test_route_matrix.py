@@ -182,8 +182,8 @@ EXPECTED = {
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
     "api.get_roster": "401 404 404 404 404 404 404 404",
-    "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
-    "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
+    "rosters.page": "302 404 200 404 404 404 404 404",  # the agent's 缴费基数申报 takes a roster
+    "rosters.template_xlsx": "302 404 200 404 404 404 404 404",
     "workbench.case_roster": "302 404 404 404 404 404 404 403",
     "accounts.bind": "302 302 404 404 404 404 404 404",
     "accounts.bind_proof": "302 302 404 404 404 404 404 404",

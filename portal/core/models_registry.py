@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "portal.ratings.models",
     "portal.integrations.token_cache",
     "portal.rosters.models",
+    "portal.services.contributions.models",
 )
 
 

@@ -69,8 +69,10 @@ def register(group: click.Group) -> None:
         also = None
         if cases:
             from ..applications.demo import CaseMaker
+            from .demo import all_demo_citizens
 
-            also = CaseMaker(seed, current_app.config["PORTAL_REGION"], cases, persons)
+            also = CaseMaker(seed, current_app.config["PORTAL_REGION"], cases, persons,
+                             {c.id_number for c in all_demo_citizens()})
         summary = generate_demo_data(seed=seed, persons=persons, units=units, also=also)
         db.session.commit()
         click.echo(summary.line())
