@@ -207,6 +207,7 @@ EXPECTED = {
     "accounts.login": "200 302 302 302 302 302 302 302",
     "accounts.login_agent": "200 200 200 200 200 200 200 200",
     "accounts.login_citizen": "200 200 200 200 200 200 200 200",
+    "accounts.login_ecredential": "200 200 200 200 200 200 200 200",
     "accounts.enter_code": "302 302 302 302 302 302 302 302",
     "accounts.login_staff": "200 200 200 200 200 200 200 200",
     "accounts.home": "302 200 200 200 200 200 200 200",

@@ -27,7 +27,7 @@ from ..core.errors import DomainError
 from ..core.redirects import safe_target
 from ..insurance import queries
 from ..integrations import sms
-from . import auth, operations, otp, staff_login
+from . import auth, ecredential_login, operations, otp, staff_login
 from . import binding as binding_ops
 from .forms import (
     AgentPhoneForm,
@@ -144,6 +144,23 @@ def enter_code():
                                                  actor=actor_of(current_user), client_ip=_ip())
     except DomainError as error:
         return _refused("accounts/code.html", form, error, **context)
+    response = _after_login(account)
+    db.session.commit()
+    return response
+
+
+@bp.route("/login/ecredential", methods=["GET", "POST"])
+def login_ecredential():
+    """The 医保电子凭证 as the login and the real-name proof at once (``ecredential_login``)."""
+    form = ECredentialForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/login_ecredential.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        with operations.commit_failures():
+            account = ecredential_login.login_with_ecredential(ecredential_login.ECredentialLogin(form.code.data),
+                                                               actor=actor_of(current_user), client_ip=_ip())
+    except DomainError as error:
+        return _refused("accounts/login_ecredential.html", form, error)
     response = _after_login(account)
     db.session.commit()
     return response
