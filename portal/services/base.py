@@ -179,4 +179,4 @@ def _load_families() -> None:
 
 
 FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
-                  "record_changes")
+                  "record_changes", "long_term_care")
