@@ -232,6 +232,9 @@ EXPECTED = {
     "dashboard.index": "302 404 404 403 403 403 200 403",
     "dashboard.export": "302 404 404 403 403 403 200 403",
     "claims.payments": "302 404 404 403 403 200 403 403",
+    # the world's case is no claim: no payment notice for anyone; the staff copy is for case workers only
+    "claims.payment_notice": "302 404 404 404 404 404 404 404",
+    "claims.staff_payment_notice": "302 404 404 404 404 404 404 403",
     "accounts.staff_password": "302 404 404 200 200 200 200 200",
     "workbench.queue": "302 404 404 200 200 200 200 403",
     "ratings.statistics": "302 404 404 403 403 403 200 403",

@@ -11,7 +11,7 @@ import pytest
 from portal.applications import operations as ops
 from portal.applications.constants import Action
 from portal.core import clock
-from portal.core.errors import ValidationFailed
+from portal.core.errors import InvalidTransition, ValidationFailed
 from portal.insurance.constants import BenefitKind, BenefitStatus
 from portal.insurance.models import Benefit
 from portal.services import benefits, handler_for
@@ -220,3 +220,82 @@ def test_the_person_reads_the_recognition_with_its_validity_and_source(db_sessio
                        "name": "曲妥珠单抗", "level": None, "institutions": ["吉林省肿瘤医院"],
                        "valid_from": "2026-03-02", "valid_until": "2026-03-31", "until": None,
                        "application_number": case.number, "renew_item": SPECIAL_DRUG}
+
+
+# --- prerequisites: requires_item as a rule --------------------------------------------------------------------
+
+OUT_OF_AREA_RULE = "Out-of-area recognition requires a long-term out-of-area filing first."  # the rule's text (en)
+CHRONIC_FILING = "G002036005000_01_002"  # 门诊慢性病病种待遇备案 (即办件): needs the 认定
+CHRONIC_CHANGE = "G002036005000_01_003"  # 门诊慢性病病种待遇变更 (即办件): needs the 备案
+
+
+def long_term_filing(db_session, person_id, status="active"):
+    from portal.insurance.filings import RemoteCareFiling
+
+    filing = RemoteCareFiling(number=f"BA{person_id:08d}", region="jilin", person_id=person_id,
+                              item_code="G002036004001", category="resettled_retiree", term="long_term",
+                              status=status, destination_code="460100", destination_name="海南省",
+                              start_date=date(2026, 3, 1))
+    db_session.add(filing)
+    db_session.flush()
+    return filing
+
+
+def test_out_of_area_recognition_is_refused_without_a_long_term_filing_with_the_seeds_sentence(
+        db_session, citizen, staff, make_case, catalog):
+    from portal.applications.operations import prechecks
+
+    case = make_case(CHRONIC, citizen, submit=False, form={"scope": "糖尿病", "recognition_place": "异地"})
+    with pytest.raises(ValidationFailed) as refused:
+        ops.submit_application(case, by=citizen, actor=SYSTEM)
+    assert refused.value.reasons == [(None, OUT_OF_AREA_RULE)]
+    [blocking] = [f for f in prechecks(case) if f.severity.value == "blocking"]
+    assert blocking.rule == "requires_item" and blocking.requires.code == "G002036004002"
+    assert case.state == "draft" and case.number is None
+
+    local = make_case(CHRONIC, citizen, form={"scope": "糖尿病", "recognition_place": "本地"})  # at home: no chain
+    assert local.state == "submitted"
+
+    filing = long_term_filing(db_session, citizen.person_id)
+    ops.submit_application(case, by=citizen, actor=SYSTEM)
+    assert case.state == "submitted"
+    filing.status, filing.ended_on, filing.end_reason = "cancelled", date(2026, 3, 2), "本人取消"  # before acceptance
+    db_session.flush()
+    with pytest.raises(InvalidTransition) as not_now:
+        ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    assert not_now.value.message == OUT_OF_AREA_RULE  # acceptance checks again
+    assert case.state == "submitted"
+
+
+def test_the_filing_and_change_need_the_recognition_and_carry_the_institutions(db_session, citizen, staff,
+                                                                                make_case):
+    filing = make_case(CHRONIC_FILING, citizen, submit=False, form={"recognition_place": "本地"})
+    with pytest.raises(ValidationFailed):
+        ops.submit_application(filing, by=citizen, actor=SYSTEM)  # no recognition yet
+    change = make_case(CHRONIC_CHANGE, citizen, submit=False)
+    with pytest.raises(ValidationFailed):
+        ops.submit_application(change, by=citizen, actor=SYSTEM)  # no 备案 yet
+
+    recognition = make_case(CHRONIC, citizen, form={"scope": "糖尿病", "recognition_place": "本地"})
+    approve(recognition, staff, "2027-03-01")
+    complete(recognition, staff)
+    record = records.of_case(recognition)
+    with pytest.raises(ValidationFailed):
+        ops.submit_application(change, by=citizen, actor=SYSTEM)  # recognised, but not filed yet
+
+    filing.form_data = {**filing.form_data, "designated_institutions": "长春市中心医院"}
+    ops.submit_application(filing, by=citizen, actor=SYSTEM)
+    ops.accept_application(filing, by=staff["acceptor"], actor=SYSTEM)
+    complete(filing, staff)
+    db_session.refresh(record)
+    assert record.detail_data["institutions"] == ["长春市中心医院"] and records.items_of(record) == {
+        CHRONIC, CHRONIC_FILING}
+
+    change.form_data = {**change.form_data, "hospital": "吉林大学第一医院", "pharmacy": "益丰大药房"}
+    ops.submit_application(change, by=citizen, actor=SYSTEM)
+    ops.accept_application(change, by=staff["acceptor"], actor=SYSTEM)
+    complete(change, staff)
+    db_session.refresh(record)
+    assert record.detail_data["institutions"] == ["吉林大学第一医院", "益丰大药房"]
+    revoke(db_session, change)  # 事后核查 of the change puts the filed institutions back
+    assert db_session.get(Benefit, record.id).detail_data["institutions"] == ["长春市中心医院"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.audit import Actor
+from ...core.errors import InvalidTransition
 from ...services import handler_for
 from ..constants import Action
 from ..models import Application
@@ -14,7 +15,11 @@ from .checks import _context
 
 
 def accept_application(case: Application, *, by: Any, actor: Actor) -> None:
-    """受理: the materials are complete; the clock starts on the next working day."""
+    """受理: the materials are complete; the clock starts on the next working day. The item's handler checks again
+    what filing checked and may have changed since (a required record still held)."""
+    problem = handler_for(catalog_item(case)).acceptance_problem(case)
+    if problem:
+        raise InvalidTransition(problem)
     transition(case, Action.ACCEPT, by=by, actor=actor)
 
 

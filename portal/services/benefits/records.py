@@ -83,8 +83,15 @@ def held(person_id: int, kinds: Iterable[BenefitKind] | None = None, *, day: dat
     rows = db.session.execute(query.order_by(Benefit.valid_from.desc(), Benefit.id.desc())).scalars().all()
     if items is not None:
         wanted = set(items)
-        rows = [r for r in rows if r.detail_data.get("item") in wanted]
+        rows = [r for r in rows if wanted & items_of(r)]
     return rows
+
+
+def items_of(record: Benefit) -> set[str]:
+    """The catalog items behind the record: the one that granted it and those that confirmed or changed it
+    since (吉林's 门诊慢性病 备案 and 变更 after the 认定)."""
+    detail = record.detail_data
+    return {c for c in [detail.get("item"), *(detail.get("also") or [])] if c}
 
 
 def holds(person_id: int, kinds: Iterable[BenefitKind] | None = None, *, day: date | None = None,
