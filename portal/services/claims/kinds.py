@@ -22,7 +22,8 @@ from typing import Any
 from ...catalog.schema import Item
 
 CLAIM_HANDLERS = frozenset({
-    "account.withdrawal", "account.transfer", "reimbursement.manual", "maternity.benefit", "maternity.allowance", "maternity.payment",
+    "account.withdrawal", "account.transfer", "reimbursement.manual", "maternity.benefit", "maternity.allowance",
+    "maternity.payment",
     "medical_aid.reimbursement", "medical_aid.payment", "long_term_care.payment",
     "institution.settlement", "institution.remote_settlement",
 })
