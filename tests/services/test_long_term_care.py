@@ -137,7 +137,21 @@ def test_the_payment_uses_the_level(make_case, citizen, staff, given, paid):
     assert lines["care_rate"]["is_demo"] and lines["care_rate"]["source"].startswith(assess(given).band.zh)
 
 
-def test_without_a_level_in_force_the_reviewer_sets_the_amount(make_case, citizen):
+def test_the_level_in_force_on_the_day_of_care_counts(make_case, citizen, staff, db_session):
+    """A record revoked afterwards (事后核查) no longer gives a level: recomputed, no rule applies and the reviewer
+    sets the amount."""
+    assessment = _assessed_case(make_case, citizen, staff, scores())
+    _approve_and_complete(assessment, staff)
+    with clock.frozen(LATER):
+        case = make_case(CARE_CLAIM, citizen)
+        assert claims.claim_of(case).computed_amount == Decimal("560.00")
+        handler_for(ops.catalog_item(assessment)).revoke_effect(assessment, "核查不实")
+        db_session.flush()
+        result, facts = claims.compute(case)
+    assert result.amount is None and facts["scheme"] == "long_term_care"
+
+
+def test_without_a_level_the_reviewer_sets_the_amount(make_case, citizen):
     with clock.frozen(LATER):
         case = make_case(CARE_CLAIM, citizen)
     assert claims.claim_of(case).computed_amount is None
