@@ -1,7 +1,7 @@
 """care_assessment: the 长期护理 ADL assessment of a case (scores, total, 失能等级)
 
 Revision ID: c2f7b9d4e6a1
-Revises: f3c9d1e7a5b2
+Revises: fa471b4b4422
 Create Date: 2026-12-06 20:40:00
 
 Staff enter the scores of the 《长期护理保险日常生活活动能力评定量表》 on the case; the total and its band are kept with
@@ -14,7 +14,7 @@ from alembic import op
 import portal.core.db
 
 revision = "c2f7b9d4e6a1"
-down_revision = "f3c9d1e7a5b2"
+down_revision = "fa471b4b4422"
 branch_labels = None
 depends_on = None
 
