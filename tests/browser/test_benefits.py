@@ -6,6 +6,7 @@ retiree reads the recognition with that validity under 我的 → 待遇认定."
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from portal.core import clock
 from portal.documents.pdf import chinese_date
 from portal.insurance.demo import DEMO_CITIZENS
+from tests.browser.conftest import LIVE
 from tests.browser.test_filing import _log_in_citizen, _path
 from tests.browser.test_workbench import DESK, _decide, _staff_login, _state, _submit
 
@@ -56,11 +58,12 @@ def _submit_draft(page, edit_path: str) -> None:
         page.locator(f"main form[action='{edit_path}'] button[name=action][value=submit]").click()
 
 
-def _ensure_long_term_filing(page) -> None:
-    """The retiree's long-term 备案 (异地安置 to 海口, with a signed commitment), unless she holds one already."""
+def _ensure_long_term_filing(page) -> str | None:
+    """The retiree's long-term 备案 (异地安置 to 海口, with a signed commitment), unless she holds one already;
+    returns the number of the filing made here (None when she had one)."""
     page.goto("/remote-care/filings")
     if page.locator("a.filing-number").count():
-        return
+        return None
     page.goto("/remote-care/file/resettled_retiree")
     page.select_option("#province", "460000")
     page.select_option("#city", "460100")
@@ -72,6 +75,15 @@ def _ensure_long_term_filing(page) -> None:
     with page.expect_navigation():
         page.locator("#submit-filing").click()
     assert page.locator("#filing-status").inner_text().strip() == "有效", page.locator("main").inner_text()
+    return page.locator("#filing-number").inner_text().strip()
+
+
+def _end_filing(number: str) -> None:
+    """End the filing this test made, as a cancellation leaves it (the lock forbids cancelling it on the page), so
+    the other tests of the shared server find the retiree as they expect (test_crossregion files her 备案)."""
+    with sqlite3.connect(LIVE["instance"] / "portal.db") as db:
+        db.execute("UPDATE remote_care_filing SET status = 'cancelled', ended_on = ?, end_reason = ? WHERE number = ?",
+                   (clock.today().isoformat(), "测试结束后撤销（本测试所建）", number))
 
 
 def test_out_of_area_recognition_needs_the_filing_and_shows_with_its_validity(phone, browser, live_server):
@@ -88,7 +100,15 @@ def test_out_of_area_recognition_needs_the_filing_and_shows_with_its_validity(ph
 
     # the retiree holds a long-term 备案: the same filing goes through
     _log_in_citizen(page, RETIREE)
-    _ensure_long_term_filing(page)
+    made = _ensure_long_term_filing(page)
+    try:
+        _recognised_out_of_area(page, browser, live_server)
+    finally:
+        if made:
+            _end_filing(made)
+
+
+def _recognised_out_of_area(page, browser, live_server) -> None:
     edit_path = _fill_out_of_area_recognition(page)
     _submit_draft(page, edit_path)
     assert re.search(r"/applications/\d+$", page.url), page.locator("main").inner_text()
