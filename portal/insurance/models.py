@@ -311,12 +311,21 @@ class PersonalAccount(Base):
     """The 个人账户 of an employee-scheme person; one per person. Rule (CHECK): the balance is never negative."""
 
     __tablename__ = "personal_account"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("status = 'open' OR (closed_on IS NOT NULL AND closed_reason IS NOT NULL AND balance = 0)",
+                        name="closed_is_empty_and_dated"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
     balance: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     opened_on: Mapped[date] = mapped_column(Date)
+    # closed (销户) once its balance is paid out for good: death or settling abroad (一次性支取), with the case
+    status: Mapped[str] = mapped_column(String(8), default="open", server_default="open")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_reason: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     person: Mapped[Person] = relationship(back_populates="account")

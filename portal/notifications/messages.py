@@ -51,7 +51,8 @@ TEMPLATES: dict[Event, Template] = {
         ("item", "number")),
     Event.PAID: Template(
         _l("Payment made"),
-        _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s"),
+        _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s "
+           "The payment notice, with the amount in figures and in words, is on the application's page."),
         ("item", "number", "result")),
     Event.PAYMENT_FAILED: Template(
         _l("Payment failed"),

@@ -110,6 +110,17 @@ class Handler:
         (e.g. signing a commitment); None files through the generic form."""
         return None
 
+    def upload_kinds(self, item: Item, material: Any) -> frozenset[str] | None:
+        """The kinds of file (``materials.checks.SUPPORTED``) a material takes online when the family widens the
+        default PDF, JPEG and PNG (a claim's invoices also take OFD e-receipts); None keeps the default."""
+        return None
+
+    def read_upload(self, case: Any, material: Any, invoice: dict[str, str]) -> int | None:
+        """A file uploaded to ``material`` of the draft ``case`` carried invoice data (an e-receipt): put it into
+        the draft's form for the applicant to check. Returns the (1-based) row it is in, or None when the family
+        has no use for it. Called in the upload's transaction; it never commits."""
+        return None
+
     def provided_online(self, material: Any, case: Any) -> bool:
         """True when filing online itself provides this required ``material`` (e.g. the identity document of a
         self-service print, which the real-name binding stands for); the generic handler says no."""
@@ -126,14 +137,18 @@ class Handler:
         return not any(f.severity is not Severity.INFO for f in self.precheck(context))
 
 
-def case_table(case: Any) -> list[dict[str, Any]]:
-    """The rows of persons a case lists: its uploaded roster's when it has one (``portal.rosters``), else the form's
-    table whose rows name persons by ``id_number``; [] when it has neither."""
-    from ..rosters.store import roster_table
+# Where a case's table of persons may come from besides its form: functions of the case answering its rows, or None
+# when they have none for it. ``portal.rosters`` adds the uploaded roster (the lower layer defines the hook).
+TABLE_SOURCES: list[Any] = []
 
-    rows = roster_table(case)
-    if rows is not None:
-        return rows
+
+def case_table(case: Any) -> list[dict[str, Any]]:
+    """The rows of persons a case lists: from a registered source (an uploaded roster) when it has them, else the
+    form's table whose rows name persons by ``id_number``; [] when it has neither."""
+    for source in TABLE_SOURCES:
+        rows = source(case)
+        if rows is not None:
+            return rows
     return next((v for v in case.form_data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
                  and "id_number" in v[0]), [])
 
@@ -185,4 +200,4 @@ def _load_families() -> None:
 
 
 FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
-                  "record_changes")
+                  "record_changes", "contributions")

@@ -156,6 +156,8 @@ def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> N
     action = decision.action
     match action:
         case Action.ACCEPT:
+            if claims.is_late(case):  # filed after the seed's deadline: only for 不可抗力, with the reason
+                claims.accept_late(case, decision.reason, by=by, actor=actor)
             case_ops.accept_application(case, by=by, actor=actor)
         case Action.REFUSE:
             case_ops.refuse_application(case, decision.reason, by=by, actor=actor)
