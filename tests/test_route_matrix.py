@@ -182,8 +182,8 @@ EXPECTED = {
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
     "api.get_roster": "401 404 404 404 404 404 404 404",
-    "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
-    "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
+    "rosters.page": "302 404 200 404 404 404 404 404",  # the agent's 缴费基数申报 takes a roster
+    "rosters.template_xlsx": "302 404 200 404 404 404 404 404",
     "workbench.case_roster": "302 404 404 404 404 404 404 403",
     "accounts.bind": "302 302 404 404 404 404 404 404",
     "accounts.bind_proof": "302 302 404 404 404 404 404 404",
@@ -239,6 +239,11 @@ EXPECTED = {
     "workbench.index": "302 404 404 302 302 302 302 403",
     "workbench.case": "302 404 404 200 200 200 200 403",
     "dashboard.index": "302 404 404 403 403 403 200 403",
+    "national.index": "302 404 404 200 200 200 200 403",
+    "transfer.index": "302 404 404 200 200 200 200 403",
+    "transfer.show": "302 404 404 404 404 404 404 403",
+    "transfer.letter": "302 404 404 404 404 404 404 403",
+    "transfer.mine": "302 200 200 200 200 200 200 200",
     "dashboard.export": "302 404 404 403 403 403 200 403",
     "claims.payments": "302 404 404 403 403 200 403 403",
     # the world's case is no claim: no payment notice for anyone; the staff copy is for case workers only

@@ -22,6 +22,9 @@ MODEL_MODULES = (
     "portal.ratings.models",
     "portal.integrations.token_cache",
     "portal.rosters.models",
+    "portal.services.contributions.models",
+    "portal.national.models",
+    "portal.services.transfer.models",
 )
 
 

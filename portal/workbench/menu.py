@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -30,6 +30,7 @@ def _entries() -> list[Entry]:
     from ..accounts.permissions import is_staff
     from ..calendar.views import can_manage_calendar
     from ..dashboard.views import can_view_dashboard
+    from ..national.views import can_view_national
     from ..ratings.operations import can_supervise
     from ..sampling.operations import can_view_sampling
     from ..services.claims.views import can_pay
@@ -45,14 +46,21 @@ def _entries() -> list[Entry]:
         Entry("sampling.index", _l("Post-hoc checks"), lambda u: is_staff(u) and can_view_sampling(u), "sampling."),
         Entry("ratings.rectifications", _l("Rectifications"), can_supervise, "ratings.rectification"),
         Entry("ratings.statistics", _l("Rating statistics"), can_supervise, "ratings.statistics"),
+        Entry("transfer.index", _l("Transfers"), is_case_worker, "transfer.index transfer.show"),
+        Entry("national.index", _l("National platform"), can_view_national, "national."),
         Entry("catalog_notes.index", _l("Notes on the guide data"), is_staff, "catalog_notes."),
     ]
 
 
 def entries_for(user: Any) -> list[Entry]:
-    """The entries ``user`` may open (and whose feature is installed), in menu order."""
-    endpoints = set(current_app.view_functions)
-    return [e for e in _entries() if e.endpoint in endpoints and e.allowed(user)]
+    """The entries ``user`` may open (and whose feature is installed), in menu order; worked out once per request
+    and user (the header's menu and the page's links ask the same question several times)."""
+    key = (getattr(user, "id", None), getattr(user, "role_codes", None), getattr(user, "is_enabled", None))
+    known = g.setdefault("_staff_menu_entries", {}) if has_request_context() else {}
+    if key not in known:
+        endpoints = set(current_app.view_functions)
+        known[key] = [e for e in _entries() if e.endpoint in endpoints and e.allowed(user)]
+    return known[key]
 
 
 def landing_url(user: Any) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ...core.clock import LOCAL_TZ
@@ -38,6 +39,7 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=4096)  # the same few thousand days and hours, hundreds of thousands of times at scale
 def local_time(day: date, hour: int = 10) -> datetime:
     """A local (Asia/Shanghai) time on ``day``, as UTC."""
     return datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL_TZ).astimezone(UTC)
