@@ -182,6 +182,10 @@ EXPECTED = {
     "applications.receipt": "302 200 200 404 404 404 404 404",
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
+    "api.get_roster": "401 404 404 404 404 404 404 404",
+    "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
+    "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
+    "workbench.case_roster": "302 404 404 404 404 404 404 403",
     "accounts.bind": "302 302 404 404 404 404 404 404",
     "accounts.bind_proof": "302 302 404 404 404 404 404 404",
     "accounts.disown": "404 404 404 404 404 404 404 404",  # a forged "不是我" link
@@ -210,11 +214,14 @@ EXPECTED = {
     "accounts.agents": "302 404 200 404 404 404 404 404",
     "insurance.person_records": "302 200 404 404 404 404 404 404",
     "insurance.person_account": "302 200 404 404 404 404 404 404",
+    "insurance.person_benefits": "302 200 404 404 404 404 404 404",
     "insurance.person_contributions": "302 200 404 404 404 404 404 404",
     "progress.show": "200 200 200 200 200 200 200 200",
     "progress.details": "302 302 302 302 302 302 302 302",
     "progress.lookup": "200 200 200 200 200 200 200 200",
     "progress.enter_code": "302 302 302 302 302 302 302 302",
+    "phone_change.start": "302 404 404 404 404 404 404 404",  # 四川 SC07 only: the suite serves jilin
+    "phone_change.code": "302 404 404 404 404 404 404 404",
     "remote_care.index": "200 200 200 200 200 200 200 200",
     "remote_care.divisions_index": "200 200 200 200 200 200 200 200",
     "remote_care.file": "302 200 200 200 200 200 200 200",
@@ -227,6 +234,9 @@ EXPECTED = {
     "dashboard.index": "302 404 404 403 403 403 200 403",
     "dashboard.export": "302 404 404 403 403 403 200 403",
     "claims.payments": "302 404 404 403 403 200 403 403",
+    # the world's case is no claim: no payment notice for anyone; the staff copy is for case workers only
+    "claims.payment_notice": "302 404 404 404 404 404 404 404",
+    "claims.staff_payment_notice": "302 404 404 404 404 404 404 403",
     "accounts.staff_password": "302 404 404 200 200 200 200 200",
     "workbench.queue": "302 404 404 200 200 200 200 403",
     "ratings.statistics": "302 404 404 403 403 403 200 403",

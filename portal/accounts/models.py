@@ -202,6 +202,7 @@ class OtpPurpose(StrEnum):
     CITIZEN_LOGIN = "citizen_login"
     AGENT_LOGIN = "agent_login"
     PROGRESS_LOOKUP = "progress_lookup"
+    PHONE_CHANGE = "phone_change"  # proves the new number of 参保人员电话号码更改 (services/record_changes/phone.py)
 
 
 class OtpChallenge(Base):

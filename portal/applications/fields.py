@@ -193,9 +193,21 @@ def masked_value(spec: FieldSpec, value: Any) -> str:
 # --- validation --------------------------------------------------------------------------------------
 
 
+class _Label:
+    """A field's label, read in the request's language when a message is written."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: FieldSpec) -> None:
+        self.spec = spec
+
+    def __str__(self) -> str:
+        return label_of(self.spec)
+
+
 def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str]], key: str) -> Any:
     """The normalised value of one field, or None after adding a reason to ``reasons``."""
-    label = label_of(spec)
+    label = _Label(spec)  # looked up only for a message (a roster cleans tens of thousands of cells)
 
     def fail(message: str) -> None:
         reasons.append((key, message))
@@ -268,6 +280,13 @@ def _clean_scalar(spec: FieldSpec, raw: Any, reasons: list[tuple[str | None, str
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):  # C0, DEL and C1
         return fail(_("“%(label)s” contains characters that cannot be printed.", label=label))
     return text.replace(" ", "") if spec.type is FieldType.bank_account else text
+
+
+def clean_cell(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
+    """One cell of a table (or one field) cleaned as the form cleans it: (value, None), or (None, the message)."""
+    reasons: list[tuple[str | None, str]] = []
+    value = _clean_scalar(spec, raw, reasons, spec.key)
+    return (None, reasons[0][1]) if reasons else (value, None)
 
 
 def _empty(value: Any) -> bool:

@@ -231,6 +231,8 @@ class FindingOut(BaseModel):
     severity: Literal["info", "warning", "blocking"]
     message: str
     rule: str | None
+    requires_item: str | None = Field(default=None, description="An unmet requires_item rule: the code of the "
+                                                                "item to complete first")
 
 
 class NoticeEntryOut(BaseModel):
@@ -364,7 +366,8 @@ def to_api(case: Application) -> CaseOut:
         fields=[_field_to_api(s, locked=locked[s.key], value=values.get(s.prefill or "")) for s in specs],
         form={s.key: shown(s, data[s.key], locked=locked[s.key]) for s in specs if s.key in data},
         materials=_materials_to_api(case, item),
-        findings=[FindingOut(severity=f.severity.value, message=f.message, rule=f.rule) for f in findings],
+        findings=[FindingOut(severity=f.severity.value, message=f.message, rule=f.rule,
+                             requires_item=f.requires.code if f.requires is not None else None) for f in findings],
         notice=notice_to_api(notice, item) if notice else None,
         created_at=_local(case.created_at), submitted_at=_local(case.submitted_at),
         accepted_at=_local(case.accepted_at), accept_by=case.accept_by, due_date=case.due_date,

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "portal.notifications.models",
     "portal.ratings.models",
     "portal.integrations.token_cache",
+    "portal.rosters.models",
 )
 
 

@@ -17,6 +17,7 @@ from ..api import current_account, endpoint
 from ..core.errors import NotFound
 from ..core.masking import mask_id_number, mask_name, mask_phone
 from . import queries
+from .constants import BenefitKind
 
 TAGS = ("records",)
 
@@ -58,8 +59,50 @@ def _unit():
     return account.unit
 
 
+class BenefitOut(BaseModel):
+    """One benefit record: a filing or a recognition, its validity and where it came from."""
+
+    kind: str = Field(description="remote_care_filing, chronic_disease, special_drug, maternity, long_term_care, other")
+    label: str
+    status: str = Field(description="The standing today: active, expired (past its last day), cancelled, ...")
+    item_code: str | None = Field(description="The code of what was recognised (disease or drug), if any")
+    name: str | None = Field(default=None, description="What was recognised (病种, 药品), as filed")
+    level: str | None = Field(default=None, description="A graded benefit's grade (长期护理 失能等级)")
+    institutions: list[str] = Field(default_factory=list, description="The designated institutions")
+    valid_from: str | None
+    valid_until: str | None = Field(description="The last day; null when open or ended by an event (``until``)")
+    until: str | None = Field(default=None, description="An end that is an event: end_of_this_childbirth")
+    application_number: str | None = Field(default=None, description="The 受理编号 of the case that granted it")
+    renew_item: str | None = Field(default=None, description="Within a month of its last day or past it: the "
+                                                             "catalog item to apply for again")
+
+
+class MyRecords(BaseModel):
+    person: dict
+    enrolments: list[dict]
+    contributions: list[dict]
+    account_balance: str | None
+    benefits: list[BenefitOut]
+
+
+def _benefits(person) -> list[dict]:
+    from flask import current_app
+
+    from ..core import clock
+    from ..services.benefits.records import shown
+
+    today = clock.today()
+    rows = shown(person.id, today, current_app.extensions["portal_catalog"], kinds=tuple(BenefitKind))
+    return [{"kind": r.record.kind.value, "label": str(r.record.kind.label), "status": r.standing.value,
+             "item_code": r.record.item_code, "name": r.what, "level": r.record.level,
+             "institutions": list(r.institutions), "valid_from": _day(r.record.valid_from),
+             "valid_until": _day(r.record.valid_until), "until": r.until, "application_number": r.case_number,
+             "renew_item": r.item.code if r.renew else None} for r in rows]
+
+
 @endpoint("/records/me", summary="My insurance records: identity (masked), enrolments with history, totals, "
-          "balance and benefits", tags=TAGS, errors=(401, 404))
+          "balance and benefits (filings and recognitions with their validity and source case)", tags=TAGS,
+          response=MyRecords, errors=(401, 404))
 def my_records() -> dict:
     person = _person()
     overview = queries.person_overview(person)
@@ -81,11 +124,7 @@ def my_records() -> dict:
             for c in overview.contributions
         ],
         "account_balance": _money(overview.account_balance),
-        "benefits": [
-            {"kind": b.kind.value, "label": str(b.kind.label), "status": b.status.value, "item_code": b.item_code,
-             "valid_from": _day(b.valid_from), "valid_until": _day(b.valid_until)}
-            for b in queries.benefits(person)
-        ],
+        "benefits": _benefits(person),
     }
 
 

@@ -150,6 +150,7 @@ class BenefitKind(_Labelled):
     CHRONIC_DISEASE = "chronic_disease"  # 门诊慢特病
     SPECIAL_DRUG = "special_drug"  # 特药 / 特治特药
     MATERNITY = "maternity"  # 生育待遇
+    LONG_TERM_CARE = "long_term_care"  # 长期护理保险 失能评估认定 (the level in ``Benefit.level``)
     OTHER = "other"
 
 
@@ -236,6 +237,7 @@ _LABELS: dict[type, dict] = {
         BenefitKind.CHRONIC_DISEASE: _l("Outpatient chronic or special disease"),
         BenefitKind.SPECIAL_DRUG: _l("Special drug"),
         BenefitKind.MATERNITY: _l("Maternity benefit"),
+        BenefitKind.LONG_TERM_CARE: _l("Long-term care insurance"),
         BenefitKind.OTHER: _l("Other benefit"),
     },
     BenefitStatus: {

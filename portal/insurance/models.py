@@ -168,6 +168,8 @@ class Person(Base):
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     death_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    # the parent (监护人) who enrolled this person as a newborn (新生儿参保登记); NULL for everyone else
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     unit: Mapped[Unit | None] = relationship(back_populates="persons")
@@ -309,12 +311,21 @@ class PersonalAccount(Base):
     """The 个人账户 of an employee-scheme person; one per person. Rule (CHECK): the balance is never negative."""
 
     __tablename__ = "personal_account"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("status = 'open' OR (closed_on IS NOT NULL AND closed_reason IS NOT NULL AND balance = 0)",
+                        name="closed_is_empty_and_dated"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
     balance: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     opened_on: Mapped[date] = mapped_column(Date)
+    # closed (销户) once its balance is paid out for good: death or settling abroad (一次性支取), with the case
+    status: Mapped[str] = mapped_column(String(8), default="open", server_default="open")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_reason: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     person: Mapped[Person] = relationship(back_populates="account")
@@ -348,10 +359,13 @@ class AccountTransaction(Base):
 
 
 class Benefit(Base):
-    """A benefit standing that later features fill (异地就医备案, 门诊慢特病, 特药, 生育...).
+    """A benefit standing (异地就医备案, 门诊慢特病, 特药, 生育, 长期护理...), written by the completion of the
+    recognising case (``portal/services/benefits/records.py``) or brought over (demo data).
 
-    ``item_code`` is the code of what was recognised (service item, disease or drug code); ``detail`` is JSON
-    text owned by the feature that writes the row. Rule (CHECK): validity does not end before it starts.
+    ``item_code`` is the code of what was recognised (disease or drug code); ``detail`` is JSON text owned by
+    the feature that writes the row (``name``: what was recognised; ``institutions``: the designated ones;
+    ``until``: an end that is an event, not a date). Rule (CHECK): validity does not end before it starts.
+    Whether it holds on a day is ``holds_on`` (status active and the day inside the validity).
     """
 
     __tablename__ = "benefit"
@@ -369,6 +383,10 @@ class Benefit(Base):
     valid_until: Mapped[date | None] = mapped_column(Date)  # NULL = open-ended
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # the case whose completion wrote the record (NULL for records brought over from the old system, demo data)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="SET NULL"),
+                                                       index=True)
+    level: Mapped[str | None] = mapped_column(String(40))  # a graded benefit's grade, e.g. 长护 失能等级
 
     person: Mapped[Person] = relationship()
 
@@ -378,4 +396,13 @@ class Benefit(Base):
 
     @detail_data.setter
     def detail_data(self, value: dict[str, Any] | None) -> None:
-        self.detail = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+        self.detail = self.dump_detail(value)
+
+    @staticmethod
+    def dump_detail(value: dict[str, Any] | None) -> str | None:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+
+    def holds_on(self, day: date) -> bool:
+        """Active on ``day``: not revoked or replaced, and ``day`` inside valid_from..valid_until."""
+        return (self.status is BenefitStatus.ACTIVE and self.valid_from <= day
+                and (self.valid_until is None or day <= self.valid_until))

@@ -7,7 +7,7 @@ the query itself, so the page and the download cannot disagree. A download is an
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind
@@ -45,6 +45,17 @@ def person_records():
     person = _person()
     return render_template("insurance/person_records.html", overview=queries.person_overview(person),
                            history=queries.enrolment_history(person), benefits=queries.benefits(person))
+
+
+@bp.get("/me/records/benefits")
+@login_required
+def person_benefits():
+    """我的 → 待遇认定: the recognitions the person holds or held, with their validity and source case."""
+    from ..services.benefits.records import shown
+
+    person = _person()
+    return render_template("insurance/person_benefits.html", today=clock.today(),
+                           rows=shown(person.id, clock.today(), current_app.extensions["portal_catalog"]))
 
 
 @bp.get("/me/records/contributions")

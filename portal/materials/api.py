@@ -45,7 +45,7 @@ class FileOut(BaseModel):
     material: str = Field(description="The material id of the item")
     name: str = Field(description="Display name (any 身份证 or mobile in it masked)")
     size: int = Field(description="Bytes, as stored (images are re-encoded without metadata)")
-    kind: str = Field(description="pdf, jpeg or png, from the file's bytes")
+    kind: str = Field(description="pdf, jpeg, png or ofd (an e-receipt, for a claim's invoices), from the file's bytes")
     media_type: str
     pages: int | None = None
     is_claimed: bool = Field(description="The case was submitted (or resubmitted) with it")

@@ -18,16 +18,20 @@
    EXIF, GPS, XMP, comments, ICC profile or PNG text chunks, and nothing that followed or hid inside the
    original (a ZIP appended to a JPEG does not survive). Only the resolution (dpi) is kept, so a printed ID
    copy keeps its real size.
-5. **PDFs** are stored byte for byte when they pass. They must start with ``%PDF-`` and end at ``%%EOF``
+5. **OFD e-receipts** (only where the material takes them: the invoices of a claim) are read as a ZIP with hard
+   limits and their XML with ``defusedxml`` (``ofd.py``), and stored byte for byte; the invoice data they carry
+   is returned with the clean file (``CleanFile.invoice``) to prefill the claim's invoice rows.
+6. **PDFs** are stored byte for byte when they pass. They must start with ``%PDF-`` and end at ``%%EOF``
    (nothing hidden before or after: no HTML in the first kilobyte, no archive appended), must parse with
    pypdf under tight resource limits, must not be encrypted, and must hold no JavaScript, no actions that run
    by themselves or launch, fetch or submit anything, no embedded files and no XFA forms; every object is
    walked, including those inside compressed object streams, and a byte scan outside stream data backs the
    walk up (it also sees objects that no cross-reference table lists).
 
-The rules live beside this module: ``images`` (4), ``pdfs`` (5), ``scanning`` (3) and ``refusals`` (what they
-share). Refusals raise :class:`UploadRefused` with a stable ``code`` and a message in the user's language that says
-what was wrong and what to do. Nothing here logs a file name or file content (names may hold ID numbers, S14).
+The rules live beside this module: ``images`` (4), ``ofd`` (5), ``pdfs`` (6), ``scanning`` (3) and ``refusals``
+(what they share). Refusals raise :class:`UploadRefused` with a stable ``code`` and a message in the user's language
+that says what was wrong and what to do. Nothing here logs a file name or file content (names may hold ID numbers,
+S14).
 """
 
 from __future__ import annotations
@@ -44,14 +48,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .images import clean_image
+from .ofd import check_ofd
 from .pdfs import _MARKUP_TAGS, _polyglot, check_pdf, scan_pdf_tokens, walk_pdf  # noqa: F401 (scan_pdf_tokens, walk_pdf: part of this module's interface)
 from .refusals import CleanFile, Limits, MiB, UploadRefused, _mb, log
 from .scanning import scan
 
-SUPPORTED = frozenset({"pdf", "jpeg", "png"})
-ALLOWED = SUPPORTED  # the default allow-list; a material may narrow it
-MEDIA_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
-EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png"}
+SUPPORTED = frozenset({"pdf", "jpeg", "png", "ofd"})
+ALLOWED = frozenset({"pdf", "jpeg", "png"})  # the default allow-list; a material may narrow or widen it
+E_RECEIPTS = ALLOWED | {"ofd"}  # invoice materials of a claim also take OFD e-receipts (``ofd.py``)
+MEDIA_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png", "ofd": "application/ofd"}
+EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png", "ofd": ".ofd"}
 EXECUTABLE = frozenset({"exe", "elf", "macho", "script", "lnk", "jar", "apk"})
 SNIFF_BYTES = 4096  # sniff() needs at most this many leading bytes
 MAX_NAME_CHARS = 100
@@ -101,6 +107,7 @@ _WHAT = {
 
 _EXPECTED = {
     frozenset({"pdf", "jpeg", "png"}): _l("a PDF or an image (JPEG or PNG)"),
+    frozenset({"pdf", "jpeg", "png", "ofd"}): _l("a PDF, an image (JPEG or PNG) or an OFD e-receipt"),
     frozenset({"pdf"}): _l("a PDF"),
     frozenset({"jpeg", "png"}): _l("an image (JPEG or PNG)"),
     frozenset({"jpeg"}): _l("a JPEG image"),
@@ -300,8 +307,13 @@ def check_and_clean(
                 raise _polyglot()
             raise _refuse_type(kind, _kind_from_name(filename), allowed_kinds)
         (scanner or scan)(raw)
+        invoice = None
         if kind == "pdf":
             pages = check_pdf(raw, limits)
+            stored, width, height = raw, None, None
+        elif kind == "ofd":
+            ofd = check_ofd(raw)
+            pages, invoice = ofd.pages, ofd.invoice
             stored, width, height = raw, None, None
         else:
             pages = None
@@ -314,7 +326,7 @@ def check_and_clean(
     log.debug("upload checked: %s, %d -> %d bytes in %.3f s", kind, size, len(stored),
               time.perf_counter() - started)
     return CleanFile(kind=kind, media_type=MEDIA_TYPES[kind], data=stored, pages=pages, width=width, height=height,
-                     original_name=display_name(filename, kind), size=len(stored))
+                     original_name=display_name(filename, kind), size=len(stored), invoice=invoice)
 
 
 def normalise_allowed(allowed: set[str] | frozenset[str]) -> frozenset[str]:

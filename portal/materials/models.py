@@ -28,7 +28,7 @@ class MaterialFile(Base):
 
     __tablename__ = "material_file"
     __table_args__ = (
-        CheckConstraint("kind IN ('pdf', 'jpeg', 'png')", name="kind"),
+        CheckConstraint("kind IN ('pdf', 'jpeg', 'png', 'ofd')", name="kind"),
         CheckConstraint("claimed_at IS NULL OR application_id IS NOT NULL", name="claimed_has_case"),
         CheckConstraint("size_plain >= 0 AND size_stored >= 0", name="sizes"),
     )
@@ -49,7 +49,7 @@ class MaterialFile(Base):
     # NULL only for files stored before it was recorded (their tags still refuse any other body)
     stream_header: Mapped[bytes | None] = mapped_column(LargeBinary)
 
-    kind: Mapped[str] = mapped_column(String(8))  # pdf, jpeg, png: from the bytes (checks.sniff)
+    kind: Mapped[str] = mapped_column(String(8))  # pdf, jpeg, png, ofd: from the bytes (checks.identify)
     media_type: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Encrypted("material_file.name"))  # display name, cleaned; sealed
@@ -57,6 +57,9 @@ class MaterialFile(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     claimed_at: Mapped[datetime | None]  # the case was submitted or resubmitted with it
     deleted_at: Mapped[datetime | None]  # removed by the applicant
+
+    # not stored: the invoice row an uploaded e-receipt prefilled ({"row": n, "values": {…}}), for the answer
+    prefill = None
 
     @property
     def is_live(self) -> bool:

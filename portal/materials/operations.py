@@ -39,6 +39,7 @@ from ..core import clock
 from ..core.audit import Actor, record, scrub
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, InvalidTransition, NotFound
+from ..services import handler_for
 from . import checks
 from .models import MaterialFile
 from .storage import EncryptedStore, ObjectNotFound, Storage, encrypted_store_from_config
@@ -47,7 +48,7 @@ from .stream import TamperedError
 MAX_FILES_PER_MATERIAL = 20  # PORTAL_UPLOAD_MAX_FILES_PER_MATERIAL
 SWEEP_AFTER = timedelta(days=1)
 T = TypeVar("T")
-INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})  # an OFD file is downloaded
 
 
 def store() -> EncryptedStore:
@@ -184,9 +185,16 @@ def upload_file(case: Application, material_id: str, stream: BinaryIO | bytes, f
         record("material.upload", actor=actor, object_type="application", object_id=case.id, result="denied",
                detail={"material": material_id, "code": refused.code})
         raise refused
-    row = _store_checked(case, material_id, stream, filename, by=by, actor=actor, action="material.upload")
+    row, clean = _store_checked(case, material_id, stream, filename, by=by, actor=actor, action="material.upload")
     record("material.upload", actor=actor, object_type="material_file", object_id=row.id,
            detail={"application": case.id, "material": material_id, "kind": row.kind, "size": row.size_plain})
+    if clean.invoice and case.state == State.DRAFT:
+        item = catalog_item(case)
+        material = next(m for m in item.materials if m.id == material_id)
+        place = handler_for(item).read_upload(case, material, clean.invoice)
+        if place is not None:
+            row.prefill = {"row": place, "values": clean.invoice}
+            _flush()
     return row
 
 
@@ -205,8 +213,8 @@ def replace_file(case: Application, old: MaterialFile, stream: BinaryIO | bytes,
     if old.application_id != case.id or old.deleted_at is not None:
         raise NotFound(_("The page or record you asked for does not exist, or you may not see it."))
     _check_replaceable(case, old.material_id, by=by)
-    row = _store_checked(case, old.material_id, stream, filename, by=by, actor=actor, action="material.replace",
-                         freed=old.size_stored)
+    row, _clean = _store_checked(case, old.material_id, stream, filename, by=by, actor=actor,
+                                 action="material.replace", freed=old.size_stored)
     now = clock.now()
     if State(case.state) not in EDITABLE_STATES:
         row.claimed_at = now  # submitted and awaiting acceptance: the agency sees the case's files already
@@ -240,12 +248,21 @@ def _check_replaceable(case: Application, material_id: str, *, by: Any) -> None:
                                       "when it asks for corrections.")) from error
 
 
+def upload_kinds(case: Application, material_id: str) -> frozenset[str]:
+    """The kinds of file ``material_id`` of the case takes: PDF, JPEG and PNG, or what the item's handler says
+    (a claim's invoices also take OFD e-receipts)."""
+    item = catalog_item(case)
+    material = next((m for m in item.materials if m.id == material_id), None)
+    kinds = handler_for(item).upload_kinds(item, material) if material is not None else None
+    return kinds or checks.ALLOWED
+
+
 def _store_checked(case: Application, material_id: str, stream: BinaryIO | bytes, filename: str, *, by: Any,
-                   actor: Actor, action: str, freed: int = 0) -> MaterialFile:
+                   actor: Actor, action: str, freed: int = 0) -> tuple[MaterialFile, checks.CleanFile]:
     """Check, encrypt and store one file of ``material_id`` and add its row (flushed); audit a refusal under
     ``action`` and re-raise it. ``freed``: bytes of a file this one replaces, not counted towards the case cap."""
     try:
-        clean = checks.check_and_clean(stream, filename=filename or "", allowed=checks.ALLOWED,
+        clean = checks.check_and_clean(stream, filename=filename or "", allowed=upload_kinds(case, material_id),
                                        limits=upload_limits(), case_bytes_so_far=_case_bytes(case) - freed)
     except checks.UploadRefused as refused:
         record(action, actor=actor, object_type="application", object_id=case.id, result="denied",
@@ -263,7 +280,7 @@ def _store_checked(case: Application, material_id: str, stream: BinaryIO | bytes
     case.materials = {**case.materials, material_id: MaterialMode.UPLOAD.value}
     case.updated_at = clock.now()
     _flush()
-    return row
+    return row, clean
 
 
 class CaseChanged(Conflict):

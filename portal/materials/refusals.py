@@ -51,7 +51,7 @@ class Limits:
 class CleanFile:
     """A file that passed every check. ``data`` is what to store: the re-encoded image, or the PDF as sent."""
 
-    kind: str  # "pdf", "jpeg" or "png"
+    kind: str  # "pdf", "jpeg", "png" or "ofd"
     media_type: str
     data: bytes = field(repr=False)
     pages: int | None
@@ -59,6 +59,7 @@ class CleanFile:
     height: int | None
     original_name: str = field(repr=False)  # for display only; its extension matches ``kind``
     size: int
+    invoice: dict[str, str] | None = field(default=None, repr=False)  # what an OFD e-receipt says (ofd.py)
 
 
 def _mb(n_bytes: int) -> str:

@@ -34,6 +34,7 @@ bp = Blueprint("materials", __name__)
 bp.record_once(lambda state: requests.install(state.app))  # S11: multipart parts stay in memory
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,image/*,application/pdf"
+ACCEPT_E_RECEIPTS = ACCEPT + ",.ofd,application/ofd"  # the invoices of a claim also take OFD e-receipts
 REFUSALS_KEY = "upload_refusals"
 
 
@@ -79,6 +80,9 @@ def upload(case_id: int, material_id: str):
         session[REFUSALS_KEY] = {material_id: refused}
     if stored:
         flash(ngettext("%(num)d file uploaded.", "%(num)d files uploaded.", len(stored)), "success")
+    for row in stored:
+        if row.prefill:
+            flash(prefill_message(row.prefill), "success")
     if refused:
         flash(_("Some files were not accepted: see the messages next to the material."), "error")
     return _back(case, material_id)
@@ -234,10 +238,19 @@ def file_response(row: MaterialFile, chunks: Any, *, inline: bool) -> Response:
 
 
 def file_to_json(row: MaterialFile) -> dict[str, Any]:
-    return {"id": row.id, "material": row.material_id, "name": operations.display_name(row), "size": row.size_plain,
-            "kind": row.kind, "media_type": row.media_type, "pages": row.pages,
-            "url": url_for("materials.view", file_id=row.id),
-            "remove_url": url_for("materials.remove", case_id=row.application_id, file_id=row.id)}
+    out = {"id": row.id, "material": row.material_id, "name": operations.display_name(row), "size": row.size_plain,
+           "kind": row.kind, "media_type": row.media_type, "pages": row.pages,
+           "url": url_for("materials.view", file_id=row.id),
+           "remove_url": url_for("materials.remove", case_id=row.application_id, file_id=row.id)}
+    if row.prefill:  # an e-receipt's invoice, put into the form's invoice rows (uploads.js fills the page's too)
+        out["prefill"] = {"table": "f_invoices", "row": row.prefill["row"], "values": row.prefill["values"],
+                          "message": prefill_message(row.prefill)}
+    return out
+
+
+def prefill_message(prefill: dict[str, Any]) -> str:
+    return _("The e-receipt's invoice %(number)s was read into row %(row)d of the invoices. Please check it "
+             "against the receipt before you submit.", number=prefill["values"].get("number", ""), row=prefill["row"])
 
 
 # --- what the filing pages' materials section uses ----------------------------------------------------
@@ -280,8 +293,16 @@ def material_name(case: Application, material_id: str) -> str:
 
 
 @bp.app_template_global()
-def upload_accept() -> str:
+def upload_accept(case: Application | None = None, material_id: str | None = None) -> str:
+    """The file chooser's hint of what a material takes (the server checks the bytes whatever it says)."""
+    if case is not None and material_id and "ofd" in operations.upload_kinds(case, material_id):
+        return ACCEPT_E_RECEIPTS
     return ACCEPT
+
+
+@bp.app_template_global()
+def takes_e_receipts(case: Application, material_id: str) -> bool:
+    return "ofd" in operations.upload_kinds(case, material_id)
 
 
 @bp.app_template_global()

@@ -20,6 +20,7 @@ class Event(StrEnum):
     COMPLETED = "completed"
     CERTIFICATE_READY = "certificate_ready"
     FILING_EXPIRING = "filing_expiring"  # 异地就医备案 about to expire (sent by the filings feature)
+    BENEFIT_EXPIRING = "benefit_expiring"  # a recognition (门诊慢特病, 特药...) about to expire: renew it
     CORRECTION_DUE = "correction_due"  # reminder: the one-time notice's time is running out
     STAFF_DIGEST = "staff_digest"  # reminder to staff: their cases due soon or overdue
     RECTIFICATION_OPENED = "rectification_opened"  # to supervisors: a bad rating to check
@@ -44,6 +45,7 @@ EVENT_LABELS = {
     Event.COMPLETED: _l("Application completed"),
     Event.CERTIFICATE_READY: _l("Certificate ready"),
     Event.FILING_EXPIRING: _l("Filing about to expire"),
+    Event.BENEFIT_EXPIRING: _l("Recognition about to expire"),
     Event.CORRECTION_DUE: _l("Corrections due soon"),
     Event.STAFF_DIGEST: _l("Cases due soon"),
     Event.RECTIFICATION_OPENED: _l("Bad rating to check"),

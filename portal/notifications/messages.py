@@ -51,7 +51,8 @@ TEMPLATES: dict[Event, Template] = {
         ("item", "number")),
     Event.PAID: Template(
         _l("Payment made"),
-        _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s"),
+        _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s "
+           "The payment notice, with the amount in figures and in words, is on the application's page."),
         ("item", "number", "result")),
     Event.PAYMENT_FAILED: Template(
         _l("Payment failed"),
@@ -72,6 +73,11 @@ TEMPLATES: dict[Event, Template] = {
         _l("Your filing for medical care in %(destination)s expires on %(expires_on)s. Extend it before then, or "
            "direct settlement there stops."),
         ("destination", "expires_on")),
+    Event.BENEFIT_EXPIRING: Template(
+        _l("Recognition about to expire"),
+        _l("Your recognition of %(what)s is valid until %(expires_on)s. To keep the benefit after that day, apply "
+           "for %(item)s again before then."),
+        ("what", "expires_on", "item")),
     Event.CORRECTION_DUE: Template(
         _l("Corrections due soon"),
         _l("Reminder: the corrections for your application for %(item)s (No. %(number)s) are due by "

@@ -114,6 +114,30 @@ def filings_expiring(today: date) -> Iterator[Reminder]:
             filing.application_id
 
 
+@reminder_source("benefits")
+def benefits_expiring(today: date) -> Iterator[Reminder]:
+    """Citizens whose recognition (门诊慢特病, 特药...) ends within a month: renew it by applying again. Records
+    already past their last day are marked expired first (they stopped holding the day after)."""
+    from ..services.benefits.records import expire_due, expiring
+
+    expire_due(today)
+    catalog = current_app.extensions["portal_catalog"]
+    for record in expiring(today):
+        code = record.detail_data.get("item")
+        item = catalog.get(code) if code else None
+        if item is None:
+            continue  # a record brought over from the old system names no item to renew it with
+        item_names = {"zh": item.name.zh, "en": item.name.en or item.name.zh}
+        name = record.detail_data.get("name")
+        context = {"what": name or item_names, "expires_on": record.valid_until.isoformat(), "item": item_names,
+                   "item_code": item.code}
+        accounts = db.session.execute(select(Account).where(Account.person_id == record.person_id,
+                                                            Account.kind == AccountKind.CITIZEN.value)).scalars()
+        for account in accounts:
+            yield account, Event.BENEFIT_EXPIRING, context, \
+                f"benefit_expiring:{record.id}:{record.valid_until}:{account.id}", record.application_id
+
+
 def send_reminders(today: date | None = None, *, only: Iterable[str] | None = None) -> dict[str, int]:
     """Queue every registered source's reminders for ``today``; returns how many each queued (new ones only)."""
     today = today or clock.today()

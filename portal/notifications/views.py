@@ -31,7 +31,8 @@ def _case_messages(case: Any) -> list[dict[str, Any]]:
 def _view(notification: Any) -> dict[str, Any]:
     message = render(notification.event, notification.context)
     return {"id": notification.id, "subject": message.subject, "body": message.body, "at": notification.created_at,
-            "is_unread": notification.read_at is None, "application_id": notification.application_id}
+            "is_unread": notification.read_at is None, "application_id": notification.application_id,
+            "event": notification.event}
 
 
 @bp.route("/inbox")

@@ -23,6 +23,7 @@ class Finding:
     severity: Severity
     message: str
     rule: str | None = None
+    requires: Any = None  # the catalog item the rule requires first, when it is unmet (the page links to it)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ class Handler:
         Called in the caller's transaction; the person's record keeps a note of why (``reason``).
         """
 
+    def acceptance_problem(self, case: Any) -> str | None:
+        """Why ``case`` cannot be accepted now, checked again at acceptance (e.g. a required record that has
+        lapsed since filing); None when nothing stands in the way."""
+        return None
+
     def before_approve(self, case: Any, *, by: Any, actor: Any) -> None:
         """Called as the agency approves ``case``, before the move (e.g. a claim takes its amount); raising refuses
         the approval."""
@@ -104,6 +110,17 @@ class Handler:
         (e.g. signing a commitment); None files through the generic form."""
         return None
 
+    def upload_kinds(self, item: Item, material: Any) -> frozenset[str] | None:
+        """The kinds of file (``materials.checks.SUPPORTED``) a material takes online when the family widens the
+        default PDF, JPEG and PNG (a claim's invoices also take OFD e-receipts); None keeps the default."""
+        return None
+
+    def read_upload(self, case: Any, material: Any, invoice: dict[str, str]) -> int | None:
+        """A file uploaded to ``material`` of the draft ``case`` carried invoice data (an e-receipt): put it into
+        the draft's form for the applicant to check. Returns the (1-based) row it is in, or None when the family
+        has no use for it. Called in the upload's transaction; it never commits."""
+        return None
+
     def provided_online(self, material: Any, case: Any) -> bool:
         """True when filing online itself provides this required ``material`` (e.g. the identity document of a
         self-service print, which the real-name binding stands for); the generic handler says no."""
@@ -118,6 +135,18 @@ class Handler:
         if not self.completes_at_once or context.item.handling.type is not HandlingType.instant:
             return False
         return not any(f.severity is not Severity.INFO for f in self.precheck(context))
+
+
+def case_table(case: Any) -> list[dict[str, Any]]:
+    """The rows of persons a case lists: its uploaded roster's when it has one (``portal.rosters``), else the form's
+    table whose rows name persons by ``id_number``; [] when it has neither."""
+    from ..rosters.store import roster_table
+
+    rows = roster_table(case)
+    if rows is not None:
+        return rows
+    return next((v for v in case.form_data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
+                 and "id_number" in v[0]), [])
 
 
 def _inside_window(day: Any, params: dict[str, Any]) -> bool:

@@ -18,14 +18,15 @@ from sqlalchemy import Date, String, Text, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.models import Account
 from ..core import clock
 from ..core.crypto import Encrypted, keyring
 from ..core.db import db
 from ..core.errors import DomainError
-from ..insurance.models import Enrolment, EnrolmentEvent, Person, Unit
+from ..insurance.models import Benefit, Enrolment, EnrolmentEvent, Person, Unit
 from .models import CaseEffect
 
-MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent)}
+MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Benefit, Account)}
 SEAL_CONTEXT = "case_effect.steps"
 
 
@@ -96,6 +97,13 @@ class Ledger:
         db.session.flush()
         self.steps.append({"op": "created", "table": row.__tablename__, "id": row.id})
         return row
+
+    def created_all(self, rows: list[Any]) -> list[Any]:
+        """``rows`` are new, written in one flush (a roster's thousands); revoking deletes them, last first."""
+        db.session.add_all(rows)
+        db.session.flush()
+        self.steps += [{"op": "created", "table": row.__tablename__, "id": row.id} for row in rows]
+        return rows
 
     def changed(self, row: Any, **values: Any) -> None:
         """Set ``values`` on ``row``; revoking puts back what was there."""

@@ -31,6 +31,8 @@ class DecisionForm(VersionForm):
     amount = StringField(_l("Amount to pay (CNY)"), validators=[Optional(), Length(max=20)])
     amount_reason = TextAreaField(_l("Why the amount differs from the computed one"),
                                   validators=[Optional(), Length(max=2000)])
+    valid_until = StringField(_l("Valid until (set by the recognising institution)"),
+                              validators=[Optional(), Length(max=10)])
 
 
 class NoticeForm(VersionForm):

@@ -27,6 +27,7 @@ from ..core.audit import Actor, AuditEvent, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..core.formatting import join_list
+from ..services import benefits, handler_for
 from ..services.claims import operations as claims
 from .permissions import actions_for, cannot_assign, cannot_claim, cannot_decide, cannot_release, is_case_worker
 
@@ -121,6 +122,7 @@ class Decision:
     notice: case_ops.NoticeInput | None = None
     amount: str = ""  # approving a claim: the amount to pay (empty: the computed one)
     amount_reason: str = ""  # why it differs from the computed amount
+    valid_until: str = ""  # approving a recognition: the last day of validity the recognising institution sets
 
 
 DECISIONS = (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION, Action.START_REVIEW, Action.APPROVE,
@@ -154,6 +156,8 @@ def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> N
     action = decision.action
     match action:
         case Action.ACCEPT:
+            if claims.is_late(case):  # filed after the seed's deadline: only for 不可抗力, with the reason
+                claims.accept_late(case, decision.reason, by=by, actor=actor)
             case_ops.accept_application(case, by=by, actor=actor)
         case Action.REFUSE:
             case_ops.refuse_application(case, decision.reason, by=by, actor=actor)
@@ -165,9 +169,10 @@ def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> N
         case Action.START_REVIEW:
             case_ops.start_review(case, by=by, actor=actor)
         case Action.APPROVE:
+            terms = benefits.approval_terms(case, case_ops.catalog_item(case), decision.valid_until)
             if claims.claim_of(case) is not None:
                 claims.decide_amount(case, decision.amount, decision.amount_reason, by=by, actor=actor)
-            case_ops.approve_application(case, by=by, actor=actor, result=decision.result or None)
+            case_ops.approve_application(case, by=by, actor=actor, result=decision.result or None, terms=terms)
         case Action.DENY:
             case_ops.deny_application(case, decision.reason, by=by, actor=actor)
         case Action.START_PAYMENT:
@@ -197,6 +202,9 @@ def batch_problem(case: Application, by: Any) -> str | None:
     from ..applications.lifecycle import refusal
 
     problem = refusal(case, Action.ACCEPT)
+    if problem:
+        return problem
+    problem = handler_for(case_ops.catalog_item(case)).acceptance_problem(case)
     if problem:
         return problem
     missing = [m.name.zh for m in case_ops.required_materials(case_ops.catalog_item(case), case)

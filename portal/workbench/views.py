@@ -35,6 +35,7 @@ from ..core.failures import conflict_on_race
 from ..core.masking import mask_id_number, mask_name
 from ..core.validators import normalize_id_number
 from ..insurance.models import id_number_index, normalize_name, person_name_index
+from ..services import handler_for
 from ..services.claims import operations as claims
 from . import forms, menu, operations, queues, reasons
 from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
@@ -230,6 +231,27 @@ def case(case_id: int):
     return render_template("workbench/case.html", **context)
 
 
+@bp.get("/cases/<int:case_id>/roster")
+def case_roster(case_id: int):
+    """The case's uploaded roster as a paged table with each row's check (masked values); audited as a view."""
+    from ..rosters import store as rosters
+    from ..rosters.views import PER_PAGE, view_model
+
+    case = _case(case_id)
+    item = _catalog().get(case.item_code)
+    spec = rosters.roster_spec(item, case.audience) if item is not None else None
+    roster = rosters.roster_of(case) if spec is not None else None
+    if roster is None:
+        abort(404)
+    page = request.args.get("page", "1")
+    number = min(int(page), 10_000) if page.isdigit() and int(page) > 0 else 1
+    model = view_model(roster, spec, page=number, errors_only=request.args.get("show") == "errors")
+    record("roster.view", actor=_actor(), object_type="application", object_id=case.id,
+           detail={"number": case.number, "page": model["page"], "per_page": PER_PAGE})
+    db.session.commit()
+    return render_template("workbench/roster.html", case=case, item=item, model=model)
+
+
 def _revealed(case: Application) -> bool:
     """Full names and numbers on the page: asked for ("显示完整信息") and still allowed (the case is still this
     member of staff's, still open). Once the claim ends the page is masked again."""
@@ -279,6 +301,7 @@ def _case_context(case: Application, *, full: bool = False, reveal_account: bool
         "claim": claims.staff_view(case, reveal_to=_actor() if reveal_account and case.state == State.PAYING
                                    and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
+        "sets_validity": item is not None and getattr(handler_for(item), "staff_sets_validity", False),
     }
 
 
@@ -410,7 +433,8 @@ def decide(case_id: int):
     except ValueError:
         return _to_case(case_id, NotFound(_("No such decision.")))
     decision = operations.Decision(action, reason=_reason(case, action, form), result=form.result.data or "",
-                                   amount=form.amount.data or "", amount_reason=form.amount_reason.data or "")
+                                   amount=form.amount.data or "", amount_reason=form.amount_reason.data or "",
+                                   valid_until=form.valid_until.data or "")
     try:
         with conflict_on_race():  # the applicant changed the case meanwhile (e.g. replaced a file): say so
             operations.decide(case, decision, by=current_user, actor=_actor(), version=form.version.data)

@@ -17,10 +17,11 @@
     return node;
   }
 
-  function showErrors(slot, messages) {
+  function showErrors(slot, messages, notes) {
     var box = slot.querySelector("[data-errors]");
     box.textContent = "";
     messages.forEach(function (message) { box.appendChild(text("p", message, "field-error")); });
+    (notes || []).forEach(function (message) { box.appendChild(text("p", message, "field-note")); });
   }
 
   function markUploaded(slot) {
@@ -54,7 +55,30 @@
     slot.querySelector("[data-files]").appendChild(item);
   }
 
-  function send(slot, form, file, errors, done) {
+  function fillRow(prefill, notes) {
+    /* an e-receipt's invoice, which the server also saved into the draft: put it into the page's row too, so
+       saving the page keeps it (rows.js adds the row when the page has none free) */
+    var table = document.getElementById(prefill.table);
+    if (!table) { return; }
+    var rows = table.querySelectorAll("fieldset.row-card");
+    var add = table.querySelector("button[value^='add_row:']");
+    while (rows.length < prefill.row && add && add.type === "button") {
+      add.click();
+      rows = table.querySelectorAll("fieldset.row-card");
+    }
+    var row = rows[prefill.row - 1];
+    if (!row) { return; }
+    Object.keys(prefill.values).forEach(function (key) {
+      var value = prefill.values[key];
+      Array.prototype.forEach.call(row.querySelectorAll('[name$="-c_' + key + '"]'), function (input) {
+        if (input.type === "radio" || input.type === "checkbox") { input.checked = input.value === value; }
+        else { input.value = value; }
+      });
+    });
+    notes.push(prefill.message);
+  }
+
+  function send(slot, form, file, errors, notes, done) {
     var most = parseInt(slot.getAttribute("data-max-bytes"), 10);
     if (most && file.size > most) {
       /* the server would refuse it unread, and may cut the connection doing so: say why at once */
@@ -85,7 +109,10 @@
       var answer = null;
       try { answer = JSON.parse(request.responseText); } catch (e) { answer = null; }
       if (answer && answer.files) {
-        answer.files.forEach(function (stored) { addFile(slot, form, stored); });
+        answer.files.forEach(function (stored) {
+          addFile(slot, form, stored);
+          if (stored.prefill) { fillRow(stored.prefill, notes); }
+        });
         if (answer.files.length) { markUploaded(slot); }
       }
       if (answer && answer.refused && answer.refused.length) {
@@ -108,12 +135,13 @@
     /* one file after another: on a phone's connection each arrives sooner, and the case is changed by one
        upload at a time */
     var errors = [];
+    var notes = [];
     var queue = Array.prototype.slice.call(files);
     if (!queue.length) { return; }
     showErrors(slot, []);
     function next() {
-      if (!queue.length) { showErrors(slot, errors); return; }
-      send(slot, form, queue.shift(), errors, next);
+      if (!queue.length) { showErrors(slot, errors, notes); return; }
+      send(slot, form, queue.shift(), errors, notes, next);
     }
     next();
   }

@@ -46,7 +46,8 @@ RECEIPT_KEYS = {"kind", "kind_label", "title", "issuer", "number_label", "number
 NOTICE_KEYS = {"sequence", "issued_on", "respond_by", "pauses_clock", "note", "entries", "is_resolved", "resolved_on"}
 TABLE_ITEM = "G002036001002_02"  # 灵活就业人员参保登记: a table of people with 身份证 and mobile columns
 # The required fields of PROMISE_ITEM (门诊慢性病病种待遇认定) that are not filled from the records
-PROMISE_FORM = {"pooling_area": "长春市", "insurance_type": None, "category": None, "scope": "高血压"}
+PROMISE_FORM = {"pooling_area": "长春市", "insurance_type": None, "category": None, "scope": "高血压",
+                "recognition_place": None}
 
 
 class Api:

@@ -380,7 +380,8 @@ def test_citizen_files_an_individual_item_and_its_receipt_qr_shows_the_masked_pr
     item_name, number = _file(
         phone, CITIZEN_ITEM,
         texts={"f_pooling_area": "长春市", "f_scope": "高血压"},  # 统筹区, 申报保障范围
-        choices={"f_insurance_type": "职工医保", "f_category": "门诊慢病"},  # 参保类型, 申报类别
+        # 参保类型, 申报类别, and this service's 本地/异地 (at home: no long-term filing needed)
+        choices={"f_insurance_type": "职工医保", "f_category": "门诊慢病", "f_recognition_place": "本地"},
     )
     assert item_name == "门诊慢性病病种待遇认定"
     page_url, pdf_url, text = _receipt(phone, number, live_server)

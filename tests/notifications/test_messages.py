@@ -30,6 +30,7 @@ SAMPLES = {
     "numbers": ["JL20261122K7M3QX", "JL20261122ABCDEF"],
     "level": {"zh": "不满意", "en": "Dissatisfied"},
     "outcome": "已向窗口人员核实并整改",
+    "what": "糖尿病",
 }
 # how each sample shows in the message, per language
 SHOWN = {

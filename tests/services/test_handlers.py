@@ -13,7 +13,7 @@ from portal.core import clock
 from portal.services import Finding, Handler, Severity, handler_for, register
 from portal.services import base as handlers
 from portal.services.base import FilingContext, _inside_window
-from portal.services.benefits import NeedsLongTermFiling
+from portal.services.benefits import ChronicDiseaseRecognition
 from portal.services.certificates import CertificateItem
 from portal.services.claims import ClaimItem as MoneyItem
 from portal.services.instant import SelfServiceItem
@@ -54,7 +54,7 @@ def context(item, *rules: Rule) -> FilingContext:
 
 
 @pytest.mark.parametrize(("code", "kind"), [
-    (PROMISE_ITEM, NeedsLongTermFiling), (SELF_SERVICE_ITEM, CertificateItem), (MONEY_ITEM, MoneyItem),
+    (PROMISE_ITEM, ChronicDiseaseRecognition), (SELF_SERVICE_ITEM, CertificateItem), (MONEY_ITEM, MoneyItem),
     ("J002036002001", Handler),  # 本地待遇核准: generic
     ("G002036002003", MoneyItem),  # 个人账户一次性支取
     ("G002036002002", CertificateItem),  # 参保信息查询: issues the 参保证明

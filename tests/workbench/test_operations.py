@@ -102,7 +102,7 @@ def test_the_claim_follows_the_work_from_desk_to_desk(make_case, citizen, staff)
     assert case.assignee_id is None and case.queue == "review"
     ops.claim_case(case, by=staff["chief"], actor=SYSTEM)
     _decide(case, Action.START_REVIEW, staff["chief"])
-    _decide(case, Action.APPROVE, staff["chief"], result="审核通过")
+    _decide(case, Action.APPROVE, staff["chief"], result="审核通过", valid_until="2099-12-31")  # its validity
     assert case.assignee_id == staff["chief"].id  # completing is next, and the chief may do it
     _decide(case, Action.COMPLETE, staff["chief"], result="已办结")
     assert case.state == State.COMPLETED and case.assignee_id is None and case.queue == "done"

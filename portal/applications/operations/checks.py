@@ -48,8 +48,13 @@ PRINCIPAL_LOCKED = frozenset({"person.name", "person.id_number"})
 
 def specs_for(case: Application, item: Item | None = None) -> list[fields.FieldSpec]:
     """The case's form fields; filing on someone's behalf, only the principal's name and 身份证 stay locked."""
+    from ...rosters.store import roster_of
+
     item = item or catalog_item(case)
     specs = fields.field_specs(item, case.audience)
+    roster = roster_of(case) if case.audience == "unit" else None
+    if roster is not None:  # the uploaded roster stands for the table (and is not bound by its paper rows)
+        specs = [s for s in specs if s.key != roster.table_key]
     if case.on_behalf:
         specs = [replace(s, locked=s.prefill in PRINCIPAL_LOCKED) if s.locked else s for s in specs]
     return specs

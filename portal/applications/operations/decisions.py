@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.audit import Actor
+from ...core.errors import InvalidTransition
 from ...services import handler_for
 from ..constants import Action
 from ..models import Application
@@ -14,7 +15,11 @@ from .checks import _context
 
 
 def accept_application(case: Application, *, by: Any, actor: Actor) -> None:
-    """受理: the materials are complete; the clock starts on the next working day."""
+    """受理: the materials are complete; the clock starts on the next working day. The item's handler checks again
+    what filing checked and may have changed since (a required record still held)."""
+    problem = handler_for(catalog_item(case)).acceptance_problem(case)
+    if problem:
+        raise InvalidTransition(problem)
     transition(case, Action.ACCEPT, by=by, actor=actor)
 
 
@@ -27,10 +32,12 @@ def start_review(case: Application, *, by: Any, actor: Actor) -> None:
     transition(case, Action.START_REVIEW, by=by, actor=actor)
 
 
-def approve_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
-    """审核通过. ``result`` is the outcome printed on the completion slip."""
+def approve_application(case: Application, *, by: Any, actor: Actor, result: str | None = None,
+                        terms: dict[str, Any] | None = None) -> None:
+    """审核通过. ``result`` is the outcome printed on the completion slip; ``terms`` what the approval sets for the
+    effect (a recognition's last day of validity), kept on the approval event."""
     handler_for(catalog_item(case)).before_approve(case, by=by, actor=actor)
-    transition(case, Action.APPROVE, by=by, actor=actor)
+    transition(case, Action.APPROVE, by=by, actor=actor, detail=terms or None)
     if result:
         case.result_text = result.strip()[:2000]
 

@@ -13,6 +13,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ...rosters.store import submission_problems
 from ...services import handler_for
 from ...services.base import Severity
 from .. import fields, numbers
@@ -93,6 +94,9 @@ def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_
     values = record_values(case, item)
     form = fields.apply_locked(specs, case.form_data, values)
     case.form_data, case.materials = _clean(specs, form, item, case, case.materials, complete=True)
+    roster_problems = submission_problems(case)
+    if roster_problems:
+        raise ValidationFailed(roster_problems)
     findings = prechecks(case, item)
     blocking = [f for f in findings if f.severity is Severity.BLOCKING]
     if blocking:

@@ -8,8 +8,8 @@ read-only mode with values only (no formulas run, no external links followed).
 from __future__ import annotations
 
 import io
-import zipfile
 
+from ...core.sheets import SheetRefused, check_zip
 from . import (
     HEADER,
     MAX_FILE_BYTES,
@@ -21,10 +21,6 @@ from . import (
     ReturnLine,
     parse_return_rows,
 )
-
-MAX_ENTRIES = 200
-MAX_INFLATED = 200 * 1024 * 1024
-MAX_RATIO = 200
 
 
 def _book(rows: list[list[object]]) -> bytes:
@@ -51,15 +47,10 @@ def _rows(data: bytes) -> list[list[str]]:
     if len(data) > MAX_FILE_BYTES:
         raise BankFileError(_("The file is too large for a bank file."))
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            inflated = sum(i.file_size for i in infos)
-            if len(infos) > MAX_ENTRIES or inflated > MAX_INFLATED or any(
-                    i.compress_size and i.file_size / i.compress_size > MAX_RATIO for i in infos):
-                raise BankFileError(_("The file is not a plain spreadsheet (it unpacks to far more than its size)."))
+        check_zip(data)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except BankFileError:
-        raise
+    except SheetRefused as refused:
+        raise BankFileError(refused.message) from None
     except Exception:  # openpyxl raises many kinds of error for a bad file
         raise BankFileError(_("The file is not an XLSX spreadsheet.")) from None
     try:

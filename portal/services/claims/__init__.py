@@ -13,8 +13,9 @@ from typing import Any
 
 from ...applications.signals import case_moved
 from ..base import FilingContext, Finding, Handler, register
-from .forms import claim_specs
+from .forms import claim_specs, is_invoice_material
 from .kinds import CLAIM_HANDLERS
+from .operations import _item as case_item
 from .operations import on_case_moved
 from .rules import check_form, deadline_findings
 
@@ -26,6 +27,16 @@ class ClaimItem(Handler):
 
     def form_specs(self, item: Any, audience: str) -> list[Any] | None:
         return claim_specs(item, audience)
+
+    def upload_kinds(self, item: Any, material: Any) -> frozenset[str] | None:
+        from ...materials.checks import E_RECEIPTS
+
+        return E_RECEIPTS if is_invoice_material(item, material) else None
+
+    def read_upload(self, case: Any, material: Any, invoice: dict[str, str]) -> int | None:
+        from .operations import prefill_invoice
+
+        return prefill_invoice(case, invoice) if is_invoice_material(case_item(case), material) else None
 
     def check_form(self, context: FilingContext, *, complete: bool) -> list[tuple[str, str]]:
         return check_form(context, complete=complete)

@@ -2,8 +2,12 @@
 
 A withdrawal (个人账户一次性支取) debits the person's account by the amount paid, with an ``AccountTransaction``
 of kind 一次性支取 carrying the case number; the balance never goes below zero (database CHECK), so a balance
-spent meanwhile stops the completion with a clear reason. A reimbursement's payment is itself the record of what
-counts against the year's 封顶线 (``operations.cap_used``).
+spent meanwhile stops the completion with a clear reason. When the form's 支取原因 is one that ends the account
+for good — 死亡 or 出国定居, the reasons the seeds' forms list for paying out the whole balance to the heir or the
+emigrant — the account is closed (销户) the same day, with the reason and the case number; a closed account must
+be empty (database CHECK), so a balance that grew since the amount was decided stops the completion too.
+A reimbursement's payment is itself the record of what counts against the year's 封顶线
+(``operations.cap_used``: the payments pending, sent or paid of the person, year and scheme).
 """
 
 from __future__ import annotations
@@ -36,4 +40,20 @@ def apply_claim(case: Any) -> None:
                              kind=AccountTransactionKind.LUMP_SUM_WITHDRAWAL, balance_after=account.balance,
                              note=f"一次性支取 {case.number}")
     db.session.add(row)
+    reason = closing_reason(case)
+    if reason is not None:
+        if account.balance != 0:
+            raise InvalidTransition(_("The account is to be closed, but money was credited to it after the amount was "
+                                      "decided: decide the amount again before completing."))
+        account.status, account.closed_on = "closed", clock.today()
+        account.closed_reason = f"{reason}：一次性支取 {case.number}"
     db.session.flush()
+
+
+CLOSING_REASONS = ("死亡", "出国定居")
+
+
+def closing_reason(case: Any) -> str | None:
+    """The 支取原因 of the withdrawal if it closes the account (death, settling abroad), else None."""
+    reason = str(case.form_data.get("reason") or "").strip()
+    return reason if reason in CLOSING_REASONS else None

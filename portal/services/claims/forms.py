@@ -21,6 +21,7 @@ INVOICES_GROUP = _n("医疗费用票据（本服务为计算报销金额增设�
                     "Medical invoices (added by this service to compute the amount)")
 CARE_GROUP = _n("就医情况（本服务为计算报销金额增设）", "Care received (added by this service to compute the amount)")
 PAYEE_GROUP = _n("收款账户（本服务为拨付增设）", "Payee account (added by this service to pay the claim)")
+LATE_GROUP = _n("逾期申报（本服务增设）", "Claiming late (added by this service)")
 BIRTH_GROUP = _n("生育情况（本服务为计算生育津贴增设）", "The birth (added by this service to compute the allowance)")
 
 VISIT_TYPES = (_n("门诊", "Outpatient"), _n("急诊", "Emergency"), _n("住院", "Inpatient"), _n("购药", "Pharmacy"))
@@ -67,6 +68,11 @@ BIRTH = (
     FieldSpec("babies", _n("本次生育婴儿数", "Number of babies born"), FieldType.number, True, group=BIRTH_GROUP,
               help=_n("多胞胎每多生育 1 个婴儿增加产假 15 天。", "Each additional baby adds 15 days of leave.")),
 )
+LATE = FieldSpec(
+    "late_reason", _n("逾期申报原因", "Why the claim is late"), FieldType.textarea, False, group=LATE_GROUP,
+    help=_n("仅在因不可抗力未能在申报期限内申报时填写，并说明情况；是否受理由经办机构决定。",
+            "Only if force majeure kept you from claiming within the deadline: say what happened. The agency "
+            "decides whether to accept the claim."))
 PAYEE = (
     FieldSpec("payee_name", _n("收款人姓名（户名）", "Account holder's name"), FieldType.text, True, group=PAYEE_GROUP,
               help=_n("须为参保人本人；代办或继承的，为所填代办人或继承人。",
@@ -94,7 +100,19 @@ def claim_specs(item: Item, audience: str) -> list[FieldSpec] | None:
         added += [s for s in BIRTH if s.key not in keys]
     if role_key(keys, "payee_account") is None:
         added += [s for s in PAYEE if s.key not in keys]
+    if any(rule.key == "claim_deadline" for rule in item.rules):
+        added.append(LATE)
     return specs + [s for s in added if s.key not in keys]
+
+
+INVOICE_WORDS = ("票据", "发票", "结算单")
+
+
+def is_invoice_material(item: Item, material: object) -> bool:
+    """Whether ``material`` of a claim item is its invoices (医院收费票据, 医疗费用发票, 医保结算票据, 结算单…),
+    which may be uploaded as OFD e-receipts as well as PDF or images."""
+    name = getattr(getattr(material, "name", None), "zh", "") or ""
+    return kind_of(item) is not None and any(word in name for word in INVOICE_WORDS)
 
 
 def _required(spec: FieldSpec) -> FieldSpec:

@@ -22,7 +22,7 @@ from ...catalog.schema import Item
 
 CLAIM_HANDLERS = frozenset({
     "account.withdrawal", "reimbursement.manual", "maternity.benefit", "maternity.allowance", "maternity.payment",
-    "maternity.remote", "medical_aid.reimbursement", "medical_aid.payment", "long_term_care.payment",
+    "medical_aid.reimbursement", "medical_aid.payment", "long_term_care.payment",
     "institution.settlement", "institution.remote_settlement",
 })
 

@@ -32,6 +32,8 @@ class Claim(Base):
         CheckConstraint("decided_amount IS NULL OR decided_amount > 0", name="decided_positive"),
         CheckConstraint("decided_amount IS NULL OR computed_amount IS NULL OR decided_amount = computed_amount "
                         "OR adjust_reason IS NOT NULL", name="adjustment_has_reason"),
+        CheckConstraint("late_accepted_at IS NULL OR (late_accepted_reason IS NOT NULL AND late_deadline IS NOT NULL)",
+                        name="late_acceptance_has_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,9 +50,17 @@ class Claim(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     decided_at: Mapped[datetime | None]
     adjust_reason: Mapped[str | None] = mapped_column(Text)
+    # filed after the seed's claim deadline (逾期): the deadline missed, the claimant's reason, and the acceptor's
+    # decision to accept it for 不可抗力 (who, when, why); a late claim is accepted only with that decision
+    late_deadline: Mapped[date | None] = mapped_column(Date)
+    late_reason: Mapped[str | None] = mapped_column(Text)
+    late_accepted_reason: Mapped[str | None] = mapped_column(Text)
+    late_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    late_accepted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     application = relationship("Application")
+    late_accepted_by = relationship("Account", foreign_keys=[late_accepted_by_id])
     invoices: Mapped[list[ClaimInvoice]] = relationship(back_populates="claim", cascade="all, delete-orphan",
                                                         order_by="ClaimInvoice.id")
     payments: Mapped[list[Payment]] = relationship(back_populates="claim", order_by="Payment.id")

@@ -27,13 +27,14 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import InvalidTransition, ValidationFailed
+from ...core.formatting import local_date
 from . import calculation
 from .constants import PAYMENT_LABELS
 from .forms import AREA_VALUES, LEVEL_VALUES
 from .kinds import ClaimKind, kind_of, role_key, scheme_of
 from .models import Claim, ClaimInvoice, Payment
 from .policy import policy_on
-from .rules import _date, _invoice_number, care_date
+from .rules import _date, _invoice_number, care_date, missed_deadline
 
 LIVE_PAYMENTS = ("pending", "exported", "paid")
 DEAD_STATES = (State.WITHDRAWN.value, State.NOT_ACCEPTED.value, State.DENIED.value)
@@ -151,8 +152,75 @@ def record_claim(case: Application) -> Claim | None:
     claim.policy_ref, claim.computed_at = facts["policy"], clock.now()
     claim.invoices = [ClaimInvoice(number=i.number, issued_on=i.issued_on, total=i.total)
                       for i in invoices_of(case.form_data)]
+    if claim.late_accepted_at is None:  # an acceptance for force majeure stands; otherwise as filed today
+        missed = missed_deadline(_context(case))
+        claim.late_deadline = missed[0] if missed else None
+        claim.late_reason = (str(case.form_data.get("late_reason") or "").strip() or None) if missed else None
     db.session.flush()
     return claim
+
+
+def _context(case: Application) -> Any:
+    from ..base import FilingContext
+
+    return FilingContext(item=_item(case), person=case.person, unit=case.unit, data=case.form_data, case=case)
+
+
+def is_late(case: Application) -> bool:
+    """A claim filed after the seed's deadline that nobody has accepted yet."""
+    claim = claim_of(case)
+    return claim is not None and claim.late_deadline is not None and claim.late_accepted_at is None
+
+
+def accept_late(case: Application, reason: str, *, by: Any, actor: Actor) -> Claim:
+    """The acceptor takes a late claim for force majeure (不可抗力), saying why: kept, audited, shown on the case
+    to staff and to the claimant. Called as the case is accepted; without a reason the acceptance is refused."""
+    claim = claim_of(case)
+    if claim is None or claim.late_deadline is None:
+        raise InvalidTransition(_("This claim was filed in time."))
+    reason = (reason or "").strip()[:2000]
+    if not reason:
+        raise ValidationFailed([("reason", _("This claim was filed after its deadline (%(date)s). To accept it, "
+                                             "record the force majeure (不可抗力) that kept the claimant from filing "
+                                             "in time.", date=local_date(claim.late_deadline)))])
+    claim.late_accepted_reason, claim.late_accepted_by_id, claim.late_accepted_at = reason, by.id, clock.now()
+    db.session.flush()
+    record("claim.late_accepted", actor=actor, object_type="application", object_id=case.id,
+           detail={"number": case.number, "deadline": claim.late_deadline.isoformat()})
+    return claim
+
+
+def prefill_invoice(case: Application, invoice: dict[str, str]) -> int | None:
+    """An uploaded e-receipt's invoice put into the draft's invoice rows, for the claimant to check: into the first
+    empty row, else a new one. Returns the row's number; an invoice already listed keeps its row (and its number
+    is returned), and None when the form has no invoice rows or they are full."""
+    from .forms import INVOICES, MAX_INVOICES
+
+    data = case.form_data
+    if "invoices" not in {s.key for s in claim_specs_of(case)}:
+        return None
+    rows = [dict(r) if isinstance(r, dict) else {} for r in data.get("invoices") or []]
+    number = _invoice_number(invoice.get("number"))
+    for index, row in enumerate(rows, start=1):
+        if _invoice_number(row.get("number")) == number:
+            return index
+    values = {c.key: invoice.get(c.key) for c in INVOICES.columns}
+    empty = next((i for i, r in enumerate(rows) if not any(v not in (None, "") for v in r.values())), None)
+    if empty is None:
+        if len(rows) >= MAX_INVOICES:
+            return None
+        rows.append(values)
+        empty = len(rows) - 1
+    else:
+        rows[empty] = values
+    case.form_data = {**data, "invoices": rows}
+    return empty + 1
+
+
+def claim_specs_of(case: Application) -> list[Any]:
+    from .forms import claim_specs
+
+    return claim_specs(_item(case), case.audience) or []
 
 
 def _json(value: Any) -> str:
@@ -286,6 +354,10 @@ def on_case_moved(case: Application, *, event: Any, action: Action, **_kw: Any) 
     if claim is None:
         return
     actor = Actor.system()
+    if action is Action.ACCEPT and claim.late_deadline is not None and claim.late_accepted_at is None:
+        raise InvalidTransition(_("This claim was filed after its deadline (%(date)s): it is accepted only for force "
+                                  "majeure (不可抗力), with the reason recorded.",
+                                  date=local_date(claim.late_deadline)))
     if action is Action.APPROVE and claim.decided_amount is None:
         raise InvalidTransition(_("Approve a claim with the amount to pay."))
     if action is Action.START_PAYMENT:
@@ -382,4 +454,6 @@ def applicant_view(case: Application) -> dict[str, Any] | None:
     payment = claim.payments[-1] if claim.payments else None
     return {"claim": claim, "lines": [describe(line) for line in claim.working], "payment": payment,
             "payment_label": PAYMENT_LABELS[payment.state] if payment else "",
-            "can_correct": payment is not None and payment.state == "failed"}
+            "can_correct": payment is not None and payment.state == "failed",
+            "cap_used": cap_used(claim.person_id, claim.benefit_year, claim.scheme) if claim.scheme else None,
+            "cap": _cap(case, claim)}

@@ -159,18 +159,35 @@ def claim_deadline(day: date, params: dict[str, Any]) -> date | None:
         return None  # a rule we cannot read is not held against the claimant
 
 
-def deadline_findings(context: FilingContext) -> list[Finding]:
-    """A blocking finding, in the seed's words, for care whose claim deadline has passed."""
-    from flask_babel import get_locale
-
-    out = []
+def missed_deadline(context: FilingContext) -> tuple[date, Any] | None:
+    """The seed's claim deadline this claim has missed today, with its rule; None when it is in time."""
     for rule in context.item.rules:
         if rule.key != "claim_deadline":
             continue
         day = care_date(context, rule.params)
         last = claim_deadline(day, rule.params) if day else None
         if last is not None and clock.today() > last:
-            text = rule.text.get(str(get_locale() or "zh"))
-            out.append(Finding(Severity.BLOCKING, _("The deadline for claiming these costs was %(date)s. %(rule)s",
-                                                    date=last.isoformat(), rule=text), "claim_deadline_passed"))
-    return out
+            return last, rule
+    return None
+
+
+def deadline_findings(context: FilingContext) -> list[Finding]:
+    """A finding, in the seed's words, for care whose claim deadline has passed: blocking, unless the claimant
+    states force majeure (``late_reason``), which the agency then accepts or refuses (``operations.accept_late``)."""
+    from flask_babel import get_locale
+
+    from ...core.formatting import local_date
+
+    missed = missed_deadline(context)
+    if missed is None:
+        return []
+    last, rule = missed
+    text = rule.text.get(str(get_locale() or "zh"))
+    said = _("The deadline for claiming these costs was %(date)s. %(rule)s", date=local_date(last), rule=text)
+    if str(context.data.get("late_reason") or "").strip():
+        return [Finding(Severity.WARNING, said + " " + _(
+            "You give a reason for claiming late: the agency decides whether to accept it as force majeure "
+            "(不可抗力)."), "claim_deadline_passed")]
+    return [Finding(Severity.BLOCKING, said + " " + _(
+        "If force majeure (不可抗力) kept you from claiming in time, say what happened under “Why the claim is "
+        "late”: the agency decides whether to accept it."), "claim_deadline_passed")]

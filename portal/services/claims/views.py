@@ -1,7 +1,8 @@
 """Finance's payment batches at /staff/payments, and the claimant's correction of a failed payment's account.
 
 Finance (财务) sees the payments waiting, makes a batch, downloads its file (a POST: the file holds accounts in
-full, each download audited) and imports the bank's return file. Other staff get 403 (accounts.staff_area sends
+full, each download audited) and imports the bank's return file. Once paid, the claimant and staff open the
+signed payment notice (``notice.py``). Other staff get 403 (accounts.staff_area sends
 everyone else away). A claimant whose payment failed gives another account on the case page.
 """
 
@@ -147,3 +148,50 @@ def correct_payee(case_id: int):
         return redirect(url_for("applications.detail", case_id=case_id) + "#claim")
     flash(_("Thank you: the payment will be made to the new account with the next batch."), "success")
     return redirect(url_for("applications.detail", case_id=case_id) + "#claim")
+
+
+# --- the payment notice (待遇拨付通知书) of a paid claim -------------------------------------------------------------
+
+
+def _notice_response(case) -> object:
+    from .notice import render_notice_pdf
+
+    data = render_notice_pdf(case)
+    if data is None:
+        abort(404)  # nothing paid yet: no notice
+    response = current_app_response(data, "application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="payment-notice-{case.number}.pdf"'
+    return response
+
+
+@bp.get("/applications/<int:case_id>/payment-notice.pdf")
+@login_required
+def payment_notice(case_id: int):
+    """The claimant's payment notice (their own case only; 404 to anyone else, S6)."""
+    from ...applications.models import Application
+    from ...applications.permissions import is_applicant
+
+    case = db.session.get(Application, case_id) if 0 < case_id < 2**31 else None
+    if case is None or not case.is_money or not is_applicant(current_user, case):
+        abort(404)
+    return _notice_response(case)
+
+
+@bp.get("/staff/cases/<int:case_id>/payment-notice.pdf")
+@login_required
+def staff_payment_notice(case_id: int):
+    """The payment notice for staff working cases (audited: it names the payee)."""
+    from ...applications.models import Application
+    from ...core.audit import record
+    from ...workbench.permissions import is_case_worker
+
+    if not is_case_worker(current_user):
+        abort(403)
+    case = db.session.get(Application, case_id) if 0 < case_id < 2**31 else None
+    if case is None or not case.is_money:
+        abort(404)
+    response = _notice_response(case)
+    record("claim.notice_view", actor=actor_of(current_user), object_type="application", object_id=case.id,
+           detail={"number": case.number})
+    db.session.commit()
+    return response

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...core import clock
 from ...core.db import db
 from ...core.validators import id_birth_date, id_gender
-from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType
+from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
 from ...insurance.models import Enrolment, EnrolmentEvent, Person, id_number_index
 from ..effects import EffectRefused, Ledger
 
@@ -67,9 +70,43 @@ def refusal(reasons: list[tuple[str, str]]) -> str:
     return _("The records cannot take this change: %(problems)s", problems="；".join(m for _k, m in reasons))
 
 
+PREFETCHED = "portal.persons_by_id_index"  # db.session.info key: blind index → Person or None (known absent)
+CHUNK = 500
+
+
 def find_person(id_number: str) -> Person | None:
-    return db.session.execute(
-        select(Person).where(Person.id_number_index == id_number_index(id_number))).scalar_one_or_none()
+    index = id_number_index(id_number)
+    known = db.session.info.get(PREFETCHED)
+    if known is not None and index in known:
+        return known[index]
+    return db.session.execute(select(Person).where(Person.id_number_index == index)).scalar_one_or_none()
+
+
+def find_persons(id_numbers: Iterable[str]) -> dict[str, Person]:
+    """The persons the records hold for ``id_numbers`` (normalised), with their enrolments, by blind index:
+    one query per 500 numbers instead of one per number (a roster of thousands)."""
+    indexes = sorted({id_number_index(n) for n in id_numbers})
+    found: dict[str, Person] = {}
+    for start in range(0, len(indexes), CHUNK):
+        chunk = indexes[start:start + CHUNK]
+        found |= {p.id_number_index: p for p in db.session.execute(
+            select(Person).where(Person.id_number_index.in_(chunk)).options(selectinload(Person.enrolments)))
+            .scalars()}
+    return found
+
+
+@contextmanager
+def persons_prefetched(id_numbers: Iterable[str]) -> Iterator[None]:
+    """Inside the block ``find_person`` answers for ``id_numbers`` from one prefetch (and knows the persons
+    ``new_persons`` creates); outside it, it asks the database as before."""
+    numbers = list(id_numbers)
+    known: dict[str, Person | None] = dict.fromkeys((id_number_index(n) for n in numbers), None)
+    known |= find_persons(numbers)
+    db.session.info[PREFETCHED] = known
+    try:
+        yield
+    finally:
+        db.session.info.pop(PREFETCHED, None)
 
 
 def has_open_enrolment(person: Person, scheme: InsuranceType) -> bool:
@@ -82,19 +119,40 @@ def scheme_of(insurance_type: InsuranceType) -> InsuranceType:
         else InsuranceType.EMPLOYEE_MEDICAL
 
 
-def new_person(row: Row, ledger: Ledger) -> Person:
-    person = Person(insured_no=unique_number(Person, Person.insured_no, "P"), name=row.name[:64],
-                    gender=id_gender(row.id_number), birth_date=id_birth_date(row.id_number))
-    person.set_id_number(row.id_number)
-    if row.phone:
-        person.set_phone(row.phone)
-    return ledger.created(person)
+def new_persons(rows: list[Row], ledger: Ledger, *, category: PersonCategory, unit_id: int | None) -> list[Person]:
+    """Persons the records do not know yet, created in one flush, placed in ``category`` and unit."""
+    numbers = unique_numbers(Person, Person.insured_no, "P", len(rows))
+    persons = []
+    for row, number in zip(rows, numbers, strict=True):
+        person = Person(insured_no=number, name=row.name[:64], gender=id_gender(row.id_number),
+                        birth_date=id_birth_date(row.id_number), category=category, unit_id=unit_id)
+        person.set_id_number(row.id_number)
+        if row.phone:
+            person.set_phone(row.phone)
+        persons.append(person)
+    ledger.created_all(persons)
+    known = db.session.info.get(PREFETCHED)
+    if known is not None:
+        known |= {p.id_number_index: p for p in persons}
+    return persons
 
 
 def unique_number(model: type, column: Any, prefix: str) -> str:
     """A new record number (个人编号, 单位编号) the records do not use yet."""
+    return unique_numbers(model, column, prefix, 1)[0]
+
+
+def unique_numbers(model: type, column: Any, prefix: str, count: int) -> list[str]:
+    """``count`` new record numbers, different from each other and from those the records use."""
+    out: set[str] = set()
     for _attempt in range(20):
-        value = f"{prefix}{clock.today():%Y}{secrets.randbelow(10**8):08d}"
-        if db.session.execute(select(model.id).where(column == value)).first() is None:
-            return value
+        wanted = count - len(out)
+        if not wanted:
+            return sorted(out)
+        fresh = {f"{prefix}{clock.today():%Y}{secrets.randbelow(10**8):08d}" for _n in range(wanted)} - out
+        fresh = list(fresh)
+        for start in range(0, len(fresh), CHUNK):
+            chunk = fresh[start:start + CHUNK]
+            taken = set(db.session.execute(select(column).where(column.in_(chunk))).scalars())
+            out |= set(chunk) - taken
     raise EffectRefused(_("Could not give the record a number; please try again."))

@@ -7,6 +7,8 @@
   the records keep (姓名, 身份证件号码, 联系电话, 居住地址, 民族, 户籍地) are written; items the records do not keep
   (工资, 学历...) pass; an item the portal cannot place is refused, so a case never reads 办结 while the change it
   asked for was silently dropped. A new 身份证 number must be valid and not belong to anyone else.
+- 参保人员电话号码新增和更改 (``enrolment.phone_change``, 四川 SC07): the new number, proven by a code sent to it,
+  becomes the person's phone on record and the login of the applicant's account (``phone.py``).
 - 单位合并、分立或注销 (``enrolment.unit_close``): 暂停登记 and 注销登记 as 单位参保登记 does them.
 
 Items whose published form carries no structured change (only a free description) complete without touching
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from .flags import SpecialFlag
 from .persons import ResidentChange, StaffChange
+from .phone import PhoneChange
 from .units import UnitChange, UnitClose
 
-__all__ = ["ResidentChange", "SpecialFlag", "StaffChange", "UnitChange", "UnitClose"]
+__all__ = ["PhoneChange", "ResidentChange", "SpecialFlag", "StaffChange", "UnitChange", "UnitClose"]

@@ -14,7 +14,7 @@ from ...core.errors import ValidationFailed
 from ...core.validators import id_birth_date, id_gender, normalize_id_number, normalize_mobile
 from ...insurance.constants import EnrolmentStatus
 from ...insurance.models import Person, id_number_index, phone_index
-from ..base import FilingContext, Handler, register
+from ..base import FilingContext, Handler, case_table, register
 from ..effects import EffectConflict, EffectRefused, Ledger, effect_of, opened, revert
 from ..enrolment.records import find_person, refusal
 
@@ -82,10 +82,9 @@ class StaffChange(Handler):
 
     def rows(self, case: Any) -> tuple[list[ChangeRow], list[Problem]]:
         """The rows that change something the records keep, and the problems of the rows that cannot."""
-        table = next((v for v in case.form_data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
-                      and "id_number" in v[0]), [])
         rows, problems = [], []
-        for number, raw in enumerate(table, start=1):
+        for index, raw in enumerate(case_table(case), start=1):
+            number = raw.get("_row", index)  # an uploaded roster's rows say where they stand in the sheet
             item = str(next((raw[k] for k in ITEM_KEYS if raw.get(k)), "") or "").strip()
             if not item and not raw.get("after"):
                 continue  # an empty line of the table

@@ -129,7 +129,7 @@ def test_the_seeds_claim_deadline_is_enforced_in_its_own_words(app, at, make_cas
     with force_locale("zh_Hans_CN"), pytest.raises(ValidationFailed) as error:
         make_case(OUTPATIENT, citizen, form={"invoices": [{**_invoice("LATE-1"), "issued_on": "2025-12-20"}]})
     message = error.value.reasons[0][1]
-    assert "2026-03-31" in message and "逾期视为自动放弃" in message
+    assert "2026年3月31日" in message and "逾期视为自动放弃" in message
     # care of this year is within the deadline
     case = make_case(OUTPATIENT, citizen, form={"invoices": [{**_invoice("IN-TIME"), "issued_on": "2026-01-05"}]})
     assert case.state == State.SUBMITTED

@@ -1,0 +1,138 @@
+"""Late claims accepted only for force majeure (不可抗力) with the reason recorded, audited and shown; withdrawals for
+death or emigration close the personal account."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from portal.applications import operations as ops
+from portal.applications.constants import Action, State
+from portal.core import clock
+from portal.core.audit import AuditEvent
+from portal.core.db import db
+from portal.core.errors import InvalidTransition, ValidationFailed
+from portal.insurance.models import PersonalAccount
+from portal.services.claims import operations as claims
+from portal.workbench import operations as desk
+from tests.applications.conftest import all_materials
+from tests.services.claims.conftest import SYSTEM
+from tests.services.claims.test_claims import GOOD_CARD, OUTPATIENT, _invoice
+
+
+def _late(make_case, citizen, **form):
+    return make_case(OUTPATIENT, citizen, form={"invoices": [{**_invoice("LATE-9"), "issued_on": "2025-12-20"}],
+                                                **form})
+
+
+def test_a_late_claim_without_a_reason_is_refused_in_the_seeds_words_and_says_what_to_do(at, make_case, citizen):
+    at(2026, 4, 2)
+    with force_locale("zh_Hans_CN"), pytest.raises(ValidationFailed) as error:
+        _late(make_case, citizen)
+    message = error.value.reasons[0][1]
+    assert "2026年3月31日" in message and "逾期视为自动放弃" in message and "不可抗力" in message
+
+
+def test_a_late_claim_with_a_stated_reason_is_filed_and_marked_late(at, make_case, citizen):
+    at(2026, 4, 2)
+    case = _late(make_case, citizen, late_reason="3月因洪水封路，无法到医院取得票据")
+    claim = claims.claim_of(case)
+    assert case.state == State.SUBMITTED
+    assert claim.late_deadline == date(2026, 3, 31) and claim.late_reason.startswith("3月因洪水")
+    assert claims.is_late(case)
+
+
+def _claim_for(staff, case):
+    desk.claim_case(case, by=staff["acceptor"], actor=SYSTEM, version=case.version)
+
+
+def test_staff_accept_a_late_claim_only_with_the_force_majeure_recorded_and_audited(at, make_case, citizen, staff):
+    at(2026, 4, 2)
+    case = _late(make_case, citizen, late_reason="洪水封路")
+    # accepting straight through the case operations (a batch, an API) is refused while no reason is recorded
+    with pytest.raises(InvalidTransition, match="force majeure"), db.session.begin_nested():
+        ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    assert case.state == State.SUBMITTED  # the move is undone with the savepoint, as a view's rollback does
+    _claim_for(staff, case)
+    with pytest.raises(ValidationFailed) as error:
+        desk.decide(case, desk.Decision(Action.ACCEPT, reason="  "), by=staff["acceptor"], actor=SYSTEM)
+    assert "reason" in dict(error.value.reasons)
+    assert claims.claim_of(case).late_accepted_at is None
+    desk.decide(case, desk.Decision(Action.ACCEPT, reason="经核实，3月全市洪灾封路，属不可抗力"),
+                by=staff["acceptor"], actor=SYSTEM)
+    claim = claims.claim_of(case)
+    assert case.state == State.ACCEPTED
+    assert claim.late_accepted_reason == "经核实，3月全市洪灾封路，属不可抗力"
+    assert claim.late_accepted_by_id == staff["acceptor"].id and claim.late_accepted_at is not None
+    audit = db.session.execute(select(AuditEvent).where(AuditEvent.action == "claim.late_accepted")).scalar_one()
+    assert audit.object_id == str(case.id) and "2026-03-31" in audit.detail
+    # a resubmission does not undo the acceptance
+    claims.record_claim(case)
+    assert claims.claim_of(case).late_accepted_at is not None and not claims.is_late(case)
+
+
+def test_an_in_time_claim_is_accepted_as_before(make_case, citizen, staff):
+    case = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("ONTIME-1")]})
+    assert claims.claim_of(case).late_deadline is None and not claims.is_late(case)
+    ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    assert case.state == State.ACCEPTED
+
+
+# --- withdrawals that close the account ------------------------------------------------------------------------
+
+
+def _withdrawal(app, region, citizen, staff, reason: str, balance: str = "812.40"):
+    region("yueyang")
+    person = citizen.person
+    account = PersonalAccount(person_id=person.id, balance=Decimal(balance), opened_on=date(2020, 1, 1))
+    db.session.add(account)
+    db.session.flush()
+    item = app.extensions["portal_catalog"].get("002036002003")  # 岳阳 个人账户一次性支取
+    case = ops.start_application(item, by=citizen, actor=SYSTEM)
+    form = {**case.form_data, "insured_name": person.name, "insured_id_number": person.id_number, "reason": reason,
+            "insured_account": GOOD_CARD, "insured_bank": "中国银行", "sign_date": clock.today().isoformat()}
+    ops.save_draft(case, ops.DraftInput(form=form, materials=all_materials(item)), by=citizen, actor=SYSTEM)
+    ops.submit_application(case, by=citizen, actor=SYSTEM)
+    ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    return case, account
+
+
+@pytest.mark.parametrize("reason", ["死亡", "出国定居"])
+def test_a_withdrawal_for_death_or_emigration_closes_the_account(app, region, citizen, staff, reason):
+    case, account = _withdrawal(app, region, citizen, staff, reason)
+    ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
+    assert account.balance == Decimal("0.00") and account.status == "closed"
+    assert account.closed_on == clock.today()
+    assert reason in account.closed_reason and case.number in account.closed_reason
+
+
+def test_a_voluntary_withdrawal_empties_the_account_but_keeps_it_open(app, region, citizen, staff):
+    case, account = _withdrawal(app, region, citizen, staff, "主动放弃")
+    ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
+    assert account.balance == Decimal("0.00") and account.status == "open" and account.closed_on is None
+
+
+def test_an_account_credited_after_the_decision_is_not_closed_with_money_in_it(app, region, citizen, staff):
+    case, account = _withdrawal(app, region, citizen, staff, "死亡")
+    account.balance += Decimal("50.00")  # a late contribution credit
+    with pytest.raises(InvalidTransition, match="credited"):
+        ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
+    assert account.status == "open"
+
+
+def test_the_database_refuses_a_closed_account_with_money_in_it(db_session, make_person):
+    from sqlalchemy.exc import IntegrityError
+
+    person = make_person()
+    db.session.add(PersonalAccount(person_id=person.id, balance=Decimal("1.00"), opened_on=date(2020, 1, 1),
+                                   status="closed", closed_on=date(2026, 1, 1), closed_reason="死亡"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
