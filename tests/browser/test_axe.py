@@ -125,7 +125,7 @@ def resident(browser, live_server):
     page.set_default_timeout(15000)
     _log_in_citizen(page, RESIDENT)
     _file(page, CITIZEN_ITEM, texts={"f_pooling_area": "长春市", "f_scope": "高血压"},
-          choices={"f_insurance_type": "城乡居民医保", "f_category": "门诊慢病"})
+          choices={"f_insurance_type": "城乡居民医保", "f_category": "门诊慢病", "f_recognition_place": "本地"})
     case = urlsplit(page.url).path
     page.goto(f"/apply/{CITIZEN_ITEM}")
     with page.expect_navigation(url=re.compile(r"/applications/\d+/edit$")):

@@ -133,7 +133,7 @@ def _citizen_pages(page) -> list[str]:
              if re.fullmatch(r"/applications/\d+", href)]
     if not cases:  # run without test_axe.py, which files her case: file one (paper materials at the window)
         _file(page, CITIZEN_ITEM, texts={"f_pooling_area": "长春市", "f_scope": "高血压"},
-              choices={"f_insurance_type": "城乡居民医保", "f_category": "门诊慢病"})
+              choices={"f_insurance_type": "城乡居民医保", "f_category": "门诊慢病", "f_recognition_place": "本地"})
         cases = [urlsplit(page.url).path]
     page.goto(f"/apply/{CITIZEN_ITEM}")
     start = page.locator(f"main form[action='/apply/{CITIZEN_ITEM}'] button[type=submit]")
