@@ -17,9 +17,9 @@ What it does:
    ``--requests`` times after a warm-up; every SQL statement of a request counted;
 5. more cases inserted up to ``--large``, ``ANALYZE``, and the same pages measured again;
 6. per page: queries per request at both sizes (the same: keyset pagination reads one index range; besides the
-   page's own query, a request reads the login session and the calendar and appends its audit row), the median
-   time of the whole request at both sizes and the ratio (target ≤ 2×; the ID search ≤ 1.2×), and the median
-   time spent in SQL.
+   page's own query, a request reads the login session and appends its audit row; the calendar is kept for the
+   day), the median time of the whole request at both sizes and the ratio (target ≤ 2×; the ID search ≤ 1.2×),
+   and the median time spent in SQL.
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ BLUEPRINTS = (
     "portal.notifications.views",
     "portal.ratings.views",
     "portal.workbench.views",
+    "portal.organisations.views",
+    "portal.organisations.staff_views",
     "portal.calendar.views",
 )
 API_MODULES = (
@@ -47,6 +49,7 @@ API_MODULES = (
     "portal.certificates.api",
     "portal.notifications.api",
     "portal.ratings.api",
+    "portal.organisations.api",
 )
 
 

@@ -167,6 +167,10 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "ECREDENTIAL_API_BASE": (str, ""),
     "ECREDENTIAL_APP_ID": (str, ""),
     "ECREDENTIAL_SECRET": (str, ""),
+    "BUSINESS_LICENSE_BACKEND": (str, "local"),
+    "BUSINESS_LICENSE_API_BASE": (str, ""),
+    "BUSINESS_LICENSE_APP_ID": (str, ""),
+    "BUSINESS_LICENSE_SECRET": (str, ""),
     # the "不是我" link sent to a person's phone on record when an account is bound to them: days it works
     "BINDING_DISOWN_DAYS": (_int, 30),
 }
@@ -298,7 +302,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if env["NOTIFY_LEASE_SECONDS"] <= 3 * env["SMS_TIMEOUT_SECONDS"]:
             problems.append("PORTAL_NOTIFY_LEASE_SECONDS must be more than three times PORTAL_SMS_TIMEOUT_SECONDS, "
                             "or a slow send is taken for an abandoned one")
-        for proof in ("FACE", "ECREDENTIAL"):
+        for proof in ("FACE", "ECREDENTIAL", "BUSINESS_LICENSE"):
             if env[f"{proof}_BACKEND"] == "local":
                 problems.append(f"PORTAL_{proof}_BACKEND must be http (or off) in production, not the local one")
         problems += _signing_problems(env)
@@ -364,7 +368,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                                                     "DB_POOL_TIMEOUT", "FACE_BACKEND", "FACE_API_BASE",
                                                     "FACE_APP_ID", "FACE_SECRET", "FACE_MIN_SCORE",
                                                     "ECREDENTIAL_BACKEND", "ECREDENTIAL_API_BASE", "ECREDENTIAL_APP_ID",
-                                                    "ECREDENTIAL_SECRET", "BINDING_DISOWN_DAYS")},
+                                                    "ECREDENTIAL_SECRET", "BINDING_DISOWN_DAYS",
+                                                    "BUSINESS_LICENSE_BACKEND", "BUSINESS_LICENSE_API_BASE",
+                                                    "BUSINESS_LICENSE_APP_ID", "BUSINESS_LICENSE_SECRET")},
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": env["SECRET_KEY"] or keys["secret_key"],
         "DEBUG": env["DEBUG"],

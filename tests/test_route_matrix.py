@@ -96,7 +96,8 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
         values = {"case_id": open_case.id, "certificate_id": certificate.id, "filing_id": filing.id,
                   "rect_id": rating.rectification.id, "check_id": draw.checks[0].id, "draw_id": draw.id,
                   "code": "G002036005000_01_001", "token": token, "state": "on", "name": "intake",
-                  "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654}
+                  "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654,
+                  "agent_id": agent.id, "registration_id": 987654, "what": "staff", "fmt": "pdf"}
         by_endpoint = {"pages.set_language": {"code": "en"}, "certificates.verify": {"code": certificate.code},
                        "api.verify_certificate": {"code": certificate.code}}
         accounts = {"citizen": citizen, "agent": agent, **{name: made[0] for name, made in staff.items()}}
@@ -183,8 +184,8 @@ EXPECTED = {
     "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
     "applications.start": "200 200 200 200 200 200 200 200",
     "api.get_roster": "401 404 404 404 404 404 404 404",
-    "rosters.page": "302 404 404 404 404 404 404 404",  # the matrix's cases are no roster items
-    "rosters.template_xlsx": "302 404 404 404 404 404 404 404",
+    "rosters.page": "302 404 200 404 404 404 404 404",  # the agent's 缴费基数申报 takes a roster
+    "rosters.template_xlsx": "302 404 200 404 404 404 404 404",
     "workbench.case_roster": "302 404 404 404 404 404 404 403",
     "accounts.bind": "302 302 404 404 404 404 404 404",
     "accounts.bind_proof": "302 302 404 404 404 404 404 404",
@@ -211,7 +212,15 @@ EXPECTED = {
     "accounts.enter_code": "302 302 302 302 302 302 302 302",
     "accounts.login_staff": "200 200 200 200 200 200 200 200",
     "accounts.home": "302 200 200 200 200 200 200 200",
-    "accounts.agents": "302 404 200 404 404 404 404 404",
+    "organisations.agents": "302 404 200 404 404 404 404 404",
+    "api.list_unit_agents": "401 404 200 404 404 404 404 404",
+    "organisations.agent": "302 404 404 404 404 404 404 404",
+    "organisations.register": "200 200 200 200 200 200 200 200",
+    "organisations.license_return": "404 404 404 404 404 404 404 404",
+    "organisations.registered": "302 302 302 302 302 302 302 302",
+    "organisations_staff.index": "302 404 404 200 200 200 200 403",
+    "organisations_staff.show": "302 404 404 404 404 404 404 403",
+    "organisations_staff.letter": "302 404 404 404 404 404 404 403",
     "insurance.person_records": "302 200 404 404 404 404 404 404",
     "insurance.person_account": "302 200 404 404 404 404 404 404",
     "insurance.person_benefits": "302 200 404 404 404 404 404 404",
@@ -251,6 +260,7 @@ EXPECTED = {
     "insurance.unit_contributions_csv": "302 404 200 404 404 404 404 404",
     "insurance.unit_staff": "302 404 200 404 404 404 404 404",
     "insurance.unit_staff_csv": "302 404 200 404 404 404 404 404",
+    "insurance.unit_statement": "302 404 200 404 404 404 404 404",
     "certificates.verify_form": "200 200 200 200 200 200 200 200",
     "certificates.verify": "200 200 200 200 200 200 200 200",
 }

@@ -63,8 +63,10 @@ def ensure_demo_accounts() -> list[str]:
         has_first = db.session.execute(
             select(Account.id).where(Account.unit_id == unit.id, Account.is_unit_admin)).first()
         if not has_first:
+            from ..organisations.models import ProofMethod
+
             operations.register_first_agent(unit, operations.NewAgent(DEMO_UNIT_AGENT_PHONE, "单位经办人（演示）"),
-                                            actor=system)
+                                            actor=system, proof=ProofMethod.DEMO)
             created.append(f"agent of {unit.name}")
     db.session.flush()
     return created

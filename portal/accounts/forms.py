@@ -69,12 +69,6 @@ class WindowConfirmForm(FlaskForm):
                             validators=[_required(_l("Enter the ID card number.")), Length(max=40), IdNumber()])
 
 
-class AddAgentForm(FlaskForm):
-    name = StringField(_l("Agent's name"), validators=[_required(_l("Enter the agent's name.")), Length(max=64)])
-    phone = StringField(_l("Agent's mobile number"), validators=[_required(_l("Enter the mobile number.")),
-                                                                 Length(max=32), Mobile()])
-
-
 class ConfirmForm(FlaskForm):
     """A form with only its CSRF token (logout, remove an agent)."""
 

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from .models import AccountKind, Role
 
@@ -38,6 +39,17 @@ class StaffLogin:
 class NewAgent:
     phone: str
     name: str
+    id_number: str | None = field(default=None, repr=False)  # the agent's 身份证 (kept sealed on the mandate)
+    scope: dict[str, list[str]] | None = None  # {"items": [...], "parts": [...]}; None: every item
+    expires_on: date | None = None  # the last day the agent may act; None: no end
+
+
+@dataclass(frozen=True)
+class AgentChange:
+    """What the organisation's administrator changes about an agent: the items and groups, the last day."""
+
+    scope: dict[str, list[str]] | None
+    expires_on: date | None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ..core import clock
 from ..core.crypto import BlindIndex, Encrypted
 from ..core.db import Base
 from ..insurance.models import Person, Unit, phone_index
+from ..organisations.models import AgentMandate
 
 
 class AccountKind(StrEnum):
@@ -102,6 +103,9 @@ class Account(Base):
 
     person: Mapped[Person | None] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+    # agents: what their organisation's administrator lets them do (portal.organisations)
+    mandate: Mapped[AgentMandate | None] = relationship(lazy="joined", foreign_keys=[AgentMandate.account_id],
+                                                        uselist=False)
 
     # flask-login protocol
     is_authenticated = True
@@ -109,7 +113,8 @@ class Account(Base):
 
     @property
     def is_active(self) -> bool:
-        return self.is_enabled
+        """Enabled, and for an agent: not suspended and not past the mandate's last day."""
+        return self.is_enabled and (self.mandate is None or self.mandate.in_force(clock.today()))
 
     def get_id(self) -> str:
         return str(self.id)

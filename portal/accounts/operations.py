@@ -12,13 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from limits import parse_many
 from sqlalchemy import select
 
+from ..catalog.schema import Audience
 from ..core import clock
 from ..core.audit import Actor, actor_of, record
 from ..core.db import db
@@ -35,9 +37,11 @@ from ..core.validators import check_credit_code, normalize_id_number, normalize_
 from ..extensions import limiter
 from ..insurance.models import Unit, id_number_index
 from ..integrations import sms
+from ..organisations.models import AgentMandate, AgentStatus, OrgKind, ProofMethod
 from . import otp, passwords, throttling
 from .auth import revoke_sessions
 from .inputs import (
+    AgentChange,
     CodeLogin,
     CodeRequest,
     NewAgent,
@@ -245,18 +249,80 @@ def login_with_code(data: CodeLogin, *, actor: Actor, client_ip: str) -> Account
 
 
 # --- unit agents ---------------------------------------------------------------------------------------
+# The organisation's agents (model and rules: portal.organisations). An agent's mandate says which items or groups
+# of items they may file and see, until when, and whether they are suspended; the administrator (the first agent)
+# manages them. Every change is audited with what it was before.
 
 
-def register_first_agent(unit: Unit, data: NewAgent, *, actor: Actor) -> Account:
-    """Make the first agent of ``unit``: the one who adds and removes the others (staff or demo set-up)."""
+def _agent_name(raw: str | None) -> str:
+    name = " ".join((raw or "").split())
+    if not name or len(name) > 64:
+        raise ValidationFailed([("name", _("Enter the agent's name (at most 64 characters)."))])
+    return name
+
+
+def _checked_scope(scope: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    """The scope with its codes checked against the region's guide: unit items and parts that exist."""
+    if scope is None:
+        return None
+    catalog = current_app.extensions["portal_catalog"]
+    items = [str(code) for code in scope.get("items", ())]
+    parts = [str(part) for part in scope.get("parts", ())]
+    unknown = [code for code in items if (item := catalog.get(code)) is None or Audience.unit not in item.audience]
+    known_parts = {part.id for part in catalog.region.parts}
+    unknown += [part for part in parts if part not in known_parts]
+    if unknown:
+        raise ValidationFailed([("scope", _("These are not items a unit files here: %(codes)s",
+                                            codes=", ".join(unknown[:10])))])
+    if not items and not parts:
+        raise ValidationFailed([("scope", _("Choose at least one item or group of items the agent may file."))])
+    return {"items": items, "parts": parts}
+
+
+def _checked_expiry(expires_on: date | None) -> date | None:
+    if expires_on is not None and expires_on < clock.today():
+        raise ValidationFailed([("expires_on", _("The last day cannot be in the past."))])
+    return expires_on
+
+
+def _mandate(agent: Account) -> AgentMandate:
+    """The agent's mandate; agents made before mandates existed get an unrestricted one."""
+    if agent.mandate is None:
+        agent.mandate = AgentMandate(account_id=agent.id, org_kind=OrgKind.UNIT.value, proof=ProofMethod.WINDOW.value,
+                                     created_at=clock.now(), changed_at=clock.now())
+        db.session.flush()
+    return agent.mandate
+
+
+def _mandate_detail(mandate: AgentMandate) -> dict[str, Any]:
+    """A mandate as the audit log records it (no personal data)."""
+    return {"scope": mandate.scope, "expires_on": mandate.expires_on, "status": mandate.status}
+
+
+def register_first_agent(unit: Unit, data: NewAgent, *, actor: Actor, proof: ProofMethod = ProofMethod.WINDOW,
+                         by: Account | None = None) -> Account:
+    """Make the first agent of ``unit``: its administrator, who adds, limits, suspends and removes the others.
+
+    The core of every way a unit gets its first agent: online with the 电子营业执照 or a 授权委托书 staff checked
+    (``portal.organisations.registration``), at the window (staff screen, ``portal units agent add``), demo data.
+    """
     phone = _normalised("phone", normalize_mobile, data.phone)
+    name = _agent_name(data.name)
+    id_number = _normalised("id_number", normalize_id_number, data.id_number) if data.id_number else None
     if db.session.execute(select(Account.id).where(Account.unit_id == unit.id, Account.is_unit_admin)).first():
-        raise DomainError(_("This unit already has its first agent."), code="agent_exists")
-    agent = _upsert_agent(unit, phone, data.name)
+        raise DomainError(_("This unit already has its administrator. Ask them to add you as an agent, or contact "
+                            "the service hall."), code="agent_exists")
+    agent = _upsert_agent(unit, phone, name)
     agent.is_unit_admin = True
+    mandate = _mandate(agent)
+    mandate.proof, mandate.scope, mandate.expires_on = proof.value, None, None
+    mandate.status, mandate.granted_by_id, mandate.changed_at = AgentStatus.ACTIVE.value, getattr(by, "id", None), \
+        clock.now()
+    mandate.id_number = id_number
+    mandate.id_index = id_number_index(id_number) if id_number else None
     db.session.flush()
     record("agent.added", actor=actor, object_type="account", object_id=agent.id,
-           detail={"unit": unit.id, "first": True, "phone": mask_phone(phone)})
+           detail={"unit": unit.id, "first": True, "phone": mask_phone(phone), "proof": proof.value})
     return agent
 
 
@@ -273,39 +339,107 @@ def _upsert_agent(unit: Unit, phone: str, name: str) -> Account:
     return agent
 
 
-def add_agent(unit: Unit, data: NewAgent, *, by: Account, actor: Actor) -> Account:
-    """Add (or re-enable) an agent of ``unit``. Only the unit's first agent, or a staff administrator, may."""
+def _check_manager(by: Account, unit: Unit) -> None:
     if not can_manage_agents(by, unit):
-        raise PermissionDenied(_("Only the unit's first agent can add or remove agents."))
+        raise PermissionDenied(_("Only the unit's administrator can add, change or remove agents."))
+
+
+def add_agent(unit: Unit, data: NewAgent, *, by: Account, actor: Actor) -> Account:
+    """Add (or re-enable) an agent of ``unit`` with the items they may file and an optional last day. Only the
+    unit's administrator, or a staff administrator, may."""
+    _check_manager(by, unit)
     phone = _normalised("phone", normalize_mobile, data.phone)
-    name = " ".join((data.name or "").split())
-    if not name or len(name) > 64:
-        raise ValidationFailed([("name", _("Enter the agent's name (at most 64 characters)."))])
+    problems: list[tuple[str, str]] = []
+    for check in (lambda: _agent_name(data.name), lambda: _checked_scope(data.scope),
+                  lambda: _checked_expiry(data.expires_on),
+                  lambda: data.id_number and _normalised("id_number", normalize_id_number, data.id_number)):
+        try:
+            check()
+        except ValidationFailed as exc:
+            problems += exc.reasons
     existing = _account_by_key(agent_login_key(unit.id, phone))
-    if existing is not None and existing.is_active:
-        raise ValidationFailed([("phone", _("This mobile number is already an agent of the unit."))])
-    agent = _upsert_agent(unit, phone, name)
+    if existing is not None and existing.is_enabled:
+        problems.append(("phone", _("This mobile number is already an agent of the unit.")))
+    if problems:
+        raise ValidationFailed(problems)
+    agent = _upsert_agent(unit, phone, _agent_name(data.name))
+    mandate = _mandate(agent)
+    mandate.proof, mandate.status, mandate.granted_by_id = (ProofMethod.ADMINISTRATOR.value, AgentStatus.ACTIVE.value,
+                                                            by.id)
+    mandate.scope, mandate.expires_on, mandate.changed_at = _checked_scope(data.scope), data.expires_on, clock.now()
+    id_number = normalize_id_number(data.id_number) if data.id_number else None
+    mandate.id_number, mandate.id_index = id_number, id_number_index(id_number) if id_number else None
+    db.session.flush()
     record("agent.added", actor=actor, object_type="account", object_id=agent.id,
-           detail={"unit": unit.id, "phone": mask_phone(phone)})
+           detail={"unit": unit.id, "phone": mask_phone(phone), **_mandate_detail(mandate)})
     return agent
 
 
-def remove_agent(agent: Account, *, by: Account, actor: Actor) -> None:
-    """Disable an agent and end their sessions and tokens. The first agent cannot be removed this way."""
-    if agent.kind != AccountKind.AGENT or agent.unit is None:
+def _managed_agent(agent: Account, by: Account) -> AgentMandate:
+    if agent.kind != AccountKind.AGENT or agent.unit is None or not agent.is_enabled:
         raise NotFound(_("No such agent."))
-    if not can_manage_agents(by, agent.unit):
-        raise PermissionDenied(_("Only the unit's first agent can add or remove agents."))
+    _check_manager(by, agent.unit)
     if agent.is_unit_admin:
-        raise DomainError(_("The unit's first agent cannot be removed here. Please contact the service hall."),
+        raise DomainError(_("The unit's administrator always has every item and cannot be limited, suspended or "
+                            "removed here. Please contact the service hall to change the administrator."),
                           code="first_agent")
+    return _mandate(agent)
+
+
+def change_agent(agent: Account, data: AgentChange, *, by: Account, actor: Actor) -> None:
+    """Change the items and the last day of an agent."""
+    mandate = _managed_agent(agent, by)
+    problems: list[tuple[str, str]] = []
+    scope = expires_on = None
+    try:
+        scope = _checked_scope(data.scope)
+    except ValidationFailed as exc:
+        problems += exc.reasons
+    try:
+        expires_on = _checked_expiry(data.expires_on)
+    except ValidationFailed as exc:
+        problems += exc.reasons
+    if problems:
+        raise ValidationFailed(problems)
+    before = _mandate_detail(mandate)
+    mandate.scope, mandate.expires_on, mandate.changed_at = scope, expires_on, clock.now()
+    db.session.flush()
+    record("agent.changed", actor=actor, object_type="account", object_id=agent.id,
+           detail={"unit": agent.unit_id, "from": before, "to": _mandate_detail(mandate)})
+
+
+def suspend_agent(agent: Account, *, by: Account, actor: Actor) -> None:
+    """Suspend an agent: their sessions and tokens end, and they cannot log in until resumed."""
+    mandate = _managed_agent(agent, by)
+    if mandate.status == AgentStatus.SUSPENDED:
+        return
+    mandate.status, mandate.changed_at = AgentStatus.SUSPENDED.value, clock.now()
+    revoke_all(agent, reason="suspended")
+    db.session.flush()
+    record("agent.suspended", actor=actor, object_type="account", object_id=agent.id, detail={"unit": agent.unit_id})
+
+
+def resume_agent(agent: Account, *, by: Account, actor: Actor) -> None:
+    mandate = _managed_agent(agent, by)
+    if mandate.status == AgentStatus.ACTIVE:
+        return
+    mandate.status, mandate.changed_at = AgentStatus.ACTIVE.value, clock.now()
+    db.session.flush()
+    record("agent.resumed", actor=actor, object_type="account", object_id=agent.id, detail={"unit": agent.unit_id})
+
+
+def remove_agent(agent: Account, *, by: Account, actor: Actor) -> None:
+    """Disable an agent and end their sessions and tokens. The administrator cannot be removed this way."""
+    mandate = _managed_agent(agent, by)
     agent.is_enabled = False
+    mandate.status, mandate.changed_at = AgentStatus.REMOVED.value, clock.now()
     revoke_all(agent, reason="removed")
     db.session.flush()
     record("agent.removed", actor=actor, object_type="account", object_id=agent.id, detail={"unit": agent.unit_id})
 
 
 def unit_agents(unit: Unit) -> list[Account]:
+    """The agents of ``unit`` that are not removed (suspended ones included), the administrator first."""
     return list(db.session.execute(
         select(Account).where(Account.unit_id == unit.id, Account.kind == AccountKind.AGENT, Account.is_enabled)
         .order_by(Account.is_unit_admin.desc(), Account.id)

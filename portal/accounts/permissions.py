@@ -12,8 +12,11 @@ def is_staff(user: Any) -> bool:
 
 
 def can_manage_agents(user: Any, unit: Any) -> bool:
-    """The unit's first agent, or a staff administrator, adds and removes the unit's agents."""
+    """The unit's administrator (its first agent), or a staff administrator, manages the unit's agents; not while
+    the unit is only registering (its 单位参保登记 not completed)."""
     if not getattr(user, "is_authenticated", False) or unit is None:
+        return False
+    if getattr(unit, "status", None) == "pending":
         return False
     if user.kind == AccountKind.AGENT:
         return bool(user.is_unit_admin) and user.unit_id == unit.id and user.is_active

@@ -32,7 +32,6 @@ from ..integrations import sms
 from . import auth, operations, otp, staff_login
 from . import binding as binding_ops
 from .forms import (
-    AddAgentForm,
     AgentPhoneForm,
     BindForm,
     CitizenPhoneForm,
@@ -308,7 +307,9 @@ def disown(token: str):
 def home():
     if current_user.kind == AccountKind.CITIZEN and current_user.person is None:
         return redirect(url_for("accounts.bind"))
-    return render_template("accounts/home.html", **_overview(current_user),
+    from ..organisations.permissions import registration_item_code
+
+    return render_template("accounts/home.html", **_overview(current_user), registration_item=registration_item_code(),
                            can_manage_agents=can_manage_agents(current_user, current_user.unit),
                            password_expired=operations.password_expired(current_user))
 
@@ -322,44 +323,6 @@ def _overview(account: Account) -> dict:
         return {"overview_template": "insurance/_unit_overview.html",
                 "unit_overview": queries.unit_overview(account.unit)}
     return {"overview_template": None}
-
-
-@bp.route("/me/agents", methods=["GET", "POST"])
-@login_required
-def agents():
-    unit = current_user.unit
-    if not can_manage_agents(current_user, unit):
-        abort(404)
-    form = AddAgentForm()
-    context = {"unit": unit, "agents": operations.unit_agents(unit), "remove_form": ConfirmForm()}
-    if not form.validate_on_submit():
-        return render_template("accounts/agents.html", form=form, **context), 422 if form.is_submitted() else 200
-    try:
-        operations.add_agent(unit, operations.NewAgent(form.phone.data, form.name.data), by=current_user,
-                             actor=actor_of(current_user))
-    except DomainError as error:
-        return _refused("accounts/agents.html", form, error, **context)
-    db.session.commit()
-    flash(_("The agent was added. They can now log in with their mobile number."), "success")
-    return redirect(url_for("accounts.agents"))
-
-
-@bp.post("/me/agents/<int:agent_id>/remove")
-@login_required
-def remove_agent(agent_id: int):
-    agent = db.session.get(Account, agent_id)
-    if agent is None or agent.unit_id != current_user.unit_id or not can_manage_agents(current_user, agent.unit):
-        abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        operations.remove_agent(agent, by=current_user, actor=actor_of(current_user))
-    except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("accounts.agents"))
-    db.session.commit()
-    flash(_("The agent was removed and logged out everywhere."), "success")
-    return redirect(url_for("accounts.agents"))
 
 
 @bp.post("/logout")

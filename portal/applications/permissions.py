@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from ..accounts.models import AccountKind, Role
 from ..catalog.schema import Audience, Item
+from ..organisations import permissions as agent_permissions
 from .constants import APPLICANT_ACTIONS, Action
 
 STAFF_ROLES: dict[Action, frozenset[Role]] = {
@@ -58,17 +59,21 @@ def cannot_file(account: Any, item: Item) -> str | None:
         return _("This item is filed by the insured person. Log in with your own phone number to file it.")
     if account.kind == AccountKind.CITIZEN and account.person_id is None:
         return _("Bind your real name first: the portal must know who you are before you file.")
+    if account.kind == AccountKind.AGENT:
+        return agent_permissions.cannot_file_reason(account, item)
     return None
 
 
 def is_applicant(account: Any, case: Any) -> bool:
-    """The filer, or another agent of the same unit for a unit's case."""
+    """The filer, or another agent of the same unit for a unit's case; an agent only for the items their mandate
+    gives them (``portal.organisations.permissions``)."""
     if account is None or not getattr(account, "is_authenticated", False):
         return False
-    if case.applicant_id == account.id:
-        return True
-    return (case.audience == "unit" and account.kind == AccountKind.AGENT
-            and account.unit_id is not None and account.unit_id == case.unit_id)
+    if account.kind == AccountKind.AGENT:
+        same_unit = case.applicant_id == account.id or (
+            case.audience == "unit" and account.unit_id is not None and account.unit_id == case.unit_id)
+        return same_unit and agent_permissions.covers_code(account, case.item_code)
+    return case.applicant_id == account.id
 
 
 def can_view(account: Any, case: Any) -> bool:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any, TypeVar
 
 import chinese_calendar
 from flask import current_app, g, has_app_context
@@ -39,6 +40,7 @@ from .models import CalendarOverride, CalendarSchedule
 log = logging.getLogger("portal.calendar")
 
 Interval = tuple[date, date]
+T = TypeVar("T")
 ONE_DAY = timedelta(days=1)
 _G_KEY = "_calendar_overrides"
 _G_SCHEDULES = "_calendar_schedules"
@@ -315,26 +317,48 @@ def must_be_shown(year: int, today: date) -> bool:
     return year <= today.year or (year == today.year + 1 and today.month >= 11)
 
 
-GAPS_KEPT_SECONDS = 60.0
-_gaps: dict[date, tuple[float, list[Coverage]]] = {}
+SHOWN_KEPT_SECONDS = 60.0
+GAPS_KEPT_SECONDS = SHOWN_KEPT_SECONDS
+_shown: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_shown_day: list[date | None] = [None]
+
+
+def kept_for_display(today: date, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` kept per process for the day ``today`` (at most a minute): for what pages only show — the
+    "due soon" cut-off of the queues, whether a date is estimated, the missing-schedule banner — so a page view
+    does not read the calendar tables. A change made here (an override, an imported schedule) clears it at once;
+    other processes see it within the minute. Deadlines that are stored never use it: they read the calendar
+    afresh (``due_date``)."""
+    if _shown_day[0] != today:
+        _shown.clear()
+        _shown_day[0] = today
+    now = time.monotonic()
+    kept = _shown.get(key)
+    if kept is not None and now - kept[0] < SHOWN_KEPT_SECONDS:
+        return kept[1]
+    value = compute()
+    _shown[key] = (now, value)
+    return value
 
 
 def coverage_gaps(today: date) -> list[Coverage]:
     """This year and next, where uncovered and ``must_be_shown``: what the health check and the staff banner on
-    every staff page report. Kept for a minute per process (a schedule imported here clears it at once; other
-    processes see it within the minute): the answer only says whether a warning shows, deadlines never use it."""
-    kept = _gaps.get(today)
-    if kept is not None and time.monotonic() - kept[0] < GAPS_KEPT_SECONDS:
-        return list(kept[1])
-    gaps = [c for c in (coverage(today.year), coverage(today.year + 1))
-            if not c.is_covered and must_be_shown(c.year, today)]
-    _gaps.clear()
-    _gaps[today] = (time.monotonic(), gaps)
-    return list(gaps)
+    every staff page report (``kept_for_display``)."""
+    return list(kept_for_display(today, ("gaps",), lambda: [
+        c for c in (coverage(today.year), coverage(today.year + 1))
+        if not c.is_covered and must_be_shown(c.year, today)]))
+
+
+def is_estimated_on_page(today: date, day: date) -> bool:
+    """Whether a date shown on a page passes through a year whose holidays are unknown (``kept_for_display``)."""
+    first, last = sorted((today.year, day.year))
+    return any(kept_for_display(today, ("estimated", year), lambda y=year: not coverage(y).is_covered)
+               for year in range(first, last + 1))
 
 
 def forget_gaps() -> None:
-    _gaps.clear()
+    """Forget what ``kept_for_display`` kept (the calendar changed, or a test starts from its own data)."""
+    _shown.clear()
 
 
 def must_be_covered(year: int, today: date) -> bool:

@@ -38,7 +38,7 @@ def calendar_gaps() -> list[int]:
 @bp.app_template_global("is_estimated_date")
 def is_estimated_date(day: date | None) -> bool:
     """Whether a date counted from today in working days passes through a year whose holidays are unknown."""
-    return day is not None and bool(engine.calendar_warnings([clock.today(), day]))
+    return day is not None and engine.is_estimated_on_page(clock.today(), day)
 
 
 @bp.app_template_global("can_manage_calendar")

@@ -121,14 +121,20 @@ def find_by_code(raw: str | None) -> Certificate | None:
 
 
 def _holder_filter(account: Any):
-    from sqlalchemy import false
+    from sqlalchemy import and_, false
 
     from ..accounts.models import AccountKind
 
     if account.kind == AccountKind.CITIZEN and account.person_id is not None:
         return Certificate.person_id == account.person_id
     if account.kind == AccountKind.AGENT and account.unit_id is not None:
-        return Certificate.unit_id == account.unit_id
+        from ..organisations.permissions import case_filter, restricted
+
+        if not restricted(account):
+            return Certificate.unit_id == account.unit_id
+        # an agent limited to some items sees the certificates of the cases of those items only
+        return and_(Certificate.unit_id == account.unit_id, Certificate.application_id.in_(
+            select(Application.id).where(case_filter(account, Application.item_code))))
     return false()
 
 

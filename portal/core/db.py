@@ -5,13 +5,15 @@ Operations flush, never commit; the view (or the CLI command) commits once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from flask.globals import app_ctx
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -105,7 +107,48 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
         engine = create_engine(url, **kwargs)
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **(timeouts or Timeouts()).engine_arguments(), **kwargs)
+    arguments = (timeouts or Timeouts()).engine_arguments()
+    given = make_url(url).query.get("options")  # options of the URL's own (e.g. a search_path) are kept
+    if given:
+        arguments["connect_args"]["options"] = f"{given if isinstance(given, str) else ' '.join(given)} " \
+                                               f"{arguments['connect_args']['options']}"
+    engine = create_engine(url, **arguments, **kwargs)
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has lain idle for a while (instead of ``pool_pre_ping``,
+    a round trip on every request). A connection in steady use is known to be alive; one the server dropped while
+    it was busy fails its request with a 503 (core/failures.py), and the pool then replaces all of its connections.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_from = record.info.get("idle_from")
+        if idle_from is None or time.monotonic() - idle_from < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"a pooled connection did not answer: {error}") from error
+
+
+_COMMIT_WITH_RESPONSE = "_portal_commit_with_response"
+
+
+def commit_with_response() -> None:
+    """Commit what this request wrote so far (e.g. the audit row of a page view) once, when its response is ready
+    (``after_request``), in the one transaction the request's reads ran in: not a transaction of its own in the
+    middle of the view. A response is never sent without it: a failing commit fails the request instead."""
+    g.setdefault(_COMMIT_WITH_RESPONSE, True)
 
 
 class _AppSession(Session):
@@ -135,6 +178,12 @@ class Database:
         app.extensions["portal_db_engine"] = engine
         app.extensions["portal_db"] = self
         self._last_engine = engine
+
+        @app.after_request
+        def _commit_with_response(response: Any) -> Any:
+            if g.pop(_COMMIT_WITH_RESPONSE, False):
+                self.session.commit()
+            return response
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:

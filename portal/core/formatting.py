@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.lists import format_list
 from babel.numbers import format_currency
@@ -12,12 +13,19 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from . import clock
 
+FORMATTED_KEPT = 20_000  # formatted dates and amounts kept per process (a page formats the same ones again and again)
+
 
 def money(amount: Decimal | int | None) -> str:
     """¥1,234.50 in the user's locale; amounts are Decimal yuan."""
     if amount is None:
         return ""
-    return format_currency(Decimal(amount), "CNY", locale=str(get_locale() or "zh_Hans_CN"))
+    return _money(str(get_locale() or "zh_Hans_CN"), Decimal(amount))
+
+
+@lru_cache(maxsize=FORMATTED_KEPT)
+def _money(locale: str, amount: Decimal) -> str:
+    return format_currency(amount, "CNY", locale=locale)
 
 
 def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -25,6 +33,13 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = clock.to_local(value).date()
+    return _date(str(get_locale()), value, fmt)
+
+
+@lru_cache(maxsize=FORMATTED_KEPT)
+def _date(locale: str, value: date, fmt: str) -> str:
+    """One date in one language, formatted once (the locale is part of the key: a page in English never gets the
+    Chinese text). Flask-Babel's own formatting, called with that request's locale active."""
     return format_date(value, fmt)
 
 

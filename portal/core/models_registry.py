@@ -6,6 +6,7 @@ MODEL_MODULES = (
     "portal.core.audit",
     "portal.core.keycheck",
     "portal.insurance.models",
+    "portal.organisations.models",
     "portal.accounts.models",
     "portal.accounts.throttling",
     "portal.calendar.models",
@@ -21,6 +22,7 @@ MODEL_MODULES = (
     "portal.ratings.models",
     "portal.integrations.token_cache",
     "portal.rosters.models",
+    "portal.services.contributions.models",
 )
 
 

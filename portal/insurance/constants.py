@@ -75,6 +75,8 @@ class UnitStatus(_Labelled):
     ACTIVE = "active"  # 正常
     SUSPENDED = "suspended"  # 暂停
     CANCELLED = "cancelled"  # 注销
+    # 待参保登记: registered its first agent online (portal.organisations) but its 单位参保登记 is not completed
+    PENDING = "pending"
 
 
 class InsuranceType(_Labelled):
@@ -197,6 +199,7 @@ _LABELS: dict[type, dict] = {
         UnitStatus.ACTIVE: _l("Normal"),
         UnitStatus.SUSPENDED: _l("Suspended"),
         UnitStatus.CANCELLED: _l("Cancelled"),
+        UnitStatus.PENDING: _l("Awaiting enrolment registration"),
     },
     InsuranceType: {
         InsuranceType.EMPLOYEE_MEDICAL: _l("Employee basic medical insurance (incl. maternity)"),

@@ -27,6 +27,18 @@ def contribution_table(months: Iterable[UnitMonth]) -> tuple[list[str], list[lis
     return header, rows
 
 
+def assessment_table(statement) -> tuple[list[str], list[list[object]]]:
+    """应缴核定单: a line per person (masked) with the base and both shares, and the totals."""
+    header = [_("Insured person number"), _("Name"), _("ID number"), _("Monthly base (yuan)"),
+              _("Unit's share (yuan)"), _("Personal share (yuan)"), _("Total (yuan)")]
+    rows: list[list[object]] = [
+        [line.insured_no, line.name, line.id_number, f"{line.base:.2f}" if line.base else _("not declared"),
+         f"{line.unit_amount:.2f}", f"{line.personal_amount:.2f}", f"{line.total:.2f}"] for line in statement.lines]
+    rows.append([_("Total"), "", "", "", f"{statement.unit_total:.2f}", f"{statement.personal_total:.2f}",
+                 f"{statement.unit_total + statement.personal_total:.2f}"])
+    return header, rows
+
+
 def _gender(code: str) -> str:
     return _("Male") if code == "M" else _("Female") if code == "F" else ""
 

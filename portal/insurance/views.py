@@ -7,14 +7,22 @@ the query itself, so the page and the download cannot disagree. A download is an
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind
+from ..certificates.facts import agency_block
+from ..certificates.signing import sign_pdf
 from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import db
-from ..core.downloads import csv_response
+from ..core.downloads import XLSX_TYPE, csv_response, file_response, xlsx_bytes
+from ..core.formatting import local_datetime
+from ..documents.tables import table_pdf
+from ..services import contributions
 from . import downloads, queries
 
 bp = Blueprint("insurance", __name__)
@@ -120,6 +128,68 @@ def unit_contributions_csv():
                                       filename=f"{unit.credit_code}-contributions.csv")
     _audit_download("insurance.unit_contributions_download", unit)
     return response
+
+
+@bp.get("/unit/records/<any(staff, contributions, assessment):what>.<any(xlsx, pdf):fmt>")
+@login_required
+def unit_statement(what: str, fmt: str):
+    """The staff list, the contributions by month, or the month's 应缴核定单 (``?month=YYYY-MM``, this month by
+    default) as XLSX, or as a PDF signed with the agency's key (as certificates are); masked as on the pages."""
+    unit = _unit()
+    lines = [_("Unit: %(name)s (unified social credit code %(code)s)", name=unit.name, code=unit.credit_code),
+             _("As of %(when)s; names and ID numbers masked.", when=local_datetime(clock.now()))]
+    notes: list[str] = []
+    if what == "staff":
+        title = _("Insured staff")
+        header, rows = downloads.staff_table(queries.all_unit_staff(unit))
+    elif what == "contributions":
+        title = _("Contributions by month")
+        header, rows = downloads.contribution_table(queries.all_unit_contribution_months(unit))
+    else:
+        month = _month_arg()
+        found = contributions.statement(unit, month, current_app.config["PORTAL_REGION"])
+        title = _("Contribution assessment for %(month)s", month=month.strftime("%Y-%m"))
+        header, rows = downloads.assessment_table(found)
+        notes = _assessment_notes(unit, found)
+    name = f"{unit.credit_code}-{what}.{fmt}"
+    if fmt == "xlsx":
+        response = file_response(xlsx_bytes(header, rows, sheet=title, lines=[title, *lines, *notes]),
+                                 mimetype=XLSX_TYPE, filename=name)
+    else:
+        issuer = agency_block(unit=unit)["name"]
+        pdf = table_pdf(title=title, lines=lines, header=header, rows=rows, issuer=issuer,
+                        notes=[*notes, _("Signed electronically by %(issuer)s; a PDF reader shows whether the "
+                                         "signature is valid and the file unchanged.", issuer=issuer)])
+        response = file_response(sign_pdf(pdf, current_app.config["PORTAL_SIGNING"], reason=title, location=issuer),
+                                 mimetype="application/pdf", filename=name)
+    _audit_download(f"insurance.unit_{what}_download", unit)
+    return response
+
+
+def _month_arg():
+    text = request.args.get("month", "")
+    today = clock.today()
+    try:
+        year, month = (int(x) for x in text.split("-"))
+        return date(year, month, 1) if 2000 <= year <= 2100 else today.replace(day=1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+def _assessment_notes(unit, found) -> list[str]:
+    """What the assessment's figures rest on: the rates (demo values said so), undeclared bases, months in arrears."""
+    rate = found.rates
+    notes = [_("Rates: unit %(unit)s%%, personal %(personal)s%% of the monthly base.",
+               unit=format(rate.unit_rate * 100, "f").rstrip("0").rstrip("."),
+               personal=format(rate.personal_rate * 100, "f").rstrip("0").rstrip("."))
+             + (" " + _("Demo values: the agency must set its own rates.") if rate.demo else "")]
+    if found.undeclared:
+        notes.append(_("%(n)d persons have no base declared for %(year)d (缴费基数申报); their amounts are 0.",
+                       n=found.undeclared, year=found.month.year))
+    arrears = [m for m in queries.all_unit_contribution_months(unit) if m.arrears_persons]
+    notes += [_("In arrears: %(month)s, %(persons)d persons, %(amount)s yuan.", month=m.month.strftime("%Y-%m"),
+                persons=m.arrears_persons, amount=format(m.arrears_amount, ".2f")) for m in arrears]
+    return notes
 
 
 def _audit_download(action: str, unit) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..core.doctor import Outcome, check
-from . import Health, antivirus, identity, sms, storage, wechat
+from . import Health, antivirus, business_license, identity, sms, storage, wechat
 
 
 def _outcome(*named: tuple[str, Health]) -> Outcome:
@@ -36,6 +36,12 @@ def identity_providers() -> Outcome:
     for label, verifier in (("face", identity.face_verifier(app)), ("ecredential", identity.ecredential_verifier(app))):
         named.append((label, verifier.health() if verifier is not None else Health(True, "off")))
     return _outcome(*named)
+
+
+@check("business_license", "the configured 电子营业执照 service can be reached")
+def business_license_service() -> Outcome:
+    service = business_license.license_service(current_app._get_current_object())
+    return _outcome(("", service.health() if service is not None else Health(True, "off")))
 
 
 @check("antivirus", "the configured virus scanner answers")

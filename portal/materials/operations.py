@@ -134,6 +134,10 @@ def open_file(row: MaterialFile, case: Application, *, actor: Actor) -> Iterator
     starts, with a message the person can read. Damage further in surfaces while iterating: the download stops
     short of its Content-Length, so the browser reports it failed; no unverified byte is ever sent.
     """
+    return _opened(row, actor=actor, detail={"application": case.id, "material": row.material_id})
+
+
+def _opened(row: MaterialFile, *, actor: Actor, detail: dict[str, Any]) -> Iterator[bytes]:
     chunks = store().read(row)
     try:
         first = next(chunks, b"")
@@ -142,8 +146,7 @@ def open_file(row: MaterialFile, case: Application, *, actor: Actor) -> Iterator
         raise FileUnreadable(_("This file cannot be shown: its stored copy failed the integrity check. The agency "
                                "has been alerted; upload it again if you are asked to."), code="file_unreadable") \
             from None
-    record("material.view", actor=actor, object_type="material_file", object_id=row.id,
-           detail={"application": case.id, "material": row.material_id})
+    record("material.view", actor=actor, object_type="material_file", object_id=row.id, detail=detail)
     return itertools.chain((first,), chunks)
 
 
@@ -261,26 +264,55 @@ def _store_checked(case: Application, material_id: str, stream: BinaryIO | bytes
                    actor: Actor, action: str, freed: int = 0) -> tuple[MaterialFile, checks.CleanFile]:
     """Check, encrypt and store one file of ``material_id`` and add its row (flushed); audit a refusal under
     ``action`` and re-raise it. ``freed``: bytes of a file this one replaces, not counted towards the case cap."""
-    try:
-        clean = checks.check_and_clean(stream, filename=filename or "", allowed=upload_kinds(case, material_id),
-                                       limits=upload_limits(), case_bytes_so_far=_case_bytes(case) - freed)
-    except checks.UploadRefused as refused:
-        record(action, actor=actor, object_type="application", object_id=case.id, result="denied",
-               detail={"material": material_id, "code": refused.code})
-        raise
-    stored = store().save([clean.data])
-    row = MaterialFile(
-        application_id=case.id, material_id=material_id, uploaded_by_id=getattr(by, "id", None),
-        storage_key=stored.storage_key, kid=stored.kid, wrapped_dek=stored.wrapped_dek,
-        size_plain=stored.size_plain, size_stored=stored.size_stored, stream_header=stored.stream_header,
-        kind=clean.kind, media_type=clean.media_type, pages=clean.pages, name=clean.original_name,
-        created_at=clock.now(),
-    )
+    row, clean = _checked_row(stream, filename, material_id, allowed=upload_kinds(case, material_id), by=by,
+                              used=_case_bytes(case) - freed,
+                              refused=lambda code: record(action, actor=actor, object_type="application",
+                                                          object_id=case.id, result="denied",
+                                                          detail={"material": material_id, "code": code}))
+    row.application_id = case.id
     db.session.add(row)
     case.materials = {**case.materials, material_id: MaterialMode.UPLOAD.value}
     case.updated_at = clock.now()
     _flush()
     return row, clean
+
+
+def _checked_row(stream: BinaryIO | bytes, filename: str, material_id: str, *, allowed: frozenset[str], by: Any,
+                 used: int, refused: Callable[[str], Any]) -> tuple[MaterialFile, checks.CleanFile]:
+    """Check and clean one upload, encrypt it into the store and return its (unsaved) row and the clean file;
+    ``refused(code)`` is called before a refusal is re-raised."""
+    try:
+        clean = checks.check_and_clean(stream, filename=filename or "", allowed=allowed,
+                                       limits=upload_limits(), case_bytes_so_far=used)
+    except checks.UploadRefused as error:
+        refused(error.code)
+        raise
+    stored = store().save([clean.data])
+    return MaterialFile(
+        material_id=material_id, uploaded_by_id=getattr(by, "id", None),
+        storage_key=stored.storage_key, kid=stored.kid, wrapped_dek=stored.wrapped_dek,
+        size_plain=stored.size_plain, size_stored=stored.size_stored, stream_header=stored.stream_header,
+        kind=clean.kind, media_type=clean.media_type, pages=clean.pages, name=clean.original_name,
+        created_at=clock.now(),
+    ), clean
+
+
+def store_document(stream: BinaryIO | bytes, filename: str, *, material_id: str, by: Any, actor: Actor,
+                   object_type: str) -> MaterialFile:
+    """Check, encrypt and store a file that belongs to no case (a unit's 授权委托书, kept by its registration,
+    ``portal.organisations``): the same checks and encryption as a case's files; the row is flushed."""
+    row, _clean = _checked_row(stream, filename, material_id, allowed=checks.ALLOWED, by=by, used=0,
+                               refused=lambda code: record("material.upload", actor=actor, object_type=object_type,
+                                                           result="denied",
+                                                           detail={"material": material_id, "code": code}))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def open_document(row: MaterialFile, *, actor: Actor, object_type: str, object_id: Any) -> Iterator[bytes]:
+    """``open_file`` for a file of no case: audited as ``material.view`` of the object that keeps it."""
+    return _opened(row, actor=actor, detail={object_type: object_id, "material": row.material_id})
 
 
 class CaseChanged(Conflict):
@@ -364,11 +396,15 @@ def sweep_unclaimed(*, older_than: timedelta = SWEEP_AFTER, now: datetime | None
 
     The storage backend is assumed to hold material files only.
     """
+    from ..organisations.models import OrgRegistration
+
     cutoff = (now or clock.now()) - older_than
     storage = storage or store().storage
+    letters = select(OrgRegistration.letter_file_id).where(OrgRegistration.letter_file_id.is_not(None))
     doomed = db.session.execute(select(MaterialFile).where(
         MaterialFile.claimed_at.is_(None),
         or_(MaterialFile.application_id.is_(None), MaterialFile.deleted_at < cutoff),
+        MaterialFile.id.not_in(letters),  # a unit's 授权委托书 belongs to its registration, not to a case
         MaterialFile.created_at < cutoff)).scalars().all()
     for row in doomed:
         storage.delete(row.storage_key)

@@ -244,7 +244,9 @@ def file_to_json(row: MaterialFile) -> dict[str, Any]:
            "remove_url": url_for("materials.remove", case_id=row.application_id, file_id=row.id)}
     if row.prefill:  # an e-receipt's invoice, put into the form's invoice rows (uploads.js fills the page's too)
         out["prefill"] = {"table": "f_invoices", "row": row.prefill["row"], "values": row.prefill["values"],
-                          "message": prefill_message(row.prefill)}
+                          "message": _("The e-receipt's invoice %(number)s was read into the invoices. Please check "
+                                       "it against the receipt before you submit.",
+                                       number=row.prefill["values"].get("number", ""))}
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import text
@@ -41,12 +43,9 @@ def healthz():
     """Up when the database answers, its schema is the one this code expects (an unmigrated database is down:
     every page that reads a new column would fail) and the keys are the ones that wrote the data; degraded (still
     200) while a year the deadlines need has no holiday schedule."""
-    from ..core import keycheck
-
     try:
         schema = _schema_state()  # reading the schema's version is the database's answer
-        keys = (keycheck.health(current_app.config["PORTAL_KEYS"], schema_at_head=True) if schema.at_head
-                else "unchecked")
+        keys = _keys_health() if schema.at_head else "unchecked"
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
         retry = {"Retry-After": str(current_app.config["PORTAL_RETRY_AFTER_SECONDS"])}
@@ -64,6 +63,22 @@ def healthz():
         body["calendar"] = {"uncovered_years": gaps,
                             "action": f"portal calendar import --year {gaps[-1]} FILE (the State Council's notice)"}
     return jsonify(body)
+
+
+KEYS_KEPT_SECONDS = 30.0
+
+
+def _keys_health() -> str:
+    """The keys' answer, read from the database at most every ``KEYS_KEPT_SECONDS`` per app (they change only when
+    an operator records or forgets a key; a monitor polling /healthz should not cost a query each time for it).
+    The schema is still read on every check: that read is the database's answer."""
+    from ..core import keycheck
+
+    kept = current_app.extensions.setdefault("portal_keys_health", [0.0, None])
+    now = time.monotonic()
+    if kept[1] is None or now - kept[0] >= KEYS_KEPT_SECONDS:
+        kept[:] = [now, keycheck.health(current_app.config["PORTAL_KEYS"], schema_at_head=True)]
+    return kept[1]
 
 
 def _schema_state():

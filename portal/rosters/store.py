@@ -25,20 +25,27 @@ from ..core.db import db
 from ..core.errors import InvalidTransition, NotFound, ValidationFailed
 from ..core.sheets import SheetRefused, read_sheet
 from ..services import handler_for
-from ..services.enrolment.effect import EnrolmentEffect
-from ..services.record_changes.persons import StaffChange
+from ..services.base import TABLE_SOURCES
 from . import checks
 from .models import Roster
 
 MAX_ROWS = 20_000  # rows of one roster (a unit's whole staff); more is split into several files
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_COLUMNS = 60
-ROSTER_HANDLERS = (EnrolmentEffect, StaffChange)
+
+
+def roster_handlers() -> tuple[type, ...]:
+    """The handler families whose cases take a roster: the staff roster items, 基本信息变更, 缴费基数申报."""
+    from ..services.contributions import ContributionBase
+    from ..services.enrolment.effect import EnrolmentEffect
+    from ..services.record_changes.persons import StaffChange
+
+    return EnrolmentEffect, StaffChange, ContributionBase
 
 
 def roster_spec(item: Item, audience: str) -> FieldSpec | None:
     """The table of persons a unit's case of ``item`` may fill from a spreadsheet; None when it takes no roster."""
-    if audience != "unit" or not isinstance(handler_for(item), ROSTER_HANDLERS):
+    if audience != "unit" or not isinstance(handler_for(item), roster_handlers()):
         return None
     return next((s for s in fields.field_specs(item, audience) if s.type is FieldType.table
                  and any(c.key == "id_number" for c in s.columns)), None)
@@ -63,6 +70,9 @@ def roster_table(case: Any) -> list[dict[str, Any]] | None:
     if spec is None:
         return None
     return checks.clean_rows(spec, roster.rows)
+
+
+TABLE_SOURCES.append(roster_table)  # handlers read a case's roster through services.base.case_table
 
 
 def _draft_spec(case: Any, item: Item, by: Any) -> FieldSpec:

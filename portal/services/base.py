@@ -137,14 +137,18 @@ class Handler:
         return not any(f.severity is not Severity.INFO for f in self.precheck(context))
 
 
-def case_table(case: Any) -> list[dict[str, Any]]:
-    """The rows of persons a case lists: its uploaded roster's when it has one (``portal.rosters``), else the form's
-    table whose rows name persons by ``id_number``; [] when it has neither."""
-    from ..rosters.store import roster_table
+# Where a case's table of persons may come from besides its form: functions of the case answering its rows, or None
+# when they have none for it. ``portal.rosters`` adds the uploaded roster (the lower layer defines the hook).
+TABLE_SOURCES: list[Any] = []
 
-    rows = roster_table(case)
-    if rows is not None:
-        return rows
+
+def case_table(case: Any) -> list[dict[str, Any]]:
+    """The rows of persons a case lists: from a registered source (an uploaded roster) when it has them, else the
+    form's table whose rows name persons by ``id_number``; [] when it has neither."""
+    for source in TABLE_SOURCES:
+        rows = source(case)
+        if rows is not None:
+            return rows
     return next((v for v in case.form_data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
                  and "id_number" in v[0]), [])
 
@@ -196,4 +200,4 @@ def _load_families() -> None:
 
 
 FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
-                  "record_changes")
+                  "record_changes", "contributions")

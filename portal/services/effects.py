@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, String, Text, select
+from sqlalchemy import Date, String, Text, insert, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +26,7 @@ from ..core.errors import DomainError
 from ..insurance.models import Benefit, Enrolment, EnrolmentEvent, Person, Unit
 from .models import CaseEffect
 
+# Account: completing a unit's 单位参保登记 makes its filer the unit's administrator (services.enrolment.units)
 MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Benefit, Account)}
 SEAL_CONTEXT = "case_effect.steps"
 
@@ -104,6 +105,16 @@ class Ledger:
         db.session.flush()
         self.steps += [{"op": "created", "table": row.__tablename__, "id": row.id} for row in rows]
         return rows
+
+    def inserted(self, model: type, values: list[dict[str, Any]]) -> list[int]:
+        """New rows of ``model`` written in one INSERT … RETURNING, past the session's unit of work (a roster's
+        thousands: no objects to track, no validators run — the caller gives every derived column); revoking deletes
+        them, last first. Returns their ids in the order of ``values``."""
+        if not values:
+            return []
+        ids = list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), values))
+        self.steps += [{"op": "created", "table": model.__tablename__, "id": i} for i in ids]
+        return ids
 
     def changed(self, row: Any, **values: Any) -> None:
         """Set ``values`` on ``row``; revoking puts back what was there."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -38,6 +38,7 @@ def _entries() -> list[Entry]:
     return [
         Entry("workbench.index", _l("Case queues"), is_case_worker, "workbench.queue workbench.case workbench.index"),
         Entry("workbench.bindings", _l("Window verification"), is_case_worker, "workbench.bindings"),
+        Entry("organisations_staff.index", _l("Unit registrations"), is_case_worker, "organisations_staff."),
         Entry("calendar.index", _l("Holiday schedule"), can_manage_calendar, "calendar."),
         Entry("claims.payments", _l("Payments"), can_pay, "claims."),
         Entry("dashboard.index", _l("Dashboard"), can_view_dashboard, "dashboard."),
@@ -49,9 +50,14 @@ def _entries() -> list[Entry]:
 
 
 def entries_for(user: Any) -> list[Entry]:
-    """The entries ``user`` may open (and whose feature is installed), in menu order."""
-    endpoints = set(current_app.view_functions)
-    return [e for e in _entries() if e.endpoint in endpoints and e.allowed(user)]
+    """The entries ``user`` may open (and whose feature is installed), in menu order; worked out once per request
+    and user (the header's menu and the page's links ask the same question several times)."""
+    key = (getattr(user, "id", None), getattr(user, "role_codes", None), getattr(user, "is_enabled", None))
+    known = g.setdefault("_staff_menu_entries", {}) if has_request_context() else {}
+    if key not in known:
+        endpoints = set(current_app.view_functions)
+        known[key] = [e for e in _entries() if e.endpoint in endpoints and e.allowed(user)]
+    return known[key]
 
 
 def landing_url(user: Any) -> str:

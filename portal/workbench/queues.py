@@ -143,8 +143,9 @@ class Page:
 
 
 def due_soon_cutoff(today: date) -> date:
-    """The last day that still counts as "due soon": two working days from today."""
-    return engine.due_date(today, DUE_SOON_WORKING_DAYS)
+    """The last day that still counts as "due soon": two working days from today (kept for the day: it only
+    decides what the queues list and highlight, engine.kept_for_display)."""
+    return engine.kept_for_display(today, ("due_soon",), lambda: engine.due_date(today, DUE_SOON_WORKING_DAYS))
 
 
 def _where(queue: Queue, filters: Filters, today: date) -> list:

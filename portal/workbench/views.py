@@ -29,7 +29,7 @@ from ..applications.forms import tr
 from ..applications.models import Application
 from ..core import clock
 from ..core.audit import actor_of, record
-from ..core.db import db
+from ..core.db import commit_with_response, db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
 from ..core.masking import mask_id_number, mask_name
@@ -148,7 +148,7 @@ def queue(name: str):
     page = queues.queue_page(chosen, filters, after=request.args.get("after"))
     searched = filters.person_index is not None or filters.name_index is not None
     operations.record_queue_view(chosen.value, page.rows, actor=_actor(), searched=searched)
-    db.session.commit()
+    commit_with_response()
     today = clock.today()
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("workbench/queue.html", queue=chosen, page=page, form=form, today=today,
@@ -225,9 +225,8 @@ def case(case_id: int):
     case = _case(case_id)
     full = _revealed(case)
     operations.record_case_view(case, actor=_actor(), full=full)
-    db.session.commit()
-    context = _case_context(case, full=full, reveal_account=True)
-    db.session.commit()  # the showing of a payee's account to finance is audited
+    context = _case_context(case, full=full, reveal_account=True)  # showing a payee's account is audited too
+    commit_with_response()
     return render_template("workbench/case.html", **context)
 
 
@@ -480,7 +479,7 @@ def bindings():
     """Pending real-name bindings, for the member of staff who has the person and their ID card at the window."""
     pending = binding_ops.pending_at_window()
     record("bindings.viewed", actor=_actor(), object_type="person_binding", detail={"count": len(pending)})
-    db.session.commit()
+    commit_with_response()
     return render_template("workbench/bindings.html", pending=pending, form=WindowConfirmForm(),
                            refuse_form=ConfirmForm())
 

@@ -55,18 +55,30 @@
     slot.querySelector("[data-files]").appendChild(item);
   }
 
+  function isEmpty(row) {
+    return Array.prototype.every.call(row.querySelectorAll("input, select, textarea"), function (input) {
+      if (input.type === "radio" || input.type === "checkbox") { return !input.checked; }
+      return input.tagName === "SELECT" ? input.selectedIndex <= 0 || !input.value : !input.value;
+    });
+  }
+
   function fillRow(prefill, notes) {
-    /* an e-receipt's invoice, which the server also saved into the draft: put it into the page's row too, so
-       saving the page keeps it (rows.js adds the row when the page has none free) */
+    /* an e-receipt's invoice, which the server also saved into the draft: put it into the page's rows too, so
+       saving the page keeps it: the row already holding its number, else the first empty one, else a new one
+       (rows.js adds it) */
     var table = document.getElementById(prefill.table);
     if (!table) { return; }
-    var rows = table.querySelectorAll("fieldset.row-card");
+    var rows = Array.prototype.slice.call(table.querySelectorAll("fieldset.row-card"));
+    var row = rows.filter(function (r) {
+      var number = r.querySelector('[name$="-c_number"]');
+      return number && number.value.replace(/\s/g, "").toUpperCase() === prefill.values.number.toUpperCase();
+    })[0] || rows.filter(isEmpty)[0];
     var add = table.querySelector("button[value^='add_row:']");
-    while (rows.length < prefill.row && add && add.type === "button") {
+    if (!row && add && add.type === "button") {
       add.click();
       rows = table.querySelectorAll("fieldset.row-card");
+      row = rows[rows.length - 1];
     }
-    var row = rows[prefill.row - 1];
     if (!row) { return; }
     Object.keys(prefill.values).forEach(function (key) {
       var value = prefill.values[key];

@@ -147,6 +147,38 @@ def test_unit_contributions_by_month_with_arrears_and_download(agent_browser, in
     sweep(text, insured)
 
 
+def test_unit_statements_as_xlsx_and_as_a_signed_pdf(agent_browser, insured, db_session):
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    for what in ("staff", "contributions"):
+        xlsx = agent_browser.get(f"/unit/records/{what}.xlsx")
+        assert xlsx.status_code == 200 and xlsx.headers["Cache-Control"] == "no-store"
+        sheet = load_workbook(io.BytesIO(xlsx.data)).active
+        values = [[c.value for c in row] for row in sheet.iter_rows()]
+        sweep(" ".join(str(v) for row in values for v in row), insured)
+        if what == "contributions":
+            assert ["2026-03", 2, "900.00", 2, "900.00"] in values  # counts are numbers
+        else:
+            assert values[0][0] == "Insured staff" and values[1][0].startswith(f"Unit: {insured.unit.name}")
+            assert values[4][:3] == ["Insured person number", "Name", "ID number"] and len(values) == 5 + 4
+        pdf = agent_browser.get(f"/unit/records/{what}.pdf")
+        assert pdf.mimetype == "application/pdf"
+        reader = PdfReader(io.BytesIO(pdf.data))
+        text = "".join(p.extract_text() for p in reader.pages)
+        sweep(text, insured)
+        assert insured.unit.credit_code in text and "长春市医疗保障经办中心（电子签章）" in text
+        assert reader.get_fields() and any(f.get("/FT") == "/Sig" for f in reader.get_fields().values())
+    actions = db_session.execute(select(AuditEvent.action).where(AuditEvent.action.like("insurance.unit_%"))
+                                 ).scalars().all()
+    assert sorted(actions) == sorted(["insurance.unit_staff_download", "insurance.unit_contributions_download"] * 2)
+
+
+def test_unit_statements_are_the_agents_only(citizen_browser, make_client):
+    assert citizen_browser.get("/unit/records/staff.pdf").status_code == 404
+    assert make_client().get("/unit/records/contributions.xlsx").status_code == 302
+
+
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
     from portal.core.downloads import csv_bytes
 

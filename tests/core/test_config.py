@@ -45,6 +45,7 @@ def production_env(tmp_path, **changes) -> dict:
         "WECHAT_SECRET": "wechat-secret",
         "FACE_BACKEND": "off",
         "ECREDENTIAL_BACKEND": "off",
+        "BUSINESS_LICENSE_BACKEND": "off",
         "INSTANCE_PATH": str(tmp_path / "inst"),
     }
     env.update(changes)
@@ -78,6 +79,7 @@ def test_a_complete_production_config_is_accepted(tmp_path):
         ({"NOTIFY_LEASE_SECONDS": 20}, "PORTAL_NOTIFY_LEASE_SECONDS must be more than three times"),
         ({"FACE_BACKEND": "local"}, "PORTAL_FACE_BACKEND"),
         ({"ECREDENTIAL_BACKEND": "local"}, "PORTAL_ECREDENTIAL_BACKEND"),
+        ({"BUSINESS_LICENSE_BACKEND": "local"}, "PORTAL_BUSINESS_LICENSE_BACKEND"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, change, expected):

@@ -24,7 +24,7 @@ from tests.integrations.clamd_server import FakeClamd, closed_port, running_clam
 from tests.integrations.s3_server import running_s3
 from tests.integrations.wechat_server import APPID, SECRET, WeChatServer, running_wechat
 
-INTEGRATION_CHECKS = ("sms", "wechat", "identity", "antivirus", "storage")
+INTEGRATION_CHECKS = ("sms", "wechat", "identity", "business_license", "antivirus", "storage")
 
 
 @pytest.fixture
@@ -141,6 +141,7 @@ def test_the_doctor_checks_every_integration(app):
         assert face_verifier(app) is not None and ecredential_verifier(app) is not None
     assert all(outcome.ok for outcome in outcomes.values()), outcomes
     assert "not scanned" in outcomes["antivirus"].summary and "local directory" in outcomes["storage"].summary
+    assert "local 电子营业执照 service" in outcomes["business_license"].summary  # started in the process, reachable
 
 
 def test_the_doctor_names_an_unhealthy_integration(app, clamd, s3_endpoint, monkeypatch):

@@ -13,7 +13,6 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from ...rosters.store import submission_problems
 from ...services import handler_for
 from ...services.base import Severity
 from .. import fields, numbers
@@ -94,6 +93,8 @@ def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_
     values = record_values(case, item)
     form = fields.apply_locked(specs, case.form_data, values)
     case.form_data, case.materials = _clean(specs, form, item, case, case.materials, complete=True)
+    from ...rosters.store import submission_problems  # rosters build on the operations
+
     roster_problems = submission_problems(case)
     if roster_problems:
         raise ValidationFailed(roster_problems)

@@ -77,7 +77,10 @@ def _cases_of(account: Any) -> Any:
     if not getattr(account, "is_authenticated", False):
         return false()
     if account.kind == AccountKind.AGENT and account.unit_id is not None:
-        return and_(Application.audience == "unit", Application.unit_id == account.unit_id)
+        from ...organisations.permissions import case_filter
+
+        return and_(Application.audience == "unit", Application.unit_id == account.unit_id,
+                    case_filter(account, Application.item_code))
     if account.kind == AccountKind.CITIZEN:
         return Application.applicant_id == account.id
     return false()

@@ -15,7 +15,7 @@ enrolled within 90 days of birth, arrears, transfers, interruptions and deaths.
 
 from __future__ import annotations
 
-from .build import build_demo_plan
+from .build import build_demo_plan, demo_plans
 from .common import DEMO_FIRST_MONTH, DEMO_LAST_MONTH, WINDOW, DemoPlan, months
 from .identities import organisation_code
 from .loading import DemoSummary, ensure_demo_data, generate_demo_data, has_persons, insert_plan
@@ -49,6 +49,7 @@ __all__ = [
     "all_demo_citizens",
     "build_demo_plan",
     "demo_citizens",
+    "demo_plans",
     "demo_region",
     "demo_unit",
     "ensure_demo_data",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -27,6 +28,14 @@ def _category_counts(total: int) -> list[tuple[PersonCategory, int]]:
 
 def build_demo_plan(seed: int = 20261122, persons: int = 2000, units: int = 100, region: str = "jilin") -> DemoPlan:
     """The demo rows for ``seed``, in memory. ``persons`` and ``units`` include the fixed demo ones."""
+    return next(demo_plans(seed, persons, units, region, chunk=None))
+
+
+def demo_plans(seed: int = 20261122, persons: int = 2000, units: int = 100, region: str = "jilin", *,
+               chunk: int | None = 2000) -> Iterator[DemoPlan]:
+    """The demo rows for ``seed`` in plans of about ``chunk`` persons each (all in one when None), so any number
+    of persons is built and written in bounded memory. The rows are the same whatever the chunk: one random
+    stream, drawn in the same order; the units and the documented logins are in the first plan."""
     logins = demo_citizens(region)
     if persons < len(logins) + 10 or units < 2:
         raise ValueError(f"need at least {len(logins) + 10} persons and 2 units")
@@ -37,7 +46,10 @@ def build_demo_plan(seed: int = 20261122, persons: int = 2000, units: int = 100,
     for category, count in _category_counts(persons - len(logins)):
         for _ in range(count):
             _add_random_person(b, category, r)
-    return b.plan
+            if chunk and len(b.plan.persons) >= chunk:
+                yield b.take()
+    if b.plan.persons or not b.persons_before:
+        yield b.take()
 
 
 def _add_demo_citizens(b: Builder) -> None:
@@ -93,9 +105,8 @@ def _add_random_person(b: Builder, category: PersonCategory, r: random.Random) -
                         retire_on=retire_on, die_on=die_on)
         if unit is None:
             b.plan.persons[p]["unit_id"] = None
-            for row in b.plan.enrolments:
-                if row["person_id"] == p:
-                    row["unit_id"] = None
+            for row in b.plan.enrolments[b.rows_of_last_person(b.plan.enrolments, p):]:
+                row["unit_id"] = None
         if r.random() < 0.15:
             start = date(r.randint(2022, 2026), r.randint(1, 9), 1)
             b.benefit(p, BenefitKind.CHRONIC_DISEASE, r.choice(CHRONIC), start, years_before(start, -5))

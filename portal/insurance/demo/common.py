@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ...core.clock import LOCAL_TZ
@@ -38,6 +39,7 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=4096)  # the same few thousand days and hours, hundreds of thousands of times at scale
 def local_time(day: date, hour: int = 10) -> datetime:
     """A local (Asia/Shanghai) time on ``day``, as UTC."""
     return datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL_TZ).astimezone(UTC)
@@ -86,6 +88,7 @@ class BuilderState:
         self.rng = random.Random(seed)
         self.region = demo_region(region_id)
         self.plan = DemoPlan(region=region_id)
+        self.persons_before = 0  # persons of the chunks already handed out (``Builder.take``)
         self.logins = demo_logins(region_id)
         self.id_numbers: set[str] = {c.id_number for c in all_demo_citizens()}
         self.phones: set[str] = {c.phone for c in all_demo_citizens()} | {DEMO_UNIT_AGENT_PHONE}
@@ -96,3 +99,18 @@ class BuilderState:
         self._surname_cum = cumulative(w for _s, w in SURNAMES)
         self._ethnicities = [e for e, _w in self.region.ethnicities]
         self._ethnicity_cum = cumulative(w for _e, w in self.region.ethnicities)
+
+    def take(self) -> DemoPlan:
+        """The rows built so far, as a plan of their own; building goes on into a new, empty plan (positions in
+        each plan start at 0; units are in the first plan only, and the positions of units stay valid)."""
+        plan, self.plan = self.plan, DemoPlan(region=self.plan.region)
+        self.persons_before += len(plan.persons)
+        return plan
+
+    def rows_of_last_person(self, rows: list[dict[str, Any]], person: int) -> int:
+        """Where the rows of ``person`` start in ``rows`` (a person's rows are written together, so only the
+        latest person is looked for, from the end)."""
+        start = len(rows)
+        while start and rows[start - 1]["person_id"] == person:
+            start -= 1
+        return start

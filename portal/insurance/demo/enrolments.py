@@ -32,7 +32,9 @@ class Enrolments(BuilderState):
                                  "to_unit_id": to_unit.index if to_unit else None, "note": note})
 
     def terminate(self, person: int, day: date, note: str) -> None:
-        for index, row in enumerate(self.plan.enrolments):
-            if row["person_id"] == person and row["status"] is not EnrolmentStatus.TERMINATED:
+        rows = self.plan.enrolments
+        for index in range(self.rows_of_last_person(rows, person), len(rows)):
+            row = rows[index]
+            if row["status"] is not EnrolmentStatus.TERMINATED:
                 row.update(status=EnrolmentStatus.TERMINATED, end_date=max(day, row["start_date"]))
                 self.event(index, EnrolmentEventKind.TERMINATED, day, note=note)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, select
 
+from ...core.bulk import allocate_ids, insert_rows
 from ...core.db import db
 from ..models import (
     AccountTransaction,
@@ -23,7 +24,7 @@ from ..models import (
     person_name_index,
     phone_index,
 )
-from .build import build_demo_plan
+from .build import demo_plans
 from .common import DemoPlan
 
 
@@ -40,39 +41,47 @@ class DemoSummary:
     transactions: int
     benefits: int
     seconds: float
+    cases: int = 0
+    case_events: int = 0
 
     def line(self) -> str:
         return (f"demo data for {self.region} (seed {self.seed}): {self.persons} persons, {self.units} units, "
                 f"{self.enrolments} enrolments, {self.contributions} contributions, {self.accounts} accounts, "
-                f"{self.transactions} account transactions, {self.benefits} benefits in {self.seconds:.1f} s")
+                f"{self.transactions} account transactions, {self.benefits} benefits"
+                + (f", {self.cases} applications ({self.case_events} timeline events)" if self.cases else "")
+                + f" in {self.seconds:.1f} s")
 
 
-def insert_plan(plan: DemoPlan) -> None:
-    """Bulk-insert the plan's rows (mapping list positions to database ids). Flushes, does not commit."""
+def insert_plan(plan: DemoPlan, unit_ids: list[int] | None = None) -> list[int]:
+    """Bulk-write the plan's rows, mapping list positions to database ids; returns the database ids of the units
+    (written from this plan, or given as ``unit_ids`` when an earlier plan of the same build wrote them). Ids are
+    handed out first (core/bulk.py), so no row is read back. Flushes first, does not commit."""
     session = db.session
     session.flush()
 
-    def returning_ids(model: Any, rows: list[dict[str, Any]]) -> list[int]:
-        if not rows:
-            return []
-        stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-        return list(session.execute(stmt, rows).scalars())
+    def write(model: Any, rows: list[dict[str, Any]]) -> list[int]:
+        ids = allocate_ids(model.__table__, len(rows))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        insert_rows(model.__table__, rows)
+        return ids
 
-    for row in plan.units:
-        row["legal_rep_id_index"] = id_number_index(row["legal_rep_id_number"])
-    unit_ids = returning_ids(Unit, plan.units)
+    if unit_ids is None:
+        for row in plan.units:
+            row["legal_rep_id_index"] = id_number_index(row["legal_rep_id_number"])
+        unit_ids = write(Unit, plan.units)
     for row in plan.persons:
         row["id_number_index"] = id_number_index(row["id_number"])
         row["name_index"] = person_name_index(row["name"])  # a bulk insert: the model's validator does not run
         row["phone_index"] = phone_index(row["phone"]) if row["phone"] else None
         if row["unit_id"] is not None:
             row["unit_id"] = unit_ids[row["unit_id"]]
-    person_ids = returning_ids(Person, plan.persons)
+    person_ids = write(Person, plan.persons)
     for row in plan.enrolments:
         row["person_id"] = person_ids[row["person_id"]]
         if row["unit_id"] is not None:
             row["unit_id"] = unit_ids[row["unit_id"]]
-    enrolment_ids = returning_ids(Enrolment, plan.enrolments)
+    enrolment_ids = write(Enrolment, plan.enrolments)
     for row in plan.events:
         row["enrolment_id"] = enrolment_ids[row["enrolment_id"]]
         for key in ("from_unit_id", "to_unit_id"):
@@ -80,7 +89,7 @@ def insert_plan(plan: DemoPlan) -> None:
                 row[key] = unit_ids[row[key]]
     for row in plan.accounts:
         row["person_id"] = person_ids[row["person_id"]]
-    account_ids = returning_ids(PersonalAccount, plan.accounts)
+    account_ids = write(PersonalAccount, plan.accounts)
     for row in plan.transactions:
         row["account_id"] = account_ids[row["account_id"]]
     for row in plan.contributions:
@@ -91,22 +100,40 @@ def insert_plan(plan: DemoPlan) -> None:
         row["person_id"] = person_ids[row["person_id"]]
     for model, rows in ((EnrolmentEvent, plan.events), (Contribution, plan.contributions),
                         (AccountTransaction, plan.transactions), (Benefit, plan.benefits)):
-        for start in range(0, len(rows), 20_000):
-            session.execute(insert(model), rows[start:start + 20_000])
-    session.flush()
+        insert_rows(model.__table__, rows)
+    return unit_ids
 
 
-def generate_demo_data(seed: int = 20261122, persons: int = 2000, units: int = 100) -> DemoSummary:
-    """Build and insert the demo data for the deployment region (``PORTAL_REGION``). Flushes, does not commit."""
+class AfterChunks(Protocol):
+    """What else is written beside the persons, a chunk at a time (``portal demo --cases``: applications/demo.py)."""
+
+    units: dict[int, dict[str, Any]]  # the written units by database id, set once they are written
+    made: int
+    events_made: int
+
+    def file_for(self, persons: list[dict[str, Any]]) -> None: ...
+
+
+def generate_demo_data(seed: int = 20261122, persons: int = 2000, units: int = 100,
+                       also: AfterChunks | None = None) -> DemoSummary:
+    """Build and write the demo data for the deployment region (``PORTAL_REGION``), a chunk of persons at a time;
+    ``also`` writes its rows after each chunk (e.g. cases filed by those persons). Flushes, does not commit."""
     started = time.perf_counter()
     region = current_app.config["PORTAL_REGION"]
-    plan = build_demo_plan(seed, persons, units, region)
-    insert_plan(plan)
-    return DemoSummary(
-        seed=seed, region=region, units=len(plan.units), persons=len(plan.persons), enrolments=len(plan.enrolments),
-        events=len(plan.events), contributions=len(plan.contributions), accounts=len(plan.accounts),
-        transactions=len(plan.transactions), benefits=len(plan.benefits), seconds=time.perf_counter() - started,
-    )
+    counts = dict.fromkeys(("units", "persons", "enrolments", "events", "contributions", "accounts",
+                            "transactions", "benefits"), 0)
+    unit_ids: list[int] | None = None
+    for plan in demo_plans(seed, persons, units, region):
+        units_of_plan = plan.units
+        for name in counts:
+            counts[name] += len(getattr(plan, name))
+        unit_ids = insert_plan(plan, unit_ids)
+        if also is not None:
+            if units_of_plan:
+                also.units = dict(zip(unit_ids, units_of_plan, strict=True))
+            also.file_for(plan.persons)
+    return DemoSummary(seed=seed, region=region, **counts, cases=also.made if also else 0,
+                       case_events=also.events_made if also else 0, seconds=time.perf_counter() - started)
 
 
 def has_persons() -> bool:

@@ -35,7 +35,7 @@ class Persons(Identities):
             name = self.name(gender)
             id_number = self.id_number(area, birth, gender)
             phone = None if category is PersonCategory.NEWBORN else self.phone()
-            insured_no = f"{self.region.code}{len(self.plan.persons) + 1:08d}"
+            insured_no = f"{self.region.code}{self.persons_before + len(self.plan.persons) + 1:08d}"
         index = len(self.plan.persons)
         ethnicity = r.choices(self._ethnicities, cum_weights=self._ethnicity_cum)[0] if r.random() < 0.7 else None
         self.plan.persons.append({

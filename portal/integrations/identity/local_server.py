@@ -7,16 +7,14 @@ a live token ``face-busy`` answers BUSY (HTTP 503).
 
 from __future__ import annotations
 
-import hmac
 import json
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..signed_http import signature_ok
 from . import IdentityProofError
-from .http import signature
 from .local import ecredential, face_verdict
 
 MAX_SKEW_SECONDS = 300
@@ -51,11 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 1 << 16))
-        timestamp, nonce = self.headers.get("X-Timestamp", ""), self.headers.get("X-Nonce", "")
-        expected = signature(self.server.secret, timestamp, nonce, self.path, body)
-        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= MAX_SKEW_SECONDS
-        if (self.headers.get("X-App-Id") != self.server.app_id or not fresh
-                or not hmac.compare_digest(expected, self.headers.get("X-Signature", ""))):
+        if not signature_ok(self.server.secret, self.server.app_id, self.headers, self.path, body, MAX_SKEW_SECONDS):
             return self._answer(401, {"code": "AUTH_FAILED"})
         try:
             payload = json.loads(body)

@@ -114,6 +114,9 @@ class ResidentRegister(EnrolmentEffect):
     def new_person_placement(self, case: Any) -> tuple[PersonCategory, int | None]:
         return PersonCategory.RESIDENT, None
 
+    def new_enrolment_unit(self, case: Any) -> int | None:
+        return None
+
     def enrolment_for(self, case: Any, person: Person, today: date, ledger: Ledger) -> Enrolment:
         if person.category.is_employee_scheme:
             ledger.changed(person, category=PersonCategory.RESIDENT)
@@ -189,6 +192,9 @@ class NewbornRegister(ResidentRegister):
 
     def new_person_placement(self, case: Any) -> tuple[PersonCategory, int | None]:
         return PersonCategory.NEWBORN, None
+
+    def new_person_extra(self, case: Any) -> dict[str, Any]:
+        return {"guardian_id": case.applicant.person_id}
 
     def enrolment_for(self, case: Any, person: Person, today: date, ledger: Ledger) -> Enrolment:
         enrolment = super().enrolment_for(case, person, today, ledger)

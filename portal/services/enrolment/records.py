@@ -17,7 +17,7 @@ from ...core import clock
 from ...core.db import db
 from ...core.validators import id_birth_date, id_gender
 from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
-from ...insurance.models import Enrolment, EnrolmentEvent, Person, id_number_index
+from ...insurance.models import Enrolment, EnrolmentEvent, Person, id_number_index, person_name_index, phone_index
 from ..effects import EffectRefused, Ledger
 
 K = EnrolmentEventKind
@@ -119,22 +119,24 @@ def scheme_of(insurance_type: InsuranceType) -> InsuranceType:
         else InsuranceType.EMPLOYEE_MEDICAL
 
 
-def new_persons(rows: list[Row], ledger: Ledger, *, category: PersonCategory, unit_id: int | None) -> list[Person]:
-    """Persons the records do not know yet, created in one flush, placed in ``category`` and unit."""
+def new_persons(rows: list[Row], ledger: Ledger, *, category: PersonCategory, unit_id: int | None,
+                extra: dict[str, Any] | None = None) -> list[int]:
+    """Persons the records do not know yet, written in one statement and placed in ``category`` and unit; their ids
+    in the order of ``rows``. Every derived column (blind indexes, gender and birth date from the ID number) is given
+    here, as ``Person``'s setters would; ``extra`` sets more columns on each (e.g. a newborn's guardian)."""
     numbers = unique_numbers(Person, Person.insured_no, "P", len(rows))
-    persons = []
+    now = clock.now()
+    values = []
     for row, number in zip(rows, numbers, strict=True):
-        person = Person(insured_no=number, name=row.name[:64], gender=id_gender(row.id_number),
-                        birth_date=id_birth_date(row.id_number), category=category, unit_id=unit_id)
-        person.set_id_number(row.id_number)
-        if row.phone:
-            person.set_phone(row.phone)
-        persons.append(person)
-    ledger.created_all(persons)
-    known = db.session.info.get(PREFETCHED)
-    if known is not None:
-        known |= {p.id_number_index: p for p in persons}
-    return persons
+        name = row.name[:64]
+        values.append({
+            "insured_no": number, "name": name, "name_index": person_name_index(name),
+            "id_number": row.id_number, "id_number_index": id_number_index(row.id_number),
+            "gender": id_gender(row.id_number), "birth_date": id_birth_date(row.id_number),
+            "phone": row.phone or None, "phone_index": phone_index(row.phone) if row.phone else None,
+            "category": category, "unit_id": unit_id, "is_retired_cadre": False, "created_at": now, **(extra or {}),
+        })
+    return ledger.inserted(Person, values)
 
 
 def unique_number(model: type, column: Any, prefix: str) -> str:

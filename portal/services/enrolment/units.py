@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ...accounts.models import Account
 from ...core.db import db
 from ...insurance.constants import EnrolmentStatus, UnitNature, UnitStatus
 from ...insurance.models import Enrolment, Unit
@@ -29,6 +30,14 @@ def _nature(text: str | None) -> UnitNature:
     return next((n for word, n in NATURE_WORDS if text and word in text), UnitNature.ENTERPRISE)
 
 
+def _details(data: dict[str, Any]) -> dict[str, Any]:
+    """The unit's details as the registration form gives them."""
+    return {"nature": _nature(_first(data, "unit_type", "unit_nature")),
+            "legal_rep_name": _first(data, "legal_rep_name"), "legal_rep_phone": _first(data, "legal_rep_phone"),
+            "bank_name": _first(data, "bank_name"), "bank_account": _first(data, "bank_account"),
+            "address": _first(data, "address", "mailing_address")}
+
+
 @register("enrolment.unit_register")
 class UnitRegister(Handler):
     """单位参保登记: 新参保登记 creates the unit (or reinstates a cancelled one); 暂停 and 注销 change its status."""
@@ -45,7 +54,7 @@ class UnitRegister(Handler):
         unit = db.session.execute(select(Unit).where(Unit.credit_code == code)).scalar_one_or_none()
         ledger = Ledger()
         if purpose == "新参保登记":
-            self._register(unit, data, code, ledger)
+            self._register(unit, data, code, ledger, case)
         elif purpose in {"暂停登记", "注销登记"}:
             self._stop(unit, UnitStatus.SUSPENDED if purpose == "暂停登记" else UnitStatus.CANCELLED, ledger)
         ledger.save(case, case.handler)  # 拆分合并分立: staff carry the staff over by the roster items
@@ -53,7 +62,10 @@ class UnitRegister(Handler):
     def revoke_effect(self, case: Any, reason: str) -> None:
         revert(case, reason)
 
-    def _register(self, unit: Unit | None, data: dict[str, Any], code: str, ledger: Ledger) -> None:
+    def _register(self, unit: Unit | None, data: dict[str, Any], code: str, ledger: Ledger, case: Any) -> None:
+        if unit is not None and unit.status is UnitStatus.PENDING:
+            self._complete_registration(unit, data, ledger, case)
+            return
         if unit is not None and unit.status is not UnitStatus.CANCELLED:
             raise EffectRefused(_("The records cannot take this change: %(problems)s",
                                   problems=_("a unit with this credit code is already registered.")))
@@ -65,12 +77,29 @@ class UnitRegister(Handler):
             raise EffectRefused(_("The records cannot take this change: %(problems)s",
                                   problems=_("the unit's name is missing.")))
         unit = Unit(code=unique_number(Unit, Unit.code, "U"), credit_code=code, name=str(name)[:200],
-                    nature=_nature(_first(data, "unit_type", "unit_nature")), status=UnitStatus.ACTIVE,
-                    legal_rep_name=_first(data, "legal_rep_name"), legal_rep_phone=_first(data, "legal_rep_phone"),
-                    bank_name=_first(data, "bank_name"), bank_account=_first(data, "bank_account"),
-                    address=_first(data, "address", "mailing_address"), established_on=None)
+                    status=UnitStatus.ACTIVE, established_on=None, **_details(data))
         unit.set_legal_rep_id_number(_first(data, "legal_rep_id", "legal_rep_id_number"))
         ledger.created(unit)
+
+    def _complete_registration(self, unit: Unit, data: dict[str, Any], ledger: Ledger, case: Any) -> None:
+        """A unit that registered its first agent online (待参保登记) becomes a registered unit with the form's
+        details, and the agent who filed is its administrator (``portal.organisations``)."""
+        values: dict[str, Any] = {k: v for k, v in _details(data).items() if v}
+        name = _first(data, "unit_name")
+        if name:
+            values["name"] = str(name)[:200]
+        id_number = _first(data, "legal_rep_id", "legal_rep_id_number")
+        if id_number:
+            probe = Unit()
+            probe.set_legal_rep_id_number(id_number)
+            values.update(legal_rep_id_number=probe.legal_rep_id_number, legal_rep_id_index=probe.legal_rep_id_index)
+        ledger.changed(unit, status=UnitStatus.ACTIVE, **values)
+        filer = case.applicant
+        if filer is not None and filer.unit_id == unit.id and not filer.is_unit_admin:
+            administered = db.session.execute(select(Account.id).where(Account.unit_id == unit.id,
+                                                                        Account.is_unit_admin)).first()
+            if administered is None:
+                ledger.changed(filer, is_unit_admin=True)
 
     def _stop(self, unit: Unit | None, status: UnitStatus, ledger: Ledger) -> None:
         if unit is None or unit.status is UnitStatus.CANCELLED:

@@ -136,3 +136,16 @@ def test_the_database_refuses_a_closed_account_with_money_in_it(db_session, make
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_claimant_reads_that_the_account_is_closed(app, region, citizen, staff, make_client, db_session):
+    from tests.factories import log_in_by_code as login
+
+    case, _account = _withdrawal(app, region, citizen, staff, "出国定居")
+    ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
+    db_session.commit()
+    browser = login(make_client(), db_session, citizen.phone)
+    browser.set_cookie("lang", "zh_Hans_CN")
+    page = browser.get("/me/records/account").get_data(as_text=True)
+    closed = page[page.index('id="account-closed"'):][:300]
+    assert "注销" in closed and "出国定居" in closed and case.number in closed

@@ -1,0 +1,52 @@
+"""``portal units agent add``: register a unit's first agent at the service window, from the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from ..core.audit import Actor
+from ..core.db import db
+from ..core.errors import DomainError, ValidationFailed
+from ..core.masking import mask_phone
+
+
+def register(group: click.Group) -> None:
+    """Attach this feature's commands to the ``portal`` group."""
+
+    @group.group("units")
+    def units_group() -> None:
+        """Units (参保单位) and their agents."""
+
+    @units_group.group("agent")
+    def agent_group() -> None:
+        """A unit's agents."""
+
+    @agent_group.command("add")
+    @click.option("--credit-code", required=True, help="The unit's 统一社会信用代码.")
+    @click.option("--unit-name", required=True, help="The unit's registered name.")
+    @click.option("--legal-rep", required=True, help="The legal representative's name.")
+    @click.option("--name", required=True, help="The agent's name.")
+    @click.option("--id-number", prompt=True, hide_input=True, help="The agent's 身份证 (prompted, hidden).")
+    @click.option("--phone", required=True, help="The agent's mobile number (their login).")
+    @with_appcontext
+    def agent_add(credit_code: str, unit_name: str, legal_rep: str, name: str, id_number: str, phone: str) -> None:
+        """Make the first agent (the administrator) of a unit whose papers were checked at the window. A unit the
+        records do not know yet is created awaiting its 单位参保登记."""
+        from .registration import FirstAgentRequest, register_at_window
+
+        data = FirstAgentRequest(credit_code, unit_name, legal_rep, name, id_number, phone)
+        try:
+            agent = register_at_window(data, by=None, actor=Actor("cli", None, "window"))
+        except ValidationFailed as exc:
+            for field, message in exc.reasons:
+                click.echo(f"error: {field or ''}: {message}", err=True)
+            sys.exit(1)
+        except DomainError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"agent {agent.id} ({mask_phone(agent.phone)}) is the administrator of {agent.unit.name} "
+                   f"({agent.unit.credit_code}, {agent.unit.status.value})")

@@ -1,0 +1,138 @@
+"""The staff screens of unit registrations: letters of authorisation to check, and registering at the window.
+
+Under /staff (``accounts.staff_area``: citizens and agents 404, staff without a case role 403). Opening a
+registration shows the person's full name and ID number to compare with the letter; that, the letter itself and
+every decision are audited.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.forms import ConfirmForm, apply_errors
+from ..core.audit import actor_of, record
+from ..core.db import db
+from ..core.errors import DomainError
+from ..materials.models import MaterialFile
+from ..workbench.permissions import is_case_worker
+from . import registration as reg_ops
+from .forms import RefuseForm, WindowRegistrationForm
+from .models import OrgRegistration, RegistrationStatus
+
+bp = Blueprint("organisations_staff", __name__, url_prefix="/staff/registrations")
+
+
+@bp.before_request
+def _case_workers_only():
+    if not is_case_worker(current_user):
+        abort(403)
+
+
+def _registration(registration_id: int) -> OrgRegistration:
+    found = db.session.get(OrgRegistration, registration_id) if 0 < registration_id < 2**31 else None
+    if found is None:
+        abort(404)
+    return found
+
+
+def _index(form: WindowRegistrationForm, status: int = 200):
+    pending = reg_ops.awaiting_review()
+    record("registrations.viewed", actor=actor_of(current_user), object_type="org_registration",
+           detail={"count": len(pending)})
+    db.session.commit()
+    return render_template("organisations/staff_index.html", pending=pending, form=form), status
+
+
+@bp.get("/")
+def index():
+    return _index(WindowRegistrationForm())
+
+
+@bp.post("/window")
+def window():
+    """Register a unit's first agent at the window: staff have seen the unit's papers and the agent's ID card."""
+    form = WindowRegistrationForm()
+    if not form.validate_on_submit():
+        return _index(form, 422)
+    data = reg_ops.FirstAgentRequest(form.credit_code.data, form.org_name.data, form.legal_rep_name.data,
+                                     form.agent_name.data, form.agent_id_number.data, form.agent_phone.data)
+    try:
+        reg_ops.register_at_window(data, by=current_user, actor=actor_of(current_user))
+    except DomainError as error:
+        db.session.rollback()
+        apply_errors(form, error)
+        return _index(form, error.status)
+    db.session.commit()
+    flash(_("The agent is registered as the unit's administrator. They can log in with the unit's credit code and "
+            "their mobile number."), "success")
+    return redirect(url_for("organisations_staff.index"))
+
+
+@bp.get("/<int:registration_id>")
+def show(registration_id: int):
+    registration = _registration(registration_id)
+    record("registration.opened", actor=actor_of(current_user), object_type="org_registration",
+           object_id=registration.id)
+    db.session.commit()
+    return render_template("organisations/staff_show.html", registration=registration, confirm_form=ConfirmForm(),
+                           refuse_form=RefuseForm(), Status=RegistrationStatus)
+
+
+@bp.get("/<int:registration_id>/letter")
+def letter(registration_id: int):
+    from ..materials.operations import open_document
+
+    registration = _registration(registration_id)
+    row = db.session.get(MaterialFile, registration.letter_file_id or 0)
+    if row is None:
+        abort(404)
+    try:
+        body = open_document(row, actor=actor_of(current_user), object_type="org_registration",
+                             object_id=registration.id)
+    except DomainError as error:
+        return render_template("organisations/staff_show.html", registration=registration, error=error.message,
+                               confirm_form=ConfirmForm(), refuse_form=RefuseForm(),
+                               Status=RegistrationStatus), error.status
+    db.session.commit()
+    response = Response(body, mimetype=row.media_type)
+    response.headers["Content-Length"] = str(row.size_plain)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/<int:registration_id>/approve")
+def approve(registration_id: int):
+    registration = _registration(registration_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        reg_ops.approve(registration, by=current_user, actor=actor_of(current_user))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organisations_staff.show", registration_id=registration_id))
+    db.session.commit()
+    flash(_("The registration is approved: the person is the unit's administrator online."), "success")
+    return redirect(url_for("organisations_staff.index"))
+
+
+@bp.post("/<int:registration_id>/refuse")
+def refuse(registration_id: int):
+    registration = _registration(registration_id)
+    form = RefuseForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("organisations_staff.show", registration_id=registration_id))
+    try:
+        reg_ops.refuse(registration, form.reason.data, by=current_user, actor=actor_of(current_user))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organisations_staff.show", registration_id=registration_id))
+    db.session.commit()
+    flash(_("The registration is refused."), "success")
+    return redirect(url_for("organisations_staff.index"))

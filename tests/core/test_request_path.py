@@ -1,0 +1,228 @@
+"""The lean request path: what every request pays, paid only where needed.
+
+- a page view's audit row is committed once with the response, in the request's one transaction (not a commit of
+  its own in the middle of the view, then a second transaction for the rest of the page);
+- the calendar a page only shows (the queues' "due soon" cut-off, estimated dates, the missing-schedule banner)
+  is kept for the day, so a page view does not read the calendar tables; a change staff make is seen at once, a
+  change made by another process within the minute;
+- a pooled connection is checked with a round trip only after lying idle, not at every request;
+- the options of a database URL (e.g. a ``search_path``) survive the app's own connection options.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import event, select, text
+
+from portal.accounts.models import Role
+from portal.calendar import engine as calendar_engine
+from portal.calendar.models import CalendarOverride
+from portal.core import audit, clock
+from portal.core.db import PING_AFTER_IDLE_SECONDS, db, make_engine
+from portal.workbench import queues
+from tests.factories import log_in_staff
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def _statements(app):
+    """Every statement sent while the block runs, in order, with "COMMIT" where a transaction (or, inside the
+    tests' outer transaction, its savepoint) was committed."""
+    seen: list[str] = []
+    engine = app.extensions["portal_db_engine"]
+
+    def on_sql(_conn, _cursor, statement, *_args):
+        if not statement.startswith("RELEASE SAVEPOINT"):  # the commit itself, logged as "COMMIT" below
+            seen.append(" ".join(statement.split()))
+
+    def on_commit(*_args):
+        seen.append("COMMIT")
+
+    return seen, engine, on_sql, on_commit
+
+
+@pytest.fixture
+def clerk(app, make_client, make_staff, monkeypatch):
+    from argon2 import PasswordHasher
+
+    from portal.accounts import passwords
+
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    _account, secret = make_staff("leanclerk", roles={Role.ACCEPTOR, Role.REVIEWER})
+    db.session.flush()
+    return log_in_staff(make_client(), "leanclerk", secret)
+
+
+def test_a_queue_view_is_audited_in_one_transaction_and_reads_no_calendar(app, clerk):
+    clerk.get("/staff/queues/review")  # the day's calendar answers are kept from here on
+    seen, engine, on_sql, on_commit = _statements(app)
+    event.listen(engine, "before_cursor_execute", on_sql)
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "release_savepoint", on_commit)
+    try:
+        response = clerk.get("/staff/queues/intake")
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+        event.remove(engine, "commit", on_commit)
+        event.remove(engine, "release_savepoint", on_commit)
+    assert response.status_code == 200
+    assert not [s for s in seen if "calendar_" in s]
+    assert len([s for s in seen if s.startswith("INSERT INTO audit_event")]) == 1
+    # one transaction: begun once (SQLite's BEGIN, or the tests' savepoint), committed once, after the last read
+    assert len([s for s in seen if s == "BEGIN" or s.startswith("SAVEPOINT")]) == 1
+    assert seen.count("COMMIT") == 1 and seen[-1] == "COMMIT"
+    row = db.session.execute(select(audit.AuditEvent).order_by(audit.AuditEvent.id.desc())).scalars().first()
+    assert (row.action, row.object_id) == ("workbench.queue_view", "intake")
+
+
+def test_a_page_that_fails_after_its_audit_row_sends_nothing_and_keeps_nothing(app, clerk, monkeypatch):
+    before = db.session.execute(select(audit.AuditEvent.id).order_by(audit.AuditEvent.id.desc())).scalars().first()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("rendering failed")
+
+    from portal.workbench import views
+
+    monkeypatch.setattr(views, "render_template", broken)
+    app.testing, propagate = False, app.config.get("PROPAGATE_EXCEPTIONS")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        assert clerk.get("/staff/queues/review").status_code == 500
+    finally:
+        app.testing, app.config["PROPAGATE_EXCEPTIONS"] = True, propagate
+    after = db.session.execute(select(audit.AuditEvent.id).order_by(audit.AuditEvent.id.desc())).scalars().first()
+    assert after == before  # the view that showed nothing left no audit row of a view
+
+
+def _next_working_days(today: date, count: int) -> list[date]:
+    days, day = [], today
+    while len(days) < count:
+        day += timedelta(days=1)
+        if calendar_engine.is_workday(day):
+            days.append(day)
+    return days
+
+
+def test_the_due_soon_cut_off_is_kept_for_the_day_and_a_staff_change_is_seen_at_once(app, db_session):
+    today = clock.today()
+    first, second = _next_working_days(today, 2)
+    assert queues.due_soon_cutoff(today) == second
+    seen, engine, on_sql, _on_commit = _statements(app)
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        assert queues.due_soon_cutoff(today) == second
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+    assert seen == []  # kept: no calendar read
+    # staff make the next working day a holiday: the cut-off moves one working day on, at once
+    calendar_engine.set_override(first, is_workday=False, name="测试假日", actor=audit.Actor.system())
+    assert queues.due_soon_cutoff(today) == _next_working_days(second, 1)[0]
+
+
+def test_a_change_made_by_another_process_is_seen_within_the_minute(app, db_session, monkeypatch):
+    today = clock.today()
+    first, second = _next_working_days(today, 2)
+    assert queues.due_soon_cutoff(today) == second
+    # another worker wrote the override: this process was not told, and keeps its answer for up to a minute
+    db_session.add(CalendarOverride(day=first, is_workday=False, name="测试假日", created_by="system"))
+    db_session.flush()
+    assert queues.due_soon_cutoff(today) == second
+    later = time.monotonic() + calendar_engine.SHOWN_KEPT_SECONDS + 1
+    monkeypatch.setattr(calendar_engine, "time", SimpleNamespace(monotonic=lambda: later))  # this module's clock
+    from flask import g
+
+    g.pop("_calendar_overrides", None)  # a new request: the app context's own copy is gone
+    assert queues.due_soon_cutoff(today) == _next_working_days(second, 1)[0]
+
+
+def test_a_new_day_gets_its_own_answer(app, db_session):
+    today = clock.today()
+    assert queues.due_soon_cutoff(today) == _next_working_days(today, 2)[1]
+    tomorrow = today + timedelta(days=1)
+    assert queues.due_soon_cutoff(tomorrow) == _next_working_days(tomorrow, 2)[1]
+
+
+@pytest.mark.no_db
+def test_a_pooled_connection_is_pinged_only_after_lying_idle(tmp_path, monkeypatch):
+    import portal.core.db as core_db
+
+    if PG_URL.startswith("postgresql"):
+        engine = make_engine(PG_URL)  # as the app makes it
+    else:  # SQLite needs no ping (a local file); the same listeners, on a file of its own
+        engine = make_engine(f"sqlite:///{tmp_path / 'ping.db'}")
+        core_db._ping_after_idle(engine)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+    now = [1000.0]
+    monkeypatch.setattr(core_db, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    for _ in range(5):  # in steady use: no round trip before the request's own statements
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        now[0] += 1
+    assert pings == []
+    now[0] += PING_AFTER_IDLE_SECONDS + 1
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    assert pings == [1]
+    engine.dispose()
+
+
+@pytest.mark.no_db
+@pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PORTAL_TEST_DATABASE_URL (PostgreSQL)")
+def test_the_urls_own_connection_options_are_kept():
+    admin = make_engine(PG_URL)
+    schema = f"opt_{threading.get_ident() % 100000}"
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+    try:
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW search_path")).scalar() == schema
+            assert connection.execute(text("SHOW lock_timeout")).scalar() == "10s"  # the app's own, too
+        engine.dispose()
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_the_health_check_reads_the_keys_at_most_every_half_minute(app, monkeypatch):
+    from portal.pages import views as pages
+
+    app.extensions.pop("portal_keys_health", None)
+    seen, engine, on_sql, _on_commit = _statements(app)
+    now = [5000.0]
+    monkeypatch.setattr(pages, "time", SimpleNamespace(monotonic=lambda: now[0]))  # this module's clock
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        with app.test_request_context("/healthz"):
+            answers = []
+            for _ in range(3):
+                answers.append(pages._keys_health())
+                now[0] += 1
+            now[0] += pages.KEYS_KEPT_SECONDS
+            answers.append(pages._keys_health())
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+        app.extensions.pop("portal_keys_health", None)
+    assert len(set(answers)) == 1 and answers[0] in ("ok", "unchecked", "mismatch")
+    assert len([s for s in seen if "FROM key_check" in s]) == 2  # once, then again after the half minute
+
+
+def test_the_staff_menu_is_worked_out_once_per_page(app, clerk, monkeypatch):
+    from portal.workbench import menu
+
+    calls = []
+    real = menu._entries
+    monkeypatch.setattr(menu, "_entries", lambda: calls.append(1) or real())
+    page = clerk.get("/staff/queues/review").get_data(as_text=True)
+    assert len(calls) == 1  # the header's menu and the page's links (staff_may_open) share one answer
+    assert 'href="/staff/queues/intake"' in page or "/staff/queues/intake" in page
