@@ -36,6 +36,8 @@ BLUEPRINTS = (
     "portal.organisations.views",
     "portal.organisations.staff_views",
     "portal.calendar.views",
+    "portal.national.views",
+    "portal.services.transfer.views",
 )
 API_MODULES = (
     "portal.api.meta",

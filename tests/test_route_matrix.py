@@ -241,6 +241,11 @@ EXPECTED = {
     "workbench.index": "302 404 404 302 302 302 302 403",
     "workbench.case": "302 404 404 200 200 200 200 403",
     "dashboard.index": "302 404 404 403 403 403 200 403",
+    "national.index": "302 404 404 200 200 200 200 403",
+    "transfer.index": "302 404 404 200 200 200 200 403",
+    "transfer.show": "302 404 404 404 404 404 404 403",
+    "transfer.letter": "302 404 404 404 404 404 404 403",
+    "transfer.mine": "302 200 200 200 200 200 200 200",
     "dashboard.export": "302 404 404 403 403 403 200 403",
     "claims.payments": "302 404 404 403 403 200 403 403",
     # the world's case is no claim: no payment notice for anyone; the staff copy is for case workers only

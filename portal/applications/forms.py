@@ -129,7 +129,7 @@ def _scalar(spec: FieldSpec):
     match spec.type:
         case FieldType.boolean:
             return BooleanField(label)
-        case FieldType.choice if len(options) <= CHOICE_AS_RADIOS:
+        case FieldType.choice if len(options) <= CHOICE_AS_RADIOS and not spec.searchable:
             return RadioField(label, choices=_choices(options), validate_choice=False)
         case FieldType.choice:
             return SelectField(label, choices=_choices([("", _("Choose one")), *options]), validate_choice=False)
