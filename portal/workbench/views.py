@@ -37,6 +37,7 @@ from ..core.validators import normalize_id_number
 from ..insurance.models import id_number_index, normalize_name, person_name_index
 from ..services import handler_for
 from ..services.claims import operations as claims
+from ..services.long_term_care import operations as care
 from . import forms, menu, operations, queues, reasons
 from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
 
@@ -301,6 +302,7 @@ def _case_context(case: Application, *, full: bool = False, reveal_account: bool
                                    and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
         "sets_validity": item is not None and getattr(handler_for(item), "staff_sets_validity", False),
+        "ltc": care.staff_view(case, item, by=current_user),
     }
 
 
@@ -452,6 +454,32 @@ def _reason(case: Application, action: Action, form: forms.DecisionForm) -> str:
         return typed
     options = reasons.templates(current_app.config["PORTAL_REGION"], case.item_code, action.value)
     return options[int(choice)] if int(choice) < len(options) else ""
+
+
+@bp.post("/cases/<int:case_id>/assessment")
+def assessment(case_id: int):
+    """长期护理 assessment: the score of each item of the scale and the date; refused input comes back at the items,
+    with what was entered kept."""
+    form = _version_form()
+    case = _case(case_id)
+    values = {key[len("score_"):]: value for key, value in request.form.items() if key.startswith("score_")}
+    values["assessed_on"] = request.form.get("assessed_on", "")
+    try:
+        with conflict_on_race():
+            operations._check_version(case, form.version.data)
+            _row, result = care.record_assessment(case, values, values["assessed_on"], by=current_user,
+                                                  actor=_actor())
+            db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        context = _case_context(case)
+        context["ltc"] = care.staff_view(case, context["item"], by=current_user, values=values, errors=error.fields)
+        flash(_("The assessment was not recorded: see the items marked below."), "error")
+        return render_template("workbench/case.html", **context), 422
+    except DomainError as error:
+        return _to_case(case_id, error)
+    return _to_case(case_id, message=_("Assessment recorded: %(total)d points, %(level)s.", total=result.total,
+                                       level=result.band.zh))
 
 
 @bp.post("/cases/<int:case_id>/notice")
