@@ -7,8 +7,9 @@ What it does: a new PostgreSQL database beside the URL's (dropped at the end), m
 command exactly as a user types it, ``portal demo --reset --persons N --cases M`` (the region jilin), first at the
 small size, then at the large one, each in its own process. Prints per size the wall-clock seconds, the CPU
 seconds of the command, the rows written per second and the peak memory of the process; then the ratio of the
-seconds per person at the large size to the small one (the goal: ≤ 1.5, the time grows with the data and no
-faster) and whether the large size finished within the goal of 10 minutes.
+seconds per person at the large size to the small one, by wall clock and by the command's CPU time (the goal:
+≤ 1.5, the time grows with the data and no faster; CPU is the figure other load on the machine does not distort) and
+whether the large size finished within the goal of 10 minutes.
 """
 
 from __future__ import annotations
@@ -84,9 +85,10 @@ def main() -> None:
               f"{rows:>11,} rows ({rows / wall:8,.0f} rows/s), peak {rss} MiB")
     (small_persons, _), (large_persons, _) = results
     small, large = results[(args.small_persons, args.small_cases)], results[(args.persons, args.cases)]
-    ratio = (large[0] / large_persons) / (small[0] / small_persons)
-    print(f"seconds per person, large ÷ small: {ratio:.2f} (goal ≤ {GOAL_RATIO}): "
-          f"{'OK' if ratio <= GOAL_RATIO else 'MISSED'}")
+    for what, at in (("wall-clock", 0), ("CPU", 1)):  # CPU: the command's own, whatever else loads the machine
+        ratio = (large[at] / large_persons) / (small[at] / small_persons)
+        print(f"{what} seconds per person, large ÷ small: {ratio:.2f} (goal ≤ {GOAL_RATIO}): "
+              f"{'OK' if ratio <= GOAL_RATIO else 'MISSED'}")
     print(f"large size in {large[0] / 60:.1f} min (goal ≤ {GOAL_MINUTES} min): "
           f"{'OK' if large[0] <= GOAL_MINUTES * 60 else 'MISSED'}")
 

@@ -79,6 +79,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--writers", type=int, default=8, help="client threads of the filing write path")
+    parser.add_argument("--existing-database", default=None, metavar="NAME",
+                        help="use this database on the same server, already filled by portal demo (migrated to the "
+                             "head, kept at the end; the write path adds cases to it) instead of making one")
+    parser.add_argument("--instance", default=None,
+                        help="with --existing-database: the instance folder of the portal that filled it (its keys)")
     return parser.parse_args()
 
 
@@ -200,28 +205,40 @@ class Prepared:
     demo_line: str = ""
 
 
-def prepare(url: str, folder: Path, persons: int, cases: int, writers: int) -> Prepared:
+def prepare(url: str, folder: Path, persons: int, cases: int, writers: int, existing: str | None = None,
+            instance: str | None = None) -> Prepared:
     """The database, its data and the logged-in visitors."""
     from sqlalchemy import create_engine, make_url, text
 
-    database = f"bench_http_{secrets.token_hex(4)}"  # a database of its own, dropped at the end
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {database}"))
-    admin.dispose()
+    database = existing or f"bench_http_{secrets.token_hex(4)}"  # a database of its own, dropped at the end
+    if not existing:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {database}"))
+        admin.dispose()
     scoped = str(make_url(url).set(database=database).render_as_string(hide_password=False))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update({"PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": str(folder / "instance"),
                 "PORTAL_DATABASE_URL": scoped, "PORTAL_LOG_LEVEL": "WARNING", "PORTAL_REGION": "jilin",
                 "PYTHONPATH": str(ROOT), **RAISED_LIMITS})
+    if instance:
+        env["PORTAL_INSTANCE_PATH"] = instance
     os.environ.update({k: v for k, v in env.items() if k.startswith("PORTAL_")})
     from tests import servers
 
     servers.migrate(env)
     started = time.perf_counter()
-    demo = subprocess.run([sys.executable, "-m", "portal", "demo", "--persons", str(persons), "--cases", str(cases)],
-                          env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    demo += f" (wall {time.perf_counter() - started:.0f} s)"
+    if existing:
+        engine = create_engine(scoped)
+        with engine.connect() as connection:
+            counts = [connection.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("person", "application")]
+        engine.dispose()
+        demo = f"existing database {existing}: {counts[0]:,} persons, {counts[1]:,} applications"
+    else:
+        demo = subprocess.run([sys.executable, "-m", "portal", "demo", "--persons", str(persons), "--cases",
+                               str(cases)], env=env, capture_output=True, text=True, check=True
+                              ).stdout.strip().splitlines()[-1]
+        demo += f" (wall {time.perf_counter() - started:.0f} s)"
     from portal import create_app
 
     app = create_app()
@@ -250,11 +267,12 @@ def _visitors(app, prepared: Prepared, writers: int) -> None:
     from portal.core.db import db
 
     system = Actor.system()
+    username = f"bench{secrets.token_hex(3)}"  # a new one each run (an existing database keeps earlier ones)
     _staff, secret = account_ops.create_staff(
-        account_ops.NewStaff("benchclerk", "测试经办", "Bench-Queue-2026", frozenset({Role.ACCEPTOR, Role.REVIEWER})),
+        account_ops.NewStaff(username, "测试经办", "Bench-Queue-2026", frozenset({Role.ACCEPTOR, Role.REVIEWER})),
         actor=system)
     db.session.commit()
-    staff = queue_page.log_in(app, "benchclerk", secret)
+    staff = queue_page.log_in(app, username, secret)
     name = app.config["SESSION_COOKIE_NAME"]
     prepared.cookies["staff"] = f"{name}={staff.get_cookie(name).value}"
     # the applicant of a case in review: their browser, and the progress link of that case
@@ -415,7 +433,8 @@ def main() -> None:
     healthz_threads: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-http-") as name:
         folder = Path(name)
-        prepared = prepare(args.database_url, folder, args.persons, args.cases, args.writers)
+        prepared = prepare(args.database_url, folder, args.persons, args.cases, args.writers, args.existing_database,
+                           args.instance)
         endpoints = tuple((n, p.format(token=prepared.token, code=prepared.code), w, g) for n, p, w, g in ENDPOINTS)
         portal_port, bare_port = servers.free_port(), servers.free_port()
         processes = []
@@ -451,10 +470,11 @@ def main() -> None:
                 servers.stop(process)
             from sqlalchemy import create_engine, text
 
-            admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE {prepared.database} WITH (FORCE)"))
-            admin.dispose()
+            if not args.existing_database:
+                admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+                with admin.connect() as connection:
+                    connection.execute(text(f"DROP DATABASE {prepared.database} WITH (FORCE)"))
+                admin.dispose()
     report(args, prepared, endpoints, results, writes, healthz_threads)
 
 

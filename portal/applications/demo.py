@@ -66,14 +66,13 @@ CASES_PER_APPLICANT = (1, 4)  # an applicant files between these many cases
 class CaseMaker:
     """Files ``total`` cases over ``persons`` persons as their chunks are written (``file_for``)."""
 
-    def __init__(self, seed: int, region: str, total: int, persons: int):
-        from ..insurance.demo import all_demo_citizens
-
+    def __init__(self, seed: int, region: str, total: int, persons: int, documented: set[str]):
+        """``documented``: the ID numbers of the documented demo citizens (README), who get no generated cases."""
         self.rng = random.Random(f"{seed}-cases")
         self.region, self.total, self.persons = region, total, max(persons, 1)
         self.seen = self.made = self.events_made = self.drawn = 0
         self.units: dict[int, dict[str, Any]] = {}
-        self.documented = {c.id_number for c in all_demo_citizens()}
+        self.documented = documented
         self.today = clock.today()
         self.numbers: set[str] = set()
         self._accept_by: dict[date, date] = {}

@@ -66,6 +66,13 @@ def register(group: click.Group) -> None:
         elif has_persons():
             click.echo("error: the database already holds persons; use --reset to replace them", err=True)
             sys.exit(1)
-        summary = generate_demo_data(seed=seed, persons=persons, units=units, cases=cases)
+        also = None
+        if cases:
+            from ..applications.demo import CaseMaker
+            from .demo import all_demo_citizens
+
+            also = CaseMaker(seed, current_app.config["PORTAL_REGION"], cases, persons,
+                             {c.id_number for c in all_demo_citizens()})
+        summary = generate_demo_data(seed=seed, persons=persons, units=units, also=also)
         db.session.commit()
         click.echo(summary.line())

@@ -11,16 +11,18 @@ from sqlalchemy import func, select, text
 from portal.accounts.models import Account, PersonBinding, Role
 from portal.applications import fields, numbers
 from portal.applications.constants import State
+from portal.applications.demo import CaseMaker
 from portal.applications.lifecycle import TRANSITIONS
 from portal.applications.models import Application, ApplicationEvent, CorrectionNotice
 from portal.core.validators import id_check_digit
-from portal.insurance.demo import build_demo_plan, demo_plans, generate_demo_data
+from portal.insurance.demo import all_demo_citizens, build_demo_plan, demo_plans, generate_demo_data
 from portal.insurance.models import Person, id_number_index
 from portal.workbench.queues import queue_of, work_due_of
 from tests.conftest import csrf_from
 from tests.factories import log_in_by_code, log_in_staff
 
 PERSONS, CASES = 120, 150
+DOCUMENTED = {c.id_number for c in all_demo_citizens()}  # the README's demo logins: they get no generated cases
 
 
 def test_chunks_build_the_same_persons_as_one_plan():
@@ -34,7 +36,8 @@ def test_chunks_build_the_same_persons_as_one_plan():
 
 
 def _generate(db_session):
-    summary = generate_demo_data(seed=9, persons=PERSONS, units=6, cases=CASES)
+    maker = CaseMaker(9, "jilin", CASES, PERSONS, DOCUMENTED)
+    summary = generate_demo_data(seed=9, persons=PERSONS, units=6, also=maker)
     db_session.flush()
     return summary
 
@@ -140,3 +143,11 @@ def test_the_app_finds_the_generated_cases(app, db_session, make_client, make_st
     assert in_review.number in mine
     assert browser.get(f"/applications/{in_review.id}").status_code == 200
     assert browser.get("/me/records").status_code == 200
+
+
+def test_the_command_files_the_cases(app, db_session):
+    result = app.test_cli_runner().invoke(args=["portal", "demo", "--reset", "--persons", "60", "--units", "4",
+                                                "--cases", "30"])
+    assert result.exit_code == 0, result.output
+    assert "60 persons" in result.output and "30 applications" in result.output
+    assert db_session.execute(select(func.count()).select_from(Application)).scalar() == 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -104,27 +104,36 @@ def insert_plan(plan: DemoPlan, unit_ids: list[int] | None = None) -> list[int]:
     return unit_ids
 
 
-def generate_demo_data(seed: int = 20261122, persons: int = 2000, units: int = 100, cases: int = 0) -> DemoSummary:
-    """Build and write the demo data for the deployment region (``PORTAL_REGION``), a chunk of persons at a time,
-    and ``cases`` applications spread over them (portal/applications/demo.py). Flushes, does not commit."""
-    from ...applications.demo import CaseMaker
+class AfterChunks(Protocol):
+    """What else is written beside the persons, a chunk at a time (``portal demo --cases``: applications/demo.py)."""
 
+    units: dict[int, dict[str, Any]]  # the written units by database id, set once they are written
+    made: int
+    events_made: int
+
+    def file_for(self, persons: list[dict[str, Any]]) -> None: ...
+
+
+def generate_demo_data(seed: int = 20261122, persons: int = 2000, units: int = 100,
+                       also: AfterChunks | None = None) -> DemoSummary:
+    """Build and write the demo data for the deployment region (``PORTAL_REGION``), a chunk of persons at a time;
+    ``also`` writes its rows after each chunk (e.g. cases filed by those persons). Flushes, does not commit."""
     started = time.perf_counter()
     region = current_app.config["PORTAL_REGION"]
     counts = dict.fromkeys(("units", "persons", "enrolments", "events", "contributions", "accounts",
                             "transactions", "benefits"), 0)
     unit_ids: list[int] | None = None
-    maker = CaseMaker(seed, region, cases, persons)
     for plan in demo_plans(seed, persons, units, region):
         units_of_plan = plan.units
         for name in counts:
             counts[name] += len(getattr(plan, name))
         unit_ids = insert_plan(plan, unit_ids)
-        if units_of_plan:
-            maker.units = dict(zip(unit_ids, units_of_plan, strict=True))
-        maker.file_for(plan.persons)
-    return DemoSummary(seed=seed, region=region, **counts, cases=maker.made, case_events=maker.events_made,
-                       seconds=time.perf_counter() - started)
+        if also is not None:
+            if units_of_plan:
+                also.units = dict(zip(unit_ids, units_of_plan, strict=True))
+            also.file_for(plan.persons)
+    return DemoSummary(seed=seed, region=region, **counts, cases=also.made if also else 0,
+                       case_events=also.events_made if also else 0, seconds=time.perf_counter() - started)
 
 
 def has_persons() -> bool:
