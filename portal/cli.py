@@ -195,6 +195,7 @@ COMMAND_MODULES = (
     "portal.materials.commands",  # adds to the keys group above, so it is defined before this loop
     "portal.certificates.commands",
     "portal.notifications.commands",
+    "portal.national.commands",
     "portal.organisations.commands",
     "portal.core.doctor",
 )

@@ -173,6 +173,14 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "BUSINESS_LICENSE_SECRET": (str, ""),
     # the "不是我" link sent to a person's phone on record when an account is bound to them: days it works
     "BINDING_DISOWN_DAYS": (_int, 30),
+    # the national medical-security platform (portal/integrations/national): "local" (a hub in a shared SQLite
+    # file), "http" (the platform, or `portal national hub`) or "off"; the node is this area's code there
+    "NATIONAL_BACKEND": (str, "local"),
+    "NATIONAL_URL": (str, ""),
+    "NATIONAL_NODE": (str, ""),
+    "NATIONAL_SECRET": (str, ""),
+    "NATIONAL_HUB_PATH": (str, ""),
+    "NATIONAL_MAX_ATTEMPTS": (_int, 12),
 }
 
 
@@ -305,6 +313,10 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         for proof in ("FACE", "ECREDENTIAL", "BUSINESS_LICENSE"):
             if env[f"{proof}_BACKEND"] == "local":
                 problems.append(f"PORTAL_{proof}_BACKEND must be http (or off) in production, not the local one")
+        if env["NATIONAL_BACKEND"] == "local":
+            problems.append("PORTAL_NATIONAL_BACKEND must be http (or off) in production, not the local hub")
+        elif env["NATIONAL_BACKEND"] == "http" and not (env["NATIONAL_URL"] and env["NATIONAL_SECRET"]):
+            problems.append("PORTAL_NATIONAL_BACKEND=http needs PORTAL_NATIONAL_URL and PORTAL_NATIONAL_SECRET")
         problems += _signing_problems(env)
         problems += _rate_limit_storage_problems(env)
     sms_problems = _sms_problems(env, production)
@@ -369,6 +381,9 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                                                     "FACE_APP_ID", "FACE_SECRET", "FACE_MIN_SCORE",
                                                     "ECREDENTIAL_BACKEND", "ECREDENTIAL_API_BASE", "ECREDENTIAL_APP_ID",
                                                     "ECREDENTIAL_SECRET", "BINDING_DISOWN_DAYS",
+                                                    "NATIONAL_BACKEND", "NATIONAL_URL", "NATIONAL_NODE",
+                                                    "NATIONAL_SECRET", "NATIONAL_HUB_PATH",
+                                                    "NATIONAL_MAX_ATTEMPTS",
                                                     "BUSINESS_LICENSE_BACKEND", "BUSINESS_LICENSE_API_BASE",
                                                     "BUSINESS_LICENSE_APP_ID", "BUSINESS_LICENSE_SECRET")},
         "SQLALCHEMY_DATABASE_URI": database_url,

@@ -23,6 +23,8 @@ MODEL_MODULES = (
     "portal.integrations.token_cache",
     "portal.rosters.models",
     "portal.services.contributions.models",
+    "portal.national.models",
+    "portal.services.transfer.models",
 )
 
 

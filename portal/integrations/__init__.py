@@ -17,7 +17,8 @@ Every adapter has a ``health()`` answering :class:`Health`; ``portal doctor`` re
 Systems: ``sms`` (Alibaba Cloud SMS, Tencent Cloud SMS, the development outbox); ``wechat`` (the HTTP API and a
 local fake); ``identity`` (face verification and the 医保电子凭证: HTTP adapters and local ones); ``antivirus``
 (clamd over TCP, and the development pass-through); ``storage`` (where file bodies live: S3-compatible object
-storage and a local directory). The national platform follows the same pattern.
+storage and a local directory); ``national`` (the national medical-security platform: HTTP, and a local hub that
+several deployments share).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 No message is sent, no file scanned and no person verified: ``health()`` asks each adapter what it can find out
 harmlessly (the SMS gateways: what they need and lack; WeChat: an access token; the identity providers: a
-connection; clamd: PING; the file store: the directory or HeadBucket), so ``portal doctor`` can be run at any time,
-including right after a restore.
+connection; the national platform: a signed ping; clamd: PING; the file store: the directory or HeadBucket), so
+``portal doctor`` can be run at any time, including right after a restore.
 """
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ def identity_providers() -> Outcome:
     for label, verifier in (("face", identity.face_verifier(app)), ("ecredential", identity.ecredential_verifier(app))):
         named.append((label, verifier.health() if verifier is not None else Health(True, "off")))
     return _outcome(*named)
+
+
+@check("national", "the configured national medical-security platform answers and accepts this area")
+def national_platform() -> Outcome:
+    from .national import get_national
+
+    adapter = get_national(current_app._get_current_object())
+    return _outcome(("", adapter.health() if adapter is not None else Health(True, "off")))
 
 
 @check("business_license", "the configured 电子营业执照 service can be reached")

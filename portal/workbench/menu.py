@@ -30,6 +30,7 @@ def _entries() -> list[Entry]:
     from ..accounts.permissions import is_staff
     from ..calendar.views import can_manage_calendar
     from ..dashboard.views import can_view_dashboard
+    from ..national.views import can_view_national
     from ..ratings.operations import can_supervise
     from ..sampling.operations import can_view_sampling
     from ..services.claims.views import can_pay
@@ -45,6 +46,8 @@ def _entries() -> list[Entry]:
         Entry("sampling.index", _l("Post-hoc checks"), lambda u: is_staff(u) and can_view_sampling(u), "sampling."),
         Entry("ratings.rectifications", _l("Rectifications"), can_supervise, "ratings.rectification"),
         Entry("ratings.statistics", _l("Rating statistics"), can_supervise, "ratings.statistics"),
+        Entry("transfer.index", _l("Transfers"), is_case_worker, "transfer.index transfer.show"),
+        Entry("national.index", _l("National platform"), can_view_national, "national."),
         Entry("catalog_notes.index", _l("Notes on the guide data"), is_staff, "catalog_notes."),
     ]
 

@@ -45,6 +45,7 @@ def production_env(tmp_path, **changes) -> dict:
         "WECHAT_SECRET": "wechat-secret",
         "FACE_BACKEND": "off",
         "ECREDENTIAL_BACKEND": "off",
+        "NATIONAL_BACKEND": "off",
         "BUSINESS_LICENSE_BACKEND": "off",
         "INSTANCE_PATH": str(tmp_path / "inst"),
     }
@@ -79,6 +80,8 @@ def test_a_complete_production_config_is_accepted(tmp_path):
         ({"NOTIFY_LEASE_SECONDS": 20}, "PORTAL_NOTIFY_LEASE_SECONDS must be more than three times"),
         ({"FACE_BACKEND": "local"}, "PORTAL_FACE_BACKEND"),
         ({"ECREDENTIAL_BACKEND": "local"}, "PORTAL_ECREDENTIAL_BACKEND"),
+        ({"NATIONAL_BACKEND": "local"}, "PORTAL_NATIONAL_BACKEND must be http (or off) in production"),
+        ({"NATIONAL_BACKEND": "http"}, "PORTAL_NATIONAL_BACKEND=http needs PORTAL_NATIONAL_URL"),
         ({"BUSINESS_LICENSE_BACKEND": "local"}, "PORTAL_BUSINESS_LICENSE_BACKEND"),
     ],
 )

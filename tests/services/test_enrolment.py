@@ -42,7 +42,7 @@ RETIRE = "G002036001005_02_01"  # 职工在职转退休变更
 TRANSFER = "G002036001005_03"  # 职工统筹区内转移
 UNIT_REGISTER = "G002036001001"  # 单位参保登记
 RESIDENT = "G002036001003_01"  # 城乡居民参保登记 (即办件 completed by staff)
-GENERIC = "G002036003002_02"  # 医疗保险关系接续: its completion records nothing here (the 认定 now writes a benefit)
+GENERIC = "G002036003002_01"  # 医疗保险关系转移 (at the window): its completion records nothing here
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 

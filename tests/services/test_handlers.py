@@ -17,7 +17,7 @@ from portal.services.benefits import ChronicDiseaseRecognition
 from portal.services.certificates import CertificateItem
 from portal.services.claims import ClaimItem as MoneyItem
 from portal.services.instant import SelfServiceItem
-from portal.services.transfer import TransferItem
+from portal.services.transfer import TransferInItem, TransferOutItem
 
 PROMISE_ITEM = "G002036005000_01_001"  # generic, 3 rules
 SELF_SERVICE_ITEM = "G002036003001_01"  # 职工开具参保凭证: self-service 即办件
@@ -59,19 +59,21 @@ def context(item, *rules: Rule) -> FilingContext:
     ("G002036002003", MoneyItem),  # 个人账户一次性支取
     ("G002036002002", CertificateItem),  # 参保信息查询: issues the 参保证明
     ("G002036002001", SelfServiceItem),  # 参保单位参保信息查询
-    ("G002036003002_01", TransferItem),  # 转出
-    ("G002036003002_02", TransferItem),  # 转入
+    ("G002036003002_01", TransferOutItem),  # 转出: at the window, with the letter on paper
+    ("G002036003002_02", TransferInItem),  # 转入: the 联系函 through the national platform
 ])
 def test_handler_is_found_by_the_items_handler_name(code, kind, catalog):
     assert type(handler_for(catalog.get(code))) is kind
 
 
-def test_a_transfer_item_files_as_a_generic_promise_with_its_published_rules(catalog, english):
+def test_a_transfer_item_files_as_a_promise_with_its_published_rules_and_the_letters_fields(catalog, english):
     item = catalog.get("G002036003002_02")
     handler = handler_for(item)
     assert handler.name == "transfer" and not handler.is_money and not handler.completes_at_once
     assert handler.precheck(context(item)) == handlers._GENERIC.precheck(context(item))
     assert [f.rule for f in handler.precheck(context(item))] == [r.key for r in item.rules]
+    keys = [spec.key for spec in handler.form_specs(item, "individual")]
+    assert keys[-4:] == ["from_area_code", "insurance_type", "transfer_account", "certificate_code"]
 
 
 def test_unknown_handler_name_gets_the_generic_handler(catalog):

@@ -1,5 +1,7 @@
 """Operations of 异地就医备案: file (a case of the category's item, signed where a commitment replaces proof),
-record the filing when the case completes, and change, cancel, extend, expire and revoke filings.
+record the filing when the case completes, and change, cancel, extend, expire and revoke filings. Each of these
+queues the filing's new state for the national platform in the same transaction (``national.filings``), so a
+hospital at the destination sees what the insured area decided.
 
 Like every operation (ARCHITECTURE.md) these flush and audit but never commit: the view or API call commits
 once, so a refusal anywhere leaves neither a half-filed case nor an unsigned filing behind (S19).
@@ -32,6 +34,7 @@ from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDeni
 from ...core.formatting import local_date
 from ...core.validators import normalize_mobile
 from ...insurance.filings import FilingStatus, FilingTerm, RemoteCareFiling
+from ...national.filings import report_filing
 from . import divisions, rules, sheets
 from .policy import BY_KEY, Category, category_of, offered, policy_for, proof_materials, rule
 
@@ -363,6 +366,7 @@ def record_filing(case: Application, item: Item) -> RemoteCareFiling:
     record("remote_care.filed", actor=Actor.system(), object_type="remote_care_filing", object_id=filing.id,
            detail={"number": filing.number, "application": case.id, "self_service": self_service,
                    "commitment_hash": filing.commitment_hash})
+    report_filing(filing, "filed")
     return filing
 
 
@@ -375,6 +379,7 @@ def revoke_filing(case: Application, reason: str) -> RemoteCareFiling | None:
     _end(filing, FilingStatus.REVOKED, reason.strip()[:2000] or _("Revoked after checking."))
     record("remote_care.revoked", actor=Actor.system(), object_type="remote_care_filing", object_id=filing.id,
            detail={"number": filing.number, "application": case.id})
+    report_filing(filing, "revoked")
     return filing
 
 
@@ -439,6 +444,7 @@ def change_filing(filing: RemoteCareFiling, data: ChangeInput, *, by: Any, actor
     _flush()
     record("remote_care.changed", actor=actor, object_type="remote_care_filing", object_id=filing.id,
            detail={"number": filing.number, "from": before, "to": division.code})
+    report_filing(filing, "changed")
     return filing
 
 
@@ -448,6 +454,7 @@ def cancel_filing(filing: RemoteCareFiling, *, by: Any, actor: Actor) -> RemoteC
     _end(filing, FilingStatus.CANCELLED, _("Cancelled by the insured person."))
     record("remote_care.cancelled", actor=actor, object_type="remote_care_filing", object_id=filing.id,
            detail={"number": filing.number})
+    report_filing(filing, "cancelled")
     return filing
 
 
@@ -484,6 +491,7 @@ def extend_filing(filing: RemoteCareFiling, *, by: Any, actor: Actor) -> RemoteC
     _flush()
     record("remote_care.extended", actor=actor, object_type="remote_care_filing", object_id=filing.id,
            detail={"number": filing.number, "until": filing.end_date.isoformat()})
+    report_filing(filing, "extended")
     return filing
 
 
@@ -498,4 +506,5 @@ def expire_filings(*, actor: Actor, today: date | None = None) -> int:
                                              date=local_date(filing.end_date)), on=filing.end_date + timedelta(days=1))
         record("remote_care.expired", actor=actor, object_type="remote_care_filing", object_id=filing.id,
                detail={"number": filing.number})
+        report_filing(filing, "expired")
     return len(rows)

@@ -21,6 +21,7 @@ from ...core.db import db
 from ...core.errors import Conflict, DomainError, ValidationFailed
 from ...core.formatting import local_date
 from ...insurance.filings import RemoteCareFiling
+from ...national.filings import report_status
 from . import divisions, document, forms, operations, rules, sheets
 from .policy import BY_KEY, policy_for, proof_materials, rule
 
@@ -121,7 +122,8 @@ def _after_filing(case):
 @bp.get("/filings")
 @login_required
 def mine():
-    return render_template("remote_care/mine.html", filings=operations.filings_of(current_user))
+    filings = operations.filings_of(current_user)
+    return render_template("remote_care/mine.html", filings=filings, reports={f.id: report_status(f) for f in filings})
 
 
 @bp.get("/filings/<int:filing_id>")
@@ -131,7 +133,8 @@ def detail(filing_id: int):
     signature = db.session.get(CommitmentSignature, filing.commitment_id) if filing.commitment_id else None
     return render_template("remote_care/detail.html", filing=filing, form=forms.ConfirmForm(),
                            category=BY_KEY.get(filing.category), extension_opens=operations.extension_opens(filing),
-                           problems=commitments.verify_signature(signature) if signature else None)
+                           problems=commitments.verify_signature(signature) if signature else None,
+                           report=report_status(filing))
 
 
 @bp.route("/filings/<int:filing_id>/change", methods=["GET", "POST"])
