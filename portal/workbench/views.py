@@ -25,6 +25,7 @@ from ..accounts.models import Account, PersonBinding, Role
 from ..accounts.operations import commit_failures
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
+from ..applications.forms import tr
 from ..applications.models import Application
 from ..core import clock
 from ..core.audit import actor_of, record
@@ -110,9 +111,10 @@ def _catalog():
 def _filter_form() -> forms.FilterForm:
     form = forms.FilterForm(request.args)
     items = sorted(_catalog().items, key=lambda i: i.code)
-    form.item.choices = forms.choices([("", _("All items"))] + [(i.code, f"{i.name.zh} ({i.code})") for i in items])
-    agencies = sorted({i.accepting_unit.zh for i in items if i.accepting_unit})
-    form.agency.choices = forms.choices([("", _("All units"))] + [(a, a) for a in agencies])
+    # the options name items and units in the page's language (an <option> cannot hold a Chinese span)
+    form.item.choices = forms.choices([("", _("All items"))] + [(i.code, f"{tr(i.name)} ({i.code})") for i in items])
+    agencies = {i.accepting_unit.zh: tr(i.accepting_unit) for i in items if i.accepting_unit}
+    form.agency.choices = forms.choices([("", _("All units")), *sorted(agencies.items(), key=lambda pair: pair[1])])
     form.state.choices = forms.choices([("", _("All states"))] + [(s.value, s.label) for s in State
                                                                  if s is not State.DRAFT])
     return form
@@ -334,9 +336,13 @@ def _form_rows(case: Application, item: Any, *, full: bool = False) -> list[tupl
     return out
 
 
-def _full_value(_spec: Any, value: Any) -> str:
+def _full_value(spec: Any, value: Any) -> str:
+    from ..applications.forms import option_labels
+
     if value in (None, ""):
         return ""
+    if spec.options:
+        return option_labels(spec, value)
     return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
