@@ -360,3 +360,22 @@ def test_the_searchable_list_works_without_javascript(db_session, citizen, make_
 
     case = db_session.get(Application, int(edit.split("/")[2]))
     assert case.form_data["scope"] == "尿毒症透析"
+
+
+# --- the API other families write through: the 长护 assessment's level -------------------------------------------
+
+
+def test_a_graded_record_is_granted_through_the_ledger_and_revoked_with_its_case(db_session, citizen, make_case):
+    """What the 长期护理 assessment (another family's handler) does at completion: grant with its level."""
+    from portal.services.effects import Ledger, revert
+
+    case = make_case("J002036013001", citizen)  # 长期护理保险评估认定
+    ledger = Ledger()
+    record = records.grant(case, records.Grant(BenefitKind.LONG_TERM_CARE, valid_from=date(2026, 3, 2),
+                                               level="重度失能一级"), ledger)
+    ledger.save(case, "long_term_care.assessment")
+    assert record.level == "重度失能一级" and record.application_id == case.id
+    assert records.holds(citizen.person_id, [BenefitKind.LONG_TERM_CARE], items=["J002036013001"])
+    revert(case, "承诺不实")
+    db_session.flush()
+    assert db_session.get(Benefit, record.id) is None
