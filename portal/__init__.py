@@ -103,11 +103,12 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
 
     from .accounts import auth
     from .catalog.loader import get_catalog
-    from .core import formatting, masking
+    from .core import formatting, masking, quoting
 
     auth.init_app(app)
     formatting.init_app(app)
     masking.init_app(app)
+    quoting.init_app(app)
     region = app.config["PORTAL_REGION"]
     app.extensions["portal_catalog"] = get_catalog(region) if load_catalog else LocalProxy(partial(get_catalog, region))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html.parser import HTMLParser
 
 import pytest
 from argon2 import PasswordHasher
@@ -27,6 +28,7 @@ from portal.certificates import operations as certificates
 from portal.certificates.constants import CertificateKind
 from portal.core import clock
 from portal.core.audit import Actor
+from portal.core.quoting import CHINESE
 from portal.core.web import LOCALES
 from portal.insurance.filings import RemoteCareFiling
 from portal.ratings import operations as ratings
@@ -296,3 +298,101 @@ def test_every_get_route_renders_in_every_locale_for_every_role(world, app, make
                                 f'<html lang="{HTML_LANG[locale]}"' not in got.get_data(as_text=True):
                             wrong.append(f"{role:9} {locale:10} {url}: not in {locale}")
     assert not wrong, "\n".join(wrong)
+
+
+# --- English pages speak English (issue 17) -----------------------------------------------------------------------
+# Beyond each GET rule with the world's ids, pages whose content depends on a query: a guide search, a destination
+# chosen in the 备案 form (its city list), every workbench queue.
+MORE_URLS = {
+    "anonymous": ["/?q=%E5%BC%82%E5%9C%B0", "/guide/?q=yidi", "/guide/?q=%E5%87%AD%E8%AF%81"],
+    "citizen": ["/remote-care/file/resettled_retiree?province=440000&city=440100"],
+    "acceptor": [f"/staff/queue/{name}" for name in ("correction", "review", "payment", "due_soon", "overdue",
+                                                      "done")] + ["/staff/queue/intake?item=G002036005000_01_001"],
+}
+DRAFT_OF = {"citizen": "G002036005000_01_001", "agent": UNIT_ITEM}
+SHOWN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")  # attributes a reader sees or hears
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class ChineseOutsideLang(HTMLParser):
+    """Walks a page: text (and shown attributes) with Chinese characters outside an element marked
+    ``lang="zh…"``, and whether ``<main>`` quotes Chinese (then the page must say once that the region publishes
+    in Chinese). Script and style contents are not text a reader meets (the 备案 form's division data is JSON)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str]] = []
+        self.stray: list[str] = []
+        self.quotes_in_main = False
+        self.notes = 0
+
+    def _where(self) -> str:
+        return " > ".join(tag for tag, _ in self.stack[-3:])
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        lang = attributes.get("lang") or (self.stack[-1][1] if self.stack else "")
+        if attributes.get("id") == "chinese-note":
+            self.notes += 1
+        if not lang.startswith("zh"):
+            for name in SHOWN_ATTRIBUTES:
+                if CHINESE.search(attributes.get(name) or ""):
+                    self.stray.append(f"{self._where()} > {tag}[{name}]: {attributes[name]}")
+        if tag not in VOID:
+            self.stack.append((tag, lang))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data):
+        if not self.stack or self.stack[-1][0] in ("script", "style") or not CHINESE.search(data):
+            return
+        if not self.stack[-1][1].startswith("zh"):
+            text = " ".join(data.split())
+            first = CHINESE.search(text).start()
+            self.stray.append(f"{self._where()}: {text[max(0, first - 60):first + 60]}")
+        elif any(tag == "main" for tag, _ in self.stack):
+            self.quotes_in_main = True
+
+
+def test_english_pages_show_chinese_only_where_marked_as_quoted(world, app, make_client, db_session):
+    """On every English page of every role, Chinese characters (Han and CJK punctuation) appear only inside an
+    element marked ``lang="zh…"``: the portal's own words are English; what it quotes (the region's guide, names and
+    addresses in the records, what people typed) is shown as written and marked. A page that quotes Chinese in its
+    content says once that the region publishes its guide in Chinese. No exceptions: the printed certificate
+    (an official document in Chinese only) passes because its whole page is ``<html lang="zh-Hans">``."""
+    rules = sorted((r for r in app.url_map.iter_rules() if "GET" in r.methods and r.endpoint != "static"),
+                   key=lambda r: r.rule)
+    codes = [item.code for item in app.extensions["portal_catalog"].items]
+    every_item = [f"/guide/items/{code}{page}" for code in codes for page in ("", "/checklist")] + [
+        f"/apply/{code}" for code in codes]
+    wrong, pages = [], 0
+    with clock.frozen(NOW):
+        for role in ROLES:
+            browser = browser_for(role, world, make_client, db_session)
+            urls = [world.url(rule, role) for rule in rules] + MORE_URLS.get(role, [])
+            urls += every_item if role == "anonymous" else []
+            if role in DRAFT_OF:  # the filing form itself: a draft of the role's item
+                token = csrf_from(browser.get(f"/apply/{DRAFT_OF[role]}").get_data(as_text=True))
+                urls.append(browser.post(f"/apply/{DRAFT_OF[role]}", data={"csrf_token": token}).location)
+            for url in urls:
+                browser.set_cookie("lang", "en")
+                with browser.get(url) as got:
+                    if got.mimetype != "text/html":
+                        continue
+                    pages += 1
+                    walk = ChineseOutsideLang()
+                    walk.feed(got.get_data(as_text=True))
+                wrong += [f"{role:9} {url}: {stray}" for stray in walk.stray]
+                if walk.notes > 1 or (walk.quotes_in_main and not walk.notes):
+                    wrong.append(f"{role:9} {url}: {walk.notes} notes that the region publishes in Chinese")
+    assert pages > 500, pages
+    assert not wrong, f"{len(wrong)} places:\n" + "\n".join(wrong)

@@ -214,32 +214,27 @@ def auth_wechat_bind(body: WeChatBindIn):
 def account_binding(body: RealNameIn):
     """Bound at once when the login phone is the person's phone on record; else ``binding`` is 'pending' and one of
     ``binding_proofs`` must follow (face, e-credential, or the service window)."""
-    account = current_account()
-    with operations.commit_failures():
-        binding_ops.bind_real_name(account, binding_ops.RealNameBinding(body.name, body.id_number),
-                                   actor=actor_of(account), client_ip=_ip())
-    db.session.commit()
-    return to_api(account)
+    return _binding_step(binding_ops.bind_real_name, binding_ops.RealNameBinding(body.name, body.id_number))
 
 
 @endpoint("/me/binding/face", method="POST", summary="Prove a pending binding by face verification", tags=TAGS,
           body=FaceProofIn, response=AccountOut, errors=(403, 404, 429, 503))
 def account_binding_face(body: FaceProofIn):
-    account = current_account()
-    with operations.commit_failures():
-        binding_ops.prove_by_face(account, binding_ops.FaceProof(body.live_token), actor=actor_of(account),
-                                  client_ip=_ip())
-    db.session.commit()
-    return to_api(account)
+    return _binding_step(binding_ops.prove_by_face, binding_ops.FaceProof(body.live_token))
 
 
 @endpoint("/me/binding/ecredential", method="POST", summary="Prove a pending binding by the 医保电子凭证", tags=TAGS,
           body=ECredentialProofIn, response=AccountOut, errors=(403, 404, 429, 503))
 def account_binding_ecredential(body: ECredentialProofIn):
+    return _binding_step(binding_ops.prove_by_ecredential, binding_ops.ECredentialProof(body.code))
+
+
+def _binding_step(operation, data) -> AccountOut:
+    """One step of the logged-in citizen's real-name binding (``operation`` of portal/accounts/binding.py with its
+    input), committed; failures the step records (attempt counters) are committed too. The account as it stands."""
     account = current_account()
     with operations.commit_failures():
-        binding_ops.prove_by_ecredential(account, binding_ops.ECredentialProof(body.code), actor=actor_of(account),
-                                         client_ip=_ip())
+        operation(account, data, actor=actor_of(account), client_ip=_ip())
     db.session.commit()
     return to_api(account)
 

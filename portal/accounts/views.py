@@ -6,6 +6,8 @@ counters and audit rows (``commit_failures``) before the form is shown again.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -113,7 +115,7 @@ def login_agent():
 
 def _request_code(form, template: str, kind: str):
     if not form.validate_on_submit():
-        return render_template(template, form=form), 422 if form.is_submitted() else 200
+        return render_template(template, form=form, **_code_just_sent(kind)), 422 if form.is_submitted() else 200
     data = operations.CodeRequest(phone=form.phone.data, kind=kind,
                                   credit_code=getattr(form, "credit_code", None) and form.credit_code.data)
     try:
@@ -124,6 +126,17 @@ def _request_code(form, template: str, kind: str):
     db.session.commit()
     session[OTP_KEY] = issued.handle
     return redirect(url_for("accounts.enter_code"))
+
+
+def _code_just_sent(kind: str) -> dict[str, Any]:
+    """The code this browser was sent last for this way of logging in, while the one-code-a-minute wait lasts: the
+    form's "send the code" button counts it down (countdown.js) and says where the code went."""
+    handle = session.get(OTP_KEY)
+    challenge = otp.find_by_handle(handle) if isinstance(handle, str) else None
+    purpose = OtpPurpose.AGENT_LOGIN if kind == AccountKind.AGENT else OtpPurpose.CITIZEN_LOGIN
+    if challenge is None or challenge.purpose != purpose or challenge.used_at is not None:
+        return {"resend_in": 0}
+    return {"resend_in": operations.seconds_until_new_code(challenge.created_at), "sent_to": challenge.phone}
 
 
 @bp.route("/login/code", methods=["GET", "POST"])

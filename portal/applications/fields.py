@@ -53,6 +53,7 @@ class FieldSpec:
     help: Any = None
     group: Any = None
     locked: bool = False
+    searchable: bool = False  # a long list (e.g. a disease catalog): a select with a search box, whatever its length
 
     def option_values(self) -> list[str]:
         return [o.zh for o in self.options]

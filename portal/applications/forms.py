@@ -40,6 +40,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..catalog.labels import REQUIREMENT, is_english
 from ..catalog.schema import FieldType, Item, Material, Requirement
+from ..core.formatting import join_list
 from ..core.masking import mask_name
 from ..core.validators import CreditCode, IdNumber
 from . import fields, operations
@@ -70,6 +71,7 @@ TYPE_HINTS = {
     FieldType.bank_account: _l("Digits only, as on the bank card or passbook."),
 }
 RELATION_CHOICES = fields.RELATIONS
+GENDER_LABELS = {fields.GENDER_NAMES["M"]: _l("Male"), fields.GENDER_NAMES["F"]: _l("Female")}
 
 
 def tr(text: Any) -> str:
@@ -84,10 +86,22 @@ def is_sensitive(spec: FieldSpec) -> bool:
 
 
 def shown_value(spec: FieldSpec, value: Any) -> str:
-    """A stored value as a page shows it (S12): identity numbers, phones and accounts masked, names too."""
+    """A stored value as a page shows it (S12): identity numbers, phones and accounts masked, names too; a choice
+    by its option's label in the page's language."""
     if spec.prefill in {"person.name", "agent.name"} and value:
         return mask_name(str(value))
+    if spec.options and not _blank(value):
+        return option_labels(spec, value)
+    if spec.prefill == "person.gender" and value in GENDER_LABELS:  # 男/女 as the forms print it
+        return str(GENDER_LABELS[value])
     return fields.masked_value(spec, value)
+
+
+def option_labels(spec: FieldSpec, value: Any) -> str:
+    """A choice's stored value (the option's published Chinese) as its label in the page's language; several
+    joined as a list of that language. A value no option has any more is shown as stored."""
+    labels = {option.zh: tr(option) for option in spec.options}
+    return join_list(labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value]))
 
 
 def _blank(value: Any) -> bool:
@@ -115,7 +129,7 @@ def _scalar(spec: FieldSpec):
     match spec.type:
         case FieldType.boolean:
             return BooleanField(label)
-        case FieldType.choice if len(options) <= CHOICE_AS_RADIOS:
+        case FieldType.choice if len(options) <= CHOICE_AS_RADIOS and not spec.searchable:
             return RadioField(label, choices=_choices(options), validate_choice=False)
         case FieldType.choice:
             return SelectField(label, choices=_choices([("", _("Choose one")), *options]), validate_choice=False)

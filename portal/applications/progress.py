@@ -195,7 +195,8 @@ class PublicProgress:
     accepted_at: datetime | None
     completed_at: datetime | None
     due_date: date | None
-    limit_wording: str
+    limit_wording: str  # as published, in Chinese
+    limit_text: str = ""  # in the page's language
     estimate: deadlines.Estimate = deadlines.NOT_ESTIMATED  # dates counted Monday to Friday: the page says so
 
     @property
@@ -221,7 +222,7 @@ _PUBLIC_QUERY = (
            Application.item_name, Application.item_code, Application.number, Application.state, Application.audience,
            Application.is_money, Application.applicant_name, Application.submitted_at, Application.accepted_at,
            Application.completed_at, Application.due_date, Application.limit_wording, Unit.name.label("unit_name"),
-           Application.closed_at, Application.accept_by, Application.limit_kind,
+           Application.closed_at, Application.accept_by, Application.limit_kind, Application.limit_value,
            select(CorrectionNotice.respond_by)  # the open notice's reply date, for the estimate flag
            .where(CorrectionNotice.application_id == Application.id, CorrectionNotice.resolved_at.is_(None))
            .order_by(CorrectionNotice.id.desc()).limit(1).scalar_subquery().label("respond_by"))
@@ -256,7 +257,7 @@ def public_progress(token: str) -> PublicProgress | None:
         steps=steps_of(state, is_money=row.is_money, is_accepted=is_accepted),
         is_waiting_for_corrections=state is State.CORRECTION_REQUESTED, is_paused=is_paused, is_closed=is_closed,
         submitted_at=row.submitted_at, accepted_at=row.accepted_at, completed_at=row.completed_at,
-        due_date=row.due_date, limit_wording=row.limit_wording or "",
+        due_date=row.due_date, limit_wording=row.limit_wording or "", limit_text=deadlines.limit_text(row),
         estimate=deadlines.estimate_of(submitted_at=row.submitted_at, is_open=row.completed_at is None
                                        and row.closed_at is None, accepted_at=row.accepted_at,
                                        accept_by=row.accept_by, due_date=row.due_date, limit_kind=row.limit_kind,

@@ -105,6 +105,12 @@ def date_estimate(case: Application) -> deadlines.Estimate:
     return deadlines.estimate(case)
 
 
+@bp.app_template_global("limit_text")
+def limit_text(case: Application) -> str:
+    """The case's time limit in the page's language (case pages, workbench); see deadlines.limit_text."""
+    return deadlines.limit_text(case)
+
+
 def _item_title(case: Application) -> str:
     item = current_app.extensions["portal_catalog"].get(case.item_code)
     return forms.tr(item.name) if item is not None else case.item_name

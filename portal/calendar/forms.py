@@ -13,6 +13,6 @@ YEAR_HINT = _l("Give the year of the schedule, e.g. 2027.")
 
 class ScheduleForm(FlaskForm):
     year = IntegerField(_l("Year"), validators=[InputRequired(YEAR_HINT), NumberRange(2000, 2100, YEAR_HINT)])
-    text = TextAreaField(_l("The notice's text (国务院办公厅关于…年部分节假日安排的通知), or a CSV/YAML list of dates"),
+    text = TextAreaField(_l("The notice's text, or a CSV/YAML list of dates"),
                          validators=[Optional()])
     file = FileField(_l("Or choose a file (UTF-8 text, CSV or YAML)"), validators=[Optional()])

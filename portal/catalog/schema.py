@@ -416,6 +416,11 @@ class Item(_Model):
     notes: tuple[Text, ...] = Field(default=(), description="其他事项 and other published notes, as text")
     hints: tuple[Text, ...] = Field(default=(), description="提示信息 printed on the completion slip")
     handler: str = Field(default="generic", pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+    decision_only: bool = Field(default=False, description=(
+        "completing the item records nothing, by design: its result is a decision or a document (a query's result, "
+        "a 核定 of an amount paid through another channel, a settlement at the institution). Every fileable item "
+        "either has an effect (its handler changes the records at completion, services.base.has_effect) or says "
+        "so here; tests/services/test_effects_walk.py walks all regions"))
     online: bool | None = Field(
         default=None, description="this deployment files it online; unset: the region's online_filing default"
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, current_app, render_template, request
+from markupsafe import Markup, escape
 
 from ..core.pagecache import public_page
+from ..core.quoting import quote_zh
 from . import labels
 from .flow import flow_svg
 from .loader import Catalog
@@ -30,11 +32,11 @@ def _item_or_404(code: str) -> Item:
 
 
 @bp.app_template_filter("tr")
-def translate_text(value: Text | None) -> str:
-    """A catalog text in the page's language (Chinese when no gloss exists)."""
+def translate_text(value: Text | None) -> Markup:
+    """A catalog text in the page's language; the published Chinese, marked as quoted, when no gloss exists."""
     if value is None:
-        return ""
-    return value.get("en" if labels.is_english() else "zh")
+        return Markup("")
+    return quote_zh(value.get("en" if labels.is_english() else "zh"))
 
 
 @bp.app_template_filter("squash")
@@ -50,7 +52,19 @@ def _bare(text: str) -> str:
 
 @bp.app_context_processor
 def _catalog_helpers() -> dict:
-    return {"catalog_labels": labels, "time_limit_text": labels.time_limit_text, "footer_contacts": footer_contacts}
+    return {"catalog_labels": labels, "time_limit_text": labels.time_limit_text, "footer_contacts": footer_contacts,
+            "item_name": item_name}
+
+
+def item_name(code: str | None, name_zh: str) -> Markup:
+    """An item's name as lists and case pages show it: its English name with the published Chinese one beside it
+    (marked as Chinese) on English pages; the Chinese name on Chinese pages and where the catalog lacks the item."""
+    if not labels.is_english():
+        return escape(name_zh)
+    item = region_catalog().get(code) if code else None
+    if item is None:
+        return quote_zh(name_zh)
+    return escape(item.name.en) + Markup(' <span class="hint">') + quote_zh(name_zh) + Markup("</span>")
 
 
 def footer_contacts() -> list:

@@ -87,6 +87,12 @@ def _drain_body() -> None:
         return
 
 
+def _is_staff() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user and current_user.is_authenticated and getattr(current_user, "kind", None) == "staff")
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _request_context() -> None:
@@ -102,7 +108,8 @@ def init_app(app: Flask) -> None:
         locale = str(get_locale() or "zh_Hans_CN")
         return {
             "csp_nonce": lambda: g.get("csp_nonce", ""),
-            "elder_mode": g.get("elder_mode", False),
+            # elder mode is for the public: staff pages are desktop tools and offer no toggle (base.html)
+            "elder_mode": g.get("elder_mode", False) and not _is_staff(),
             "current_locale": locale,
             "html_lang": "en" if locale.startswith("en") else "zh-Hans",
             "portal_region": app.config["PORTAL_REGION"],

@@ -38,7 +38,7 @@ class OnlineRegistrationForm(FirstAgentForm):
         SelectChoice("business_license", _l("With the unit's electronic business licence (immediately)")),
         SelectChoice("letter", _l("With a signed letter of authorisation (checked by staff)"))],
         validators=[_required(_l("Choose how the unit authorises the agent."))])
-    letter = FileField(_l("Letter of authorisation (授权委托书), signed and stamped"))
+    letter = FileField(_l("Letter of authorisation, signed and stamped"))
 
 
 class WindowRegistrationForm(FirstAgentForm):

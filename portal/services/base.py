@@ -180,6 +180,14 @@ def register(*names: str):
     return wrap
 
 
+def has_effect(item: Item) -> bool:
+    """Whether completing ``item`` changes the system of record: its handler has an effect (``apply_effect``) or
+    pays money (the claim and its payment are the record). Items without one say so in the catalog
+    (``decision_only``)."""
+    handler = handler_for(item)
+    return type(handler).apply_effect is not Handler.apply_effect or handler.is_money
+
+
 def handler_for(item: Item) -> Handler:
     _load_families()
     return _REGISTRY.get(item.handler, _GENERIC)
@@ -200,4 +208,4 @@ def _load_families() -> None:
 
 
 FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
-                  "record_changes", "contributions")
+                  "record_changes", "contributions", "long_term_care")

@@ -25,6 +25,7 @@ from ..accounts.models import Account, PersonBinding, Role
 from ..accounts.operations import commit_failures
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
+from ..applications.forms import tr
 from ..applications.models import Application
 from ..core import clock
 from ..core.audit import actor_of, record
@@ -36,6 +37,7 @@ from ..core.validators import normalize_id_number
 from ..insurance.models import id_number_index, normalize_name, person_name_index
 from ..services import handler_for
 from ..services.claims import operations as claims
+from ..services.long_term_care import operations as care
 from . import forms, menu, operations, queues, reasons
 from .permissions import actions_for, cannot_claim, cannot_decide, is_case_worker, is_chief
 
@@ -109,9 +111,10 @@ def _catalog():
 def _filter_form() -> forms.FilterForm:
     form = forms.FilterForm(request.args)
     items = sorted(_catalog().items, key=lambda i: i.code)
-    form.item.choices = forms.choices([("", _("All items"))] + [(i.code, f"{i.name.zh} ({i.code})") for i in items])
-    agencies = sorted({i.accepting_unit.zh for i in items if i.accepting_unit})
-    form.agency.choices = forms.choices([("", _("All units"))] + [(a, a) for a in agencies])
+    # the options name items and units in the page's language (an <option> cannot hold a Chinese span)
+    form.item.choices = forms.choices([("", _("All items"))] + [(i.code, f"{tr(i.name)} ({i.code})") for i in items])
+    agencies = {i.accepting_unit.zh: tr(i.accepting_unit) for i in items if i.accepting_unit}
+    form.agency.choices = forms.choices([("", _("All units")), *sorted(agencies.items(), key=lambda pair: pair[1])])
     form.state.choices = forms.choices([("", _("All states"))] + [(s.value, s.label) for s in State
                                                                  if s is not State.DRAFT])
     return form
@@ -299,6 +302,7 @@ def _case_context(case: Application, *, full: bool = False, reveal_account: bool
                                    and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
         "sets_validity": item is not None and getattr(handler_for(item), "staff_sets_validity", False),
+        "ltc": care.staff_view(case, item, by=current_user),
     }
 
 
@@ -332,9 +336,13 @@ def _form_rows(case: Application, item: Any, *, full: bool = False) -> list[tupl
     return out
 
 
-def _full_value(_spec: Any, value: Any) -> str:
+def _full_value(spec: Any, value: Any) -> str:
+    from ..applications.forms import option_labels
+
     if value in (None, ""):
         return ""
+    if spec.options:
+        return option_labels(spec, value)
     return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
@@ -446,6 +454,32 @@ def _reason(case: Application, action: Action, form: forms.DecisionForm) -> str:
         return typed
     options = reasons.templates(current_app.config["PORTAL_REGION"], case.item_code, action.value)
     return options[int(choice)] if int(choice) < len(options) else ""
+
+
+@bp.post("/cases/<int:case_id>/assessment")
+def assessment(case_id: int):
+    """长期护理 assessment: the score of each item of the scale and the date; refused input comes back at the items,
+    with what was entered kept."""
+    form = _version_form()
+    case = _case(case_id)
+    values = {key[len("score_"):]: value for key, value in request.form.items() if key.startswith("score_")}
+    values["assessed_on"] = request.form.get("assessed_on", "")
+    try:
+        with conflict_on_race():
+            operations._check_version(case, form.version.data)
+            _row, result = care.record_assessment(case, values, values["assessed_on"], by=current_user,
+                                                  actor=_actor())
+            db.session.commit()
+    except ValidationFailed as error:
+        db.session.rollback()
+        context = _case_context(case)
+        context["ltc"] = care.staff_view(case, context["item"], by=current_user, values=values, errors=error.fields)
+        flash(_("The assessment was not recorded: see the items marked below."), "error")
+        return render_template("workbench/case.html", **context), 422
+    except DomainError as error:
+        return _to_case(case_id, error)
+    return _to_case(case_id, message=_("Assessment recorded: %(total)d points, %(level)s.", total=result.total,
+                                       level=result.band.zh))
 
 
 @bp.post("/cases/<int:case_id>/notice")

@@ -180,7 +180,8 @@ def test_submitting_an_incomplete_draft_keeps_it_and_names_what_is_missing(clien
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "cannot be submitted yet" in html and "is required" in html
-    assert 'href="#f_scope"' in html and 'aria-describedby="f_scope-error"' in html
+    # the disease list's hint (where the list comes from) is read with its error
+    assert 'href="#f_scope"' in html and 'aria-describedby="f_scope-hint f_scope-error"' in html
     db_session.expire_all()
     case = db_session.get(Application, case_id)
     assert case.state == State.DRAFT and case.form_data["pooling_area"] == "长春市"  # the draft was kept

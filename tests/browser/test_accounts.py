@@ -7,6 +7,7 @@ the development outbox (/dev/outbox), the staff codes are computed from the docu
 from __future__ import annotations
 
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,8 @@ from portal.accounts.demo import DEMO_STAFF, DEMO_STAFF_PASSWORD
 from portal.accounts.passwords import TOTP_STEP_SECONDS, current_totp
 from portal.core.masking import mask_id_number, mask_phone
 from portal.insurance.demo import DEMO_CITIZENS, DEMO_UNIT, DEMO_UNIT_AGENT_PHONE
+from tests import servers
+from tests.browser.conftest import LIVE
 
 pytestmark = pytest.mark.browser
 
@@ -141,3 +144,66 @@ def test_staff_login_refuses_a_wrong_totp(phone):
     assert phone.input_value("#totp") == ""  # the code is not echoed back
     phone.goto("/me")
     assert "/login" in phone.url  # not logged in
+
+
+@pytest.fixture(scope="module")
+def one_code_a_minute(live_server):
+    """A second ``portal up`` on the live instance with the production limit of one code a minute per phone (the
+    shared server allows 30, as its tests log the same demo people in again and again); its base URL."""
+    port = servers.free_port()
+    env = servers.portal_env(LIVE["instance"], PORTAL_BASE_URL=f"http://127.0.0.1:{port}")
+    proc = servers.start([sys.executable, "-m", "portal", "up", "--port", str(port)], env=env,
+                         log=LIVE["instance"] / "one-code-a-minute.log", port=port, timeout=180)
+    yield f"http://127.0.0.1:{port}"
+    servers.stop(proc, timeout=10)
+
+
+def test_the_login_form_counts_down_after_a_code_was_sent(browser, one_code_a_minute):
+    """Back on the login form within the minute after a code was sent, "获取验证码" counts the wait down and does
+    not submit; at zero it works again; typing another number (another phone, no wait) ends the wait at once.
+    Without JavaScript the form says where the code went and the server refuses a second code kindly."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  base_url=one_code_a_minute, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.clock.install()  # the page's timers run on a clock the test moves
+    number = f"139{datetime.now(UTC):%H%M%S}{PHONE_WIDTH % 100:02d}"
+    page.goto("/login/citizen")
+    button = page.locator("#send-code")
+    assert button.inner_text() == "获取验证码" and button.get_attribute("aria-disabled") is None
+    page.fill("#phone", number)
+    button.click()
+    page.wait_for_url("**/login/code")
+
+    page.goto("/login/citizen")  # the way back to the form, e.g. "重新获取验证码"
+    assert mask_phone(number) in page.locator("#code-sent").inner_text()
+    assert re.fullmatch(r"(5\d|60) 秒后重新获取", button.inner_text()), button.inner_text()
+    assert button.get_attribute("aria-disabled") == "true"
+    page.fill("#phone", number)
+    button.click(force=True)  # nothing is sent while the wait lasts: not by the button (Playwright would wait for
+    page.press("#phone", "Enter")  # an aria-disabled one), nor by Enter in the box
+    page.clock.run_for(2000)
+    assert page.url.endswith("/login/citizen") and re.fullmatch(r"\d+ 秒后重新获取", button.inner_text())
+    page.clock.run_for(61_000)
+    assert button.inner_text() == "获取验证码" and button.get_attribute("aria-disabled") is None
+
+    page.goto("/login/citizen")
+    assert "秒后重新获取" in button.inner_text()
+    page.fill("#phone", "13900000000")  # another phone has no wait
+    assert button.inner_text() == "获取验证码" and button.get_attribute("aria-disabled") is None
+    context.close()
+
+    plain = browser.new_context(base_url=one_code_a_minute, locale="zh-CN", java_script_enabled=False)
+    page = plain.new_page()
+    page.goto("/login/citizen")
+    page.fill("#phone", f"138{number[3:]}")
+    page.locator("#send-code").click()
+    page.wait_for_url("**/login/code")
+    page.goto("/login/citizen")
+    assert "不到一分钟" in page.locator("#code-sent").inner_text()
+    assert page.locator("#send-code").inner_text() == "获取验证码"  # without the script it always submits
+    page.fill("#phone", f"138{number[3:]}")
+    page.locator("#send-code").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/login/citizen") and page.locator(".error-summary").is_visible()
+    plain.close()

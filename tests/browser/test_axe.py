@@ -27,7 +27,8 @@ from .test_filing import CITIZEN_ITEM, UNIT_ITEM, _file, _log_in_agent, _log_in_
 
 pytestmark = pytest.mark.browser
 
-RESIDENT = next(c for c in DEMO_CITIZENS if c.key == "resident")  # no other browser test logs her in
+# logged in only here and in test_elder_mode.py (which reuses her case): other tests' filings never meet hers
+RESIDENT = next(c for c in DEMO_CITIZENS if c.key == "resident")
 STAFF_ITEM = "G002036001005_02_02"  # 职工停保变更: a unit form with a table of staff
 MODES = [(lang, elder) for lang in ("zh_Hans_CN", "en") for elder in ("0", "1")]
 # never followed: switches, downloads, machine interfaces, the development outbox and links that act
@@ -124,7 +125,7 @@ def resident(browser, live_server):
     page.set_default_timeout(15000)
     _log_in_citizen(page, RESIDENT)
     _file(page, CITIZEN_ITEM, texts={"f_pooling_area": "长春市", "f_scope": "高血压"},
-          choices={"f_insurance_type": "城乡居民医保", "f_category": "门诊慢病"})
+          choices={"f_insurance_type": "城乡居民医保", "f_category": "门诊慢病", "f_recognition_place": "本地"})
     case = urlsplit(page.url).path
     page.goto(f"/apply/{CITIZEN_ITEM}")
     with page.expect_navigation(url=re.compile(r"/applications/\d+/edit$")):

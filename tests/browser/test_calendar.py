@@ -21,7 +21,8 @@ NOTE = "按周一至周五估算，待国务院公布节假日安排后更新"
 def test_case_page_and_my_cases_say_dates_are_estimated(phone, live_server):
     _log_in_citizen(phone, EMPLOYEE)
     _item, number = _file(phone, CITIZEN_ITEM, texts={"f_pooling_area": "长春市", "f_scope": "高血压"},
-                          choices={"f_insurance_type": "职工医保", "f_category": "门诊慢病"})
+                          choices={"f_insurance_type": "职工医保", "f_category": "门诊慢病",
+                                   "f_recognition_place": "本地"})
     with sqlite3.connect(LIVE["instance"] / "portal.db") as db:
         (case_id,) = db.execute("SELECT id FROM application WHERE number = ?", (number,)).fetchone()
         db.execute("UPDATE application SET accept_by = '2099-01-05' WHERE id = ?", (case_id,))

@@ -132,7 +132,11 @@ def _file(page, code: str, texts: dict[str, str], choices: dict[str, str]) -> tu
     _no_horizontal_scrolling(page)
 
     for name, value in texts.items():
-        form.locator(f"[name='{name}']").fill(value)
+        box = form.locator(f"[name='{name}']")
+        if box.evaluate("e => e.tagName") == "SELECT":  # a list (e.g. the diseases of a recognition)
+            box.select_option(value)
+        else:
+            box.fill(value)
     for name, value in choices.items():
         form.locator(f"input[type=radio][name='{name}'][value='{value}']").check()
     materials = page.eval_on_selector_all("main input[type=radio][name^='m_']",

@@ -123,8 +123,9 @@ def test_the_filing_form_is_walked_filled_saved_and_deleted_by_keyboard(phone):
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     _tab_to(page, "input:f_pooling_area")
     page.keyboard.type("长春市")
-    _tab_to(page, "input:f_scope")
+    _tab_to(page, "input:f_scope-search")  # the disease list's search box: one match is taken
     page.keyboard.type("高血压")
+    assert page.locator(f"{form} select[name=f_scope]").input_value() == "高血压"
     _choose(page, "f_insurance_type", "职工医保")
     _choose(page, "f_category", "门诊慢病")
     _tab_to(page, "button:action")  # 保存 comes before 提交

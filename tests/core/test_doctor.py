@@ -141,28 +141,25 @@ def test_a_signing_key_that_does_not_match_its_certificate_fails(source, restore
     assert f"signing key {restored.signing_key}" in result.output, result.output
 
 
-def test_an_audit_row_altered_after_the_backup_fails(restored):
+def _alter(restored, statement: str) -> None:
+    """Change the restored database behind the portal's back, as someone with access to it would."""
     from sqlalchemy import text
 
     from portal.core.db import db
 
-    app = restored.app()
-    with app.app_context():
-        db.session.execute(text("UPDATE audit_event SET result = 'denied' WHERE id = 2"))
+    with restored.app().app_context():
+        db.session.execute(text(statement))
         db.session.commit()
+
+
+def test_an_audit_row_altered_after_the_backup_fails(restored):
+    _alter(restored, "UPDATE audit_event SET result = 'denied' WHERE id = 2")
     result = run_doctor(restored, "--only", "audit")
     assert result.exit_code == 1 and "- audit: audit row 2: content does not match its hash" in result.output
 
 
 def test_a_schema_behind_head_fails(restored):
-    from sqlalchemy import text
-
-    from portal.core.db import db
-
-    app = restored.app()
-    with app.app_context():
-        db.session.execute(text("UPDATE alembic_version SET version_num = 'e5fc2b95736b'"))
-        db.session.commit()
+    _alter(restored, "UPDATE alembic_version SET version_num = 'e5fc2b95736b'")
     result = run_doctor(restored, "--only", "schema")
     assert result.exit_code == 1 and "- schema: schema is at e5fc2b95736b, not at head" in result.output
 

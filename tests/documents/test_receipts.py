@@ -52,6 +52,11 @@ def _secrets_of(case: Application) -> list[str]:
     return [v for v in values if v]
 
 
+def zh(text: str) -> str:
+    """Chinese quoted on an English page, as the page marks it (portal/core/quoting.py)."""
+    return f'<span lang="zh-Hans">{text}</span>'
+
+
 def _html(case: Application, url: str) -> str:
     html = receipts.render_receipt_html(case, progress_url=url)
     _sweep(html)
@@ -135,12 +140,13 @@ def test_acceptance_slip_restates_the_promise(case_in, url, citizen):
     assert "<dt>Item code</dt><dd>G002036005000_01_001</dd>" in html and ITEM_ZH in html
     # basic information: the name in full, 身份证 and phone masked
     person = citizen.person
-    assert f"<dd>{person.name}</dd>" in html
+    assert f"<dd>{zh(person.name)}</dd>" in html  # quoted Chinese on an English slip: marked as such
     assert f"<dd>{mask_id_number(person.id_number)}</dd>" in html
     assert f"<dd>{mask_phone(person.phone)}</dd>" in html
     # the materials and how they were provided, and who accepted it
     assert "<td>Diagnosis certificate</td><td>Provided on paper</td>" in html
-    assert "<dt>Applicant / agent</dt><dd>王晓明</dd>" in html and "<dt>Acceptor</dt><dd>Tacceptor</dd>" in html
+    assert f"<dt>Applicant / agent</dt><dd>{zh('王晓明')}</dd>" in html
+    assert "<dt>Acceptor</dt><dd>Tacceptor</dd>" in html
     assert "Reviewer" not in html
 
 
@@ -185,7 +191,7 @@ def test_completion_slip_shows_result_hints_acceptor_and_reviewer(case_in, catal
     html = _html(case, url)
     assert "Completion slip" in html and "Handling number" in html and case.number in html
     assert f"<dt>Completed on</dt><dd>{local_date(case.completed_at)}</dd>" in html
-    assert "<dt>Result</dt><dd>审核通过</dd>" in html
+    assert f"<dt>Result</dt><dd>{zh('审核通过')}</dd>" in html
     assert "Your application for “Outpatient chronic disease benefit recognition (门诊慢性病病种待遇认定)” has " \
            "been completed." in html
     hints = catalog.get(PROMISE_ITEM).hints
@@ -213,8 +219,8 @@ def test_denied_slip_gives_the_reason(case_in, url):
 def test_unit_slip_shows_the_unit_and_masks_the_agents_phone(agent, make_case, url):
     case = make_case(UNIT_ITEM, agent)
     html = _html(case, url)
-    assert f"<dd>{agent.unit.name}</dd>" in html and f"<dd>{agent.unit.credit_code}</dd>" in html
-    assert f"<dt>Agent</dt><dd>{agent.display_name}</dd>" in html
+    assert f"<dd>{zh(agent.unit.name)}</dd>" in html and f"<dd>{agent.unit.credit_code}</dd>" in html
+    assert f"<dt>Agent</dt><dd>{zh(agent.display_name)}</dd>" in html
     assert f"<dd>{mask_phone(agent.phone)}</dd>" in html
 
 
@@ -230,8 +236,9 @@ def test_slip_filed_on_someones_behalf_shows_the_principal_masked(catalog, citiz
                    actor=SYSTEM)
     ops.submit_application(case, by=citizen, actor=SYSTEM)
     html = _html(case, url)
-    assert "<dt>Name</dt><dd>李秀英</dd>" in html and f"<dd>{mask_id_number('34052419800101001X')}</dd>" in html
-    assert "<dt>Filed by</dt><dd>王晓明</dd>" in html and "<dd>Parent</dd>" in html
+    assert f"<dt>Name</dt><dd>{zh('李秀英')}</dd>" in html
+    assert f"<dd>{mask_id_number('34052419800101001X')}</dd>" in html
+    assert f"<dt>Filed by</dt><dd>{zh('王晓明')}</dd>" in html and "<dd>Parent</dd>" in html
     assert f"<dd>{mask_phone(citizen.phone)}</dd>" in html
 
 

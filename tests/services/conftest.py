@@ -82,7 +82,7 @@ def browser_for(make_client, db_session):
         from portal.extensions import limiter
         from tests.factories import last_code
 
-        limiter.reset()
+        limiter.reset()  # the fixture's own login already sent this phone a code a moment ago
         db_session.commit()
         browser = make_client()
         token = csrf_from(browser.get("/login/citizen").get_data(as_text=True))

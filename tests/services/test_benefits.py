@@ -4,6 +4,7 @@ validity the seed gives, revoking the case removes it, and a record past its las
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -299,3 +300,82 @@ def test_the_filing_and_change_need_the_recognition_and_carry_the_institutions(d
     assert record.detail_data["institutions"] == ["吉林大学第一医院", "益丰大药房"]
     revoke(db_session, change)  # 事后核查 of the change puts the filed institutions back
     assert db_session.get(Benefit, record.id).detail_data["institutions"] == ["长春市中心医院"]
+
+
+# --- catalogs, not free text ----------------------------------------------------------------------------------
+
+NATIONAL = ["高血压", "糖尿病", "恶性肿瘤门诊放化疗", "尿毒症透析", "器官移植术后抗排异治疗"]
+
+
+@pytest.mark.parametrize(("region", "code", "key", "diseases"), [
+    ("jilin", CHRONIC, "scope", NATIONAL),  # the published 申报保障范围 box becomes the list
+    ("yueyang", "002036005001", "disease_name", NATIONAL),  # 申报病种名称
+    ("shangluo", "002036005001", "disease_name", NATIONAL),
+    ("linkou", "002036005001", "disease", NATIONAL),  # no published form: this service's field
+    ("sichuan", "SC22", "disease", NATIONAL),
+    ("sichuan", "SC23", "disease", ["高血压", "糖尿病"]),  # the two diseases the item's name names
+])
+def test_the_disease_is_chosen_from_the_regions_list_with_its_source(app, region, code, key, diseases):
+    from portal.applications.fields import field_specs
+    from portal.catalog.loader import get_catalog
+
+    saved = app.config["PORTAL_REGION"]
+    app.config["PORTAL_REGION"] = region
+    try:
+        with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+            [spec] = [s for s in field_specs(get_catalog(region).get(code), "individual") if s.key == key]
+    finally:
+        app.config["PORTAL_REGION"] = saved
+    assert spec.type.value == "choice" and spec.required and spec.searchable
+    assert spec.option_values() == diseases
+    assert spec.help.zh.startswith("病种目录：") and ("2021年9月" in spec.help.zh or "SC23" in spec.help.zh)
+
+
+def test_a_disease_outside_the_list_is_refused_at_the_field(db_session, citizen, make_case):
+    case = make_case(CHRONIC, citizen, submit=False)
+    with pytest.raises(ValidationFailed) as refused:
+        ops.save_draft(case, ops.DraftInput(form={**case.form_data, "scope": "感冒"}, materials=case.materials),
+                       by=citizen, actor=SYSTEM)
+    assert refused.value.reasons[0][0] == "scope" and "Choose one of the options" in refused.value.reasons[0][1]
+    assert case.form_data["scope"] != "感冒"  # nothing of the bad save is kept
+
+
+def test_the_searchable_list_works_without_javascript(db_session, citizen, make_client):
+    """The page is a plain select (the script only adds a search box): choosing and saving needs no script."""
+    from tests.conftest import csrf_from
+    from tests.factories import log_in_by_code
+
+    db_session.commit()
+    browser = log_in_by_code(make_client(), db_session, citizen.person.phone)
+    started = browser.post(f"/apply/{CHRONIC}", data={"csrf_token": csrf_from(browser.get(f"/apply/{CHRONIC}")
+                                                                               .get_data(as_text=True))})
+    edit = started.headers["Location"]
+    page = browser.get(edit).get_data(as_text=True)
+    assert re.search(r'<select id="f_scope" name="f_scope"[^>]*data-searchable', page)
+    assert "js/select-search.js" in page
+    saved = browser.post(edit, data={"csrf_token": csrf_from(page), "action": "save", "f_scope": "尿毒症透析"})
+    assert saved.status_code in (200, 302)
+    db_session.expire_all()
+    from portal.applications.models import Application
+
+    case = db_session.get(Application, int(edit.split("/")[2]))
+    assert case.form_data["scope"] == "尿毒症透析"
+
+
+# --- the API other families write through: the 长护 assessment's level -------------------------------------------
+
+
+def test_a_graded_record_is_granted_through_the_ledger_and_revoked_with_its_case(db_session, citizen, make_case):
+    """What the 长期护理 assessment (another family's handler) does at completion: grant with its level."""
+    from portal.services.effects import Ledger, revert
+
+    case = make_case("J002036013001", citizen)  # 长期护理保险评估认定
+    ledger = Ledger()
+    record = records.grant(case, records.Grant(BenefitKind.LONG_TERM_CARE, valid_from=date(2026, 3, 2),
+                                               level="重度失能一级"), ledger)
+    ledger.save(case, "long_term_care.assessment")
+    assert record.level == "重度失能一级" and record.application_id == case.id
+    assert records.holds(citizen.person_id, [BenefitKind.LONG_TERM_CARE], items=["J002036013001"])
+    revert(case, "承诺不实")
+    db_session.flush()
+    assert db_session.get(Benefit, record.id) is None

@@ -27,27 +27,6 @@ def frozen(at):
     return at(2026, 12, 1)
 
 
-@pytest.fixture
-def browser_for(make_client, db_session):
-    """A browser logged in as ``account`` through the citizen login pages (code read from the SMS outbox)."""
-
-    def _make(account):
-        from portal.extensions import limiter
-        from tests.factories import last_code
-
-        limiter.reset()  # the fixture's own login already sent this phone a code a moment ago
-        db_session.commit()
-        browser = make_client()
-        token = csrf_from(browser.get("/login/citizen").get_data(as_text=True))
-        browser.post("/login/citizen", data={"csrf_token": token, "phone": account.phone})
-        token = csrf_from(browser.get("/login/code").get_data(as_text=True))
-        response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, account.phone)})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return browser
-
-    return _make
-
-
 def pdf_text(data: bytes) -> str:
     import pypdfium2 as pdfium
 

@@ -387,7 +387,7 @@ def test_staff_answer_the_letter_on_the_transfers_page_and_the_citizen_sees_one_
     assert "(黑龙江省)(231025)(2026)(第0000001号)" in listed and insured.name not in listed  # masked
     out_id = out_case(jilin, _transfer_id(linkou, case_id))[0]
     page = clerk_out.get(f"/staff/transfers/{out_id}").get_data(as_text=True)
-    assert "The person, the 参保凭证 and the contributions check out" in page
+    assert "The person, the insurance certificate and the contributions check out" in page
     letter = clerk_out.get(f"/staff/transfers/{out_id}/letter.pdf")
     assert letter.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.data)).pages)

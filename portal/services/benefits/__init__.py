@@ -90,11 +90,14 @@ class Chained(Handler):
     name = "chained"
 
     def form_specs(self, item: Any, audience: str) -> list[Any] | None:
-        if not prerequisites.has_place_choice(item):
-            return None
         from ...applications.fields import published_specs
 
-        return [*published_specs(item, audience), place_spec()]
+        specs = self.adapted(item, published_specs(item, audience))
+        return [*specs, place_spec()] if prerequisites.has_place_choice(item) else specs
+
+    def adapted(self, item: Any, specs: list[Any]) -> list[Any]:
+        """The published fields as this family files them (e.g. a catalog instead of a typed box)."""
+        return specs
 
     def precheck(self, context: FilingContext) -> list[Finding]:
         base = super().precheck(context)
@@ -165,9 +168,34 @@ class NeedsLongTermFiling(Recognition):
 
 @register("chronic_disease.recognition")
 class ChronicDiseaseRecognition(NeedsLongTermFiling):
-    """门诊慢特病病种待遇认定: the disease, the designated institutions, the validity set at approval."""
+    """门诊慢特病病种待遇认定: the disease (from the region's list, ``catalogs``), the designated institutions, the
+    validity set at approval."""
 
     kind = BenefitKind.CHRONIC_DISEASE
+
+    def adapted(self, item: Any, specs: list[Any]) -> list[Any]:
+        from dataclasses import replace
+
+        from flask import current_app
+
+        from ...applications.fields import FieldSpec
+        from ...catalog.schema import Text
+        from . import catalogs
+
+        listed = catalogs.diseases(current_app.config["PORTAL_REGION"], item.code)
+        if listed is None:
+            return specs
+        hint = Text(zh=f"病种目录：{listed.source.zh}", en=f"The list: {listed.source.en}")
+        at = next((i for i, s in enumerate(specs) if s.key in catalogs.DISEASE_KEYS), None)
+        if at is not None:  # the published form's typed disease box becomes the list
+            specs = list(specs)
+            specs[at] = replace(specs[at], type=FieldType.choice, required=True, options=listed.diseases, help=hint,
+                                searchable=True)
+            return specs
+        label = Name(zh="申报病种（本服务增设）", en="Disease applied for (this service's field)")
+        disease = FieldSpec("disease", label, FieldType.choice, True, options=listed.diseases, help=hint,
+                            searchable=True)
+        return [*specs, disease]
 
 
 @register("special_drug.recognition")

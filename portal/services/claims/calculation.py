@@ -16,7 +16,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .policy import AllowanceRule, ReimbursementRule
+from .policy import AllowanceRule, CareRule, ReimbursementRule
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -90,6 +90,26 @@ def reimbursement(invoices: list[Invoice], rule: ReimbursementRule, level: str, 
         Line("times_rate", yuan(raw), base=above, rate=rate, source=rule.source, is_demo=rule.is_demo),
         Line("within_cap", amount, base=yuan(raw), cap=rule.annual_cap, deduction=max(ZERO, used_this_year),
              source=rule.source, is_demo=rule.is_demo),
+    ))
+
+
+def care_reimbursement(invoices: list[Invoice], rule: CareRule, level: str, *, used_this_year: Decimal,
+                       ) -> Calculation:
+    """长护费用 零星报销: (票据合计 − 个人自付 − 个人自费) × the rate of the person's 失能等级, within what is left
+    of that level's yearly cap. ``level`` names the 失能等级 in the working."""
+    total = sum((i.total for i in invoices), ZERO)
+    excluded = sum((min(i.total, i.self_pay + i.self_funded) for i in invoices), ZERO)
+    eligible = total - excluded
+    raw = eligible * rule.rate
+    left = max(ZERO, rule.annual_cap - max(ZERO, used_this_year))
+    amount = yuan(min(raw, left))
+    source = f"{level}：{rule.source}"
+    return Calculation(amount, (
+        Line("invoices_total", total, base=total),
+        Line("minus_excluded", eligible, base=total, deduction=excluded),
+        Line("care_rate", yuan(raw), base=eligible, rate=rule.rate, source=source, is_demo=rule.is_demo),
+        Line("within_cap", amount, base=yuan(raw), cap=rule.annual_cap, deduction=max(ZERO, used_this_year),
+             source=source, is_demo=rule.is_demo),
     ))
 
 

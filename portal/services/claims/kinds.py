@@ -7,7 +7,8 @@ depend on its kind, read from the handler name and the item's published name:
   长护 零星报销): invoices as rows, the hospital's level and place, the payee account; computed from policy;
 - ``allowance`` — 生育津贴: the unit's monthly average wage, the delivery date, 难产, the number of babies;
   computed from the statutory days;
-- ``withdrawal`` — 个人账户一次性支取: the balance of the account on the day;
+- ``withdrawal`` — 个人账户一次性支取, and 跨省异地长期备案人员个人账户资金划转 (四川 SC14, its form the same
+  《职工基本医疗保险个人账户支取（划转）申请表》): the balance of the account on the day;
 - ``lump`` — other money items a person claims (围产补贴, 护理补贴, 一次性生育补助金 …) whose amount no seed
   gives: a payee account, and the reviewer sets the amount;
 - None — money items of institutions (定点机构结算) and the agency's own payments: no claim form.
@@ -21,7 +22,8 @@ from typing import Any
 from ...catalog.schema import Item
 
 CLAIM_HANDLERS = frozenset({
-    "account.withdrawal", "reimbursement.manual", "maternity.benefit", "maternity.allowance", "maternity.payment",
+    "account.withdrawal", "account.transfer", "reimbursement.manual", "maternity.benefit", "maternity.allowance",
+    "maternity.payment",
     "medical_aid.reimbursement", "medical_aid.payment", "long_term_care.payment",
     "institution.settlement", "institution.remote_settlement",
 })
@@ -38,7 +40,7 @@ def kind_of(item: Item) -> ClaimKind | None:
     handler, name = item.handler or "", item.name.zh
     if handler.startswith("institution.") or "核准" in name or handler == "medical_aid.payment":
         return None  # institutions' settlements; recognitions (待遇核准) and the agency's own payments pay nobody here
-    if handler == "account.withdrawal":
+    if handler in ("account.withdrawal", "account.transfer"):  # 划转 (四川 SC14) pays the balance out as 支取 does
         return ClaimKind.WITHDRAWAL
     if "生育津贴" in name:
         return ClaimKind.ALLOWANCE

@@ -117,6 +117,8 @@ def compute(case: Application, claim: Claim | None = None) -> tuple[calculation.
     day = care_date(context, rule.params if rule else {}) or _date(data.get("delivery_date")) or clock.today()
     policy = policy_on(case.region, day)
     facts: dict[str, Any] = {"year": day.year, "scheme": None, "policy": policy.ref}
+    if kind is ClaimKind.REIMBURSEMENT and item.handler == CARE_PAYMENT:
+        return _care_claim(case, day, policy, facts, claim)
     if kind is ClaimKind.REIMBURSEMENT:
         scheme = scheme_of(item, case.person)
         area = AREA_VALUES.get(data.get("care_area"), "in_area")
@@ -134,6 +136,25 @@ def compute(case: Application, claim: Claim | None = None) -> tuple[calculation.
         facts["year"] = clock.today().year
         return calculation.withdrawal(account.balance if account is not None else Decimal("0")), facts
     return calculation.no_rule(), facts
+
+
+CARE_PAYMENT = "long_term_care.payment"
+CARE_SCHEME = "long_term_care"  # the cap of 长护 claims is counted apart from the medical schemes'
+
+
+def _care_claim(case: Application, day: Any, policy: Any, facts: dict[str, Any], claim: Claim | None,
+                ) -> tuple[calculation.Calculation, dict[str, Any]]:
+    """长护费用 零星报销: the rate and cap of the 失能等级 the person's 长期护理 record holds on the day of care;
+    without a level in force (or a rate for it) no rule applies and the reviewer sets the amount."""
+    from ..long_term_care import level_on
+
+    facts["scheme"] = CARE_SCHEME
+    band = level_on(case.person_id, day)
+    rule = policy.care.get(band.key) if band is not None else None
+    if rule is None:
+        return calculation.no_rule(), facts
+    used = cap_used(case.person_id, day.year, CARE_SCHEME, excluding=claim.id if claim else None)
+    return calculation.care_reimbursement(invoices_of(case.form_data), rule, band.zh, used_this_year=used), facts
 
 
 def record_claim(case: Application) -> Claim | None:

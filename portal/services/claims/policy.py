@@ -7,7 +7,7 @@ staff says so on every line that uses one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -48,11 +48,22 @@ class AllowanceRule:
 
 
 @dataclass(frozen=True)
+class CareRule:
+    """长期护理保险 费用 of one 失能等级 (band key of the ADL scale): the rate paid and the yearly cap."""
+
+    rate: Decimal
+    annual_cap: Decimal
+    is_demo: bool
+    source: str
+
+
+@dataclass(frozen=True)
 class Policy:
     region: str
     effective_from: date
     reimbursement: dict[tuple[str, str], ReimbursementRule]
     allowance: AllowanceRule
+    care: dict[str, CareRule] = field(default_factory=dict)  # by 失能等级 (band key); empty: no 长护 here
 
     @property
     def ref(self) -> str:
@@ -79,6 +90,14 @@ def _allowance(raw: dict[str, Any]) -> AllowanceRule:
     )
 
 
+def _care(raw: dict[str, Any] | None) -> dict[str, CareRule]:
+    if not raw:
+        return {}
+    demo, source = bool(raw.get("demo", False)), str(raw.get("source", ""))
+    return {level: CareRule(Decimal(str(v["rate"])), Decimal(str(v["annual_cap"])), demo, source)
+            for level, v in raw["levels"].items()}
+
+
 @cache
 def _load() -> dict[str, list[Policy]]:
     raw = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))
@@ -92,7 +111,8 @@ def _load() -> dict[str, list[Policy]]:
                      for scheme in SCHEMES for area in AREAS}
             start = entry["effective_from"]
             start = start if isinstance(start, date) else date.fromisoformat(str(start))
-            versions.append(Policy(region, start, rules, _allowance(entry["maternity_allowance"])))
+            versions.append(Policy(region, start, rules, _allowance(entry["maternity_allowance"]),
+                                   _care(entry.get("long_term_care"))))
         out[region] = sorted(versions, key=lambda p: p.effective_from)
     return out
 

@@ -42,6 +42,9 @@ def describe(line: dict[str, Any]) -> Step:
         text = _("Less the deductible (起付线) of %(deduction)s", deduction=_y(deduction))
     elif key == "times_rate":
         text = _("%(base)s × the payment rate of %(rate)s", base=_y(base), rate=_pct(line.get("rate", "0")))
+    elif key == "care_rate":
+        text = _("%(base)s × the rate of the disability level (失能等级), %(rate)s", base=_y(base),
+                 rate=_pct(line.get("rate", "0")))
     elif key == "within_cap":
         text = _("Within the yearly cap (封顶线) of %(cap)s, of which %(used)s was already paid this year",
                  cap=_y(line.get("cap", "0")), used=_y(deduction))

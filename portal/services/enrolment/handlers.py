@@ -11,7 +11,7 @@ from ...applications.operations.base import catalog_item
 from ...core import clock
 from ...core.formatting import local_date
 from ...core.validators import id_birth_date
-from ...insurance.constants import EnrolmentStatus, InsuranceType, PersonCategory
+from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
 from ...insurance.models import Enrolment, Person
 from ..base import FilingContext, Finding, Severity, register
 from ..effects import Ledger
@@ -26,49 +26,27 @@ class StaffRegister(EnrolmentEffect):
     name = "staff_register"
 
 
-@register("enrolment.staff_suspend")
-class StaffSuspend(EnrolmentEffect):
-    """职工停保 / 减员 / 中断."""
-
-    name = "staff_suspend"
-    kinds = frozenset({K.INTERRUPTED, K.TERMINATED})
-    default_kind = K.INTERRUPTED
-
-
-@register("enrolment.staff_terminate")
-class StaffTerminate(EnrolmentEffect):
-    """职工退保 (终止参保)."""
-
-    name = "staff_terminate"
-    kinds = frozenset({K.TERMINATED})
-    default_kind = K.TERMINATED
+def _roster_change(name: str, what: str, *kinds: EnrolmentEventKind,
+                   scheme: InsuranceType = InsuranceType.EMPLOYEE_MEDICAL) -> type[EnrolmentEffect]:
+    """An enrolment item that records one roster change and differs from the others in nothing else: registered as
+    ``enrolment.<name>``, allowing ``kinds`` (a row naming none gets the first) on ``scheme``."""
+    cls = type("".join(part.title() for part in name.split("_")), (EnrolmentEffect,), {
+        "__doc__": what, "__module__": __name__, "name": name, "kinds": frozenset(kinds), "default_kind": kinds[0],
+        "scheme": scheme})
+    return register(f"enrolment.{name}")(cls)
 
 
-@register("enrolment.staff_resume")
-class StaffResume(EnrolmentEffect):
-    """职工续保 / 恢复."""
-
-    name = "staff_resume"
-    kinds = frozenset({K.RESUMED})
-    default_kind = K.RESUMED
-
-
-@register("enrolment.staff_retire")
-class StaffRetire(EnrolmentEffect):
-    """职工在职转退休."""
-
-    name = "staff_retire"
-    kinds = frozenset({K.RETIRED})
-    default_kind = K.RETIRED
-
-
-@register("enrolment.staff_transfer")
-class StaffTransfer(EnrolmentEffect):
-    """职工统筹区内转移: the receiving unit files; the person's enrolments move to it."""
-
-    name = "staff_transfer"
-    kinds = frozenset({K.TRANSFERRED})
-    default_kind = K.TRANSFERRED
+StaffSuspend = _roster_change("staff_suspend", "职工停保 / 减员 / 中断.", K.INTERRUPTED, K.TERMINATED)
+StaffTerminate = _roster_change("staff_terminate", "职工退保 (终止参保).", K.TERMINATED)
+StaffResume = _roster_change("staff_resume", "职工续保 / 恢复.", K.RESUMED)
+StaffRetire = _roster_change("staff_retire", "职工在职转退休.", K.RETIRED)
+StaffTransfer = _roster_change(
+    "staff_transfer", "职工统筹区内转移: the receiving unit files; the person's enrolments move to it.", K.TRANSFERRED)
+ResidentSuspend = _roster_change("resident_suspend", "城乡居民停保.", K.INTERRUPTED,
+                                 scheme=InsuranceType.RESIDENT_MEDICAL)
+ResidentTerminate = _roster_change("resident_terminate",
+                                   "居民死亡退保 (or leaving the scheme): the resident enrolment ends.", K.TERMINATED,
+                                   scheme=InsuranceType.RESIDENT_MEDICAL)
 
 
 @register("enrolment.retiree_manage")
@@ -122,26 +100,6 @@ class ResidentRegister(EnrolmentEffect):
             ledger.changed(person, category=PersonCategory.RESIDENT)
         return Enrolment(person_id=person.id, insurance_type=self.scheme, unit_id=None,
                          status=EnrolmentStatus.ACTIVE, start_date=today)
-
-
-@register("enrolment.resident_suspend")
-class ResidentSuspend(EnrolmentEffect):
-    """城乡居民停保."""
-
-    name = "resident_suspend"
-    kinds = frozenset({K.INTERRUPTED})
-    default_kind = K.INTERRUPTED
-    scheme = InsuranceType.RESIDENT_MEDICAL
-
-
-@register("enrolment.resident_terminate")
-class ResidentTerminate(EnrolmentEffect):
-    """居民死亡退保 (or leaving the scheme): the resident enrolment ends."""
-
-    name = "resident_terminate"
-    kinds = frozenset({K.TERMINATED})
-    default_kind = K.TERMINATED
-    scheme = InsuranceType.RESIDENT_MEDICAL
 
 
 @register("enrolment.newborn")

@@ -15,11 +15,13 @@ from wtforms.validators import Optional
 from . import divisions, sheets
 from .operations import METHOD_COMMITMENT, METHOD_PAPER, METHOD_UPLOAD, ChangeInput, FilingInput
 
+CHINESE_OPTION = {"lang": "zh-Hans"}
 FIELD_OF = {"destination_code": "province", "method": "method"}  # operation field → form field
 
 
 def _choices(rows: list[divisions.Division]) -> list[SelectChoice]:
-    return [SelectChoice("", "—")] + [SelectChoice(d.code, d.name) for d in rows]
+    """The divisions by their official Chinese names, marked as Chinese (English pages quote them as they are)."""
+    return [SelectChoice("", "—")] + [SelectChoice(d.code, d.name, render_kw=CHINESE_OPTION) for d in rows]
 
 
 class _Places(FlaskForm):
