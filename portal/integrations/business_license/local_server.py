@@ -16,10 +16,10 @@ import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from ..local_http import JsonHandler, LocalServer
 from ..signed_http import signature_ok
 
 
@@ -34,30 +34,15 @@ class _Authorisation:
     legal_rep_name: str = field(default="", repr=False)
 
 
-class LicenseServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class LicenseServer(LocalServer):
     def __init__(self, app_id: str, secret: str, port: int = 0, licenses: dict[str, tuple[str, str]] | None = None):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.app_id = app_id
         self.secret = secret
         self.licenses = dict(licenses or {})  # credit code -> (registered name, legal representative)
         self.authorisations: dict[str, _Authorisation] = {}
         self.seen: list[str] = []  # paths of the signed requests
         self.lock = threading.Lock()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> LicenseServer:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 PAGE = """<!doctype html>
@@ -80,7 +65,7 @@ PAGE = """<!doctype html>
 """
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: LicenseServer
 
     def do_GET(self):
@@ -98,8 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._html(200, page)
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(min(length, 1 << 16))
+        body = self._body()
         if self.path == "/authorize":  # the holder's answer, from the page (a browser form, not signed)
             return self._decide({k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
         if not signature_ok(self.server.secret, self.server.app_id, self.headers, self.path, body):
@@ -166,17 +150,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-
-    def _answer(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format, *args):
-        pass
 
 
 if __name__ == "__main__":  # pragma: no cover (a developer's tool)

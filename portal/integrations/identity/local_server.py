@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..local_http import JsonHandler, LocalServer
 from ..signed_http import signature_ok
 from . import IdentityProofError
 from .local import ecredential, face_verdict
@@ -20,35 +19,19 @@ from .local import ecredential, face_verdict
 MAX_SKEW_SECONDS = 300
 
 
-class IdentityServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class IdentityServer(LocalServer):
     def __init__(self, app_id: str, secret: str, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.app_id = app_id
         self.secret = secret
         self.seen: list[tuple[str, dict[str, Any]]] = []  # (path, body) of every signed request
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def start(self) -> IdentityServer:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: IdentityServer
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(min(length, 1 << 16))
+        body = self._body()
         if not signature_ok(self.server.secret, self.server.app_id, self.headers, self.path, body, MAX_SKEW_SECONDS):
             return self._answer(401, {"code": "AUTH_FAILED"})
         try:
@@ -70,17 +53,6 @@ class _Handler(BaseHTTPRequestHandler):
         except IdentityProofError:
             return self._answer(200, {"code": "INVALID_TOKEN" if "face" in self.path else "INVALID_CODE"})
         return self._answer(404, {"code": "NOT_FOUND"})
-
-    def _answer(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format, *args):
-        pass
 
 
 if __name__ == "__main__":  # pragma: no cover (a developer's tool)
