@@ -30,6 +30,7 @@
       var option = document.createElement("option");
       option.value = row[0];
       option.textContent = row[1];
+      option.lang = "zh-Hans";  // the divisions' official names, Chinese on every page (as the server marks them)
       select.appendChild(option);
     });
     select.value = chosen || "";
@@ -118,6 +119,7 @@
         button.className = "place-result";
         button.setAttribute("data-code", row[0]);
         button.textContent = fullName(row);
+        button.lang = "zh-Hans";
         button.addEventListener("click", function () { choose(row); });
         item.appendChild(button);
         results.appendChild(item);
