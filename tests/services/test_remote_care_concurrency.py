@@ -25,6 +25,7 @@ from portal.core.errors import DomainError
 from portal.core.validators import id_check_digit
 from portal.insurance.filings import RemoteCareFiling
 from portal.insurance.models import Person
+from portal.national.models import OutboundMessage
 from portal.services.remote_care import operations as rc
 
 pytestmark = [
@@ -65,6 +66,7 @@ def _cleanup(app, account_id: int, audit_from: int) -> None:
             if hasattr(model, "account_id"):
                 db.session.execute(delete(model).where(model.account_id == account_id))
         db.session.execute(delete(SmsMessage))
+        db.session.execute(delete(OutboundMessage))  # the filing's report to the national platform
         db.session.execute(delete(OtpChallenge))
         db.session.execute(delete(Account).where(Account.id == account_id))
         db.session.execute(delete(Person).where(Person.id == person_id))
