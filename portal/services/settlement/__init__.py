@@ -35,7 +35,9 @@ class SettlementItem(Handler):
     def precheck(self, context: FilingContext) -> list[Finding]:
         from flask_babel import gettext as _
 
-        findings = super().precheck(context)
+        warnings = window_findings(context)
+        said = {w.message for w in warnings}  # the window's rule, said as a warning instead of as information
+        findings = [f for f in super().precheck(context) if f.message not in said] + warnings
         institution = getattr(context.case, "institution", None) if context.case is not None else None
         if institution is not None and institution.agreement_status in NOT_DESIGNATED:
             findings.append(Finding(Severity.BLOCKING, _(
@@ -53,6 +55,27 @@ class SettlementItem(Handler):
 
         if case.state == "paying" and claim_of(case) is not None:
             confirm_paid(case, by=by, actor=actor)
+
+
+def window_findings(context: FilingContext) -> list[Finding]:
+    """吉林's monthly settlement period (每月 3–8 日, "节假日不顺延"): outside it, the seed's words as a warning (the
+    agency decides what a declaration filed outside it gets; the filing itself is not refused)."""
+    from flask_babel import get_locale
+
+    from ...core import clock
+
+    out = []
+    for rule in context.item.rules:
+        params = rule.params or {}
+        if params.get("topic") != "monthly_window":
+            continue
+        try:
+            first, last = int(params["start_day"]), int(params["end_day"])
+        except (KeyError, TypeError, ValueError):
+            continue  # a window we cannot read is not held against the institution
+        if not first <= clock.today().day <= last:
+            out.append(Finding(Severity.WARNING, rule.text.get(str(get_locale() or "zh")), "monthly_window"))
+    return out
 
 
 case_moved.connect(on_case_moved, weak=False)
