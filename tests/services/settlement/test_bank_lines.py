@@ -11,7 +11,8 @@ import pytest
 
 from portal.integrations.bank import CORPORATE, HEADER, BatchFile, PaymentLine, get_bank_files, local_bank
 
-PERSON = PaymentLine("P0000000001", "张伟明", "6222020200112233446", "中国工商银行", Decimal("720.00"), "住院费用报销 1")
+PERSON = PaymentLine("P0000000001", "张伟明", "6222020200112233446", "中国工商银行", Decimal("720.00"),
+                     "住院费用报销 1")
 CLINIC = PaymentLine("P0000000002", "演示第一诊所", "22050161000100012345", "中国建设银行", Decimal("98500.00"),
                      "定点机构医保费用月结算 2", CORPORATE)
 

@@ -59,7 +59,8 @@ def test_a_declaration_that_adds_up_for_an_ended_month_passes(app, catalog):
 
 
 @pytest.mark.parametrize(("changes", "field", "zh", "en"), [
-    ({"total_cost": "125000.01"}, "total_cost", "医疗总费用（¥125,000.01）应等于统筹基金支付、个人账户支付与个人自付之和（¥125,000.00）",
+    ({"total_cost": "125000.01"}, "total_cost",
+     "医疗总费用（¥125,000.01）应等于统筹基金支付、个人账户支付与个人自付之和（¥125,000.00）",
      "The total medical costs (CN¥125,000.01) must equal"),
     ({"deducted": "100000.00"}, "deducted", "扣除后没有应拨付的金额", "leave nothing to pay"),
     ({"period": "2026-12"}, "period", "该月份尚未结束", "This month has not ended yet"),
