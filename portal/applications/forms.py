@@ -38,7 +38,7 @@ from wtforms import (
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..catalog.labels import REQUIREMENT, is_english
+from ..catalog.labels import REQUIREMENT, tr
 from ..catalog.schema import FieldType, Item, Material, Requirement
 from ..core.formatting import join_list
 from ..core.masking import mask_name
@@ -72,13 +72,6 @@ TYPE_HINTS = {
 }
 RELATION_CHOICES = fields.RELATIONS
 GENDER_LABELS = {fields.GENDER_NAMES["M"]: _l("Male"), fields.GENDER_NAMES["F"]: _l("Female")}
-
-
-def tr(text: Any) -> str:
-    """A catalog text in the page's language (Chinese when it has no English gloss)."""
-    if text is None:
-        return ""
-    return text.get("en" if is_english() else "zh")
 
 
 def is_sensitive(spec: FieldSpec) -> bool:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from ...core.errors import DomainError
+from .. import Health
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a return file of 100,000 lines is well under this
 MAX_LINES = 100_000
@@ -75,12 +76,6 @@ class ReturnLine:
     paid: bool
     reference: str
     reason: str
-
-
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    detail: str
 
 
 class BankFiles(Protocol):
