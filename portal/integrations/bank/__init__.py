@@ -7,8 +7,9 @@ reason) and the same trailer (INTEGRATIONS.md). The portal checks count and
 total both ways: a return file whose lines do not add up to its trailer, or to the batch, is refused whole.
 
 ``get_bank_files()`` returns the layout ``PORTAL_BANK_FILE_FORMAT`` names: ``csv`` (UTF-8 with BOM, so Excel
-opens it; ``csv_layout.py``) or ``xlsx`` (openpyxl; ``xlsx_layout.py``). ``local_bank.py`` plays the bank for
-development and tests: it reads a batch file as the bank would and writes its return file.
+opens it; ``csv_layout.py``) or ``xlsx`` (written with XlsxWriter, read with openpyxl; ``xlsx_layout.py``).
+``local_bank.py`` plays the bank for development and tests: it reads a batch file as the bank would and writes its
+return file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from ...core.errors import DomainError
+from .. import Health
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a return file of 100,000 lines is well under this
 MAX_LINES = 100_000
@@ -80,12 +82,6 @@ class ReturnLine:
     paid: bool
     reference: str
     reason: str
-
-
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    detail: str
 
 
 class BankFiles(Protocol):
