@@ -2,8 +2,9 @@
 
 One model for every kind of organisation. An organisation's agent is an ``account`` of kind ``agent`` whose
 organisation column names it (``account.unit_id`` for a 参保单位, ``account.institution_id`` for a 定点医药机构;
-the mandate's ``org_kind`` says which) and whose ``AgentMandate`` says what the organisation's administrator let them do: the
-items or groups of items (the catalog's parts) they may file and see, until when, and whether they are suspended.
+the mandate's ``org_kind`` says which) and whose ``AgentMandate`` says what the organisation's administrator let
+them do: the items or groups of items (the catalog's parts) they may file and see, until when, and whether they are
+suspended.
 The administrator is the agent with ``account.is_unit_admin`` (the organisation's first agent).
 
 ``OrgRegistration`` is how an organisation gets its first agent: online with the 电子营业执照 (the business-licence
