@@ -117,6 +117,11 @@ class Application(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     @property
+    def organisation(self) -> Any:
+        """The unit or the designated institution that filed the case (None for a person's case)."""
+        return self.institution if self.audience == "institution" else self.unit if self.audience == "unit" else None
+
+    @property
     def form_data(self) -> dict[str, Any]:
         return json.loads(self.form_json or "{}")
 
