@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind, Role
-from ..catalog.labels import REQUIREMENT, time_limit_text
+from ..catalog.labels import REQUIREMENT, time_limit_text, tr
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -113,7 +113,7 @@ def limit_text(case: Application) -> str:
 
 def _item_title(case: Application) -> str:
     item = current_app.extensions["portal_catalog"].get(case.item_code)
-    return forms.tr(item.name) if item is not None else case.item_name
+    return tr(item.name) if item is not None else case.item_name
 
 
 def _flags(case: Application) -> deadlines.Flags:
@@ -293,7 +293,7 @@ def _material_name(item: Any, material_id: str) -> str:
     if material_id == FORM_ENTRY:
         return _("The application form")
     material = next((m for m in item.materials if m.id == material_id), None) if item else None
-    return forms.tr(material.name) if material else material_id
+    return tr(material.name) if material else material_id
 
 
 def _notice_view(case: Application, item: Any) -> dict[str, Any] | None:
