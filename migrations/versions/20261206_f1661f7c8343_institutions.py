@@ -1,7 +1,7 @@
 """institutions: 定点医药机构 as the third kind of organisation (issue 23)
 
 Revision ID: f1661f7c8343
-Revises: c2f7b9d4e6a1
+Revises: b7d3e5f1a9c2
 Create Date: 2026-12-06 23:20:03
 
 The institution register (``institution``) and its history (``institution_event``); an agent account, a first-agent
@@ -15,8 +15,8 @@ from alembic import op
 import portal.core.crypto
 import portal.core.db
 
-revision = 'f1661f7c8343'
-down_revision = 'c2f7b9d4e6a1'
+revision = "f1661f7c8343"
+down_revision = "b7d3e5f1a9c2"
 branch_labels = None
 depends_on = None
 
