@@ -83,7 +83,7 @@ class XlsxLayout:
     def write_batch(self, batch: BatchFile) -> bytes:
         rows: list[list[str]] = [list(HEADER)]
         rows += [[line.line_id, _text(line.payee_name), line.account, _text(line.bank), f"{line.amount:.2f}",
-                  _text(line.purpose)] for line in batch.lines]
+                  _text(line.purpose), line.account_type] for line in batch.lines]
         rows.append([TRAILER, str(len(batch.lines)), f"{batch.total:.2f}", batch.number, batch.created_on.isoformat(),
                      batch.checksum])
         return _book(rows)
