@@ -14,12 +14,18 @@ from tests.services.claims.conftest import (  # noqa: F401 (fixtures shared with
     cheap_hashes,
     make_case,
     make_worker,
-    request_context,
     staff,
 )
 
 MONTHLY = "G002036001001_01"  # 吉林 定点机构医保费用月结算
 ACCOUNT = "22050161000100012345"  # a company account: 20 digits, no card check digit
+
+
+@pytest.fixture(autouse=True)
+def request_context(app, db_session):
+    """Operations translate their messages: here in Chinese, the institution's language."""
+    with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
+        yield
 
 
 @pytest.fixture

@@ -185,6 +185,22 @@ def test_a_failed_settlement_line_asks_the_institution_for_another_account(layou
     assert [p.state for p in claims.claim_of(case).payments] == ["failed", "pending"]
 
 
+def log_in_agent(browser, db_session, agent):
+    """An institution's agent logs in through the pages: the institution's credit code, the phone, the SMS code."""
+    from portal.extensions import limiter
+    from tests.conftest import csrf_from
+    from tests.factories import last_code
+
+    limiter.reset()
+    token = csrf_from(browser.get("/login/agent?org=institution").get_data(as_text=True))
+    assert browser.post("/login/agent", data={"csrf_token": token, "org_kind": "institution", "phone": agent.phone,
+                                              "credit_code": agent.institution.credit_code}).status_code == 302
+    token = csrf_from(browser.get("/login/code").get_data(as_text=True))
+    response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, agent.phone)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
 def _text(pdf: bytes) -> str:
     document = pdfium.PdfDocument(pdf)
     text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
@@ -214,19 +230,17 @@ def test_the_statement_is_a_signed_pdf_with_the_amounts_in_figures_and_words(app
 def test_the_agents_and_staff_open_the_statement_from_the_case_audited(clinic_agents, file_settlement, staff,
                                                                        make_client, db_session, browser_as,
                                                                        make_institution, make_institution_agent):
-    from tests.factories import log_in_by_code
-
     first, second = clinic_agents
     case = file_settlement(first)
     to_paying(case, staff)
     stranger = make_institution_agent(make_institution(name="演示第三诊所"))
     db_session.commit()
-    agent = log_in_by_code(make_client(), db_session, second.phone, second.institution)
+    agent = log_in_agent(make_client(), db_session, second)
     page = agent.get(f"/applications/{case.id}").get_data(as_text=True)
     assert f'href="/applications/{case.id}/settlement-statement.pdf"' in page and 'id="settlement-declared"' in page
     got = agent.get(f"/applications/{case.id}/settlement-statement.pdf")
     assert got.status_code == 200 and got.get_data().startswith(b"%PDF-")
-    other = log_in_by_code(make_client(), db_session, stranger.phone, stranger.institution)
+    other = log_in_agent(make_client(), db_session, stranger)
     assert other.get(f"/applications/{case.id}/settlement-statement.pdf").status_code == 404
     finance, account = browser_as("settlefin", Role.FINANCE)
     page = finance.get(f"/staff/cases/{case.id}").get_data(as_text=True)
