@@ -9,7 +9,9 @@ Redis is given short timeouts (portal/config.py), so a Redis that hangs costs a 
 
 from __future__ import annotations
 
+import bisect
 import logging
+import threading
 import time
 from functools import partial
 from typing import Any, NoReturn
@@ -29,10 +31,12 @@ RETRY_AFTER_SECONDS = 30
 class SweptMemoryStorage(MemoryStorage):
     """``memory://`` (development, tests, a single process) without a thread per hit: the library's own storage
     starts a ``threading.Timer`` to purge expired counters after nearly every hit; here expired counters are purged
-    inline, at most once a ``SWEEP_SECONDS``, so memory holds only the counters of the last moments whatever the
-    number of keys. Counting is unchanged (a counter past its expiry reads as zero whether or not it was purged
-    yet). The library calls the hook before it takes the key's lock (``incr``, ``decr``, ``acquire_entry``), so the
-    sweep holds no lock while it takes each key's lock in turn, as its timer thread did. Registered for the
+    inline, at most once a ``SWEEP_SECONDS`` and by one thread at a time (another hit meanwhile does not wait), so
+    memory holds only the counters of the last moments whatever the number of keys. Counting is unchanged (a counter
+    past its expiry reads as zero whether or not it was purged yet). The library calls the hook before it takes the
+    key's lock (``incr``, ``decr``, ``acquire_entry``), so a sweep holds no key's lock while it takes each in turn.
+    The sweep is this class's own, not the library's timer function: that one fails with ``KeyError`` when a hit
+    purges a key it is looking at (harmless in its own thread, a 500 inside a request). Registered for the
     ``memory`` scheme when this module is imported, before the limiter is bound (portal/__init__.py)."""
 
     STORAGE_SCHEME = ["memory"]  # noqa: RUF012 (the library's registry reads this class attribute)
@@ -42,21 +46,48 @@ class SweptMemoryStorage(MemoryStorage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.timer.cancel()  # the one the library starts at creation
         self.swept_at = time.monotonic()
+        self.sweeping = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        del state["sweeping"]
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.timer.cancel()
+        self.sweeping = threading.Lock()
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook, called on every hit
         now = time.monotonic()
-        if now - self.swept_at >= self.SWEEP_SECONDS:
+        if now - self.swept_at < self.SWEEP_SECONDS or not self.sweeping.acquire(blocking=False):
+            return
+        try:
             self.swept_at = now
-            self._MemoryStorage__expire_events()
-            for key in [k for k, entries in self.events.items() if not entries]:  # the library keeps them, emptied
+            self.sweep()
+        finally:
+            self.sweeping.release()
+
+    def sweep(self) -> None:
+        """Drop the expired counters and moving-window entries, and the keys left with none."""
+        now = time.time()
+        for key, expires in list(self.expirations.items()):
+            if expires <= now:
                 with self.locks[key]:
-                    if not self.events.get(key, True):
-                        self.events.pop(key, None)
-                        self.locks.pop(key, None)
+                    if self.expirations.get(key, now + 1) <= now:  # not started again meanwhile
+                        self.storage.pop(key, None)
+                        self.expirations.pop(key, None)
+                self.locks.pop(key, None)
+        for key in list(self.events):
+            with self.locks[key]:
+                entries = self.events.get(key) or []
+                live = entries[:bisect.bisect_left(entries, -now, key=lambda entry: -entry.expiry)]
+                if live:
+                    self.events[key] = live
+                else:
+                    self.events.pop(key, None)
+            if key not in self.events:
+                self.locks.pop(key, None)
 
 
 class CountingLimiter(Limiter):

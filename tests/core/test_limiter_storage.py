@@ -68,15 +68,20 @@ def test_threads_hitting_while_sweeping_never_wait_on_each_other(monkeypatch):
     storage = SweptMemoryStorage("memory://")
     monkeypatch.setattr(SweptMemoryStorage, "SWEEP_SECONDS", 0.0)  # every hit sweeps
 
+    failures = []
+
     def hammer(name: str) -> None:
-        for n in range(2000):
-            storage.incr(f"{name}{n % 50}", expiry=0.001 if n % 2 else 60)
-            storage.acquire_entry(f"{name}-m{n % 50}", limit=1000, expiry=1)
+        try:
+            for n in range(2000):
+                storage.incr(f"{name}{n % 50}", expiry=0.001 if n % 2 else 60)
+                storage.acquire_entry(f"{name}-m{n % 50}", limit=1000, expiry=1)
+        except Exception as error:  # e.g. the library's own sweep: KeyError on a key another hit purged
+            failures.append(error)
 
     threads = [threading.Thread(target=hammer, args=(f"t{i}",), daemon=True) for i in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert not [t for t in threads if t.is_alive()]
+    assert not [t for t in threads if t.is_alive()] and failures == []
     assert [storage.get(f"t{i}0") for i in range(4)] == [40] * 4  # n = 0, 50, …, 1950: kept 60 s, all counted
