@@ -17,6 +17,7 @@ from ...core import clock
 from ...core.audit import actor_of, record
 from ...core.db import db
 from ...core.errors import DomainError, ValidationFailed
+from ...core.formatting import money, number
 from ...workbench.permissions import is_case_worker
 from . import document, operations
 from .models import Side, TransferCase, TransferState
@@ -138,7 +139,7 @@ def mine():
     mine = (select(TransferCase).join(Application, TransferCase.application_id == Application.id)
             .where(Application.applicant_id == current_user.id).order_by(TransferCase.id.desc()))
     cases = list(db.session.execute(mine).scalars())
-    return render_template("transfer/mine.html", cases=cases, timeline=timeline)
+    return render_template("transfer/mine.html", cases=cases, timeline=timeline, item=operations.transfer_item())
 
 
 def timeline(case: TransferCase) -> list[tuple[str, str]]:
@@ -151,9 +152,9 @@ def timeline(case: TransferCase) -> list[tuple[str, str]]:
         "letter_sent": _("The 联系函 (%(number)s) was sent to %(area)s.", number=case.letter_number,
                          area=case.other_area_name),
         "sheet_received": _("%(area)s sent the 信息表: %(months)s months paid.", area=case.other_area_name,
-                            months=case.contribution_months),
-        "funds_received": _("%(area)s transferred the personal account balance: %(amount)s yuan.",
-                            area=case.other_area_name, amount=case.funds_amount),
+                            months=number(case.contribution_months)),
+        "funds_received": _("%(area)s transferred the personal account balance: %(amount)s.",
+                            area=case.other_area_name, amount=money(case.funds_amount)),
         "rejected_by_other": _("%(area)s could not act on the 联系函: %(reason)s", area=case.other_area_name,
                                reason=case.reject_reason),
         "completed": _("Completed: the months and the balance are on your records here."),
