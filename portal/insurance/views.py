@@ -196,3 +196,9 @@ def _audit_download(action: str, unit) -> None:
     """A download leaves the portal with other people's (masked) data: who took it is recorded."""
     record(action, actor=actor_of(current_user), object_type="unit", object_id=unit.id)
     db.session.commit()
+
+
+@bp.app_template_global()
+def back_payment_panel(case) -> dict | None:
+    """补缴's working for a case of that item (the filer's draft, the staff's case page); None otherwise."""
+    return contributions.back_payment.panel(case)

@@ -60,6 +60,13 @@ def specs_for(case: Application, item: Item | None = None) -> list[fields.FieldS
     return specs
 
 
+def shown_specs(case: Application, item: Item | None = None) -> list[fields.FieldSpec]:
+    """The fields the applicant sees on the filing form: ``specs_for`` as the item's family shows them now
+    (``Handler.shown_specs``); saving takes every field of ``specs_for``."""
+    item = item or catalog_item(case)
+    return handler_for(item).shown_specs(case, item, specs_for(case, item))
+
+
 def required_materials(item: Item, case: Application) -> list[Material]:
     """Materials that must be provided: required ones, and proxy ones when filing on someone's behalf."""
     out = [m for m in item.materials if m.requirement is Requirement.required]

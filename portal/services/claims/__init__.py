@@ -28,6 +28,11 @@ class ClaimItem(Handler):
     def form_specs(self, item: Any, audience: str) -> list[Any] | None:
         return claim_specs(item, audience)
 
+    def shown_specs(self, case: Any, item: Any, specs: list[Any]) -> list[Any]:
+        from .forms import shown_specs
+
+        return shown_specs(case, item, specs)
+
     def upload_kinds(self, item: Any, material: Any) -> frozenset[str] | None:
         from ...materials.checks import E_RECEIPTS
 
