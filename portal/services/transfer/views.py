@@ -5,7 +5,7 @@ audited; names and ID numbers are masked on the staff pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,6 +16,7 @@ from ...applications.models import Application
 from ...core import clock
 from ...core.audit import actor_of, record
 from ...core.db import db
+from ...core.downloads import file_response
 from ...core.errors import DomainError, ValidationFailed
 from ...core.formatting import money, number
 from ...workbench.permissions import is_case_worker
@@ -76,11 +77,7 @@ def letter(case_id: int):
     db.session.commit()
     body = document.letter_pdf(case, receiving_agency=receiving, sending_agency=sending,
                                reply_by=case.sheet_due.isoformat() if case.sheet_due else "")
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename=lianxihan-{case.id}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(body, mimetype="application/pdf", filename=f"lianxihan-{case.id}.pdf")
 
 
 def _act(action, success: str, case_id: int | None = None):
