@@ -57,7 +57,9 @@ def window():
     if not form.validate_on_submit():
         return _index(form, 422)
     data = reg_ops.FirstAgentRequest(form.credit_code.data, form.org_name.data, form.legal_rep_name.data,
-                                     form.agent_name.data, form.agent_id_number.data, form.agent_phone.data)
+                                     form.agent_name.data, form.agent_id_number.data, form.agent_phone.data,
+                                     org_kind=form.org_kind.data, institution_kind=form.institution_kind.data or None,
+                                     institution_code=form.institution_code.data or None)
     try:
         reg_ops.register_at_window(data, by=current_user, actor=actor_of(current_user))
     except DomainError as error:
