@@ -34,6 +34,8 @@ def record_values(case: Application, item: Item) -> dict[str, Any]:
     """
     if case.audience == "unit":
         return fields.record_values(unit=case.unit, agent=case.applicant, item=item)
+    if case.audience == "institution":
+        return fields.record_values(institution=case.institution, agent=case.applicant, item=item)
     if case.on_behalf:
         values = fields.record_values(item=item)
         values |= {"person.name": case.principal_name, "person.id_number": case.principal_id_number}
