@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ...catalog.schema import FieldType, Item, Name
 from ...core import clock
@@ -100,19 +101,19 @@ class InstitutionHandler(Handler):
     """What the agreement items share: the filer's institution must be in the state the item needs."""
 
     needs: tuple[AgreementStatus, ...] = ()  # the agreement states the item may be filed in (empty: any)
-    wrong_state: str = ""
+    wrong_state: Any = ""
 
     def precheck(self, context: FilingContext) -> list[Finding]:
         findings = super().precheck(context)
         institution = getattr(context.case, "institution", None) if context.case is not None else None
         if institution is not None and self.needs and institution.agreement_status not in self.needs:
-            findings.append(Finding(Severity.BLOCKING, _(self.wrong_state), "institution_agreement_state"))
+            findings.append(Finding(Severity.BLOCKING, str(self.wrong_state), "institution_agreement_state"))
         return findings
 
     def acceptance_problem(self, case: Any) -> str | None:
         institution = getattr(case, "institution", None)
         if institution is not None and self.needs and institution.agreement_status not in self.needs:
-            return _(self.wrong_state)
+            return str(self.wrong_state)
         return None
 
     def revoke_effect(self, case: Any, reason: str) -> None:
@@ -132,7 +133,7 @@ class AgreementHandler(InstitutionHandler):
                          "The last day of the medical-insurance agreement, for example 2027-12-31. It is written "
                          "into the institution register when the case completes."))
     needs = (AgreementStatus.NONE, AgreementStatus.APPLYING, AgreementStatus.IN_FORCE, AgreementStatus.TERMINATED)
-    wrong_state = ("Your institution's agreement is suspended: apply to resume it instead (or contact the agency).")
+    wrong_state = _l("Your institution's agreement is suspended: apply to resume it instead (or contact the agency).")
 
     def form_specs(self, item: Item, audience: str) -> list[Any] | None:
         return _with(item, audience, [
@@ -208,7 +209,7 @@ class ChangeHandler(InstitutionHandler):
     """定点医药机构信息变更: the new name, address, legal representative, scope or grade into the register."""
 
     needs = (AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED)
-    wrong_state = "Only a designated institution in its agreement (or suspended) files changes to it."
+    wrong_state = _l("Only a designated institution in its agreement (or suspended) files changes to it.")
 
     def form_specs(self, item: Item, audience: str) -> list[Any] | None:
         types = {"legal_rep_id_number_after": FieldType.id_number}
@@ -249,7 +250,7 @@ class SuspendHandler(InstitutionHandler):
     """暂停（终止）协议: the form's 申请业务 says which; dated from the day the institution asks for."""
 
     needs = (AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED)
-    wrong_state = "Only a designated institution in its agreement can suspend or end it."
+    wrong_state = _l("Only a designated institution in its agreement can suspend or end it.")
 
     def form_specs(self, item: Item, audience: str) -> list[Any] | None:
         return _with(item, audience, [
@@ -284,7 +285,7 @@ class ResumeHandler(InstitutionHandler):
     """恢复协议: a suspended agreement in force again from completion (the suspension stays in the history)."""
 
     needs = (AgreementStatus.SUSPENDED,)
-    wrong_state = "Only a suspended agreement can be resumed."
+    wrong_state = _l("Only a suspended agreement can be resumed.")
 
     def apply_effect(self, case: Any, context: FilingContext) -> None:
         institution = institution_of(case)
@@ -298,7 +299,7 @@ class RemoteSettlementHandler(InstitutionHandler):
     """开通异地就医直接结算业务: the register says the institution settles care of people insured elsewhere."""
 
     needs = (AgreementStatus.IN_FORCE,)
-    wrong_state = "Only a designated institution in its agreement can open direct settlement of care elsewhere."
+    wrong_state = _l("Only a designated institution in its agreement can open direct settlement of care elsewhere.")
 
     def apply_effect(self, case: Any, context: FilingContext) -> None:
         apply(case, "remote_settlement", {"remote_settlement": True})
