@@ -61,9 +61,12 @@ def _page_arg() -> int:
 @bp.get("/me/records")
 @login_required
 def person_records():
+    from ..services.claims.caps import cap_years
+
     person = _person()
     return render_template("insurance/person_records.html", overview=queries.person_overview(person),
-                           history=queries.enrolment_history(person), benefits=queries.benefits(person))
+                           history=queries.enrolment_history(person), benefits=queries.benefits(person),
+                           caps=cap_years(person, current_app.config["PORTAL_REGION"], clock.today()))
 
 
 @bp.get("/me/records/benefits")
