@@ -51,8 +51,9 @@ def _page_arg() -> int:
 @login_required
 def person_records():
     person = _person()
-    return render_template("insurance/person_records.html", overview=queries.person_overview(person),
-                           history=queries.enrolment_history(person), benefits=queries.benefits(person))
+    history = queries.enrolment_history(person)
+    return render_template("insurance/person_records.html", overview=queries.person_overview(person, history=history),
+                           history=history, benefits=queries.benefits(person))
 
 
 @bp.get("/me/records/benefits")
