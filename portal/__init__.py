@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "portal.materials.views",
     "portal.services.remote_care.views",
     "portal.services.claims.views",
+    "portal.services.settlement.views",
     "portal.services.record_changes.views",
     "portal.certificates.views",
     "portal.sampling.views",

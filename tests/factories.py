@@ -75,6 +75,34 @@ def make_unit(db_session):
     return _make
 
 
+def institution_code(kind: str = "medical", division: str = "220102") -> str:
+    """A fresh 医保定点医药机构编码 of the right shape (H/P, the division, 5 digits)."""
+    return ("H" if kind == "medical" else "P") + division + f"{next(_serial) % 100000:05d}"
+
+
+@pytest.fixture
+def make_institution(db_session):
+    """A 定点医药机构 in the register (in its agreement unless ``status`` says otherwise)."""
+    from portal.organisations.models import Institution
+
+    def _make(name: str = "长春示范医院", kind: str = "medical", status: str = "in_force", **values) -> Institution:
+        fields = {"credit_code": valid_credit_code(), "code": institution_code(kind), "name": name, "kind": kind,
+                  "level": "level_2" if kind == "medical" else None, "region": "jilin", "area": "南关区",
+                  "address": "长春市南关区示范路1号", "legal_rep_name": "赵院长", "agreement_status": status}
+        if status in ("in_force", "suspended", "terminated"):
+            fields |= {"agreement_start": date(2026, 1, 1), "agreement_end": date(2028, 12, 31)}
+        if status == "suspended":
+            fields["suspended_on"] = date(2026, 6, 1)
+        if status == "terminated":
+            fields["terminated_on"] = date(2026, 6, 1)
+        institution = Institution(**(fields | values))
+        db_session.add(institution)
+        db_session.flush()
+        return institution
+
+    return _make
+
+
 @pytest.fixture
 def make_person(db_session):
     def _make(name: str = "张三", id_number: str | None = None, phone: str | None = None) -> Person:
@@ -104,6 +132,16 @@ def make_staff(db_session):
 def make_first_agent(db_session):
     def _make(unit: Unit, phone: str | None = None, name: str = "李经办") -> Account:
         return operations.register_first_agent(unit, operations.NewAgent(phone or mobile(), name),
+                                               actor=Actor.system())
+
+    return _make
+
+
+@pytest.fixture
+def make_institution_agent(db_session):
+    """The first agent (administrator) of a designated institution."""
+    def _make(institution, phone: str | None = None, name: str = "钱经办") -> Account:
+        return operations.register_first_agent(institution, operations.NewAgent(phone or mobile(), name),
                                                actor=Actor.system())
 
     return _make

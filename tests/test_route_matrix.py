@@ -252,6 +252,9 @@ EXPECTED = {
     # the world's case is no claim: no payment notice for anyone; the staff copy is for case workers only
     "claims.payment_notice": "302 404 404 404 404 404 404 404",
     "claims.staff_payment_notice": "302 404 404 404 404 404 404 403",
+    # the world's case is no settlement: no statement for anyone; the staff copy is for case workers only
+    "settlement.statement": "302 404 404 404 404 404 404 404",
+    "settlement.staff_statement": "302 404 404 404 404 404 404 403",
     "accounts.staff_password": "302 404 404 200 200 200 200 200",
     "workbench.queue": "302 404 404 200 200 200 200 403",
     "ratings.statistics": "302 404 404 403 403 403 200 403",

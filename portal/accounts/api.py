@@ -33,7 +33,10 @@ class _In(BaseModel):
 class SmsCodeRequestIn(_In):
     phone: str = Field(max_length=32, description="Mainland mobile number", json_schema_extra=PHONE)
     kind: Literal["citizen", "agent"] = "citizen"
-    credit_code: str | None = Field(default=None, max_length=40, description="Agents: the unit's credit code")
+    credit_code: str | None = Field(default=None, max_length=40, description=(
+        "Agents: the unit's credit code; an institution's credit code or its 12-character national code"))
+    org_kind: Literal["unit", "institution"] = Field(default="unit", description=(
+        "Agents: the kind of organisation they act for (a unit, or a designated medical institution or pharmacy)"))
 
 
 class SmsCodeSentOut(BaseModel):
@@ -46,11 +49,19 @@ class SmsLoginIn(_In):
     code: str = Field(max_length=16, description="The 6-digit code from the text message", json_schema_extra=SMS_CODE)
     kind: Literal["citizen", "agent"] = "citizen"
     credit_code: str | None = Field(default=None, max_length=40)
+    org_kind: Literal["unit", "institution"] = "unit"
 
 
 class UnitOut(BaseModel):
     name: str
     credit_code: str
+
+
+class InstitutionOut(BaseModel):
+    name: str
+    credit_code: str
+    code: str | None = Field(description="The 12-character national code of the designated institution, if any")
+    agreement_status: Literal["none", "applying", "in_force", "suspended", "terminated"]
 
 
 class AccountOut(BaseModel):
@@ -63,8 +74,9 @@ class AccountOut(BaseModel):
         description="Citizens: 'pending' when name and ID number matched but a proof is still needed")
     binding_proofs: list[Literal["face", "ecredential", "window"]] = Field(
         default_factory=list, description="While pending: the proofs this deployment accepts")
-    is_unit_admin: bool
+    is_unit_admin: bool = Field(description="Agents: the organisation's administrator (its first agent)")
     unit: UnitOut | None
+    institution: InstitutionOut | None = Field(default=None, description="Agents of a designated institution")
     roles: list[str]
 
 
@@ -133,6 +145,10 @@ def to_api(account: Account) -> AccountOut:
         is_bound=person is not None,
         is_unit_admin=account.is_unit_admin,
         unit=UnitOut(name=account.unit.name, credit_code=account.unit.credit_code) if account.unit else None,
+        institution=InstitutionOut(name=account.institution.name, credit_code=account.institution.credit_code,
+                                   code=account.institution.code,
+                                   agreement_status=account.institution.agreement_status)
+        if account.institution_id else None,
         roles=sorted(r.value for r in account.roles),
     )
 
@@ -154,7 +170,8 @@ ANONYMOUS = Actor("anonymous")
 @endpoint("/auth/sms/request", method="POST", summary="Send a login code by SMS", tags=TAGS, auth=False,
           body=SmsCodeRequestIn, response=SmsCodeSentOut, status=202, errors=(429,))
 def auth_sms_request(body: SmsCodeRequestIn):
-    data = operations.CodeRequest(phone=body.phone, kind=body.kind, credit_code=body.credit_code)
+    data = operations.CodeRequest(phone=body.phone, kind=body.kind, credit_code=body.credit_code,
+                                  org_kind=body.org_kind)
     with operations.commit_failures():
         operations.request_login_code(data, actor=ANONYMOUS, client_ip=_ip())
     db.session.commit()
@@ -164,7 +181,8 @@ def auth_sms_request(body: SmsCodeRequestIn):
 @endpoint("/auth/sms/login", method="POST", summary="Log in with the SMS code; returns a bearer token", tags=TAGS,
           auth=False, body=SmsLoginIn, response=TokenOut, errors=(401, 429))
 def auth_sms_login(body: SmsLoginIn):
-    data = operations.CodeLogin(code=body.code, phone=body.phone, kind=body.kind, credit_code=body.credit_code)
+    data = operations.CodeLogin(code=body.code, phone=body.phone, kind=body.kind, credit_code=body.credit_code,
+                                org_kind=body.org_kind)
     with operations.commit_failures():
         account = operations.login_with_code(data, actor=ANONYMOUS, client_ip=_ip())
     result = _session_for(account)

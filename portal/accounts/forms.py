@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from ..core.validators import CreditCode, IdNumber, Mobile
 
@@ -19,10 +19,30 @@ class CitizenPhoneForm(FlaskForm):
                                                          Length(max=32), Mobile()])
 
 
+class OrgCode:
+    """The organisation's code at an agent's login: a unit's 统一社会信用代码; an institution's, or its 12-character
+    医保机构编码."""
+
+    def __call__(self, form, field) -> None:
+        compact = "".join((field.data or "").split()).upper()
+        if form.org_kind.data == "institution" and len(compact) == 12:
+            from ..core.errors import ValidationFailed
+            from ..organisations.institutions import check_institution_code
+
+            try:
+                field.data = check_institution_code(compact)
+            except ValidationFailed as exc:
+                raise ValidationError(exc.reasons[0][1]) from None
+            return
+        CreditCode()(form, field)
+
+
 class AgentPhoneForm(FlaskForm):
+    # unit: a 参保单位's agent; institution: a 定点医药机构's (``?org=institution``)
+    org_kind = HiddenField(default="unit", validators=[AnyOf(["unit", "institution"])])
     credit_code = StringField(_l("Unified social credit code of the unit"),
                               validators=[_required(_l("Enter the unified social credit code.")), Length(max=40),
-                                          CreditCode()])
+                                          OrgCode()])
     phone = StringField(_l("Mobile number of the agent"), validators=[_required(_l("Enter the mobile number.")),
                                                                       Length(max=32), Mobile()])
 

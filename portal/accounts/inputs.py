@@ -15,7 +15,8 @@ from .models import AccountKind, Role
 class CodeRequest:
     phone: str
     kind: str = AccountKind.CITIZEN  # citizen | agent
-    credit_code: str | None = None  # agents: the unit's 统一社会信用代码
+    credit_code: str | None = None  # agents: the unit's 统一社会信用代码 (an institution's, or its 医保机构编码)
+    org_kind: str = "unit"  # agents: OrgKind of the organisation they act for
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CodeLogin:
     kind: str = AccountKind.CITIZEN
     credit_code: str | None = None
     handle: str | None = None  # ... the web flow keeps the challenge's handle in its session instead
+    org_kind: str = "unit"
 
 
 

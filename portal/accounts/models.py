@@ -20,7 +20,7 @@ from ..core import clock
 from ..core.crypto import BlindIndex, Encrypted
 from ..core.db import Base
 from ..insurance.models import Person, Unit, phone_index
-from ..organisations.models import AgentMandate
+from ..organisations.models import AgentMandate, Institution, OrgKind
 
 
 class AccountKind(StrEnum):
@@ -60,6 +60,11 @@ def agent_login_key(unit_id: int, phone: str) -> str:
     return f"agent:{unit_id}:{phone_index(phone)}"
 
 
+def institution_agent_login_key(institution_id: int, phone: str) -> str:
+    """An agent of a 定点医药机构 (one person may be the agent of a unit and of an institution: two accounts)."""
+    return f"agent:i{institution_id}:{phone_index(phone)}"
+
+
 def staff_login_key(username: str) -> str:
     return f"staff:{username.strip().lower()}"
 
@@ -71,6 +76,8 @@ class Account(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('citizen', 'agent', 'staff')", name="kind"),
         CheckConstraint("kind = 'agent' OR unit_id IS NULL", name="unit_only_for_agents"),
+        CheckConstraint("kind = 'agent' OR institution_id IS NULL", name="institution_only_for_agents"),
+        CheckConstraint("unit_id IS NULL OR institution_id IS NULL", name="one_organisation"),
         CheckConstraint("kind = 'citizen' OR person_id IS NULL", name="person_only_for_citizens"),
         CheckConstraint("kind <> 'staff' OR (username IS NOT NULL AND password_hash IS NOT NULL)",
                         name="staff_has_credentials"),
@@ -86,7 +93,9 @@ class Account(Base):
     staff_id_index: Mapped[str | None] = mapped_column(BlindIndex)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), unique=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    is_unit_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # the unit's first agent
+    # the 定点医药机构 an agent acts for (instead of a unit)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    is_unit_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # the organisation's first agent
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
@@ -103,6 +112,7 @@ class Account(Base):
 
     person: Mapped[Person | None] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+    institution: Mapped[Institution | None] = relationship(lazy="joined")
     # agents: what their organisation's administrator lets them do (portal.organisations)
     mandate: Mapped[AgentMandate | None] = relationship(lazy="joined", foreign_keys=[AgentMandate.account_id],
                                                         uselist=False)
@@ -118,6 +128,18 @@ class Account(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    @property
+    def org_kind(self) -> OrgKind | None:
+        """The kind of organisation an agent acts for (None for citizens and staff)."""
+        if self.institution_id is not None:
+            return OrgKind.INSTITUTION
+        return OrgKind.UNIT if self.kind == AccountKind.AGENT else None
+
+    @property
+    def organisation(self) -> Unit | Institution | None:
+        """The unit or institution an agent acts for."""
+        return self.institution if self.institution_id is not None else self.unit
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -156,6 +178,10 @@ class AnonymousAccount:
     kind = None
     person = None
     unit = None
+    institution = None
+    institution_id = None
+    org_kind = None
+    organisation = None
     roles: frozenset[Role] = frozenset()
     audit_role = None
     is_unit_admin = False
@@ -221,6 +247,7 @@ class OtpChallenge(Base):
     phone: Mapped[str] = mapped_column(Encrypted("otp_challenge.phone"))
     phone_index: Mapped[str] = mapped_column(BlindIndex, index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))  # an institution agent's login
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]

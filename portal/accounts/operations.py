@@ -33,11 +33,11 @@ from ..core.errors import (
     ValidationFailed,
 )
 from ..core.masking import mask_phone
-from ..core.validators import check_credit_code, normalize_id_number, normalize_mobile
+from ..core.validators import normalize_id_number, normalize_mobile
 from ..extensions import limiter
-from ..insurance.models import Unit, id_number_index
+from ..insurance.models import id_number_index
 from ..integrations import sms
-from ..organisations.models import AgentMandate, AgentStatus, OrgKind, ProofMethod
+from ..organisations.models import AgentMandate, AgentStatus, Institution, OrgKind, ProofMethod
 from . import otp, passwords, throttling
 from .auth import revoke_sessions
 from .inputs import (
@@ -57,7 +57,16 @@ from .models import (
     Role,
     agent_login_key,
     citizen_login_key,
+    institution_agent_login_key,
     staff_login_key,
+)
+from .organisation import (
+    Organisation,
+    challenge_ids,
+    org_column,
+    org_kind_of,
+    org_login_key,
+    organisation_named,
 )
 from .permissions import can_change_roles, can_manage_agents
 from .tokens import revoke_tokens
@@ -112,14 +121,6 @@ def _normalised(field: str, normaliser, value: str) -> str:
         raise ValidationFailed([(field, msg) for _f, msg in exc.reasons]) from None
 
 
-def _unit_by_credit_code(raw: str | None) -> Unit | None:
-    try:
-        code = check_credit_code(raw or "").code
-    except ValidationFailed as exc:
-        raise ValidationFailed([("credit_code", msg) for _f, msg in exc.reasons]) from None
-    return db.session.execute(select(Unit).where(Unit.credit_code == code)).scalar_one_or_none()
-
-
 def _account_by_key(key: str) -> Account | None:
     return db.session.execute(select(Account).where(Account.login_key == key)).scalar_one_or_none()
 
@@ -155,9 +156,9 @@ def citizen_account(phone: str, *, actor: Actor) -> Account:
     return account
 
 
-def active_agent(unit: Unit | None, phone: str) -> Account | None:
-    """The active agent of ``unit`` with ``phone``, or None."""
-    agent = _account_by_key(agent_login_key(unit.id, phone)) if unit else None
+def active_agent(unit: Organisation | None, phone: str) -> Account | None:
+    """The active agent of ``unit`` (or an institution) with ``phone``, or None."""
+    agent = _account_by_key(org_login_key(unit, phone)) if unit else None
     return agent if agent is not None and agent.is_active else None
 
 
@@ -186,9 +187,9 @@ def request_login_code(data: CodeRequest, *, actor: Actor, client_ip: str) -> ot
     throttle("PORTAL_LIMIT_OTP_SEND_IP", client_ip)
     throttle("PORTAL_LIMIT_OTP_SEND_PHONE", phone)
     if data.kind == AccountKind.AGENT:
-        unit = _unit_by_credit_code(data.credit_code)
-        agent = _account_by_key(agent_login_key(unit.id, phone)) if unit else None
-        issued = otp.issue(OtpPurpose.AGENT_LOGIN, phone, unit.id if unit else None)
+        org = organisation_named(data.org_kind, data.credit_code)
+        agent = _account_by_key(org_login_key(org, phone)) if org else None
+        issued = otp.issue(OtpPurpose.AGENT_LOGIN, phone, **challenge_ids(org))
         deliver = agent is not None and agent.is_active
     elif data.kind == AccountKind.CITIZEN:
         issued = otp.issue(OtpPurpose.CITIZEN_LOGIN, phone)
@@ -224,17 +225,19 @@ def login_with_code(data: CodeLogin, *, actor: Actor, client_ip: str) -> Account
     else:
         phone = _normalised("phone", normalize_mobile, data.phone or "")
         purpose = OtpPurpose.AGENT_LOGIN if data.kind == AccountKind.AGENT else OtpPurpose.CITIZEN_LOGIN
-        unit = _unit_by_credit_code(data.credit_code) if data.kind == AccountKind.AGENT else None
-        if data.kind == AccountKind.AGENT and unit is None:
+        org = organisation_named(data.org_kind, data.credit_code) if data.kind == AccountKind.AGENT else None
+        if data.kind == AccountKind.AGENT and org is None:
             raise _wrong_code()
-        challenge = otp.latest_live(purpose, phone, unit.id if unit else None)
+        challenge = otp.latest_live(purpose, phone, **challenge_ids(org))
     if challenge is None or not otp.check(challenge, code):
         record("login.failed", actor=actor, object_type="otp_challenge",
                object_id=challenge.id if challenge else None, result="failed", detail={"method": "sms"})
         raise _wrong_code()
     phone = challenge.phone
     if challenge.purpose == OtpPurpose.AGENT_LOGIN:
-        account = _account_by_key(agent_login_key(challenge.unit_id, phone)) if challenge.unit_id else None
+        account = (_account_by_key(institution_agent_login_key(challenge.institution_id, phone))
+                   if challenge.institution_id else
+                   _account_by_key(agent_login_key(challenge.unit_id, phone)) if challenge.unit_id else None)
         if account is None or not account.is_active:
             record("login.failed", actor=actor, object_type="otp_challenge", object_id=challenge.id,
                    result="failed", detail={"method": "sms", "reason": "no agent"})
@@ -261,18 +264,21 @@ def _agent_name(raw: str | None) -> str:
     return name
 
 
-def _checked_scope(scope: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-    """The scope with its codes checked against the region's guide: unit items and parts that exist."""
+def _checked_scope(scope: dict[str, list[str]] | None,
+                   kind: OrgKind = OrgKind.UNIT) -> dict[str, list[str]] | None:
+    """The scope with its codes checked against the region's guide: items the organisation files, parts that
+    exist."""
     if scope is None:
         return None
     catalog = current_app.extensions["portal_catalog"]
     items = [str(code) for code in scope.get("items", ())]
     parts = [str(part) for part in scope.get("parts", ())]
-    unknown = [code for code in items if (item := catalog.get(code)) is None or Audience.unit not in item.audience]
+    audience = Audience.institution if kind is OrgKind.INSTITUTION else Audience.unit
+    unknown = [code for code in items if (item := catalog.get(code)) is None or audience not in item.audience]
     known_parts = {part.id for part in catalog.region.parts}
     unknown += [part for part in parts if part not in known_parts]
     if unknown:
-        raise ValidationFailed([("scope", _("These are not items a unit files here: %(codes)s",
+        raise ValidationFailed([("scope", _("These are not items your organisation files here: %(codes)s",
                                             codes=", ".join(unknown[:10])))])
     if not items and not parts:
         raise ValidationFailed([("scope", _("Choose at least one item or group of items the agent may file."))])
@@ -288,8 +294,8 @@ def _checked_expiry(expires_on: date | None) -> date | None:
 def _mandate(agent: Account) -> AgentMandate:
     """The agent's mandate; agents made before mandates existed get an unrestricted one."""
     if agent.mandate is None:
-        agent.mandate = AgentMandate(account_id=agent.id, org_kind=OrgKind.UNIT.value, proof=ProofMethod.WINDOW.value,
-                                     created_at=clock.now(), changed_at=clock.now())
+        agent.mandate = AgentMandate(account_id=agent.id, org_kind=(agent.org_kind or OrgKind.UNIT).value,
+                                     proof=ProofMethod.WINDOW.value, created_at=clock.now(), changed_at=clock.now())
         db.session.flush()
     return agent.mandate
 
@@ -299,17 +305,19 @@ def _mandate_detail(mandate: AgentMandate) -> dict[str, Any]:
     return {"scope": mandate.scope, "expires_on": mandate.expires_on, "status": mandate.status}
 
 
-def register_first_agent(unit: Unit, data: NewAgent, *, actor: Actor, proof: ProofMethod = ProofMethod.WINDOW,
-                         by: Account | None = None) -> Account:
-    """Make the first agent of ``unit``: its administrator, who adds, limits, suspends and removes the others.
+def register_first_agent(unit: Organisation, data: NewAgent, *, actor: Actor,
+                         proof: ProofMethod = ProofMethod.WINDOW, by: Account | None = None) -> Account:
+    """Make the first agent of ``unit`` (a unit or an institution): its administrator, who adds, limits, suspends
+    and removes the others.
 
-    The core of every way a unit gets its first agent: online with the 电子营业执照 or a 授权委托书 staff checked
-    (``portal.organisations.registration``), at the window (staff screen, ``portal units agent add``), demo data.
+    The core of every way an organisation gets its first agent: online with the 电子营业执照 or a 授权委托书 staff
+    checked (``portal.organisations.registration``), at the window (staff screen, ``portal units agent add``,
+    ``portal institutions agent add``), demo data.
     """
     phone = _normalised("phone", normalize_mobile, data.phone)
     name = _agent_name(data.name)
     id_number = _normalised("id_number", normalize_id_number, data.id_number) if data.id_number else None
-    if db.session.execute(select(Account.id).where(Account.unit_id == unit.id, Account.is_unit_admin)).first():
+    if db.session.execute(select(Account.id).where(org_column(unit) == unit.id, Account.is_unit_admin)).first():
         raise DomainError(_("This unit already has its administrator. Ask them to add you as an agent, or contact "
                             "the service hall."), code="agent_exists")
     agent = _upsert_agent(unit, phone, name)
@@ -322,15 +330,19 @@ def register_first_agent(unit: Unit, data: NewAgent, *, actor: Actor, proof: Pro
     mandate.id_index = id_number_index(id_number) if id_number else None
     db.session.flush()
     record("agent.added", actor=actor, object_type="account", object_id=agent.id,
-           detail={"unit": unit.id, "first": True, "phone": mask_phone(phone), "proof": proof.value})
+           detail={org_kind_of(unit).value: unit.id, "first": True, "phone": mask_phone(phone), "proof": proof.value})
     return agent
 
 
-def _upsert_agent(unit: Unit, phone: str, name: str) -> Account:
-    key = agent_login_key(unit.id, phone)
+def _upsert_agent(unit: Organisation, phone: str, name: str) -> Account:
+    key = org_login_key(unit, phone)
     agent = _account_by_key(key)
     if agent is None:
-        agent = Account(kind=AccountKind.AGENT, login_key=key, unit=unit, unit_id=unit.id, created_at=clock.now())
+        agent = Account(kind=AccountKind.AGENT, login_key=key, created_at=clock.now())
+        if isinstance(unit, Institution):
+            agent.institution, agent.institution_id = unit, unit.id
+        else:
+            agent.unit, agent.unit_id = unit, unit.id
         agent.set_phone(phone)
         db.session.add(agent)
     agent.display_name = name
@@ -339,25 +351,25 @@ def _upsert_agent(unit: Unit, phone: str, name: str) -> Account:
     return agent
 
 
-def _check_manager(by: Account, unit: Unit) -> None:
+def _check_manager(by: Account, unit: Organisation) -> None:
     if not can_manage_agents(by, unit):
         raise PermissionDenied(_("Only the unit's administrator can add, change or remove agents."))
 
 
-def add_agent(unit: Unit, data: NewAgent, *, by: Account, actor: Actor) -> Account:
+def add_agent(unit: Organisation, data: NewAgent, *, by: Account, actor: Actor) -> Account:
     """Add (or re-enable) an agent of ``unit`` with the items they may file and an optional last day. Only the
     unit's administrator, or a staff administrator, may."""
     _check_manager(by, unit)
     phone = _normalised("phone", normalize_mobile, data.phone)
     problems: list[tuple[str, str]] = []
-    for check in (lambda: _agent_name(data.name), lambda: _checked_scope(data.scope),
+    for check in (lambda: _agent_name(data.name), lambda: _checked_scope(data.scope, org_kind_of(unit)),
                   lambda: _checked_expiry(data.expires_on),
                   lambda: data.id_number and _normalised("id_number", normalize_id_number, data.id_number)):
         try:
             check()
         except ValidationFailed as exc:
             problems += exc.reasons
-    existing = _account_by_key(agent_login_key(unit.id, phone))
+    existing = _account_by_key(org_login_key(unit, phone))
     if existing is not None and existing.is_enabled:
         problems.append(("phone", _("This mobile number is already an agent of the unit.")))
     if problems:
@@ -366,19 +378,20 @@ def add_agent(unit: Unit, data: NewAgent, *, by: Account, actor: Actor) -> Accou
     mandate = _mandate(agent)
     mandate.proof, mandate.status, mandate.granted_by_id = (ProofMethod.ADMINISTRATOR.value, AgentStatus.ACTIVE.value,
                                                             by.id)
-    mandate.scope, mandate.expires_on, mandate.changed_at = _checked_scope(data.scope), data.expires_on, clock.now()
+    mandate.scope, mandate.expires_on, mandate.changed_at = (_checked_scope(data.scope, org_kind_of(unit)),
+                                                             data.expires_on, clock.now())
     id_number = normalize_id_number(data.id_number) if data.id_number else None
     mandate.id_number, mandate.id_index = id_number, id_number_index(id_number) if id_number else None
     db.session.flush()
     record("agent.added", actor=actor, object_type="account", object_id=agent.id,
-           detail={"unit": unit.id, "phone": mask_phone(phone), **_mandate_detail(mandate)})
+           detail={org_kind_of(unit).value: unit.id, "phone": mask_phone(phone), **_mandate_detail(mandate)})
     return agent
 
 
 def _managed_agent(agent: Account, by: Account) -> AgentMandate:
-    if agent.kind != AccountKind.AGENT or agent.unit is None or not agent.is_enabled:
+    if agent.kind != AccountKind.AGENT or agent.organisation is None or not agent.is_enabled:
         raise NotFound(_("No such agent."))
-    _check_manager(by, agent.unit)
+    _check_manager(by, agent.organisation)
     if agent.is_unit_admin:
         raise DomainError(_("The unit's administrator always has every item and cannot be limited, suspended or "
                             "removed here. Please contact the service hall to change the administrator."),
@@ -392,7 +405,7 @@ def change_agent(agent: Account, data: AgentChange, *, by: Account, actor: Actor
     problems: list[tuple[str, str]] = []
     scope = expires_on = None
     try:
-        scope = _checked_scope(data.scope)
+        scope = _checked_scope(data.scope, agent.org_kind or OrgKind.UNIT)
     except ValidationFailed as exc:
         problems += exc.reasons
     try:
@@ -438,10 +451,11 @@ def remove_agent(agent: Account, *, by: Account, actor: Actor) -> None:
     record("agent.removed", actor=actor, object_type="account", object_id=agent.id, detail={"unit": agent.unit_id})
 
 
-def unit_agents(unit: Unit) -> list[Account]:
-    """The agents of ``unit`` that are not removed (suspended ones included), the administrator first."""
+def unit_agents(unit: Organisation) -> list[Account]:
+    """The agents of ``unit`` (or an institution) that are not removed (suspended ones included), the administrator
+    first."""
     return list(db.session.execute(
-        select(Account).where(Account.unit_id == unit.id, Account.kind == AccountKind.AGENT, Account.is_enabled)
+        select(Account).where(org_column(unit) == unit.id, Account.kind == AccountKind.AGENT, Account.is_enabled)
         .order_by(Account.is_unit_admin.desc(), Account.id)
     ).scalars())
 

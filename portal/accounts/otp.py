@@ -40,7 +40,7 @@ class IssuedCode:
     code: str  # goes into the SMS body and nowhere else
 
 
-def issue(purpose: str, phone: str, unit_id: int | None = None) -> IssuedCode:
+def issue(purpose: str, phone: str, unit_id: int | None = None, *, institution_id: int | None = None) -> IssuedCode:
     """Create a challenge for ``phone`` (normalised) and retire earlier live ones for the same purpose."""
     now = clock.now()
     index = phone_index(phone)
@@ -55,6 +55,7 @@ def issue(purpose: str, phone: str, unit_id: int | None = None) -> IssuedCode:
     code = new_code()
     challenge = OtpChallenge(
         handle_hash=handle_hash, purpose=purpose, phone=phone, phone_index=index, unit_id=unit_id,
+        institution_id=institution_id,
         code_hash=_code_hash(handle_hash, code), created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["PORTAL_OTP_TTL_SECONDS"]),
     )
@@ -69,7 +70,8 @@ def find_by_handle(handle: str) -> OtpChallenge | None:
     ).scalar_one_or_none()
 
 
-def latest_live(purpose: str, phone: str, unit_id: int | None = None) -> OtpChallenge | None:
+def latest_live(purpose: str, phone: str, unit_id: int | None = None, *,
+                institution_id: int | None = None) -> OtpChallenge | None:
     now = clock.now()
     query = (select(OtpChallenge)
              .where(OtpChallenge.purpose == purpose, OtpChallenge.phone_index == phone_index(phone),
@@ -77,6 +79,8 @@ def latest_live(purpose: str, phone: str, unit_id: int | None = None) -> OtpChal
              .order_by(OtpChallenge.id.desc()).limit(1))
     if unit_id is not None:
         query = query.where(OtpChallenge.unit_id == unit_id)
+    if institution_id is not None:
+        query = query.where(OtpChallenge.institution_id == institution_id)
     return db.session.execute(query).scalar_one_or_none()
 
 

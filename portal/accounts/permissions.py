@@ -12,14 +12,16 @@ def is_staff(user: Any) -> bool:
 
 
 def can_manage_agents(user: Any, unit: Any) -> bool:
-    """The unit's administrator (its first agent), or a staff administrator, manages the unit's agents; not while
+    """The organisation's administrator (its first agent), or a staff administrator, manages its agents (of a unit or
+    an institution); not while
     the unit is only registering (its 单位参保登记 not completed)."""
     if not getattr(user, "is_authenticated", False) or unit is None:
         return False
     if getattr(unit, "status", None) == "pending":
         return False
     if user.kind == AccountKind.AGENT:
-        return bool(user.is_unit_admin) and user.unit_id == unit.id and user.is_active
+        own = user.institution_id if getattr(unit, "__tablename__", "") == "institution" else user.unit_id
+        return bool(user.is_unit_admin) and own == unit.id and user.is_active
     return user.kind == AccountKind.STAFF and Role.ADMIN in user.roles
 
 

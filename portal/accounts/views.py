@@ -109,7 +109,12 @@ def login_citizen():
 
 @bp.route("/login/agent", methods=["GET", "POST"])
 def login_agent():
+    """A unit's agent, or with ``?org=institution`` (or the form's ``org_kind``) a designated institution's."""
     form = AgentPhoneForm()
+    if request.method == "GET" and request.args.get("org") == "institution":
+        form.org_kind.data = "institution"
+    if form.org_kind.data == "institution":
+        form.credit_code.label.text = _("Unified social credit code or designated institution code")
     return _request_code(form, "accounts/login_agent.html", AccountKind.AGENT)
 
 
@@ -117,7 +122,8 @@ def _request_code(form, template: str, kind: str):
     if not form.validate_on_submit():
         return render_template(template, form=form, **_code_just_sent(kind)), 422 if form.is_submitted() else 200
     data = operations.CodeRequest(phone=form.phone.data, kind=kind,
-                                  credit_code=getattr(form, "credit_code", None) and form.credit_code.data)
+                                  credit_code=getattr(form, "credit_code", None) and form.credit_code.data,
+                                  org_kind=(getattr(form, "org_kind", None) and form.org_kind.data) or "unit")
     try:
         with operations.commit_failures():
             issued = operations.request_login_code(data, actor=actor_of(current_user), client_ip=_ip())
@@ -327,8 +333,22 @@ def home():
     from ..organisations.permissions import registration_item_code
 
     return render_template("accounts/home.html", **_overview(current_user), registration_item=registration_item_code(),
-                           can_manage_agents=can_manage_agents(current_user, current_user.unit),
+                           can_manage_agents=can_manage_agents(current_user, current_user.organisation),
+                           **_institution_context(current_user),
                            password_expired=operations.password_expired(current_user))
+
+
+def _institution_context(account: Account) -> dict:
+    """An institution's agent: the items they may file (the institution's, as far as their mandate goes)."""
+    if account.institution_id is None:
+        return {}
+    from flask_babel import get_locale
+
+    from ..applications.permissions import cannot_file
+    from ..organisations import institutions
+
+    items = [i for i in current_app.extensions["portal_catalog"].items if cannot_file(account, i) is None]
+    return {"institution_items": items, "institution_labels": institutions, "locale": str(get_locale() or "zh")}
 
 
 def _overview(account: Account) -> dict:

@@ -33,12 +33,12 @@ from .models import Account, AccountKind, WeChatIdentity
 from .operations import (
     CodeLogin,
     _normalised,
-    _unit_by_credit_code,
     active_agent,
     citizen_account,
     login_with_code,
     throttle,
 )
+from .organisation import unit_by_credit_code
 
 WECHAT_TICKET_TTL = timedelta(minutes=30)
 
@@ -150,7 +150,7 @@ def login_wechat_phone(data: WeChatPhoneLogin, *, actor: Actor, client_ip: str) 
                                                  "with an SMS code to a mainland number."))])
     phone = _normalised("phone_code", normalize_mobile, verified.pure)
     if data.kind == AccountKind.AGENT:
-        unit = _unit_by_credit_code(data.credit_code)
+        unit = unit_by_credit_code(data.credit_code)
         account = active_agent(unit, phone)
         if account is None:
             record("login.failed", actor=actor, result="failed",

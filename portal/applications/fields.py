@@ -118,7 +118,7 @@ def published_specs(item: Item, audience: str) -> list[FieldSpec]:
     ]
     if specs:
         return specs
-    return list(UNIT_DEFAULT if audience == "unit" else INDIVIDUAL_DEFAULT)
+    return list(UNIT_DEFAULT if audience in ("unit", "institution") else INDIVIDUAL_DEFAULT)
 
 
 # --- prefill -----------------------------------------------------------------------------------------
@@ -128,9 +128,18 @@ GENDER_NAMES = {"M": "男", "F": "女"}
 
 
 def record_values(*, person: Any = None, unit: Any = None, agent: Any = None, item: Item | None = None,
-                  ) -> dict[str, Any]:
-    """Values the records hold for each prefill source."""
+                  institution: Any = None) -> dict[str, Any]:
+    """Values the records hold for each prefill source. A designated institution fills the unit's sources (its
+    name, credit code, address, legal representative: the seeds' forms call it 单位/机构) and its own."""
     values: dict[str, Any] = {}
+    if institution is not None:
+        values |= {
+            "unit.name": institution.name, "unit.credit_code": institution.credit_code,
+            "unit.address": institution.address, "unit.legal_rep_name": institution.legal_rep_name,
+            "institution.name": institution.name, "institution.code": institution.code,
+            "institution.address": institution.address, "institution.legal_rep_name": institution.legal_rep_name,
+            "institution.scope": institution.scope,
+        }
     if person is not None:
         values |= {
             "person.name": person.name, "person.id_number": person.id_number, "person.phone": person.phone,

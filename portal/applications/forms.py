@@ -38,7 +38,7 @@ from wtforms import (
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..catalog.labels import REQUIREMENT, is_english
+from ..catalog.labels import REQUIREMENT, tr
 from ..catalog.schema import FieldType, Item, Material, Requirement
 from ..core.formatting import join_list
 from ..core.masking import mask_name
@@ -72,13 +72,6 @@ TYPE_HINTS = {
 }
 RELATION_CHOICES = fields.RELATIONS
 GENDER_LABELS = {fields.GENDER_NAMES["M"]: _l("Male"), fields.GENDER_NAMES["F"]: _l("Female")}
-
-
-def tr(text: Any) -> str:
-    """A catalog text in the page's language (Chinese when it has no English gloss)."""
-    if text is None:
-        return ""
-    return text.get("en" if is_english() else "zh")
 
 
 def is_sensitive(spec: FieldSpec) -> bool:
@@ -463,14 +456,14 @@ def filing_form(case: Application, item: Item, *, extra_row: str | None = None) 
     Only a person's filing has the 委托 section: a unit's agent already files for the unit, and the unit's
     identity fields must stay locked (``operations.specs_for`` unlocks all but name and 身份证 when on behalf).
     """
-    return CaseForm.build(case, item, specs=operations.specs_for(case, item), materials=list(item.materials),
+    return CaseForm.build(case, item, specs=operations.shown_specs(case, item), materials=list(item.materials),
                           principal=item.proxy != "not_allowed" and case.audience == "individual", extra_row=extra_row)
 
 
 def correction_form(case: Application, item: Item, notice: CorrectionNotice) -> CaseForm:
     """Only what the open notice lists: its materials, and the form's fields if it lists the form."""
     listed = set(notice.material_ids)
-    specs = operations.specs_for(case, item) if FORM_ENTRY in listed else []
+    specs = operations.shown_specs(case, item) if FORM_ENTRY in listed else []
     materials = [m for m in item.materials if m.id in listed]
     return CaseForm.build(case, item, specs=specs, materials=materials, principal=False, notice=notice)
 

@@ -38,7 +38,7 @@ class Application(Base):
     __tablename__ = "application"
     __table_args__ = (
         CheckConstraint(f"state IN ({STATE_VALUES})", name="state"),
-        CheckConstraint("audience IN ('individual', 'unit')", name="audience"),
+        CheckConstraint("audience IN ('individual', 'unit', 'institution')", name="audience"),
         CheckConstraint("state = 'draft' OR number IS NOT NULL", name="number_once_submitted"),
         CheckConstraint("state NOT IN ('not_accepted', 'denied') OR decision_reason IS NOT NULL",
                         name="refusal_has_reason"),
@@ -65,6 +65,7 @@ class Application(Base):
     applicant_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)  # whom it is about
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
     applicant_name: Mapped[str] = mapped_column(Encrypted("application.applicant_name"))
     # 委托: filed on behalf of someone else (the principal), with their identity and the relation
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -111,8 +112,14 @@ class Application(Base):
     assignee = relationship("Account", foreign_keys=[assignee_id])
     person = relationship("Person")
     unit = relationship("Unit")
+    institution = relationship("Institution")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
+
+    @property
+    def organisation(self) -> Any:
+        """The unit or the designated institution that filed the case (None for a person's case)."""
+        return self.institution if self.audience == "institution" else self.unit if self.audience == "unit" else None
 
     @property
     def form_data(self) -> dict[str, Any]:

@@ -31,19 +31,33 @@ STAFF_ROLES: dict[Action, frozenset[Role]] = {
 
 
 def filing_audience(account: Any, item: Item) -> str | None:
-    """'individual' or 'unit': how ``account`` would file ``item``; None when it cannot file it online."""
+    """'individual', 'unit' or 'institution': how ``account`` would file ``item``; None when it cannot file it
+    online. A unit's agent files the unit's items, a designated institution's agent the institution's (only)."""
     if account is None or not getattr(account, "is_authenticated", False):
         return None
     if account.kind == AccountKind.CITIZEN and Audience.individual in item.audience:
         return "individual"
-    if account.kind == AccountKind.AGENT and Audience.unit in item.audience:
-        return "unit"
+    if account.kind == AccountKind.AGENT:
+        if getattr(account, "institution_id", None) is not None:
+            return "institution" if Audience.institution in item.audience else None
+        if Audience.unit in item.audience:
+            return "unit"
     return None
+
+
+def _audience_hint(account: Any, item: Item) -> str:
+    """Who files ``item`` instead of ``account``."""
+    if Audience.individual in item.audience and account.kind != AccountKind.CITIZEN:
+        return _("This item is filed by the insured person. Log in with your own phone number to file it.")
+    if Audience.unit in item.audience:
+        return _("This item is filed by a unit's agent. Log in as your unit's agent to file it.")
+    return _("This item is filed by a designated medical institution or pharmacy. Log in as your institution's "
+             "agent to file it.")
 
 
 def cannot_file(account: Any, item: Item) -> str | None:
     """Why ``account`` cannot file ``item`` online, or None."""
-    if Audience.individual not in item.audience and Audience.unit not in item.audience:
+    if not {Audience.individual, Audience.unit, Audience.institution} & set(item.audience):
         return _("This item is handled by the agency with designated institutions or other departments; "
                  "it cannot be filed online here.")
     if not item.online:
@@ -54,9 +68,7 @@ def cannot_file(account: Any, item: Item) -> str | None:
     if account.kind == AccountKind.STAFF:
         return _("Agency staff do not file applications.")
     if filing_audience(account, item) is None:
-        if account.kind == AccountKind.CITIZEN:
-            return _("This item is filed by a unit's agent. Log in as your unit's agent to file it.")
-        return _("This item is filed by the insured person. Log in with your own phone number to file it.")
+        return _audience_hint(account, item)
     if account.kind == AccountKind.CITIZEN and account.person_id is None:
         return _("Bind your real name first: the portal must know who you are before you file.")
     if account.kind == AccountKind.AGENT:
@@ -71,7 +83,9 @@ def is_applicant(account: Any, case: Any) -> bool:
         return False
     if account.kind == AccountKind.AGENT:
         same_unit = case.applicant_id == account.id or (
-            case.audience == "unit" and account.unit_id is not None and account.unit_id == case.unit_id)
+            case.audience == "unit" and account.unit_id is not None and account.unit_id == case.unit_id) or (
+            case.audience == "institution" and account.institution_id is not None
+            and account.institution_id == case.institution_id)
         return same_unit and agent_permissions.covers_code(account, case.item_code)
     return case.applicant_id == account.id
 

@@ -295,8 +295,8 @@ def _wrong_code() -> AuthenticationFailed:
 def identity_last4(case: Application) -> str | None:
     """The 4 characters that prove knowledge of whom a case is about: the last 4 of the person's 身份证, of
     the principal's for a filing on someone's behalf, of the credit code for a unit's case."""
-    if case.audience == "unit":
-        secret = case.unit.credit_code if case.unit else None
+    if case.audience in ("unit", "institution"):
+        secret = case.organisation.credit_code if case.organisation else None
     elif case.on_behalf:
         secret = case.principal_id_number
     else:
@@ -432,8 +432,8 @@ def details_context(case: Application) -> dict[str, Any]:
     state = case.state_enum
     is_accepted = case.accepted_at is not None
     is_paused = state is State.CORRECTION_REQUESTED and is_accepted
-    applicant = mask_unit_name(case.unit.name if case.unit else "") if case.audience == "unit" \
-        else mask_name(case.applicant_name)
+    applicant = mask_unit_name(case.organisation.name if case.organisation else "") \
+        if case.audience in ("unit", "institution") else mask_name(case.applicant_name)
     return {
         "case": case, "state": state, "applicant": applicant,
         "phone": mask_phone(case.applicant.phone if case.applicant else None),

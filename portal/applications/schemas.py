@@ -161,7 +161,7 @@ class FilingItemOut(BaseModel):
     code: str
     name: NameOut
     part: str
-    audience: Literal["individual", "unit"] = Field(description="How the logged-in account files it")
+    audience: Literal["individual", "unit", "institution"] = Field(description="How the logged-in account files it")
     handling: str = Field(description="instant (即办件), promise (承诺件) or mixed (the portal's own use)")
     handling_label: str | None = Field(description="The guide's 办件类型 (in Chinese its own words); null where the "
                                        "guide publishes none")
@@ -265,7 +265,7 @@ class CaseOut(BaseModel):
     id: int
     number: str | None
     item: CaseItemOut
-    audience: Literal["individual", "unit"]
+    audience: Literal["individual", "unit", "institution"]
     state: str
     state_label: str
     is_editable: bool

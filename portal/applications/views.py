@@ -12,16 +12,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind, Role
-from ..catalog.labels import REQUIREMENT, time_limit_text
+from ..catalog.labels import REQUIREMENT, time_limit_text, tr
 from ..core.audit import actor_of
 from ..core.db import db
+from ..core.downloads import file_response
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
 from ..services import handler_for
@@ -113,7 +114,7 @@ def limit_text(case: Application) -> str:
 
 def _item_title(case: Application) -> str:
     item = current_app.extensions["portal_catalog"].get(case.item_code)
-    return forms.tr(item.name) if item is not None else case.item_name
+    return tr(item.name) if item is not None else case.item_name
 
 
 def _flags(case: Application) -> deadlines.Flags:
@@ -293,7 +294,7 @@ def _material_name(item: Any, material_id: str) -> str:
     if material_id == FORM_ENTRY:
         return _("The application form")
     material = next((m for m in item.materials if m.id == material_id), None) if item else None
-    return forms.tr(material.name) if material else material_id
+    return tr(material.name) if material else material_id
 
 
 def _notice_view(case: Application, item: Any) -> dict[str, Any] | None:
@@ -464,12 +465,8 @@ def receipt_pdf(case_id: int):
     case, url, refused = _receipt_case(case_id)
     if refused:
         return refused
-    response = make_response(_receipts().render_receipt_pdf(case, progress_url=url))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{case.number}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(_receipts().render_receipt_pdf(case, progress_url=url), mimetype="application/pdf",
+                         filename=f"{case.number}.pdf")
 
 
 @bp.errorhandler(Conflict)

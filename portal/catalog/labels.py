@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
@@ -87,6 +89,14 @@ ONLINE_SUBSTITUTE = {
 
 def is_english() -> bool:
     return str(get_locale() or "zh").startswith("en")
+
+
+def tr(text: Any) -> str:
+    """A catalog text (``schema.Text``) in the page's language: its English gloss on English pages, else the
+    published Chinese; "" for none. The ``tr`` template filter marks the Chinese it returns (``quote_zh``)."""
+    if text is None:
+        return ""
+    return text.get("en" if is_english() else "zh")
 
 
 def time_limit_text(limit: TimeLimit) -> str:

@@ -34,9 +34,7 @@ def _item_or_404(code: str) -> Item:
 @bp.app_template_filter("tr")
 def translate_text(value: Text | None) -> Markup:
     """A catalog text in the page's language; the published Chinese, marked as quoted, when no gloss exists."""
-    if value is None:
-        return Markup("")
-    return quote_zh(value.get("en" if labels.is_english() else "zh"))
+    return quote_zh(labels.tr(value)) if value is not None else Markup("")
 
 
 @bp.app_template_filter("squash")

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "portal.certificates.models",
     "portal.services.models",
     "portal.services.claims.models",
+    "portal.services.settlement.models",
     "portal.sampling.models",
     "portal.notifications.models",
     "portal.ratings.models",

@@ -228,8 +228,8 @@ def _basic_section(case: Application) -> Section:
     """基本信息: who the case is about, with 身份证 and phone masked (S12)."""
     account = case.applicant
     rows: list[Row]
-    if case.audience == "unit":
-        unit = case.unit
+    if case.audience in ("unit", "institution"):
+        unit = case.organisation
         rows = [Row(_("Unit name"), unit.name if unit else ""),
                 Row(_("Unified social credit code"), unit.credit_code if unit else ""),
                 Row(_("Agent"), case.applicant_name),

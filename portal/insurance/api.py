@@ -16,6 +16,7 @@ from ..accounts.models import AccountKind
 from ..api import current_account, endpoint
 from ..core.errors import NotFound
 from ..core.masking import mask_id_number, mask_name, mask_phone
+from ..organisations.permissions import CONTRIBUTION_RECORDS, STAFF_RECORDS, record_sections
 from . import queries
 from .constants import BenefitKind
 
@@ -52,10 +53,14 @@ def _person():
     return account.person
 
 
-def _unit():
+def _unit(section: str | None = None):
     account = current_account()
     if account.kind != AccountKind.AGENT or account.unit is None:
         raise NotFound(_("No unit is bound to this account."))
+    sections = record_sections(account)
+    if not sections or (section is not None and section not in sections):
+        # as a case of an item the agent does not hold (organisations.permissions.record_sections)
+        raise NotFound(_("Your unit's administrator has not given you the items these records belong to."))
     return account.unit
 
 
@@ -164,23 +169,25 @@ def my_account(query: PageQuery) -> dict:
 def unit_records() -> dict:
     overview = queries.unit_overview(_unit())
     unit = overview.unit
-    return {
-        "unit": {"name": unit.name, "credit_code": unit.credit_code, "code": unit.code, "nature": unit.nature.value,
-                 "status": unit.status.value},
-        "headcount": overview.headcount,
-        "headcounts": [{"category": c.value, "label": str(c.label), "count": n} for c, n in overview.headcounts],
-        "insured_by_type": {t.value: n for t, n in overview.insured_by_type.items()},
-        "contribution_periods": [{"insurance_type": p.insurance_type.value, "first_month": _day(p.first_month),
-                                  "last_month": _day(p.last_month)} for p in overview.contribution_periods],
-        "arrears_months": overview.arrears_months,
-        "arrears_amount": _money(overview.arrears_amount),
-    }
+    sections = record_sections(current_account())  # a limited agent: the parts their items cover, no others
+    out: dict = {"unit": {"name": unit.name, "credit_code": unit.credit_code, "code": unit.code,
+                          "nature": unit.nature.value, "status": unit.status.value}}
+    if STAFF_RECORDS in sections:
+        out |= {"headcount": overview.headcount,
+                "headcounts": [{"category": c.value, "label": str(c.label), "count": n}
+                               for c, n in overview.headcounts],
+                "insured_by_type": {t.value: n for t, n in overview.insured_by_type.items()}}
+    if CONTRIBUTION_RECORDS in sections:
+        out |= {"contribution_periods": [{"insurance_type": p.insurance_type.value, "first_month": _day(p.first_month),
+                                          "last_month": _day(p.last_month)} for p in overview.contribution_periods],
+                "arrears_months": overview.arrears_months, "arrears_amount": _money(overview.arrears_amount)}
+    return out
 
 
 @endpoint("/records/unit/staff", summary="My unit's insured staff, masked, one page", tags=TAGS, query=PageQuery,
           errors=(401, 404, 422))
 def unit_staff(query: PageQuery) -> dict:
-    page = queries.unit_staff(_unit(), page=query.page, per_page=query.per_page)
+    page = queries.unit_staff(_unit(STAFF_RECORDS), page=query.page, per_page=query.per_page)
     return {**_paging(page),
             "items": [{"insured_no": s.insured_no, "name": s.name, "id_number": s.id_number, "gender": s.gender,
                        "category": s.category.value, "insurance_type": s.insurance_type.value,
@@ -191,7 +198,7 @@ def unit_staff(query: PageQuery) -> dict:
 @endpoint("/records/unit/contributions", summary="My unit's contributions and arrears by month, newest first",
           tags=TAGS, query=PageQuery, errors=(401, 404, 422))
 def unit_contributions(query: PageQuery) -> dict:
-    page = queries.unit_contribution_months(_unit(), page=query.page, per_page=query.per_page)
+    page = queries.unit_contribution_months(_unit(CONTRIBUTION_RECORDS), page=query.page, per_page=query.per_page)
     return {**_paging(page),
             "items": [{"month": m.month.strftime("%Y-%m"), "persons": m.persons, "paid_amount": _money(m.paid_amount),
                        "arrears_persons": m.arrears_persons, "arrears_amount": _money(m.arrears_amount)}

@@ -22,6 +22,7 @@ from ..core.db import db
 from ..core.downloads import XLSX_TYPE, csv_response, file_response, xlsx_bytes
 from ..core.formatting import local_datetime
 from ..documents.tables import table_pdf
+from ..organisations.permissions import CONTRIBUTION_RECORDS, STAFF_RECORDS, record_sections
 from ..services import contributions
 from . import downloads, queries
 
@@ -36,11 +37,21 @@ def _person():
     return current_user.person
 
 
-def _unit():
-    """The unit of the logged-in agent; 404 for anyone else."""
+def _unit(section: str | None = None):
+    """The unit of the logged-in agent; 404 for anyone else, and for an agent whose items do not cover ``section``
+    of the records (any section, when None) — as a case of an item they do not hold."""
     if current_user.kind != AccountKind.AGENT or current_user.unit is None:
         abort(404)
+    sections = record_sections(current_user)
+    if not sections or (section is not None and section not in sections):
+        abort(404)
     return current_user.unit
+
+
+@bp.app_template_global()
+def unit_record_sections() -> frozenset[str]:
+    """The parts of the unit's records the logged-in agent may see (``organisations.permissions``)."""
+    return record_sections(current_user)
 
 
 def _page_arg() -> int:
@@ -50,10 +61,13 @@ def _page_arg() -> int:
 @bp.get("/me/records")
 @login_required
 def person_records():
+    from ..services.claims.caps import cap_years
+
     person = _person()
     history = queries.enrolment_history(person)
     return render_template("insurance/person_records.html", overview=queries.person_overview(person, history=history),
-                           history=history, benefits=queries.benefits(person))
+                           history=history, benefits=queries.benefits(person),
+                           caps=cap_years(person, current_app.config["PORTAL_REGION"], clock.today()))
 
 
 @bp.get("/me/records/benefits")
@@ -97,7 +111,7 @@ def unit_records():
 @bp.get("/unit/records/staff")
 @login_required
 def unit_staff():
-    unit = _unit()
+    unit = _unit(STAFF_RECORDS)
     return render_template("insurance/unit_staff.html", unit=unit,
                            page=queries.unit_staff_people(unit, page=_page_arg()))
 
@@ -105,7 +119,7 @@ def unit_staff():
 @bp.get("/unit/records/contributions")
 @login_required
 def unit_contributions():
-    unit = _unit()
+    unit = _unit(CONTRIBUTION_RECORDS)
     return render_template("insurance/unit_contributions.html", unit=unit,
                            unit_overview=queries.unit_overview(unit),
                            page=queries.unit_contribution_months(unit, page=_page_arg()))
@@ -114,7 +128,7 @@ def unit_contributions():
 @bp.get("/unit/records/staff.csv")
 @login_required
 def unit_staff_csv():
-    unit = _unit()
+    unit = _unit(STAFF_RECORDS)
     response = csv_response(*downloads.staff_table(queries.all_unit_staff(unit)),
                                       filename=f"{unit.credit_code}-staff.csv")
     _audit_download("insurance.unit_staff_download", unit)
@@ -124,7 +138,7 @@ def unit_staff_csv():
 @bp.get("/unit/records/contributions.csv")
 @login_required
 def unit_contributions_csv():
-    unit = _unit()
+    unit = _unit(CONTRIBUTION_RECORDS)
     response = csv_response(*downloads.contribution_table(queries.all_unit_contribution_months(unit)),
                                       filename=f"{unit.credit_code}-contributions.csv")
     _audit_download("insurance.unit_contributions_download", unit)
@@ -136,7 +150,7 @@ def unit_contributions_csv():
 def unit_statement(what: str, fmt: str):
     """The staff list, the contributions by month, or the month's 应缴核定单 (``?month=YYYY-MM``, this month by
     default) as XLSX, or as a PDF signed with the agency's key (as certificates are); masked as on the pages."""
-    unit = _unit()
+    unit = _unit(STAFF_RECORDS if what == "staff" else CONTRIBUTION_RECORDS)
     lines = [_("Unit: %(name)s (unified social credit code %(code)s)", name=unit.name, code=unit.credit_code),
              _("As of %(when)s; names and ID numbers masked.", when=local_datetime(clock.now()))]
     notes: list[str] = []
@@ -197,3 +211,9 @@ def _audit_download(action: str, unit) -> None:
     """A download leaves the portal with other people's (masked) data: who took it is recorded."""
     record(action, actor=actor_of(current_user), object_type="unit", object_id=unit.id)
     db.session.commit()
+
+
+@bp.app_template_global()
+def back_payment_panel(case) -> dict | None:
+    """补缴's working for a case of that item (the filer's draft, the staff's case page); None otherwise."""
+    return contributions.back_payment.panel(case)

@@ -9,6 +9,7 @@ bases are accepted outside 127.0.0.1, and nothing of a body is ever logged.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import hmac
 import json
@@ -42,9 +43,9 @@ def signature_ok(secret: str, app_id: str, headers: Any, path: str, body: bytes,
             and hmac.compare_digest(expected, headers.get("X-Signature", "")))
 
 
-class SignedClient:
+class SignedClient(abc.ABC):
     """A provider's signed JSON API. Subclasses say which error a failure raises (``failure``) and name the
-    provider in logs (``provider``)."""
+    provider in logs (``provider``); without ``failure`` a subclass cannot be instantiated."""
 
     provider = "provider"
     log = logging.getLogger("portal.integrations")
@@ -61,9 +62,9 @@ class SignedClient:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base={self.base} app_id={self.app_id}>"
 
+    @abc.abstractmethod
     def failure(self, kind: str, detail: str) -> Exception:
         """The error to raise: ``kind`` is 'invalid_token' (the user's token or ticket) or 'unavailable'."""
-        raise NotImplementedError
 
     def health(self) -> Health:
         """A TCP (and, for https, TLS) connection to the provider: the protocols have no harmless call to make, and

@@ -26,7 +26,11 @@
    pypdf under tight resource limits, must not be encrypted, and must hold no JavaScript, no actions that run
    by themselves or launch, fetch or submit anything, no embedded files and no XFA forms; every object is
    walked, including those inside compressed object streams, and a byte scan outside stream data backs the
-   walk up (it also sees objects that no cross-reference table lists).
+   walk up (it also sees objects that no cross-reference table lists). One exception, only where the material
+   takes e-receipts (the invoices of a claim, whose allow-list holds OFD): a PDF e-invoice may carry embedded
+   files if every one is an XML invoice data file (named ``….xml``, at most 2, each at most 1 MB inflated, parsed
+   with ``defusedxml``: no DTD, entity or external reference); that data prefills the invoice row like an OFD's
+   (``pdfs.check_e_invoice_pdf``). Any other attachment, and everything else above, is refused as for any PDF.
 
 The rules live beside this module: ``images`` (4), ``ofd`` (5), ``pdfs`` (6), ``scanning`` (3) and ``refusals``
 (what they share). Refusals raise :class:`UploadRefused` with a stable ``code`` and a message in the user's language
@@ -48,8 +52,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .images import clean_image
-from .ofd import check_ofd
-from .pdfs import _MARKUP_TAGS, _polyglot, check_pdf, scan_pdf_tokens, walk_pdf  # noqa: F401 (scan_pdf_tokens, walk_pdf: part of this module's interface)
+from .ofd import check_ofd, invoice_data
+from .pdfs import _MARKUP_TAGS, _polyglot, check_e_invoice_pdf, check_pdf, scan_pdf_tokens, walk_pdf  # noqa: F401 (scan_pdf_tokens, walk_pdf: part of this module's interface)
 from .refusals import CleanFile, Limits, MiB, UploadRefused, _mb, log
 from .scanning import scan
 
@@ -308,7 +312,11 @@ def check_and_clean(
             raise _refuse_type(kind, _kind_from_name(filename), allowed_kinds)
         (scanner or scan)(raw)
         invoice = None
-        if kind == "pdf":
+        if kind == "pdf" and "ofd" in allowed_kinds:  # a claim's invoice: its XML invoice data may be attached
+            pages, data_files = check_e_invoice_pdf(raw, limits)
+            invoice = invoice_data(data_files) if data_files else None
+            stored, width, height = raw, None, None
+        elif kind == "pdf":
             pages = check_pdf(raw, limits)
             stored, width, height = raw, None, None
         elif kind == "ofd":

@@ -43,15 +43,26 @@ OUTBOUND_LABELS = {
 _OUT = ", ".join(f"'{s.value}'" for s in OutboundStatus)
 
 
-def _seal(value: dict[str, Any]) -> str:
-    return keyring().seal(json.dumps(value, ensure_ascii=False, sort_keys=True), BODY_PURPOSE)
+class _Envelope:
+    """What a message row holds either way: the envelope's id, type and reply, the sealed body (``body`` seals and
+    opens it) and the 转移接续 it belongs to, if any."""
+
+    message_id: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    in_reply_to: Mapped[str | None] = mapped_column(String(32))
+    body_sealed: Mapped[str] = mapped_column(Text)
+    transfer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return json.loads(keyring().open(self.body_sealed, BODY_PURPOSE))
+
+    @body.setter
+    def body(self, value: dict[str, Any]) -> None:
+        self.body_sealed = keyring().seal(json.dumps(value, ensure_ascii=False, sort_keys=True), BODY_PURPOSE)
 
 
-def _open(sealed: str) -> dict[str, Any]:
-    return json.loads(keyring().open(sealed, BODY_PURPOSE))
-
-
-class OutboundMessage(Base):
+class OutboundMessage(_Envelope, Base):
     """One message to the platform: its envelope's fields, its sealed body, and how its delivery stands."""
 
     __tablename__ = "national_outbox"
@@ -62,11 +73,7 @@ class OutboundMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(32), unique=True)
-    type: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(16))
-    in_reply_to: Mapped[str | None] = mapped_column(String(32))
-    body_sealed: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)  # the envelope's sent_at: fixed at writing
     status: Mapped[str] = mapped_column(String(16), default=OutboundStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -79,45 +86,23 @@ class OutboundMessage(Base):
     filing_id: Mapped[int | None] = mapped_column(ForeignKey("remote_care_filing.id", ondelete="SET NULL"),
                                                   index=True)
     filing_event: Mapped[str | None] = mapped_column(String(16))
-    transfer_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     filing = relationship("RemoteCareFiling")
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return _open(self.body_sealed)
-
-    @body.setter
-    def body(self, value: dict[str, Any]) -> None:
-        self.body_sealed = _seal(value)
 
     @property
     def status_enum(self) -> OutboundStatus:
         return OutboundStatus(self.status)
 
 
-class InboundMessage(Base):
+class InboundMessage(_Envelope, Base):
     """One message from the platform, stored once; ``handled_at`` when its feature took it, ``error`` if it could
     not (kept for a person to look at, never offered to the feature twice)."""
 
     __tablename__ = "national_inbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(32), unique=True)
-    type: Mapped[str] = mapped_column(String(32))
     sender: Mapped[str] = mapped_column(String(16))
-    in_reply_to: Mapped[str | None] = mapped_column(String(32))
-    body_sealed: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(default=clock.now)
     handled_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
-    transfer_id: Mapped[str | None] = mapped_column(String(32), index=True)
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return _open(self.body_sealed)
-
-    @body.setter
-    def body(self, value: dict[str, Any]) -> None:
-        self.body_sealed = _seal(value)

@@ -1,4 +1,5 @@
-"""``portal units agent add``: register a unit's first agent at the service window, from the command line."""
+"""``portal units agent add`` and ``portal institutions agent add``: register a unit's or a designated institution's
+first agent at the service window, from the command line."""
 
 from __future__ import annotations
 
@@ -50,3 +51,45 @@ def register(group: click.Group) -> None:
         db.session.commit()
         click.echo(f"agent {agent.id} ({mask_phone(agent.phone)}) is the administrator of {agent.unit.name} "
                    f"({agent.unit.credit_code}, {agent.unit.status.value})")
+
+    @group.group("institutions")
+    def institutions_group() -> None:
+        """Designated medical institutions and pharmacies (定点医药机构) and their agents."""
+
+    @institutions_group.group("agent")
+    def institution_agent_group() -> None:
+        """An institution's agents."""
+
+    @institution_agent_group.command("add")
+    @click.option("--credit-code", required=True, help="The institution's 统一社会信用代码.")
+    @click.option("--name", "org_name", required=True, help="The institution's registered name.")
+    @click.option("--kind", type=click.Choice(["medical", "pharmacy"]), required=True,
+                  help="medical (医疗机构) or pharmacy (零售药店).")
+    @click.option("--code", "institution_code", default=None, help="Its 12-character 医保机构编码, if it has one.")
+    @click.option("--legal-rep", required=True, help="The legal representative's name.")
+    @click.option("--agent-name", required=True, help="The agent's name.")
+    @click.option("--id-number", prompt=True, hide_input=True, help="The agent's 身份证 (prompted, hidden).")
+    @click.option("--phone", required=True, help="The agent's mobile number (their login).")
+    @with_appcontext
+    def institution_agent_add(credit_code: str, org_name: str, kind: str, institution_code: str | None,
+                              legal_rep: str, agent_name: str, id_number: str, phone: str) -> None:
+        """Make the first agent (the administrator) of a designated institution whose papers were checked at the
+        window. An institution the register does not know yet is entered, not designated."""
+        from .registration import FirstAgentRequest, register_at_window
+
+        data = FirstAgentRequest(credit_code, org_name, legal_rep, agent_name, id_number, phone,
+                                 org_kind="institution", institution_kind=kind, institution_code=institution_code)
+        try:
+            agent = register_at_window(data, by=None, actor=Actor("cli", None, "window"))
+        except ValidationFailed as exc:
+            for field, message in exc.reasons:
+                click.echo(f"error: {field or ''}: {message}", err=True)
+            sys.exit(1)
+        except DomainError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        institution = agent.institution
+        click.echo(f"agent {agent.id} ({mask_phone(agent.phone)}) is the administrator of {institution.name} "
+                   f"({institution.credit_code}, {institution.code or 'no national code yet'}, "
+                   f"{institution.agreement_status})")

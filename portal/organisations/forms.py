@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.validators import CreditCode, IdNumber, Mobile
@@ -31,6 +31,13 @@ class FirstAgentForm(FlaskForm):
         _required(_l("Enter the ID card number.")), Length(max=40), IdNumber()])
     agent_phone = StringField(_l("Agent's mobile number"), validators=[
         _required(_l("Enter the mobile number.")), Length(max=32), Mobile()])
+    # unit: a 参保单位; institution: a 定点医药机构 (``?org=institution``), with its kind and national code
+    org_kind = HiddenField(default="unit", validators=[AnyOf(["unit", "institution"])])
+    institution_kind = RadioField(_l("Kind of institution"), choices=[
+        SelectChoice("medical", _l("Medical institution")), SelectChoice("pharmacy", _l("Retail pharmacy"))],
+        validators=[Optional()])
+    institution_code = StringField(_l("Designated institution code (if it has one)"), validators=[
+        Optional(), Length(max=20)])
 
 
 class OnlineRegistrationForm(FirstAgentForm):
@@ -46,6 +53,10 @@ class WindowRegistrationForm(FirstAgentForm):
 
     credit_code = StringField(_l("Unified social credit code"), validators=[
         _required(_l("Enter the unified social credit code.")), Length(max=40), CreditCode(allow_bad_checksum=True)])
+    org_kind = RadioField(_l("Kind of organisation"), default="unit", choices=[
+        SelectChoice("unit", _l("Insured unit (employer)")),
+        SelectChoice("institution", _l("Designated medical institution or retail pharmacy"))],
+        validators=[_required(_l("Choose the kind of organisation.")), AnyOf(["unit", "institution"])])
 
 
 class RefuseForm(FlaskForm):

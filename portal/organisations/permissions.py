@@ -85,3 +85,37 @@ def case_filter(account: Any, item_code_column: Any) -> Any:
 def registration_item_code() -> str | None:
     """The region's 单位参保登记 item, which a registering unit files first."""
     return next((item.code for item in _catalog().items if item.handler == REGISTRATION_HANDLER), None)
+
+
+# --- the unit's records (/unit/records and /api/v1/records/unit…) --------------------------------------------------
+
+STAFF_RECORDS, CONTRIBUTION_RECORDS = "staff", "contributions"
+UNIT_QUERY_HANDLER = "queries.unit"  # 单位参保信息查询: the records are its online answer, both sections
+CONTRIBUTION_HANDLERS = frozenset({"enrolment.contribution_base", "enrolment.back_payment",
+                                   "enrolment.premium_assessment", "enrolment.retirement_top_up"})
+
+
+def _sections_of(handler: str) -> frozenset[str]:
+    if handler == UNIT_QUERY_HANDLER:
+        return frozenset({STAFF_RECORDS, CONTRIBUTION_RECORDS})
+    if handler in CONTRIBUTION_HANDLERS:
+        return frozenset({CONTRIBUTION_RECORDS})
+    if handler.startswith("enrolment.staff_") or handler == "enrolment.retiree_manage":
+        return frozenset({STAFF_RECORDS})
+    return frozenset()
+
+
+def record_sections(account: Any) -> frozenset[str]:
+    """Which parts of the unit's records the agent may see, like cases by the items they may file: the staff list
+    (headcounts, insured staff) with any staff item (职工参保登记, 变更, 中断…), the contributions (months, arrears,
+    应缴核定单) with any contribution item (缴费基数申报, 补缴…), both with the unit's records query (单位参保信息查询);
+    the administrator and an agent without limits see both; a unit still registering has no records to see."""
+    if not is_agent(account) or getattr(account, "unit", None) is None:
+        return frozenset()
+    if not restricted(account):
+        return frozenset({STAFF_RECORDS, CONTRIBUTION_RECORDS})
+    sections: set[str] = set()
+    for item in _catalog().items:
+        if "unit" in item.audience and covers(account, item):
+            sections |= _sections_of(item.handler)
+    return frozenset(sections)

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from ..accounts import operations as account_ops
 from ..accounts.models import Account
+from ..accounts.organisation import org_column
 from ..core import clock
 from ..core.audit import Actor, record
 from ..core.db import db
@@ -35,7 +36,17 @@ from ..insurance.constants import UnitStatus
 from ..insurance.models import Unit, id_number_index, normalize_name
 from ..integrations import business_license
 from ..integrations.business_license import AuthorisationRequest
-from .models import OrgKind, OrgRegistration, ProofMethod, RegistrationStatus
+from . import institutions
+from .institutions import check_institution_code
+from .models import (
+    AgreementStatus,
+    Institution,
+    InstitutionKind,
+    OrgKind,
+    OrgRegistration,
+    ProofMethod,
+    RegistrationStatus,
+)
 
 LETTER_MATERIAL = "authorisation_letter"  # the material slot name of an uploaded 授权委托书
 DEFAULT_LIMIT = "10/hour;30/day"  # PORTAL_LIMIT_REGISTER_IP: registrations started per address
@@ -58,6 +69,9 @@ class FirstAgentRequest:
     agent_name: str = field(repr=False)
     agent_id_number: str = field(repr=False)
     agent_phone: str = field(repr=False)
+    org_kind: str = OrgKind.UNIT.value  # or institution (a 定点医药机构 registering its first agent)
+    institution_kind: str | None = None  # institutions: InstitutionKind (医疗机构 / 零售药店)
+    institution_code: str | None = None  # institutions: the 医保机构编码, when it has one already
 
 
 def checked(data: FirstAgentRequest, *, allow_bad_checksum: bool = False) -> FirstAgentRequest:
@@ -94,26 +108,50 @@ def checked(data: FirstAgentRequest, *, allow_bad_checksum: bool = False) -> Fir
     run("agent_name", text(data.agent_name, 64, _("Enter the agent's name (at most 64 characters).")))
     run("agent_id_number", lambda: normalize_id_number(data.agent_id_number))
     run("agent_phone", lambda: normalize_mobile(data.agent_phone))
+    values["org_kind"] = data.org_kind if data.org_kind in set(OrgKind) else OrgKind.UNIT.value
+    if values["org_kind"] == OrgKind.INSTITUTION:
+        run("institution_kind", lambda: _institution_kind(data.institution_kind))
+        if (data.institution_code or "").strip():
+            run("institution_code", lambda: check_institution_code(data.institution_code,
+                                                                    values.get("institution_kind")))
     if problems:
         raise ValidationFailed(problems)
     return FirstAgentRequest(**values)
+
+
+def _institution_kind(raw: str | None) -> str:
+    if raw not in set(InstitutionKind):
+        raise ValidationFailed([(None, _("Choose whether the institution is a medical institution or a retail "
+                                         "pharmacy."))])
+    return raw
 
 
 def _unit(credit_code: str) -> Unit | None:
     return db.session.execute(select(Unit).where(Unit.credit_code == credit_code)).scalar_one_or_none()
 
 
-def _refuse_if_administered(credit_code: str) -> None:
-    unit = _unit(credit_code)
-    if unit is not None and db.session.execute(select(Account.id).where(Account.unit_id == unit.id,
-                                                                         Account.is_unit_admin)).first():
+def _organisation(data: FirstAgentRequest | OrgRegistration) -> Unit | Institution | None:
+    if data.org_kind == OrgKind.INSTITUTION:
+        return institutions.find(data.credit_code, data.institution_code)
+    return _unit(data.credit_code)
+
+
+def _refuse_if_administered(data: FirstAgentRequest) -> None:
+    org = _organisation(data)
+    if org is not None and db.session.execute(select(Account.id).where(
+            org_column(org) == org.id, Account.is_unit_admin)).first():
         raise ValidationFailed([("credit_code", _("This unit already has its administrator. Ask them to add you as "
                                                   "an agent, or contact the service hall."))])
+    if isinstance(org, Institution) and data.institution_code and org.code and org.code != data.institution_code:
+        raise ValidationFailed([("institution_code", _("The register holds another designated institution code "
+                                                       "for this credit code. Check the code, or contact the "
+                                                       "service hall."))])
 
 
 def _new_registration(data: FirstAgentRequest, method: ProofMethod, status: RegistrationStatus) -> OrgRegistration:
     registration = OrgRegistration(
-        org_kind=OrgKind.UNIT.value, credit_code=data.credit_code, org_name=data.org_name,
+        org_kind=data.org_kind, institution_kind=data.institution_kind, institution_code=data.institution_code,
+        credit_code=data.credit_code, org_name=data.org_name,
         legal_rep_name=data.legal_rep_name, agent_name=data.agent_name, agent_id_number=data.agent_id_number,
         agent_id_index=id_number_index(data.agent_id_number), agent_phone=data.agent_phone, method=method.value,
         status=status.value, created_at=clock.now())
@@ -144,7 +182,7 @@ def start_with_license(data: FirstAgentRequest, *, return_url: str, actor: Actor
     the URL to send the browser to."""
     data = checked(data)
     account_ops.throttle("PORTAL_LIMIT_REGISTER_IP", client_ip, default=DEFAULT_LIMIT)
-    _refuse_if_administered(data.credit_code)
+    _refuse_if_administered(data)
     started = _service().start(AuthorisationRequest(data.credit_code, data.agent_name, data.agent_id_number,
                                                     return_url))  # first: a service that fails leaves no row
     registration = _new_registration(data, ProofMethod.BUSINESS_LICENSE, RegistrationStatus.AWAITING_LICENSE)
@@ -211,7 +249,7 @@ def submit_letter(data: FirstAgentRequest, stream: BinaryIO | bytes, filename: s
 
     data = checked(data)
     account_ops.throttle("PORTAL_LIMIT_REGISTER_IP", client_ip, default=DEFAULT_LIMIT)
-    _refuse_if_administered(data.credit_code)
+    _refuse_if_administered(data)
     try:
         letter = store_document(stream, filename, material_id=LETTER_MATERIAL, by=None, actor=actor,
                                 object_type="org_registration")
@@ -239,6 +277,26 @@ def refuse(registration: OrgRegistration, reason: str, *, by: Account, actor: Ac
         raise DomainError(_("This registration has already been decided."), code="registration_decided")
     _decide(registration, RegistrationStatus.REFUSED, reason=reason, by=by)
     _audit("registration.refused", registration, actor, by="staff")
+    _tell_refused(registration, actor)
+
+
+def _tell_refused(registration: OrgRegistration, actor: Actor) -> None:
+    """The registrant hears of the refusal and its reason by SMS (in Chinese), in the decision's transaction. They
+    have no account, so no inbox message: the text goes straight to the SMS port (the development outbox, or the
+    real gateway) as the notification would word it. A gateway that does not take it does not undo the decision;
+    the audit log says so, and staff see it on the registration."""
+    from ..integrations import sms
+    from ..notifications.constants import Event
+    from ..notifications.messages import render
+
+    event = Event.REGISTRATION_REFUSED
+    message = render(event, {"unit": registration.org_name, "reason": registration.decision_reason or ""},
+                     locale="zh_Hans_CN")
+    try:
+        sms.get_gateway().send(registration.agent_phone, event.value, dict(message.params),
+                               business_id=f"registration-{registration.id}", text=message.sms)
+    except sms.SmsError as error:
+        _audit("registration.sms_failed", registration, actor, result="failed", reason=error.reason)
 
 
 # --- the core --------------------------------------------------------------------------------------------
@@ -258,6 +316,8 @@ def approve(registration: OrgRegistration, *, by: Account | None, actor: Actor) 
     do not know the credit code yet)."""
     if registration.status not in (RegistrationStatus.AWAITING_REVIEW, RegistrationStatus.AWAITING_LICENSE):
         raise InvalidTransition(_("This registration has already been decided."), code="registration_decided")
+    if registration.org_kind == OrgKind.INSTITUTION:
+        return _approve_institution(registration, by=by, actor=actor)
     unit = _unit(registration.credit_code)
     if unit is None:
         from ..services.enrolment.records import unique_number
@@ -273,14 +333,47 @@ def approve(registration: OrgRegistration, *, by: Account | None, actor: Actor) 
         unit, account_ops.NewAgent(registration.agent_phone, registration.agent_name, registration.agent_id_number),
         actor=actor, proof=ProofMethod(registration.method), by=by)
     registration.account_id, registration.unit_id = agent.id, unit.id
+    by_staff = registration.method == ProofMethod.LETTER and registration.status == RegistrationStatus.AWAITING_REVIEW
     _decide(registration, RegistrationStatus.APPROVED, reason=None, by=by)
     _audit("registration.approved", registration, actor, unit=unit.id, agent=agent.id)
+    if by_staff:  # a letter staff checked: the registrant is waiting to hear (inbox and SMS, retried by the worker)
+        from ..notifications import notify
+        from ..notifications.constants import Channel, Event
+
+        notify(agent, Event.REGISTRATION_APPROVED, {"unit": unit.name}, channels=(Channel.INBOX, Channel.SMS),
+               dedupe_key=f"registration-{registration.id}-approved")
+    return agent
+
+
+def _approve_institution(registration: OrgRegistration, *, by: Account | None, actor: Actor) -> Account:
+    """The institution's first agent; an institution the register does not know yet is entered in it, not
+    designated (its agent then files the application for the 定点 agreement)."""
+    institution = _organisation(registration)
+    if institution is None:
+        institution = Institution(
+            credit_code=registration.credit_code, code=registration.institution_code, name=registration.org_name,
+            kind=registration.institution_kind, region=current_app.config["PORTAL_REGION"],
+            legal_rep_name=registration.legal_rep_name, agreement_status=AgreementStatus.NONE.value,
+            created_at=clock.now(), changed_at=clock.now())
+        db.session.add(institution)
+        db.session.flush()
+        institutions.history_event(institution, "registered", {"name": (None, institution.name),
+                                                               "code": (None, institution.code)})
+        record("institution.registering", actor=actor, object_type="institution", object_id=institution.id,
+               detail={"credit_code": institution.credit_code, "registration": registration.id})
+    agent = account_ops.register_first_agent(
+        institution, account_ops.NewAgent(registration.agent_phone, registration.agent_name,
+                                          registration.agent_id_number),
+        actor=actor, proof=ProofMethod(registration.method), by=by)
+    registration.account_id, registration.institution_id = agent.id, institution.id
+    _decide(registration, RegistrationStatus.APPROVED, reason=None, by=by)
+    _audit("registration.approved", registration, actor, institution=institution.id, agent=agent.id)
     return agent
 
 
 def register_at_window(data: FirstAgentRequest, *, by: Account | None, actor: Actor) -> Account:
     """Staff saw the unit's papers and the agent's ID card at the window: make the first agent now."""
     data = checked(data, allow_bad_checksum=True)
-    _refuse_if_administered(data.credit_code)
+    _refuse_if_administered(data)
     registration = _new_registration(data, ProofMethod.WINDOW, RegistrationStatus.AWAITING_REVIEW)
     return approve(registration, by=by, actor=actor)

@@ -34,7 +34,18 @@ def _ip() -> str:
 
 def _request_of(form: Any) -> reg_ops.FirstAgentRequest:
     return reg_ops.FirstAgentRequest(form.credit_code.data, form.org_name.data, form.legal_rep_name.data,
-                                     form.agent_name.data, form.agent_id_number.data, form.agent_phone.data)
+                                     form.agent_name.data, form.agent_id_number.data, form.agent_phone.data,
+                                     org_kind=form.org_kind.data or "unit",
+                                     institution_kind=form.institution_kind.data or None,
+                                     institution_code=form.institution_code.data or None)
+
+
+def _institution_form(form: Any) -> None:
+    """A 定点医药机构 registers (``?org=institution``): the labels speak of the institution."""
+    if request.method == "GET" and request.args.get("org") == "institution":
+        form.org_kind.data = "institution"
+    if form.org_kind.data == "institution":
+        form.org_name.label.text = _("Institution name (as on the practising or business licence)")
 
 
 # --- registering the first agent ----------------------------------------------------------------------------
@@ -43,6 +54,7 @@ def _request_of(form: Any) -> reg_ops.FirstAgentRequest:
 @bp.route("/units/register", methods=["GET", "POST"])
 def register():
     form = OnlineRegistrationForm()
+    _institution_form(form)
     context = {"license_available": current_app.config.get("PORTAL_BUSINESS_LICENSE_BACKEND") != "off"}
     if not form.validate_on_submit():
         return render_template("organisations/register.html", form=form, **context), \
@@ -105,10 +117,11 @@ def _scope_choices(form: AgentScopeForm) -> None:
     from ..catalog.schema import Audience
 
     catalog = _catalog()
-    parts = {item.part for item in catalog.items if Audience.unit in item.audience}
+    audience = Audience.institution if current_user.institution_id else Audience.unit
+    parts = {item.part for item in catalog.items if audience in item.audience}
     form.parts.choices = [SelectChoice(p.id, p.name.get(_locale())) for p in catalog.region.parts if p.id in parts]
     form.items.choices = [SelectChoice(item.code, item.name.get(_locale())) for item in catalog.items
-                          if Audience.unit in item.audience]
+                          if audience in item.audience]
 
 
 def _locale() -> str:
@@ -124,7 +137,7 @@ def _scope_of(form: AgentScopeForm) -> dict[str, list[str]] | None:
 
 
 def _managed_unit():
-    unit = current_user.unit if current_user.is_authenticated else None
+    unit = current_user.organisation if current_user.is_authenticated else None
     if not can_manage_agents(current_user, unit):
         abort(404)
     return unit
@@ -167,7 +180,7 @@ def agents():
 def _agent_or_404(agent_id: int) -> Account:
     unit = _managed_unit()
     agent = db.session.get(Account, agent_id) if 0 < agent_id < 2**31 else None
-    if agent is None or agent.unit_id != unit.id or not agent.is_enabled or agent.is_unit_admin:
+    if agent is None or agent.organisation is not unit or not agent.is_enabled or agent.is_unit_admin:
         abort(404)
     return agent
 

@@ -105,6 +105,12 @@ class Handler:
         None keeps the fields of the item's published form."""
         return None
 
+    def shown_specs(self, case: Any, item: Item, specs: list[Any]) -> list[Any]:
+        """The fields of ``specs`` (the case's form) that the applicant is shown now, with their help: a family
+        may show a field only where it applies (a claim's 逾期申报原因 only once its dates are past the deadline).
+        Saving still takes every field of ``specs``; what a stored value fills stays shown, so nothing is lost."""
+        return specs
+
     def web_entry(self, item: Item) -> str | None:
         """The URL of the family's own filing page for ``item``, where the generic form cannot do the job
         (e.g. signing a commitment); None files through the generic form."""
@@ -208,4 +214,4 @@ def _load_families() -> None:
 
 
 FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
-                  "record_changes", "contributions", "long_term_care")
+                  "record_changes", "contributions", "long_term_care", "settlement")

@@ -9,12 +9,13 @@ data in the clear; ids, dates and enumerated values are kept as they are.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, String, Text, insert, select
+from sqlalchemy import Date, DateTime, Numeric, String, Text, insert, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
 
@@ -48,8 +49,12 @@ class EffectConflict(DomainError):
 def _dump(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, datetime):
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return value
 
 
@@ -79,8 +84,12 @@ def _load(model: type, key: str, value: Any) -> Any:
     if value is None:
         return None
     column_type = model.__table__.c[key].type
+    if isinstance(getattr(column_type, "impl", column_type), DateTime):
+        return datetime.fromisoformat(value)
     if isinstance(column_type, Date):
         return date.fromisoformat(value)
+    if isinstance(column_type, Numeric):
+        return Decimal(value)
     if isinstance(column_type, SAEnum) and column_type.enum_class is not None:
         return column_type.enum_class(value)
     return value
@@ -125,6 +134,11 @@ class Ledger:
         self.steps.append({"op": "changed", "table": row.__tablename__, "id": row.id, "before": before,
                            "after": {k: _stored(model, k, v) for k, v in values.items()}})
 
+    def note(self, **values: Any) -> None:
+        """Keep ``values`` (no personal data: ids, months, amounts) with the steps, e.g. the working of an amount;
+        revoking passes over it."""
+        self.steps.append({"op": "note", **values})
+
     def save(self, case: Any, handler: str) -> CaseEffect | None:
         """Store the steps as the case's effect; nothing is stored when the effect changed nothing."""
         if not self.steps:
@@ -152,6 +166,8 @@ def revert(case: Any, reason: str) -> CaseEffect | None:
     if effect.revoked_at is not None:
         raise EffectConflict(_("The effect of this case has already been revoked."))
     for step in reversed(effect.steps):
+        if step["op"] == "note":
+            continue
         model = MODELS[step["table"]]
         row = db.session.get(model, step["id"])
         if step["op"] == "changed":

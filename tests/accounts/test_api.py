@@ -46,7 +46,7 @@ def test_sms_login_returns_a_token_and_me_is_masked(client, api_login, db_sessio
     assert me.status_code == 200
     assert me.get_json() == {"kind": "citizen", "name_masked": "", "phone_masked": phone[:3] + "****" + phone[-4:],
                              "id_number_masked": None, "is_bound": False, "binding": "none", "binding_proofs": [],
-                             "is_unit_admin": False, "unit": None, "roles": []}
+                             "is_unit_admin": False, "unit": None, "institution": None, "roles": []}
 
 
 def test_binding_through_the_api(client, api_login, make_person):

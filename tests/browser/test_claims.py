@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import pytest
 
+from portal.core import clock
 from portal.insurance.demo import DEMO_CITIZENS
 from tests.browser.conftest import PHONE
 from tests.browser.test_filing import _log_in_citizen, _no_horizontal_scrolling, _path
@@ -88,7 +89,9 @@ def _file_claim(page, number: str, issued: date) -> str:
 
 def test_a_claim_with_an_ofd_e_receipt_is_filed_on_a_phone_reviewed_paid_and_shown_paid(browser, live_server):
     number = f"22{random.randrange(10**8, 10**9)}"
-    issued = date.today() - timedelta(days=12)
+    # the live server runs on the real clock in China's date (clock.today()); the machine's date.today() can be a
+    # day behind it for eight hours a day
+    issued = clock.today() - timedelta(days=12)
     phone_context = browser.new_context(viewport=NARROW, is_mobile=True, has_touch=True, base_url=live_server,
                                         locale="zh-CN")
     desk = browser.new_context(viewport=DESK, base_url=live_server, locale="zh-CN", accept_downloads=True)

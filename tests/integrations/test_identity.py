@@ -18,6 +18,7 @@ from portal.integrations.identity import (
 from portal.integrations.identity.http import HttpECredentialVerifier, HttpFaceVerifier
 from portal.integrations.identity.local import LocalECredentialVerifier, LocalFaceVerifier
 from portal.integrations.identity.local_server import IdentityServer
+from portal.integrations.signed_http import SignedClient
 from tests.factories import valid_id_number
 
 APP_ID, SECRET = "app-7", "secret-7"
@@ -73,6 +74,14 @@ def test_http_ecredential_resolves_the_holder(server):
 def test_plain_http_is_refused_outside_this_machine():
     with pytest.raises(ConfigError, match="https"):
         HttpFaceVerifier("http://face.example.com", APP_ID, SECRET)
+
+
+def test_a_signed_client_must_say_which_error_it_raises():
+    class Forgetful(SignedClient):
+        provider = "forgetful provider"
+
+    with pytest.raises(TypeError, match="failure"):
+        Forgetful("https://provider.example.com", APP_ID, SECRET)
 
 
 def make_app(**config) -> Flask:

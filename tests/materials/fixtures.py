@@ -413,3 +413,46 @@ def heic_photo() -> bytes:
 
 def with_virus_marker(data: bytes) -> bytes:
     return data + VIRUS_MARKER
+
+
+# --- PDF e-invoices carrying their XML invoice data (the invoices of a claim) ----------------------------------------
+
+
+def e_invoice_pdf(*files: tuple[str, bytes], compress: bool = True, annotation: tuple[str, bytes] | None = None,
+                  javascript: bool = False) -> bytes:
+    """A one-page PDF with ``files`` (name, bytes) as document-level embedded files, as pypdf's writer attaches them
+    (/Names /EmbeddedFiles, a /Filespec with /F and /UF, an /EmbeddedFile stream), Flate-compressed as issuers
+    store them when ``compress``; ``annotation`` adds a file attachment annotation instead, ``javascript`` an
+    /OpenAction script."""
+    from pypdf.generic import NumberObject, StreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    for name, body in files:
+        writer.add_attachment(name, body)
+    if annotation is not None:
+        name, body = annotation
+        stream = StreamObject()
+        stream.set_data(body)
+        stream[NameObject("/Type")] = NameObject("/EmbeddedFile")
+        spec = DictionaryObject({NameObject("/Type"): NameObject("/Filespec"), NameObject("/F"): TextStringObject(name),
+                                 NameObject("/EF"): DictionaryObject({NameObject("/F"): writer._add_object(stream)})})
+        note = DictionaryObject({NameObject("/Type"): NameObject("/Annot"),
+                                 NameObject("/Subtype"): NameObject("/FileAttachment"),
+                                 NameObject("/Rect"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(10),
+                                                                   NumberObject(10)]),
+                                 NameObject("/FS"): writer._add_object(spec)})
+        page[NameObject("/Annots")] = ArrayObject([writer._add_object(note)])
+    if javascript:
+        writer.root_object[NameObject("/OpenAction")] = writer._add_object(JavaScript("app.alert('hi');"))
+    if compress:  # the embedded files' streams Flate-encoded in place (the writer keeps its objects in _objects)
+        for index, obj in enumerate(writer._objects):
+            if isinstance(obj, StreamObject) and obj.get("/Type") == "/EmbeddedFile":
+                writer._objects[index] = obj.flate_encode()
+    return _write(writer)
+
+
+XML_BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
+            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;">]><lolz>&lol3;</lolz>')
+XML_EXTERNAL_ENTITY = (b'<?xml version="1.0"?><!DOCTYPE EInvoice [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                       b"<EInvoice><EInvoiceNumber>&e;</EInvoiceNumber></EInvoice>")

@@ -84,9 +84,15 @@ def test_unknown_handler_name_gets_the_generic_handler(catalog):
 
 
 def test_every_money_handler_name_pays_money(catalog):
+    from portal.services.settlement import SettlementItem
+
     money = {i.handler for i in catalog.items if handler_for(i).is_money}
-    assert money and all(isinstance(handler_for(i), MoneyItem) for i in catalog.items if i.handler in money)
-    assert {"account.withdrawal", "reimbursement.manual", "maternity.allowance"} <= money
+    assert money and all(isinstance(handler_for(i), MoneyItem | SettlementItem)
+                         for i in catalog.items if i.handler in money)
+    assert {"account.withdrawal", "reimbursement.manual", "maternity.allowance", "institution.settlement"} <= money
+    # a person's claims and an institution's settlements: the two families that pay
+    assert all(isinstance(handler_for(i), SettlementItem)
+               for i in catalog.items if i.handler == "institution.settlement")
 
 
 def test_register_puts_one_instance_under_every_name(monkeypatch, catalog):

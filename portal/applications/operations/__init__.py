@@ -15,7 +15,15 @@ cases), ``checks`` (prefill, form and materials, pre-checks), ``base`` (``transi
 from __future__ import annotations
 
 from .base import catalog_item, transition
-from .checks import item_prechecks, material_modes, prechecks, record_values, required_materials, specs_for
+from .checks import (
+    item_prechecks,
+    material_modes,
+    prechecks,
+    record_values,
+    required_materials,
+    shown_specs,
+    specs_for,
+)
 from .decisions import (
     accept_application,
     approve_application,
@@ -54,7 +62,7 @@ __all__ = [
     "catalog_item", "check_idempotency_key", "complete_application", "deliver_application", "deny_application",
     "discard_draft", "find_by_token", "get_case", "issue_progress_token", "item_prechecks", "material_modes",
     "open_cases", "prechecks", "record_values", "refuse_application", "request_correction", "required_materials",
-    "resubmit_application", "resume_or_start", "revoke_progress_tokens", "save_draft", "specs_for",
+    "resubmit_application", "resume_or_start", "revoke_progress_tokens", "save_draft", "shown_specs", "specs_for",
     "start_application", "start_payment", "start_review", "submit_application", "transition",
     "withdraw_application",
 ]

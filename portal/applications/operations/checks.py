@@ -34,6 +34,8 @@ def record_values(case: Application, item: Item) -> dict[str, Any]:
     """
     if case.audience == "unit":
         return fields.record_values(unit=case.unit, agent=case.applicant, item=item)
+    if case.audience == "institution":
+        return fields.record_values(institution=case.institution, agent=case.applicant, item=item)
     if case.on_behalf:
         values = fields.record_values(item=item)
         values |= {"person.name": case.principal_name, "person.id_number": case.principal_id_number}
@@ -58,6 +60,13 @@ def specs_for(case: Application, item: Item | None = None) -> list[fields.FieldS
     if case.on_behalf:
         specs = [replace(s, locked=s.prefill in PRINCIPAL_LOCKED) if s.locked else s for s in specs]
     return specs
+
+
+def shown_specs(case: Application, item: Item | None = None) -> list[fields.FieldSpec]:
+    """The fields the applicant sees on the filing form: ``specs_for`` as the item's family shows them now
+    (``Handler.shown_specs``); saving takes every field of ``specs_for``."""
+    item = item or catalog_item(case)
+    return handler_for(item).shown_specs(case, item, specs_for(case, item))
 
 
 def required_materials(item: Item, case: Application) -> list[Material]:

@@ -43,6 +43,7 @@ def start_application(item: Item, *, by: Any, actor: Actor) -> Application:
         # the objects, not only their ids: a new case does not load relationships, and prefill reads them
         person=by.person if audience == "individual" else None,
         unit=by.unit if audience == "unit" else None,
+        institution=by.institution if audience == "institution" else None,
         applicant_name=(by.person.name if audience == "individual" and by.person else by.display_name) or "",
     )
     specs = fields.field_specs(item, audience)

@@ -81,6 +81,11 @@ def _cases_of(account: Any) -> Any:
 
         return and_(Application.audience == "unit", Application.unit_id == account.unit_id,
                     case_filter(account, Application.item_code))
+    if account.kind == AccountKind.AGENT and account.institution_id is not None:
+        from ...organisations.permissions import case_filter
+
+        return and_(Application.audience == "institution", Application.institution_id == account.institution_id,
+                    case_filter(account, Application.item_code))
     if account.kind == AccountKind.CITIZEN:
         return Application.applicant_id == account.id
     return false()

@@ -1,13 +1,15 @@
 """The port to the banks: payment batch files out (拨付批次), return files in (回盘).
 
 There is no national format: banks take CSV or XLSX batches of lines (our line id, payee name, account, bank,
-amount, purpose) with a trailer of count and total, and answer with a file of per-line results (paid with the
-bank's reference, or failed with the reason) and the same trailer (INTEGRATIONS.md). The portal checks count and
+amount, purpose, account type: 对私 for a person, 对公 for an institution's settlement account) with a trailer of
+count and total, and answer with a file of per-line results (paid with the bank's reference, or failed with the
+reason) and the same trailer (INTEGRATIONS.md). The portal checks count and
 total both ways: a return file whose lines do not add up to its trailer, or to the batch, is refused whole.
 
 ``get_bank_files()`` returns the layout ``PORTAL_BANK_FILE_FORMAT`` names: ``csv`` (UTF-8 with BOM, so Excel
-opens it; ``csv_layout.py``) or ``xlsx`` (openpyxl; ``xlsx_layout.py``). ``local_bank.py`` plays the bank for
-development and tests: it reads a batch file as the bank would and writes its return file.
+opens it; ``csv_layout.py``) or ``xlsx`` (written with XlsxWriter, read with openpyxl; ``xlsx_layout.py``).
+``local_bank.py`` plays the bank for development and tests: it reads a batch file as the bank would and writes its
+return file.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from ...core.errors import DomainError
+from .. import Health
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a return file of 100,000 lines is well under this
 MAX_LINES = 100_000
-HEADER = ("行号", "收款人户名", "收款账号", "开户银行", "金额", "用途")
+HEADER = ("行号", "收款人户名", "收款账号", "开户银行", "金额", "用途", "账户类型")
+# 账户类型: a person's account, or an organisation's (a 定点医药机构's settlement account)
+PERSONAL, CORPORATE = "对私", "对公"
 # the trailer: 合计, count, total, batch number, date, SHA-256 of the lines
 RETURN_HEADER = ("行号", "收款人户名", "收款账号", "金额", "结果", "银行流水号", "失败原因")
 TRAILER = "合计"
@@ -46,6 +51,7 @@ class PaymentLine:
     bank: str
     amount: Decimal
     purpose: str
+    account_type: str = PERSONAL
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,11 @@ class BatchFile:
 
     @property
     def checksum(self) -> str:
-        """SHA-256 of the lines (id, payee, account, bank, amount, purpose), whatever the file layout: printed in the
-        trailer and kept with the batch, so the bank and auditors can tell the lines were not changed."""
-        canonical = "\n".join("|".join((x.line_id, x.payee_name, x.account, x.bank, f"{x.amount:.2f}", x.purpose))
+        """SHA-256 of the lines (id, payee, account, bank, amount, purpose and, for a corporate account, its type),
+        whatever the file layout: printed in the trailer and kept with the batch, so the bank and auditors can tell
+        the lines were not changed. A personal line hashes as before the type existed (older batches still check)."""
+        canonical = "\n".join("|".join((x.line_id, x.payee_name, x.account, x.bank, f"{x.amount:.2f}", x.purpose,
+                                         *((x.account_type,) if x.account_type != PERSONAL else ())))
                                for x in self.lines)
         return hashlib.sha256(f"{self.number}\n{canonical}".encode()).hexdigest()
 
@@ -74,12 +82,6 @@ class ReturnLine:
     paid: bool
     reference: str
     reason: str
-
-
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    detail: str
 
 
 class BankFiles(Protocol):

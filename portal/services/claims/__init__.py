@@ -3,8 +3,9 @@
 The package of the money items (ARCHITECTURE.md: ``services/claims/``): their online form (``forms.py``), its
 checks and the seeds' claim deadlines (``rules.py``), the calculation from policy data (``calculation.py``,
 ``policy.py``, ``data/policy.yaml``) and its working in words (``working.py``), the claim, its invoices and
-payments (``models.py``, ``operations.py``). Separation of duties around payment stays with the workbench (S7: the
-acceptor of a money item cannot approve it, the approver cannot pay it).
+payments (``models.py``, ``operations.py``), the yearly cap as the claimant sees it on /me/records (``caps.py``).
+Separation of duties around payment stays with the workbench (S7: the acceptor of a money item cannot approve it,
+the approver cannot pay it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ class ClaimItem(Handler):
 
     def form_specs(self, item: Any, audience: str) -> list[Any] | None:
         return claim_specs(item, audience)
+
+    def shown_specs(self, case: Any, item: Any, specs: list[Any]) -> list[Any]:
+        from .forms import shown_specs
+
+        return shown_specs(case, item, specs)
 
     def upload_kinds(self, item: Any, material: Any) -> frozenset[str] | None:
         from ...materials.checks import E_RECEIPTS

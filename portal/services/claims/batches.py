@@ -9,6 +9,9 @@
   a paid line marks its payment paid and completes its case (the claimant is told the amount); a failed line marks
   its payment failed with the bank's reason and tells the claimant to correct the account; the case stays open.
 
+A batch mixes people's claims and institutions' settlements (``services.settlement``): a line pays a person's account
+(对私) or an institution's settlement account (对公), as the payment's ``payee_kind`` says.
+
 Like every operation these flush and never commit; each writes its audit row.
 """
 
@@ -29,7 +32,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, ValidationFailed
-from ...integrations.bank import BankFileError, BatchFile, PaymentLine, get_bank_files
+from ...integrations.bank import CORPORATE, PERSONAL, BankFileError, BatchFile, PaymentLine, get_bank_files
 from .models import Payment, PaymentBatch
 
 
@@ -43,7 +46,8 @@ def _lines(payments: list[Payment]) -> tuple[PaymentLine, ...]:
         select(Application.id, Application.item_name, Application.number)
         .where(Application.id.in_({p.application_id for p in payments})))}
     return tuple(PaymentLine(line_id(p), p.payee_name, p.payee_account, p.payee_bank, p.amount,
-                             purposes[p.application_id]) for p in payments)
+                             purposes[p.application_id], CORPORATE if p.payee_kind == "institution" else PERSONAL)
+                 for p in payments)
 
 
 def _batch_file(batch: PaymentBatch, payments: list[Payment]) -> BatchFile:

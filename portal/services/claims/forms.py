@@ -3,10 +3,15 @@
 The seeds' materials name the invoices (医疗费用发票), the itemised fee list, the hospital and, in 林口, the bank
 card number; their forms (岳阳 生育津贴申领表, the 个人账户一次性支取 forms) carry their own fields. What the
 published form already asks for keeps its key and wording; what this service adds to pay the claim (invoice rows,
-hospital level and place, admission dates, the payee account) is grouped under headings that say so.
+hospital level and place, admission dates, the payee account) is grouped under headings that say so. The
+逾期申报原因 field (added by this service) is shown only where the dates entered are past the seed's claim deadline
+(``shown_specs``).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
 
 from ...applications.fields import FieldSpec, published_specs
 from ...catalog.schema import FieldType, Item, Name
@@ -105,6 +110,32 @@ def claim_specs(item: Item, audience: str) -> list[FieldSpec] | None:
     return specs + [s for s in added if s.key not in keys]
 
 
+def shown_specs(case: Any, item: Item, specs: list[FieldSpec]) -> list[FieldSpec]:
+    """The claim's fields as the claimant sees them now: 逾期申报原因 only where the dates entered (the day of care,
+    the discharge, the birth) are past the seed's claim deadline, with that deadline in its help; a claim in time
+    never sees it. A reason already saved stays shown (so it can be read and removed). The server-side rule is
+    ``rules.deadline_findings``, whatever the form shows."""
+    from babel.dates import format_date
+
+    from ..base import FilingContext
+    from .rules import missed_deadline
+
+    if not any(s.key == LATE.key for s in specs):
+        return specs
+    data = case.form_data or {}
+    missed = missed_deadline(FilingContext(item=item, person=case.person, unit=case.unit, data=data, case=case))
+    if missed is None:
+        if str(data.get(LATE.key) or "").strip():
+            return specs
+        return [s for s in specs if s.key != LATE.key]
+    last = missed[0]
+    help_ = _n(f"你填写的日期已超过本事项的申报期限（{format_date(last, 'long', locale='zh_Hans_CN')}）。"
+               f"{LATE.help.zh}",
+               f"The dates you entered are past this item's claim deadline ({format_date(last, 'long', locale='en')})."
+               f" {LATE.help.en}")
+    return [replace(s, help=help_) if s.key == LATE.key else s for s in specs]
+
+
 INVOICE_WORDS = ("票据", "发票", "结算单")
 
 
@@ -116,6 +147,4 @@ def is_invoice_material(item: Item, material: object) -> bool:
 
 
 def _required(spec: FieldSpec) -> FieldSpec:
-    from dataclasses import replace
-
     return replace(spec, required=True)

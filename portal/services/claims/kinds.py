@@ -11,7 +11,9 @@ depend on its kind, read from the handler name and the item's published name:
   《职工基本医疗保险个人账户支取（划转）申请表》): the balance of the account on the day;
 - ``lump`` — other money items a person claims (围产补贴, 护理补贴, 一次性生育补助金 …) whose amount no seed
   gives: a payee account, and the reviewer sets the amount;
-- None — money items of institutions (定点机构结算) and the agency's own payments: no claim form.
+- None — the agency's own payments and recognitions: no claim form. Institutions' settlements are
+  ``services.settlement``'s, which pays them through the same claims and payment batches (a claim of kind
+  ``settlement``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ CLAIM_HANDLERS = frozenset({
     "account.withdrawal", "account.transfer", "reimbursement.manual", "maternity.benefit", "maternity.allowance",
     "maternity.payment",
     "medical_aid.reimbursement", "medical_aid.payment", "long_term_care.payment",
-    "institution.settlement", "institution.remote_settlement",
 })
 
 

@@ -3,7 +3,8 @@
 A ``Claim`` keeps what the calculation said (amount, working, policy version) and what the reviewer decided
 (amount, by whom, when, and why when it differs): both stay. ``ClaimInvoice`` rows hold the invoice numbers so a
 number claimed twice is found. A ``Payment`` is the money order of an approved claim, with the payee sealed as it
-was when payment started; it is exported in a ``PaymentBatch`` (拨付批次) and marked paid or failed from the
+was when payment started (a person's account, or a designated institution's settlement account for a claim of
+kind ``settlement``: ``payee_kind``); it is exported in a ``PaymentBatch`` (拨付批次) and marked paid or failed from the
 bank's return file. Money is ``Numeric(14, 2)`` yuan (CHECK: never negative; a payment is more than zero).
 """
 
@@ -23,6 +24,7 @@ from ...core.db import Base
 
 Money = Numeric(14, 2, asdecimal=True)
 PAYMENT_STATES = ("pending", "exported", "paid", "failed", "cancelled")
+PAYEE_KINDS = ("person", "institution")  # a person's bank account (对私) or an institution's settlement account (对公)
 
 
 class Claim(Base):
@@ -111,6 +113,7 @@ class Payment(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("state IN ({})".format(", ".join(f"'{s}'" for s in PAYMENT_STATES)), name="state"),
         CheckConstraint("state != 'failed' OR failure_reason IS NOT NULL", name="failure_has_reason"),
+        CheckConstraint("payee_kind IN ('person', 'institution')", name="payee_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +124,7 @@ class Payment(Base):
     payee_name: Mapped[str] = mapped_column(Encrypted("payment.payee_name"))
     payee_bank: Mapped[str] = mapped_column(Encrypted("payment.payee_bank"))
     payee_account: Mapped[str] = mapped_column(Encrypted("payment.payee_account"))
+    payee_kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("payment_batch.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))

@@ -46,7 +46,7 @@ def paid_payment(case: Application) -> tuple[Claim, Payment] | None:
     """The claim and its paid payment, or None when nothing has been paid."""
     claim = claim_of(case)
     payment = claim.payment if claim is not None else None
-    if payment is None or payment.state != "paid":
+    if payment is None or payment.state != "paid" or claim.kind == "settlement":  # an institution's: its 结算单
         return None
     return claim, payment
 

@@ -312,6 +312,11 @@ def payee_of(case: Application) -> tuple[str, str, str] | None:
     return None
 
 
+def payee_kind(case: Application) -> str:
+    """Whose account a case pays: an institution's settlement account for an institution's case, else a person's."""
+    return "institution" if case.audience == "institution" else "person"
+
+
 def create_payment(case: Application, *, by: Any, actor: Actor) -> Payment:
     """拨付 starts: the money order of the decided amount to the payee the form gives."""
     claim = claim_of(case)
@@ -325,7 +330,7 @@ def create_payment(case: Application, *, by: Any, actor: Actor) -> Payment:
                                   "a one-time notice."))
     payment = Payment(application_id=case.id, claim=claim, amount=claim.decided_amount, state="pending",
                       payee_name=payee[0], payee_bank=payee[1], payee_account=payee[2],
-                      created_by_id=getattr(by, "id", None))
+                      payee_kind=payee_kind(case), created_by_id=getattr(by, "id", None))
     db.session.add(payment)
     db.session.flush()
     record("claim.payment_created", actor=actor, object_type="application", object_id=case.id,
@@ -420,13 +425,15 @@ def _cap(case: Application, claim: Claim) -> Decimal | None:
 def correct_payee(case: Application, name: str, bank: str, account: str, *, by: Any, actor: Actor) -> Payment:
     """The claimant gives another account after the bank failed to pay: the failed payment stays on record and a
     new one waits for the next batch. The account is checked like the form's (card check digit, holder)."""
+    from ...applications.permissions import is_applicant
     from ..base import FilingContext
     from .rules import allowed_payees, card_problem
 
     claim = claim_of(case)
     failed = claim.payments[-1] if claim is not None and claim.payments else None
-    if case.applicant_id != getattr(by, "id", None) or failed is None or failed.state != "failed":
+    if not is_applicant(by, case) or failed is None or failed.state != "failed":
         raise InvalidTransition(_("Only a claim whose payment failed takes another account."))
+    institution = payee_kind(case) == "institution"
     account = "".join(str(account or "").split())
     name, bank = (name or "").strip()[:64], (bank or "").strip()[:100]
     problems: list[tuple[str | None, str]] = []
@@ -436,16 +443,20 @@ def correct_payee(case: Application, name: str, bank: str, account: str, *, by: 
         problems.append(("payee_bank", _("Enter the bank.")))
     if not account.isdigit() or not 8 <= len(account) <= 30:
         problems.append(("payee_account", _("Enter a bank account number of 8 to 30 digits.")))
-    elif card_problem(account):
+    elif not institution and card_problem(account):  # a person's card has a check digit; a company account none
         problems.append(("payee_account", card_problem(account)))
     context = FilingContext(item=_item(case), person=case.person, unit=case.unit, data=case.form_data, case=case)
-    if name and _plain(name) not in allowed_payees(context):
+    owner = getattr(case, "institution", None) if institution else None
+    if institution and name and owner is not None and _plain(name) != _plain(owner.name):
+        problems.append(("payee_name", _("The account must be the institution's own: its name must be %(name)s.",
+                                         name=owner.name)))
+    elif not institution and name and _plain(name) not in allowed_payees(context):
         problems.append(("payee_name", _("The account holder must be the insured person, or the agent or heir named "
                                          "in this application.")))
     if problems:
         raise ValidationFailed(problems)
     payment = Payment(application_id=case.id, claim=claim, amount=failed.amount, state="pending", payee_name=name,
-                      payee_bank=bank, payee_account=account, created_by_id=by.id)
+                      payee_bank=bank, payee_account=account, payee_kind=failed.payee_kind, created_by_id=by.id)
     db.session.add(payment)
     data = case.form_data
     keys = set(data)

@@ -131,10 +131,11 @@ def claim_for_applicant(case) -> dict | None:
 @login_required
 def correct_payee(case_id: int):
     from ...applications.models import Application
+    from ...applications.permissions import is_applicant
     from .operations import correct_payee as correct
 
     case = db.session.get(Application, case_id) if 0 < case_id < 2**31 else None
-    if case is None or case.applicant_id != current_user.id:
+    if case is None or not is_applicant(current_user, case):
         abort(404)
     FlaskForm().validate_on_submit() or abort(400)
     try:

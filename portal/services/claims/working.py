@@ -63,6 +63,16 @@ def describe(line: dict[str, Any]) -> Step:
                  days=line.get("days", 0))
     elif key == "account_balance":
         text = _("The personal account's balance today: %(base)s", base=_y(base))
+    elif key == "settlement_total":  # an institution's settlement declaration (services.settlement)
+        text = _("Total medical costs declared: %(base)s", base=_y(base))
+    elif key == "settlement_fund":
+        text = _("Of which the pooled fund paid %(base)s", base=_y(base))
+    elif key == "settlement_account":
+        text = _("Plus what personal accounts paid, %(base)s", base=_y(base))
+    elif key == "settlement_deducted":
+        text = _("Less the amounts refused or deducted (拒付、扣款), %(deduction)s", deduction=_y(deduction))
+    elif key == "settlement_payable":
+        text = _("Amount applied for")
     else:
         text = key
     shows_amount = key not in {"statutory_days", "difficult_birth_days", "extra_baby_days", "extended_days"}

@@ -212,3 +212,6 @@ def statement(unit: Any, month: date, region: str) -> Statement:
 
 def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+from . import back_payment  # noqa: E402,F401 (registers 补缴's handler; it uses the rates above)

@@ -153,3 +153,18 @@ def test_a_csv_cell_that_looks_like_a_formula_is_written_as_text(app):
     data = CsvLayout().write_batch(BatchFile("PB1", date(2026, 6, 1), (
         PaymentLine("P1", "=HYPERLINK(1)", CARD, "@bank", Decimal("1.00"), "x"),)))
     assert b"'=HYPERLINK" in data and b"'@bank" in data
+
+
+def test_an_xlsx_cell_that_looks_like_a_formula_is_written_as_text(app):
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    from portal.integrations.bank import BatchFile, PaymentLine
+    from portal.integrations.bank.xlsx_layout import XlsxLayout
+
+    data = XlsxLayout().write_batch(BatchFile("PB1", date(2026, 6, 1), (
+        PaymentLine("P1", "=HYPERLINK(1)", CARD, "+bank", Decimal("1.00"), "x"),)))
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [(c.value, c.data_type) for c in sheet[2]][1:4] == [("=HYPERLINK(1)", "s"), (CARD, "s"), ("+bank", "s")]
+    assert XlsxLayout().read_batch(data)[-1][:3] == ["合计", "1", "1.00"]

@@ -111,3 +111,47 @@ def test_a_future_invoice_date_and_a_duplicate_invoice_are_refused_at_their_cell
     assert "其他" in problems["invoices.1.number"] and "申报" in problems["invoices.1.number"]
     assert "晚于" in problems["invoices.2.issued_on"] or "未来" in problems["invoices.2.issued_on"]
     assert draft.form_json == before  # nothing stored
+
+
+# --- PDF e-invoices carrying their XML invoice data ------------------------------------------------------------
+
+
+def test_a_pdf_e_invoice_with_its_xml_data_fills_an_invoice_row(browser, draft, db_session):
+    from tests.materials import fixtures
+
+    xml = ofd_files.receipt_xml("3300112233", "2026-10-21", "吉林大学第一医院", "812.60", self_pay="40.00")
+    answer = post(browser, draft, fixtures.e_invoice_pdf(("EInvoice.xml", xml)), name="电子发票.pdf", json=True)
+    assert answer.status_code == 201, answer.get_json()
+    body = answer.get_json()["files"][0]
+    assert body["kind"] == "pdf" and body["prefill"]["row"] == 1 and "check it" in body["prefill"]["message"]
+    db_session.refresh(draft)
+    row = draft.form_data["invoices"][0]
+    assert (row["number"], row["issued_on"], row["institution"], row["total"], row["self_pay"]) == (
+        "3300112233", "2026-10-21", "吉林大学第一医院", "812.60", "40.00")
+
+
+def _pdf_refusals():
+    from tests.materials import fixtures
+
+    xml = ofd_files.receipt_xml("3300112234", "2026-10-21", "吉林大学第一医院", "812.60")
+    return {
+        "exe": (fixtures.e_invoice_pdf(("EInvoice.xml", xml), ("setup.exe", b"MZ\x90\x00")), "不是发票数据文件"),
+        "js": (fixtures.e_invoice_pdf(("EInvoice.xml", xml), ("run.js", b"app.alert(1)")), "不是发票数据文件"),
+        "html": (fixtures.e_invoice_pdf(("page.html", b"<html></html>")), "不是发票数据文件"),
+        "large": (fixtures.e_invoice_pdf(("EInvoice.xml", b"<a>" + b" " * (1024 * 1024) + b"</a>")), "超过 1 MB"),
+        "three": (fixtures.e_invoice_pdf(*((f"{n}.xml", xml) for n in range(3))), "最多只能附带 2 个"),
+        "bomb": (fixtures.e_invoice_pdf(("EInvoice.xml", fixtures.XML_BOMB)), "实体"),
+        "entity": (fixtures.e_invoice_pdf(("EInvoice.xml", fixtures.XML_EXTERNAL_ENTITY)), "实体"),
+    }
+
+
+@pytest.mark.parametrize("case", ["exe", "js", "html", "large", "three", "bomb", "entity"])
+def test_pdf_e_invoices_with_other_attachments_or_hostile_xml_are_refused_in_chinese_and_nothing_is_stored(
+        browser, draft, db_session, case):
+    data, words = _pdf_refusals()[case]
+    before = (stored(db_session), draft.form_json)
+    page = post(browser, draft, data, name="电子发票.pdf", lang="zh_Hans_CN").get_data(as_text=True)
+    slot = page[page.index('id="upload-invoices-errors"'):][:1200]
+    assert words in slot and "重新下载电子发票" in slot, slot
+    db_session.refresh(draft)
+    assert (stored(db_session), draft.form_json) == before

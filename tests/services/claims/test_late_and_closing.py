@@ -149,3 +149,41 @@ def test_the_claimant_reads_that_the_account_is_closed(app, region, citizen, sta
     page = browser.get("/me/records/account").get_data(as_text=True)
     closed = page[page.index('id="account-closed"'):][:300]
     assert "注销" in closed and "出国定居" in closed and case.number in closed
+
+
+# --- the 逾期申报原因 field on the filing page ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("issued, shown", [("2026-03-10", False), ("2025-12-20", True)])
+def test_the_late_reason_field_shows_only_where_the_dates_entered_are_past_the_deadline(
+        at, make_case, citizen, make_client, db_session, issued, shown):
+    from tests.factories import log_in_by_code as login
+
+    at(2026, 4, 2)  # care of 2025 had to be claimed by 2026-03-31; care of 2026 has until 2027-03-31
+    draft = make_case(OUTPATIENT, citizen, submit=False,
+                      form={"invoices": [{**_invoice("SHOW-1"), "issued_on": issued}]})
+    db_session.commit()
+    browser = login(make_client(), db_session, citizen.phone)
+    browser.set_cookie("lang", "zh_Hans_CN")
+    page = browser.get(f"/applications/{draft.id}/edit").get_data(as_text=True)
+    assert ('name="f_late_reason"' in page) is shown
+    assert ("逾期申报原因" in page) is shown
+    if shown:  # and it says why it is there: the dates entered are past the item's deadline
+        assert "你填写的日期已超过本事项的申报期限（2026年3月31日）" in page
+    browser.set_cookie("lang", "en")
+    page = browser.get(f"/applications/{draft.id}/edit").get_data(as_text=True)
+    assert ("Why the claim is late" in page) is shown
+    if shown:
+        assert "claim deadline (March 31, 2026)" in page
+
+
+def test_a_late_reason_already_saved_stays_shown_when_the_dates_are_corrected(at, make_case, citizen):
+    at(2026, 4, 2)
+    draft = make_case(OUTPATIENT, citizen, submit=False,
+                      form={"invoices": [{**_invoice("SHOW-2"), "issued_on": "2026-03-10"}], "late_reason": "洪水"})
+    item = ops.catalog_item(draft)
+    assert "late_reason" in [s.key for s in ops.shown_specs(draft, item)]
+    assert "late_reason" in [s.key for s in ops.specs_for(draft, item)]  # saving takes it whatever is shown
+    timely = make_case(OUTPATIENT, citizen, submit=False,
+                       form={"invoices": [{**_invoice("SHOW-3"), "issued_on": "2026-03-10"}]})
+    assert "late_reason" not in [s.key for s in ops.shown_specs(timely, item)]
