@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Defect, State
-from ..applications.forms import tr
+from ..catalog.labels import tr
 
 
 class VersionForm(FlaskForm):

@@ -26,7 +26,6 @@ from ..accounts.operations import commit_failures
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from ..applications.models import Application
-from ..catalog.labels import tr
 from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import commit_with_response, db
