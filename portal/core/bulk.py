@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 
-from .db import db
+from .db import begin_for_raw_writes, db
 
 BATCH = 5_000  # rows per INSERT statement where COPY is not available
 
@@ -63,6 +63,7 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:
     dialect = session.get_bind().dialect
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
     raw = session.connection().connection.driver_connection  # psycopg, inside the session's transaction
+    begin_for_raw_writes(raw)  # reads before it may have gone without one (core/db.py): COPY runs inside it
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
         for row in rows:
