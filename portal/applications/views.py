@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +22,7 @@ from ..accounts.models import AccountKind, Role
 from ..catalog.labels import REQUIREMENT, time_limit_text, tr
 from ..core.audit import actor_of
 from ..core.db import db
+from ..core.downloads import file_response
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
 from ..services import handler_for
@@ -464,12 +465,8 @@ def receipt_pdf(case_id: int):
     case, url, refused = _receipt_case(case_id)
     if refused:
         return refused
-    response = make_response(_receipts().render_receipt_pdf(case, progress_url=url))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{case.number}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(_receipts().render_receipt_pdf(case, progress_url=url), mimetype="application/pdf",
+                         filename=f"{case.number}.pdf")
 
 
 @bp.errorhandler(Conflict)

@@ -6,15 +6,15 @@ The same operations as the pages (views.py). A certificate of another person or 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
-from flask import make_response, request
+from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..api import current_account, endpoint
 from ..core.audit import actor_of
 from ..core.db import db
+from ..core.downloads import file_response
 from ..core.errors import NotFound
 from ..extensions import client_ip
 from . import documents, operations, verification
@@ -85,13 +85,8 @@ def get_certificate(certificate_id: int) -> dict:
           errors=(401, 404))
 def certificate_pdf(certificate_id: int):
     certificate = _mine(certificate_id)
-    response = make_response(documents.render_certificate_pdf(certificate))
-    response.headers["Content-Type"] = "application/pdf"
-    filename = quote(f"{certificate.kind}-{certificate.year}-{certificate.serial:04d}.pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(documents.render_certificate_pdf(certificate), mimetype="application/pdf",
+                         filename=f"{certificate.kind}-{certificate.year}-{certificate.serial:04d}.pdf")
 
 
 @endpoint("/certificates/verify/<code>", summary="Public verification of a certificate by its code (masked data)",

@@ -4,9 +4,8 @@ the public verification page reached by the QR code (``/v/<code>``) or by typing
 from __future__ import annotations
 
 import secrets
-from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -16,6 +15,7 @@ from wtforms.validators import InputRequired, Length
 from ..accounts.models import AccountKind
 from ..core.audit import actor_of
 from ..core.db import db
+from ..core.downloads import file_response
 from ..core.errors import DomainError
 from ..extensions import client_ip
 from . import documents, operations, verification
@@ -101,13 +101,8 @@ def show(certificate_id: int):
 def pdf(certificate_id: int):
     _holder_only()
     certificate = operations.get_certificate(certificate_id, for_account=current_user)
-    response = make_response(documents.render_certificate_pdf(certificate))
-    response.headers["Content-Type"] = "application/pdf"
-    filename = quote(f"{certificate.kind}-{certificate.year}-{certificate.serial:04d}.pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(documents.render_certificate_pdf(certificate), mimetype="application/pdf",
+                         filename=f"{certificate.kind}-{certificate.year}-{certificate.serial:04d}.pdf")
 
 
 # --- public verification --------------------------------------------------------------------------------

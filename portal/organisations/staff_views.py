@@ -72,14 +72,32 @@ def window():
     return redirect(url_for("organisations_staff.index"))
 
 
+def _show_page(registration: OrgRegistration, **context) -> str:
+    return render_template("organisations/staff_show.html", registration=registration, confirm_form=ConfirmForm(),
+                           refuse_form=RefuseForm(), Status=RegistrationStatus, **context)
+
+
+def _decided(registration_id: int, decide, done: str):
+    """Run ``decide()`` (one operation on the registration) and commit; a refusal of it goes back to the
+    registration's page with its message, nothing saved; done, the list with ``done``."""
+    try:
+        decide()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("organisations_staff.show", registration_id=registration_id))
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("organisations_staff.index"))
+
+
 @bp.get("/<int:registration_id>")
 def show(registration_id: int):
     registration = _registration(registration_id)
     record("registration.opened", actor=actor_of(current_user), object_type="org_registration",
            object_id=registration.id)
     db.session.commit()
-    return render_template("organisations/staff_show.html", registration=registration, confirm_form=ConfirmForm(),
-                           refuse_form=RefuseForm(), Status=RegistrationStatus)
+    return _show_page(registration)
 
 
 @bp.get("/<int:registration_id>/letter")
@@ -94,9 +112,7 @@ def letter(registration_id: int):
         body = open_document(row, actor=actor_of(current_user), object_type="org_registration",
                              object_id=registration.id)
     except DomainError as error:
-        return render_template("organisations/staff_show.html", registration=registration, error=error.message,
-                               confirm_form=ConfirmForm(), refuse_form=RefuseForm(),
-                               Status=RegistrationStatus), error.status
+        return _show_page(registration, error=error.message), error.status
     db.session.commit()
     response = Response(body, mimetype=row.media_type)
     response.headers["Content-Length"] = str(row.size_plain)
@@ -111,15 +127,9 @@ def approve(registration_id: int):
     registration = _registration(registration_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        reg_ops.approve(registration, by=current_user, actor=actor_of(current_user))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("organisations_staff.show", registration_id=registration_id))
-    db.session.commit()
-    flash(_("The registration is approved: the person is the unit's administrator online."), "success")
-    return redirect(url_for("organisations_staff.index"))
+    return _decided(registration_id,
+                    lambda: reg_ops.approve(registration, by=current_user, actor=actor_of(current_user)),
+                    _("The registration is approved: the person is the unit's administrator online."))
 
 
 @bp.post("/<int:registration_id>/refuse")
@@ -129,12 +139,7 @@ def refuse(registration_id: int):
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("organisations_staff.show", registration_id=registration_id))
-    try:
-        reg_ops.refuse(registration, form.reason.data, by=current_user, actor=actor_of(current_user))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("organisations_staff.show", registration_id=registration_id))
-    db.session.commit()
-    flash(_("The registration is refused."), "success")
-    return redirect(url_for("organisations_staff.index"))
+    return _decided(registration_id,
+                    lambda: reg_ops.refuse(registration, form.reason.data, by=current_user,
+                                           actor=actor_of(current_user)),
+                    _("The registration is refused."))

@@ -18,6 +18,7 @@ from portal.core.masking import mask_id_number, mask_phone
 from portal.insurance.demo import DEMO_CITIZENS, DEMO_UNIT, DEMO_UNIT_AGENT_PHONE
 from tests import servers
 from tests.browser.conftest import LIVE
+from tests.browser.steps import code_from_outbox, no_horizontal_scrolling
 
 pytestmark = pytest.mark.browser
 
@@ -31,24 +32,6 @@ def _submit(page, action: str) -> None:
     page.locator(f"main form[action='{action}'] button[type=submit]").click()
 
 
-def _code_from_outbox(page, phone: str) -> str:
-    """The newest code sent to ``phone``, read like a tester does: on the development outbox page."""
-    outbox = page.context.new_page()
-    try:
-        outbox.goto("/dev/outbox")
-        assert outbox.locator("h1").inner_text() == "开发环境短信发件箱"
-        row = outbox.locator("tbody tr", has_text=mask_phone(phone)).first  # newest first
-        match = re.search(r"(?<!\d)\d{6}(?!\d)", row.locator("td").nth(2).inner_text())
-        assert match, "no 6-digit code in the newest text message"
-        return match.group()
-    finally:
-        outbox.close()
-
-
-def _no_horizontal_scrolling(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
-
-
 def test_citizen_logs_in_with_a_text_message_binds_real_name_and_sees_enrolments(phone):
     phone.goto("/login/citizen")
     assert phone.locator("h1").inner_text() == "参保人登录"
@@ -58,7 +41,7 @@ def test_citizen_logs_in_with_a_text_message_binds_real_name_and_sees_enrolments
     phone.wait_for_url("**/login/code")
     assert phone.locator("h1").inner_text() == "输入验证码"
     assert mask_phone(EMPLOYEE.phone) in phone.locator("main").inner_text()
-    phone.fill("#code", _code_from_outbox(phone, EMPLOYEE.phone))
+    phone.fill("#code", code_from_outbox(phone, EMPLOYEE.phone))
     _submit(phone, "/login/code")
 
     phone.wait_for_url("**/bind")  # a new citizen account is not yet bound to a person
@@ -79,7 +62,7 @@ def test_citizen_logs_in_with_a_text_message_binds_real_name_and_sees_enrolments
     # the 身份证 number is shown masked, and nowhere in full
     assert mask_id_number(EMPLOYEE.id_number) in records.inner_text()
     assert EMPLOYEE.id_number not in phone.content()
-    _no_horizontal_scrolling(phone)
+    no_horizontal_scrolling(phone)
 
 
 def test_unit_agent_logs_in_with_a_text_message_and_sees_the_unit_overview(phone):
@@ -91,7 +74,7 @@ def test_unit_agent_logs_in_with_a_text_message_and_sees_the_unit_overview(phone
 
     phone.wait_for_url("**/login/code")
     assert phone.locator("h1").inner_text() == "输入验证码"
-    phone.fill("#code", _code_from_outbox(phone, DEMO_UNIT_AGENT_PHONE))
+    phone.fill("#code", code_from_outbox(phone, DEMO_UNIT_AGENT_PHONE))
     _submit(phone, "/login/code")
 
     phone.wait_for_url("**/me")
@@ -104,7 +87,7 @@ def test_unit_agent_logs_in_with_a_text_message_and_sees_the_unit_overview(phone
     facts = unit.locator("dl.facts").inner_text()
     assert DEMO_UNIT.name in facts
     assert DEMO_UNIT.credit_code in facts
-    _no_horizontal_scrolling(phone)
+    no_horizontal_scrolling(phone)
 
 
 def _staff_login(page, username: str, totp: str) -> None:

@@ -6,62 +6,21 @@ date the lock lifts. Steps find things by ids and names; checks read data (numbe
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pypdfium2 as pdfium
 import pytest
 
 from portal.core import clock
-from portal.core.masking import mask_phone
 from portal.documents.pdf import chinese_date
 from portal.insurance.demo import DEMO_CITIZENS
 from portal.services.remote_care.rules import add_months
+from tests.browser.steps import log_in_citizen, no_horizontal_scrolling
 
 pytestmark = pytest.mark.browser
 
 RETIREE = next(c for c in DEMO_CITIZENS if c.key == "retiree")
-OTP_SEND_INTERVAL_SECONDS = 61
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _code_from_outbox(page, phone: str) -> str:
-    outbox = page.context.new_page()
-    try:
-        outbox.goto("/dev/outbox")
-        row = outbox.locator("tbody tr", has_text=mask_phone(phone)).first
-        match = re.search(r"(?<!\d)\d{6}(?!\d)", row.locator("td").nth(2).inner_text())
-        assert match, "no 6-digit code in the newest text message"
-        return match.group()
-    finally:
-        outbox.close()
-
-
-def _log_in(page) -> None:
-    for attempt in range(2):
-        page.goto("/login/citizen")
-        page.fill("#phone", RETIREE.phone)
-        with page.expect_navigation():
-            page.locator("main form[action='/login/citizen'] button[type=submit]").click()
-        if urlsplit(page.url).path == "/login/code":
-            break
-        assert attempt == 0, page.locator("main").inner_text()
-        time.sleep(OTP_SEND_INTERVAL_SECONDS)  # another test sent this phone a code less than a minute ago
-    page.fill("#code", _code_from_outbox(page, RETIREE.phone))
-    with page.expect_navigation():
-        page.locator("main form[action='/login/code'] button[type=submit]").click()
-    if urlsplit(page.url).path == "/bind":
-        page.fill("#name", RETIREE.name)
-        page.fill("#id_number", RETIREE.id_number)
-        with page.expect_navigation():
-            page.locator("main form[action='/bind'] button[type=submit]").click()
-    assert urlsplit(page.url).path == "/me"
-
-
-def _no_horizontal_scrolling(page) -> None:
-    widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths[0]} px on a {widths[1]} px phone"
 
 
 def _pdf_text(data: bytes) -> str:
@@ -97,15 +56,15 @@ def _pick_places_with_the_script(page) -> None:
     assert page.input_value("#city") == "" and not page.locator("[data-level=county]").is_visible()
     assert page.locator("#city option[value='440300']").count() == 1  # 深圳市, from the data, no reload
     assert navigations == [], navigations
-    _no_horizontal_scrolling(page)
+    no_horizontal_scrolling(page)
 
 
 def test_retiree_files_to_hainan_with_a_commitment_prints_it_and_cannot_cancel_inside_the_lock(phone):
     page = phone
-    _log_in(page)
+    log_in_citizen(page, RETIREE)
     page.locator("#nav-remote-care").click()
     page.wait_for_url("**/remote-care/")
-    _no_horizontal_scrolling(page)
+    no_horizontal_scrolling(page)
     page.locator("#category-resettled_retiree").click()
     page.wait_for_url("**/remote-care/file/resettled_retiree")
 
@@ -124,7 +83,7 @@ def test_retiree_files_to_hainan_with_a_commitment_prints_it_and_cannot_cancel_i
     assert "基本医疗保险异地就医备案个人承诺书" in page.locator(".commitment").inner_text()
     page.check("#commitment_consent")
     page.fill("#signed_name", RETIREE.name)
-    _no_horizontal_scrolling(page)
+    no_horizontal_scrolling(page)
     with page.expect_navigation():
         page.locator("#submit-filing").click()
 
@@ -139,7 +98,7 @@ def test_retiree_files_to_hainan_with_a_commitment_prints_it_and_cannot_cancel_i
     digest = page.locator("#commitment-hash").inner_text().strip()
     assert HASH_RE.match(digest)
     assert "13976543210" not in page.content()  # the phone is masked (S12)
-    _no_horizontal_scrolling(page)
+    no_horizontal_scrolling(page)
 
     page.goto("/remote-care/filings")
     assert page.locator("a.filing-number", has_text=number).count() == 1

@@ -13,10 +13,8 @@ check data (catalog names, numbers, masks) rather than sentences.
 from __future__ import annotations
 
 import re
-import time
 from itertools import product
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pypdfium2 as pdfium
 import pytest
@@ -25,16 +23,23 @@ from qrcode.util import pattern_position
 
 from portal.applications import numbers
 from portal.applications.progress import mask_unit_name
-from portal.core.masking import mask_name, mask_phone
+from portal.core.masking import mask_name
 from portal.documents import receipts
 from portal.documents.qr import qr_matrix
 from portal.insurance.demo import DEMO_CITIZENS, DEMO_UNIT, DEMO_UNIT_AGENT_PHONE
+
+# the shared steps under the names the browser tests import them by from here (new code: tests.browser.steps)
+from tests.browser.steps import enter_code as _enter_code  # noqa: F401
+from tests.browser.steps import log_in_agent as _log_in_agent
+from tests.browser.steps import log_in_citizen as _log_in_citizen
+from tests.browser.steps import no_horizontal_scrolling as _no_horizontal_scrolling
+from tests.browser.steps import path as _path
+from tests.browser.steps import request_code as _request_code  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 EMPLOYEE = next(c for c in DEMO_CITIZENS if c.key == "employee")
 PHONE = {"width": 390, "height": 844}  # as tests/browser/conftest.py
-OTP_SEND_INTERVAL_SECONDS = 61  # PORTAL_LIMIT_OTP_SEND_PHONE: one code per phone a minute
 # An individual promise item of the Jilin catalog (15 fields of its published form) and a unit item.
 CITIZEN_ITEM = "G002036005000_01_001"  # 门诊慢性病病种待遇认定
 UNIT_ITEM = "J002036011001"  # 单位缴费基数申报(年度)
@@ -43,75 +48,7 @@ ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 PDF_SCALE = 4  # pixels per point when rendering the receipt
 
 
-# --- logging in (the steps of test_accounts.py) ----------------------------------------------------------
-
-
-def _code_from_outbox(page, phone: str) -> str:
-    """The newest code sent to ``phone``, read on the development outbox page."""
-    outbox = page.context.new_page()
-    try:
-        outbox.goto("/dev/outbox")
-        row = outbox.locator("tbody tr", has_text=mask_phone(phone)).first  # newest first
-        match = re.search(r"(?<!\d)\d{6}(?!\d)", row.locator("td").nth(2).inner_text())
-        assert match, "no 6-digit code in the newest text message"
-        return match.group()
-    finally:
-        outbox.close()
-
-
-def _request_code(page, login_path: str, fill) -> None:
-    """Fill the login form and ask for a text message. The browser tests share one server, and another test
-    may have sent this phone a code less than a minute ago: then the form says to wait, and we do, once."""
-    for attempt in range(2):
-        page.goto(login_path)
-        fill()
-        with page.expect_navigation():
-            page.locator(f"main form[action='{login_path}'] button[type=submit]").click()
-        if urlsplit(page.url).path == "/login/code":
-            return
-        assert attempt == 0 and page.locator(".error-summary").count() == 1, page.locator("main").inner_text()
-        time.sleep(OTP_SEND_INTERVAL_SECONDS)
-    pytest.fail("no text message was sent")
-
-
-def _enter_code(page, phone: str) -> None:
-    page.fill("#code", _code_from_outbox(page, phone))
-    with page.expect_navigation():
-        page.locator("main form[action='/login/code'] button[type=submit]").click()
-
-
-def _log_in_citizen(page, citizen) -> None:
-    """Log in by text message and bind the real name, unless an earlier test bound it already."""
-    _request_code(page, "/login/citizen", lambda: page.fill("#phone", citizen.phone))
-    _enter_code(page, citizen.phone)
-    if urlsplit(page.url).path == "/bind":
-        page.fill("#name", citizen.name)
-        page.fill("#id_number", citizen.id_number)
-        with page.expect_navigation():
-            page.locator("main form[action='/bind'] button[type=submit]").click()
-    assert urlsplit(page.url).path == "/me"
-
-
-def _log_in_agent(page) -> None:
-    def fill():
-        page.fill("#credit_code", DEMO_UNIT.credit_code)
-        page.fill("#phone", DEMO_UNIT_AGENT_PHONE)
-
-    _request_code(page, "/login/agent", fill)
-    _enter_code(page, DEMO_UNIT_AGENT_PHONE)
-    assert urlsplit(page.url).path == "/me"
-
-
 # --- filing ----------------------------------------------------------------------------------------------
-
-
-def _no_horizontal_scrolling(page) -> None:
-    widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths[0]} px wide on a {widths[1]} px phone"
-
-
-def _path(page) -> str:
-    return urlsplit(page.url).path
 
 
 def _file(page, code: str, texts: dict[str, str], choices: dict[str, str]) -> tuple[str, str]:

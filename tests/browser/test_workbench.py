@@ -12,30 +12,25 @@ Things are found by form names, ids, data attributes and values, not sentences (
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
-from portal.accounts.demo import DEMO_STAFF_PASSWORD
 from portal.applications import numbers
 from portal.insurance.demo import DEMO_CITIZENS
-from tests.browser.conftest import fresh_totp
-from tests.browser.test_filing import _log_in_citizen
+
+# the shared steps under the names the browser tests import them by from here (new code: tests.browser.steps)
+from tests.browser.steps import DESK
+from tests.browser.steps import decide as _decide
+from tests.browser.steps import log_in_citizen as _log_in_citizen
+from tests.browser.steps import path as _path
+from tests.browser.steps import staff_login as _staff_login
+from tests.browser.steps import state as _state
+from tests.browser.steps import submit as _submit
 
 pytestmark = pytest.mark.browser
 
 EMPLOYEE = next(c for c in DEMO_CITIZENS if c.key == "employee")
 ITEM = "G002036001005_02_02"  # 职工停保变更: completing it changes the person's enrolment status
-DESK = {"width": 1280, "height": 900}
-
-
-def _path(page) -> str:
-    return urlsplit(page.url).path
-
-
-def _submit(page, selector: str) -> None:
-    with page.expect_navigation():
-        page.locator(selector).click()
 
 
 def _file_suspension(page) -> tuple[str, str]:
@@ -67,24 +62,6 @@ def _file_suspension(page) -> tuple[str, str]:
     number = page.locator("main .case-number").first.inner_text().strip()
     assert numbers.is_valid(number), page.locator("main").inner_text()
     return _path(page), number
-
-
-def _staff_login(page, username: str) -> None:
-    page.goto("/login/staff")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_STAFF_PASSWORD)
-    page.fill("#totp", fresh_totp(username))
-    _submit(page, "main form[action='/login/staff'] button[type=submit]")
-    assert _path(page) != "/login/staff", page.locator("main").inner_text()
-
-
-def _state(page) -> str:
-    return page.locator("#case-state").get_attribute("data-state")
-
-
-def _decide(page, action: str) -> None:
-    _submit(page, f"form.decision[data-action='{action}'] button[type=submit]")
-    assert page.locator(".flash-error").count() == 0, page.locator(".flashes").inner_text()
 
 
 def test_staff_claims_notifies_and_completes_a_case_the_citizen_filed_and_corrected(phone, browser, live_server):

@@ -413,8 +413,8 @@ def test_staff_answer_the_letter_on_the_transfers_page_and_the_citizen_sees_one_
         limiter.reset()
         timeline = _citizen_page()
     assert "Your application was accepted here." in timeline
-    assert "sent the 信息表: 77 months paid." in timeline
-    assert "transferred the personal account balance: 3456.78 yuan." in timeline
+    assert 'sent the <span lang="zh-Hans">信息表</span>: 77 months paid.' in timeline  # the Chinese term marked
+    assert "transferred the personal account balance: CN¥3,456.78." in timeline  # money as Babel writes it
     assert "Completed: the months and the balance are on your records here." in timeline
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from flask import current_app, make_response, request
+from flask import current_app, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from ...applications.models import Application
 from ...commitments.texts import REMOTE_CARE_FILING, current_text
 from ...core.audit import actor_of
 from ...core.db import db
+from ...core.downloads import file_response
 from ...core.errors import ValidationFailed
 from ...core.masking import mask_phone
 from ...insurance.filings import RemoteCareFiling
@@ -236,10 +237,6 @@ def remote_care_extend(filing_id: int):
 def remote_care_form_pdf(filing_id: int):
     filing = _filing(filing_id)
     item = current_app.extensions["portal_catalog"].get(filing.item_code)
-    response = make_response(document.render_filing_pdf(filing, item))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filing.number}.pdf"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(document.render_filing_pdf(filing, item), mimetype="application/pdf",
+                         filename=f"{filing.number}.pdf")
 

@@ -18,6 +18,7 @@ from ...commitments.models import CommitmentSignature
 from ...commitments.texts import REMOTE_CARE_FILING, current_text
 from ...core.audit import actor_of
 from ...core.db import db
+from ...core.downloads import file_response
 from ...core.errors import Conflict, DomainError, ValidationFailed
 from ...core.formatting import local_date
 from ...insurance.filings import RemoteCareFiling
@@ -197,9 +198,5 @@ def extend(filing_id: int):
 def pdf(filing_id: int):
     filing = _filing(filing_id)
     item = current_app.extensions["portal_catalog"].get(filing.item_code)
-    response = make_response(document.render_filing_pdf(filing, item))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filing.number}.pdf"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(document.render_filing_pdf(filing, item), mimetype="application/pdf",
+                         filename=f"{filing.number}.pdf")

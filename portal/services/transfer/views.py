@@ -5,7 +5,7 @@ audited; names and ID numbers are masked on the staff pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,7 +16,9 @@ from ...applications.models import Application
 from ...core import clock
 from ...core.audit import actor_of, record
 from ...core.db import db
+from ...core.downloads import file_response
 from ...core.errors import DomainError, ValidationFailed
+from ...core.formatting import money, number
 from ...workbench.permissions import is_case_worker
 from . import document, operations
 from .models import Side, TransferCase, TransferState
@@ -75,11 +77,7 @@ def letter(case_id: int):
     db.session.commit()
     body = document.letter_pdf(case, receiving_agency=receiving, sending_agency=sending,
                                reply_by=case.sheet_due.isoformat() if case.sheet_due else "")
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename=lianxihan-{case.id}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(body, mimetype="application/pdf", filename=f"lianxihan-{case.id}.pdf")
 
 
 def _act(action, success: str, case_id: int | None = None):
@@ -138,7 +136,7 @@ def mine():
     mine = (select(TransferCase).join(Application, TransferCase.application_id == Application.id)
             .where(Application.applicant_id == current_user.id).order_by(TransferCase.id.desc()))
     cases = list(db.session.execute(mine).scalars())
-    return render_template("transfer/mine.html", cases=cases, timeline=timeline)
+    return render_template("transfer/mine.html", cases=cases, timeline=timeline, item=operations.transfer_item())
 
 
 def timeline(case: TransferCase) -> list[tuple[str, str]]:
@@ -151,9 +149,9 @@ def timeline(case: TransferCase) -> list[tuple[str, str]]:
         "letter_sent": _("The 联系函 (%(number)s) was sent to %(area)s.", number=case.letter_number,
                          area=case.other_area_name),
         "sheet_received": _("%(area)s sent the 信息表: %(months)s months paid.", area=case.other_area_name,
-                            months=case.contribution_months),
-        "funds_received": _("%(area)s transferred the personal account balance: %(amount)s yuan.",
-                            area=case.other_area_name, amount=case.funds_amount),
+                            months=number(case.contribution_months)),
+        "funds_received": _("%(area)s transferred the personal account balance: %(amount)s.",
+                            area=case.other_area_name, amount=money(case.funds_amount)),
         "rejected_by_other": _("%(area)s could not act on the 联系函: %(reason)s", area=case.other_area_name,
                                reason=case.reject_reason),
         "completed": _("Completed: the months and the balance are on your records here."),
