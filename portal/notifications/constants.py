@@ -28,6 +28,8 @@ class Event(StrEnum):
     COMMITMENT_FALSE = "commitment_false"  # post-hoc checking (事后核查) found the applicant's commitment untrue
     DEADLINE_MOVED = "deadline_moved"  # an imported holiday schedule moved a date of the applicant's case
     LOGIN_FAILURES = "login_failures"  # to a member of staff: failed logins to their account piled up
+    REGISTRATION_APPROVED = "registration_approved"  # staff accepted a unit agent's 授权委托书: they may log in
+    REGISTRATION_REFUSED = "registration_refused"  # staff refused it (sent by SMS only: the registrant has no account)
 
     @property
     def label(self) -> str:
@@ -53,6 +55,8 @@ EVENT_LABELS = {
     Event.COMMITMENT_FALSE: _l("Result of the check of your commitment"),
     Event.DEADLINE_MOVED: _l("Time limit adjusted"),
     Event.LOGIN_FAILURES: _l("Failed logins to your account"),
+    Event.REGISTRATION_APPROVED: _l("Unit agent registration approved"),
+    Event.REGISTRATION_REFUSED: _l("Unit agent registration not approved"),
 }
 
 

@@ -112,6 +112,16 @@ TEMPLATES: dict[Event, Template] = {
            "%(last_on)s. Further attempts from the same place now have to wait longer. If these attempts were not "
            "yours, tell the administrator."),
         ("failures", "last_on")),
+    Event.REGISTRATION_APPROVED: Template(
+        _l("Unit agent registration approved"),
+        _l("Your letter of authorisation has been checked: you are now the agent (administrator) of %(unit)s online. "
+           "Log in as a unit agent with the unit's credit code and this mobile number."),
+        ("unit",)),
+    Event.REGISTRATION_REFUSED: Template(
+        _l("Unit agent registration not approved"),
+        _l("Your registration as the agent of %(unit)s was not approved. Reason: %(reason)s You may register again "
+           "with a corrected letter of authorisation, or at the service window."),
+        ("unit", "reason")),
 }
 
 

@@ -277,6 +277,26 @@ def refuse(registration: OrgRegistration, reason: str, *, by: Account, actor: Ac
         raise DomainError(_("This registration has already been decided."), code="registration_decided")
     _decide(registration, RegistrationStatus.REFUSED, reason=reason, by=by)
     _audit("registration.refused", registration, actor, by="staff")
+    _tell_refused(registration, actor)
+
+
+def _tell_refused(registration: OrgRegistration, actor: Actor) -> None:
+    """The registrant hears of the refusal and its reason by SMS (in Chinese), in the decision's transaction. They
+    have no account, so no inbox message: the text goes straight to the SMS port (the development outbox, or the
+    real gateway) as the notification would word it. A gateway that does not take it does not undo the decision;
+    the audit log says so, and staff see it on the registration."""
+    from ..integrations import sms
+    from ..notifications.constants import Event
+    from ..notifications.messages import render
+
+    event = Event.REGISTRATION_REFUSED
+    message = render(event, {"unit": registration.org_name, "reason": registration.decision_reason or ""},
+                     locale="zh_Hans_CN")
+    try:
+        sms.get_gateway().send(registration.agent_phone, event.value, dict(message.params),
+                               business_id=f"registration-{registration.id}", text=message.sms)
+    except sms.SmsError as error:
+        _audit("registration.sms_failed", registration, actor, result="failed", reason=error.reason)
 
 
 # --- the core --------------------------------------------------------------------------------------------
@@ -313,8 +333,15 @@ def approve(registration: OrgRegistration, *, by: Account | None, actor: Actor) 
         unit, account_ops.NewAgent(registration.agent_phone, registration.agent_name, registration.agent_id_number),
         actor=actor, proof=ProofMethod(registration.method), by=by)
     registration.account_id, registration.unit_id = agent.id, unit.id
+    by_staff = registration.method == ProofMethod.LETTER and registration.status == RegistrationStatus.AWAITING_REVIEW
     _decide(registration, RegistrationStatus.APPROVED, reason=None, by=by)
     _audit("registration.approved", registration, actor, unit=unit.id, agent=agent.id)
+    if by_staff:  # a letter staff checked: the registrant is waiting to hear (inbox and SMS, retried by the worker)
+        from ..notifications import notify
+        from ..notifications.constants import Channel, Event
+
+        notify(agent, Event.REGISTRATION_APPROVED, {"unit": unit.name}, channels=(Channel.INBOX, Channel.SMS),
+               dedupe_key=f"registration-{registration.id}-approved")
     return agent
 
 

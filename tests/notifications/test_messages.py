@@ -24,6 +24,7 @@ SAMPLES = {
     "expires_on": "2026-12-31",
     "failures": "5",
     "last_on": "2026-12-06",
+    "unit": "长春新创科技有限公司",
     "days": 2,
     "due_soon": 3,
     "overdue": 1,

@@ -21,6 +21,7 @@ from portal.integrations.business_license.http import HttpLicenseService
 from portal.integrations.business_license.local_server import LicenseServer
 from portal.materials.models import MaterialFile
 from portal.materials.operations import sweep_unclaimed
+from portal.notifications.worker import deliver_due
 from portal.organisations.models import OrgRegistration, ProofMethod
 from tests.applications.conftest import sample_value
 from tests.factories import mobile, valid_credit_code
@@ -190,6 +191,11 @@ def test_a_letter_of_authorisation_is_checked_and_approved_by_staff(client, get_
     views = db_session.execute(select(AuditEvent).where(AuditEvent.action.in_(
         ["registration.opened", "material.view", "registration.approved"]))).scalars().all()
     assert {v.action for v in views} == {"registration.opened", "material.view", "registration.approved"}
+    # the registrant hears of it: an inbox message and an SMS, which the notifications worker sends
+    assert _texts(db_session, data["agent_phone"]) == []
+    deliver_due()
+    texts = _texts(db_session, data["agent_phone"])
+    assert len(texts) == 1 and "长春新创科技有限公司" in texts[0] and "授权委托书已审核通过" in texts[0]
 
 
 def test_a_refused_letter_needs_a_reason_and_makes_no_agent(client, get_csrf, db_session, make_client, make_staff):
@@ -203,11 +209,24 @@ def test_a_refused_letter_needs_a_reason_and_makes_no_agent(client, get_csrf, db
     page = staff.get(f"/staff/registrations/{registration.id}").get_data(as_text=True)
     staff.post(f"/staff/registrations/{registration.id}/refuse", data={"csrf_token": csrf_from(page), "reason": ""})
     assert registration.status == "awaiting_review"
+    assert _texts(db_session, data["agent_phone"]) == []  # nothing decided, nothing sent
     staff.post(f"/staff/registrations/{registration.id}/refuse",
                data={"csrf_token": csrf_from(page), "reason": "委托书未加盖单位公章"})
     db_session.refresh(registration)
     assert registration.status == "refused" and registration.decision_reason == "委托书未加盖单位公章"
     assert db_session.execute(select(Account).where(Account.kind == "agent")).first() is None
+    # no account to hold an inbox message: an SMS in Chinese with the reason, in the decision's transaction
+    assert _texts(db_session, data["agent_phone"]) == [
+        "【单位经办人注册未通过】您作为长春新创科技有限公司经办人的注册未通过。原因：委托书未加盖单位公章。"
+        "您可以提交更正后的授权委托书重新注册，或到服务窗口办理。"]
+
+
+def _texts(db_session, phone: str) -> list[str]:
+    from portal.accounts.models import SmsMessage
+    from portal.insurance.models import phone_index
+
+    return [m.body for m in db_session.execute(select(SmsMessage).where(SmsMessage.phone_index == phone_index(phone))
+                                               .order_by(SmsMessage.id)).scalars()]
 
 
 def test_a_letter_that_is_not_a_document_is_refused_at_its_field(client, get_csrf, db_session):
