@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,25 @@ API_MODULES = (
 )
 
 
+class Portal(Flask):
+    """Flask, except that whether a hook or view is ``async`` is worked out once per function: Flask asks
+    ``inspect.iscoroutinefunction`` of each of the dozen hooks again on every request, and the answer never
+    changes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            return self._synced[func]
+        except KeyError:
+            synced = self._synced[func] = super().ensure_sync(func)
+            return synced
+        except TypeError:  # not hashable: asked each time, as Flask does
+            return super().ensure_sync(func)
+
+
 def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | None = None,
                load_catalog: bool = True) -> Flask:
     """Build the app: config → extensions → keys checked against the database → blueprints → errors → CLI.
@@ -68,7 +88,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
     ``load_catalog=False`` (the command line) it is read on first use instead.
     """
     config = build_config(overrides)
-    app = Flask(
+    app = Portal(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select, update
 
 from ..core import clock
@@ -123,8 +122,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _resolve_user() -> None:
-        # Load (and refresh) the session before any view runs, so its commit never carries view changes.
-        if request.endpoint != "static" and not is_api_request():
-            _ = current_user.is_authenticated
+        # Load (and refresh) the session before any view runs, so its commit never carries view changes. Directly,
+        # where flask-login's own loading would first hash the client's address and user agent for a session
+        # protection that is off, send a signal nobody hears, and look for a remember-me cookie never issued; its
+        # ``current_user`` reads what is put here (as ``core.failures`` and ``forget_browser`` do).
+        if request.endpoint != "static" and not is_api_request() and "_login_user" not in g:
+            g._login_user = _load_from_session(request) or login_manager.anonymous_user()
 
     app.before_request(staff_area.guard)  # after the user is known: one rule for every /staff URL

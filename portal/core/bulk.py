@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 
-from .db import db
+from .db import begin_for_raw_writes, db
 
 BATCH = 5_000  # rows per INSERT statement where COPY is not available
 
@@ -63,6 +63,7 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:
     dialect = session.get_bind().dialect
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
     raw = session.connection().connection.driver_connection  # psycopg, inside the session's transaction
+    begin_for_raw_writes(raw)  # reads before it may have gone without one (core/db.py): COPY runs inside it
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
         for row in rows:
@@ -76,3 +77,14 @@ def _value(default: Any) -> Any:
     if default.is_callable:
         return default.arg(None)  # SQLAlchemy wraps a zero-argument callable to take the (unused) context
     return default.arg
+
+
+def refresh_statistics(tables: Iterable[Table]) -> None:
+    """``ANALYZE`` the tables just filled in bulk, in the session's transaction: the query planner's row counts
+    and value distributions come from these statistics, and until they exist (autovacuum may be off, or not have
+    come round yet) it plans for empty tables — e.g. a sequential scan of every enrolment event for one person's
+    history instead of two index lookups, a cost that grows with the data."""
+    session = db.session
+    preparer = session.get_bind().dialect.identifier_preparer
+    for table in tables:
+        session.execute(text(f"ANALYZE {preparer.quote(table.name)}"))

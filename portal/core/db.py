@@ -5,6 +5,7 @@ Operations flush, never commit; the view (or the CLI command) commits once.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,8 +114,65 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
         arguments["connect_args"]["options"] = f"{given if isinstance(given, str) else ' '.join(given)} " \
                                                f"{arguments['connect_args']['options']}"
     engine = create_engine(url, **arguments, **kwargs)
+    _begin_only_to_write(engine)  # first: the idle check below then reads without a transaction, too
     _ping_after_idle(engine)
     return engine
+
+
+# A SELECT that locks rows, creates a table, or calls a function that locks or writes: it needs a transaction.
+_WRITES_IN_A_SELECT = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b|\bINTO\b|"
+    r"\b(?:pg_(?:try_)?advisory\w*|nextval|setval|set_config|pg_notify|txid_current\w*|lo_\w+)\s*\(",
+    re.IGNORECASE)
+
+
+def statement_may_write(statement: str, context: Any = None) -> bool:
+    """Whether a statement may change or lock anything: all but a plain ``SELECT`` (when in doubt: yes)."""
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete
+                                or context.execution_options.get("stream_results")):  # server-side cursors
+        return True
+    if statement.lstrip()[:6].upper() != "SELECT":
+        return True
+    return _WRITES_IN_A_SELECT.search(statement) is not None
+
+
+def begin_for_raw_writes(dbapi_connection: Any) -> None:
+    """Before writing through the driver's own connection (e.g. ``COPY``, which passes no SQLAlchemy event): make
+    sure what follows runs in the transaction, not statement by statement."""
+    if getattr(dbapi_connection, "autocommit", False):
+        dbapi_connection.autocommit = False
+
+
+def _begin_only_to_write(engine: Engine) -> None:
+    """PostgreSQL (psycopg): no transaction until a statement may write. A request that only reads sends its
+    ``SELECT``s alone — no ``BEGIN`` before them and no ``ROLLBACK`` when its session closes, two round trips of
+    three on a light page; under PostgreSQL's READ COMMITTED each statement sees its own snapshot either way, so
+    nothing a reader sees changes. The first statement that may write or lock (anything but a plain ``SELECT``,
+    ``statement_may_write``) opens the transaction (psycopg sends ``BEGIN`` with it), and every later statement runs
+    in it until the commit or rollback, after which reads go alone again. A connection whose isolation level was
+    asked for (e.g. ``AUTOCOMMIT`` for ``CREATE DATABASE``) is left as SQLAlchemy set it."""
+    if engine.dialect.name != "postgresql":
+        return
+    from psycopg.pq import TransactionStatus
+
+    idle = TransactionStatus.IDLE
+
+    @event.listens_for(engine, "checkout")
+    def _reads_alone(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.info.transaction_status == idle:
+            dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _transaction_before_writing(conn: Any, cursor: Any, statement: str, _parameters: Any, context: Any,
+                                    _many: bool) -> None:
+        if "isolation_level" in conn.get_execution_options():
+            return
+        dbapi_connection = cursor.connection
+        if dbapi_connection.autocommit:
+            if statement_may_write(statement, context):
+                dbapi_connection.autocommit = False  # psycopg begins the transaction with this statement
+        elif dbapi_connection.info.transaction_status == idle and not statement_may_write(statement, context):
+            dbapi_connection.autocommit = True  # committed or rolled back: the next reads go alone again
 
 
 PING_AFTER_IDLE_SECONDS = 10.0

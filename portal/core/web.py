@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import re
-import secrets
+from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .errors import DomainError
@@ -87,6 +91,36 @@ def _drain_body() -> None:
         return
 
 
+class KeptSerializerSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer made once per set of keys instead of at every
+    request (Flask builds it in ``open_session`` even when the request has no cookie). A changed ``SECRET_KEY`` or
+    ``SECRET_KEY_FALLBACKS`` gets a serializer of its own."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        try:
+            return self._kept[keys]
+        except KeyError:
+            serializer = self._kept[keys] = super().get_signing_serializer(app)
+            return serializer
+        except TypeError:  # a key that cannot be a dict key: made afresh, as Flask does
+            return super().get_signing_serializer(app)
+
+
+# Content-Security-Policy of every page: scripts and styles only from here, inline ones only with the page's nonce
+CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+# set on every response, replacing a view's own value
+FIXED_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                 ("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)"),
+                 ("Cross-Origin-Opener-Policy", "same-origin"))
+HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+
 def _is_staff() -> bool:
     from flask_login import current_user
 
@@ -94,11 +128,14 @@ def _is_staff() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = KeptSerializerSessions()
+
     @app.before_request
     def _request_context() -> None:
+        fresh = os.urandom(24)  # one read of the system's randomness for both (as secrets.token_* do each)
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
-        g.csp_nonce = secrets.token_urlsafe(16)
+        g.request_id = incoming if REQUEST_ID_RE.match(incoming) else fresh[:8].hex()
+        g.csp_nonce = base64.urlsafe_b64encode(fresh[8:]).rstrip(b"=").decode("ascii")
         g.elder_mode = request.cookies.get("elder") == "1"
 
     @app.context_processor
@@ -118,26 +155,24 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        nonce = g.get("csp_nonce", "")
+        headers = response.headers
+        present = {name.lower() for name, _value in headers}
         # a route's own policy (e.g. ``sandbox`` on uploaded files) is kept beside this one: browsers enforce both
-        response.headers.add(
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self)"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if app.config["PORTAL_ENV"] == "production":
-            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        added = [("Content-Security-Policy", CSP.format(nonce=g.get("csp_nonce", "")))]
+        fixed = (*FIXED_HEADERS, HSTS) if app.config["PORTAL_ENV"] == "production" else FIXED_HEADERS
         if "request_id" in g:
-            response.headers["X-Request-ID"] = g.request_id
-        if request.endpoint != "static":
+            fixed = (*fixed, ("X-Request-ID", g.request_id))
+        for name, value in fixed:
+            if name.lower() in present:
+                headers[name] = value
+            else:
+                added.append((name, value))
+        if "referrer-policy" not in present:
+            added.append(("Referrer-Policy", "same-origin"))
+        if "cache-control" not in present and request.endpoint != "static":
             # pages and answers may hold personal data: never kept by browsers or proxies
-            response.headers.setdefault("Cache-Control", "no-store")
+            added.append(("Cache-Control", "no-store"))
+        headers.extend(added)  # one pass (setting each name in turn searched the list every time)
         return response
 
     @app.errorhandler(DomainError)

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete
 
+from ..core.bulk import refresh_statistics
 from ..core.db import Base, db
 
 INSURANCE_TABLES = ("unit", "person", "enrolment", "enrolment_event", "contribution", "personal_account",
@@ -74,5 +75,7 @@ def register(group: click.Group) -> None:
             also = CaseMaker(seed, current_app.config["PORTAL_REGION"], cases, persons,
                              {c.id_number for c in all_demo_citizens()})
         summary = generate_demo_data(seed=seed, persons=persons, units=units, also=also)
+        db.session.commit()
+        refresh_statistics(_tables_to_clear())  # the planner's view of the new rows (autovacuum may be off)
         db.session.commit()
         click.echo(summary.line())

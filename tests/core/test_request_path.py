@@ -226,3 +226,162 @@ def test_the_staff_menu_is_worked_out_once_per_page(app, clerk, monkeypatch):
     page = clerk.get("/staff/queues/review").get_data(as_text=True)
     assert len(calls) == 1  # the header's menu and the page's links (staff_may_open) share one answer
     assert 'href="/staff/queues/intake"' in page or "/staff/queues/intake" in page
+
+
+# --- no transaction until one is needed ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("statement", "writes"), [
+    ("SELECT a.id FROM account AS a WHERE a.id = %(id)s", False),
+    ("  select version_num from alembic_version", False),
+    ("SELECT a.id FROM account AS a WHERE a.id = 1 FOR UPDATE", True),
+    ("SELECT a.id FROM account a FOR NO KEY UPDATE SKIP LOCKED", True),
+    ("SELECT 1 FROM person FOR SHARE", True),
+    ("SELECT pg_advisory_xact_lock(42)", True),
+    ("SELECT nextval(pg_get_serial_sequence('person', 'id'))", True),
+    ("SELECT * INTO copied FROM person", True),
+    ("WITH gone AS (DELETE FROM otp_challenge RETURNING id) SELECT count(*) FROM gone", True),
+    ("INSERT INTO audit_event (action) VALUES ('x')", True),
+    ("UPDATE login_session SET last_seen_at = now()", True),
+    ("SAVEPOINT sa_savepoint_1", True),
+    ("SET LOCAL lock_timeout = 0", True),
+])
+def test_only_a_plain_select_goes_without_a_transaction(statement, writes):
+    from portal.core.db import statement_may_write
+
+    assert statement_may_write(statement) is writes
+
+
+@pytest.mark.no_db
+def test_a_request_that_never_touches_the_database_takes_no_connection(app):
+    engine = app.extensions["portal_db_engine"]
+    checkouts, statements = [], []
+
+    def on_checkout(*_args):
+        checkouts.append(1)
+
+    def on_sql(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        client = app.test_client()
+        assert client.get("/lang/en?next=/guide/").status_code == 302
+        assert client.get("/elder/on").status_code == 302
+        static = client.get("/static/css/portal.css")
+        static.close()  # the file it streamed
+        assert static.status_code == 200
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "before_cursor_execute", on_sql)
+    assert checkouts == [] and statements == []
+
+
+class _WireTrace:
+    """What the app's pooled connections send to PostgreSQL, from libpq's own protocol trace: each frontend
+    message (``Query "BEGIN"``, ``Parse``…) and the backend's ``ReadyForQuery`` (one per round trip)."""
+
+    def __init__(self, engine, folder):
+        self.engine, self.path = engine, folder / "wire.trace"
+        self.file = open(self.path, "w")  # noqa: SIM115 (libpq writes to its descriptor while connections are out)
+
+    def _start(self, dbapi_connection, *_args):
+        dbapi_connection.pgconn.trace(self.file.fileno())
+
+    def _stop(self, dbapi_connection, *_args):
+        dbapi_connection.pgconn.untrace()
+
+    def __enter__(self):
+        event.listen(self.engine, "checkout", self._start)
+        event.listen(self.engine, "checkin", self._stop)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(self.engine, "checkout", self._start)
+        event.remove(self.engine, "checkin", self._stop)
+        self.file.close()
+
+    def _messages(self) -> list[list[str]]:
+        """[timestamp, F or B, length, type, text]; a statement's own line breaks continue the text."""
+        messages: list[list[str]] = []
+        for line in self.path.read_text().splitlines():
+            fields = line.split("\t", 4)
+            if len(fields) >= 4 and fields[1] in ("F", "B") and fields[0][:4].isdigit():
+                messages.append([*fields, ""][:5])
+            elif messages:
+                messages[-1][4] += " " + line
+        return messages
+
+    def sent(self) -> list[str]:
+        return [f"{m[3]} {' '.join(m[4].split())}" for m in self._messages()
+                if m[1] == "F" and m[3] in ("Query", "Parse")]
+
+    def round_trips(self) -> int:
+        return sum(1 for m in self._messages() if m[1] == "B" and m[3] == "ReadyForQuery")
+
+
+def _pg_only():
+    return pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="needs PORTAL_TEST_DATABASE_URL (PostgreSQL)")
+
+
+@pytest.mark.no_db
+@_pg_only()
+def test_the_health_check_reads_in_one_round_trip_without_a_transaction(app, tmp_path):
+    engine = app.extensions["portal_db_engine"]
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200  # the keys and the calendar are kept from here on
+    with _WireTrace(engine, tmp_path) as wire:
+        assert client.get("/healthz").status_code == 200
+    assert wire.sent() == ['Query "SELECT version_num FROM alembic_version"'] and wire.round_trips() == 1
+
+
+@pytest.mark.no_db
+@_pg_only()
+def test_a_read_only_request_sends_its_selects_alone_no_begin_and_no_rollback(app, tmp_path):
+    engine = app.extensions["portal_db_engine"]
+    app.extensions.pop("portal_keys_health", None)  # read again: through the ORM session this time
+    calendar_engine.forget_gaps()
+    with _WireTrace(engine, tmp_path) as wire:
+        assert app.test_client().get("/healthz").status_code == 200
+    sent = wire.sent()
+    assert any("FROM key_check" in s for s in sent) and any("calendar_" in s for s in sent)
+    assert not [s for s in sent if s.split(" ", 1)[1].strip('"').split()[0] in ("BEGIN", "ROLLBACK", "COMMIT")]
+    assert wire.round_trips() == len(sent)  # one per statement, nothing else
+
+
+@pytest.mark.no_db
+@_pg_only()
+def test_the_first_statement_that_locks_opens_the_transaction_which_holds_to_its_end(app, tmp_path):
+    from sqlalchemy.orm import Session
+
+    engine = app.extensions["portal_db_engine"]
+    key = 7_000_000 + threading.get_ident() % 100_000
+    held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k AND granted"
+    with _WireTrace(engine, tmp_path) as wire, Session(engine) as session, engine.connect() as observer:
+        session.execute(text("SELECT 1"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        session.execute(text("SELECT 2"))
+        assert observer.execute(text(held), {"k": key}).scalar() == 1  # still held: a transaction, not autocommit
+        session.commit()
+        assert observer.execute(text(held), {"k": key}).scalar() == 0
+        session.execute(text("SELECT 3"))
+    statements = [s for s in wire.sent() if "pg_locks" not in s]
+    assert statements == ['Query "SELECT 1"', 'Query "BEGIN"',
+                          'Parse "" "SELECT pg_advisory_xact_lock($1)" 1 23',  # one parameter, an int4
+                          'Query "SELECT 2"', 'Query "COMMIT"', 'Query "SELECT 3"'], statements
+
+
+@pytest.mark.no_db
+@_pg_only()
+def test_what_follows_the_first_write_is_rolled_back_with_it(app):
+    from sqlalchemy.orm import Session
+
+    engine = app.extensions["portal_db_engine"]
+    with Session(engine) as session:
+        session.execute(text("SELECT 1"))
+        session.execute(text("CREATE TEMP TABLE lean_probe (n int)"))
+        session.execute(text("INSERT INTO lean_probe VALUES (1)"))
+        assert session.execute(text("SELECT count(*) FROM lean_probe")).scalar() == 1  # in the transaction
+        session.rollback()
+        assert session.execute(text("SELECT to_regclass('pg_temp.lean_probe')")).scalar() is None
