@@ -38,6 +38,7 @@ BLUEPRINTS = (
     "portal.organisations.views",
     "portal.organisations.staff_views",
     "portal.organisations.directory",
+    "portal.organisations.window_agents",
     "portal.calendar.views",
     "portal.national.views",
     "portal.services.transfer.views",
