@@ -295,6 +295,8 @@ def _case_context(case: Application, *, full: bool = False, reveal_account: bool
                                    and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
         "sets_validity": item is not None and getattr(handler_for(item), "staff_sets_validity", False),
+        # the handler's own wording of the last day staff set (an agreement's), as (label, hint) Names
+        "validity_label": item is not None and getattr(handler_for(item), "validity_label", None),
         "ltc": care.staff_view(case, item, by=current_user),
     }
 
