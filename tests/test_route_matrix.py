@@ -97,7 +97,8 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
                   "rect_id": rating.rectification.id, "check_id": draw.checks[0].id, "draw_id": draw.id,
                   "code": "G002036005000_01_001", "token": token, "state": "on", "name": "intake",
                   "category": "resettled_retiree", "filename": "css/portal.css", "file_id": 987654,
-                  "agent_id": agent.id, "registration_id": 987654, "what": "staff", "fmt": "pdf"}
+                  "agent_id": agent.id, "registration_id": 987654, "what": "staff", "fmt": "pdf",
+                  "unit_id": insured.unit.id}
         by_endpoint = {"pages.set_language": {"code": "en"}, "certificates.verify": {"code": certificate.code},
                        "api.verify_certificate": {"code": certificate.code}}
         accounts = {"citizen": citizen, "agent": agent, **{name: made[0] for name, made in staff.items()}}
@@ -201,6 +202,7 @@ EXPECTED = {
     "materials.view": "302 404 404 404 404 404 404 404",
     "catalog.index": "200 200 200 200 200 200 200 200",
     "catalog.contacts": "200 200 200 200 200 200 200 200",
+    "institutions.directory": "200 200 200 200 200 200 200 200",
     "catalog.item": "200 200 200 200 200 200 200 200",
     "catalog.checklist": "200 200 200 200 200 200 200 200",
     "pages.healthz": "200 200 200 200 200 200 200 200",
@@ -222,6 +224,8 @@ EXPECTED = {
     "organisations_staff.index": "302 404 404 200 200 200 200 403",
     "organisations_staff.show": "302 404 404 404 404 404 404 403",
     "organisations_staff.letter": "302 404 404 404 404 404 404 403",
+    "organisations_window.index": "302 404 404 200 403 403 200 200",
+    "organisations_window.show": "302 404 404 200 403 403 200 200",
     "insurance.person_records": "302 200 404 404 404 404 404 404",
     "insurance.person_account": "302 200 404 404 404 404 404 404",
     "insurance.person_benefits": "302 200 404 404 404 404 404 404",

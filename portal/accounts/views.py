@@ -342,13 +342,11 @@ def _institution_context(account: Account) -> dict:
     """An institution's agent: the items they may file (the institution's, as far as their mandate goes)."""
     if account.institution_id is None:
         return {}
-    from flask_babel import get_locale
-
     from ..applications.permissions import cannot_file
     from ..organisations import institutions
 
     items = [i for i in current_app.extensions["portal_catalog"].items if cannot_file(account, i) is None]
-    return {"institution_items": items, "institution_labels": institutions, "locale": str(get_locale() or "zh")}
+    return {"institution_items": items, "institution_labels": institutions}
 
 
 def _overview(account: Account) -> dict:

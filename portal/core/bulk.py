@@ -77,3 +77,14 @@ def _value(default: Any) -> Any:
     if default.is_callable:
         return default.arg(None)  # SQLAlchemy wraps a zero-argument callable to take the (unused) context
     return default.arg
+
+
+def refresh_statistics(tables: Iterable[Table]) -> None:
+    """``ANALYZE`` the tables just filled in bulk, in the session's transaction: the query planner's row counts
+    and value distributions come from these statistics, and until they exist (autovacuum may be off, or not have
+    come round yet) it plans for empty tables — e.g. a sequential scan of every enrolment event for one person's
+    history instead of two index lookups, a cost that grows with the data."""
+    session = db.session
+    preparer = session.get_bind().dialect.identifier_preparer
+    for table in tables:
+        session.execute(text(f"ANALYZE {preparer.quote(table.name)}"))

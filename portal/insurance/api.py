@@ -110,7 +110,8 @@ def _benefits(person) -> list[dict]:
           response=MyRecords, errors=(401, 404))
 def my_records() -> dict:
     person = _person()
-    overview = queries.person_overview(person)
+    history = queries.enrolment_history(person)
+    overview = queries.person_overview(person, history=history)
     return {
         "person": {"name": mask_name(person.name), "id_number": mask_id_number(person.id_number),
                    "phone": mask_phone(person.phone), "insured_no": person.insured_no,
@@ -120,7 +121,7 @@ def my_records() -> dict:
              "status": h.line.status.value, "start_date": _day(h.line.start_date), "end_date": _day(h.line.end_date),
              "unit_name": h.line.unit_name,
              "events": [{"kind": k.value, "label": str(k.label), "effective_date": _day(d)} for k, d, _n in h.events]}
-            for h in queries.enrolment_history(person)
+            for h in history
         ],
         "contributions": [
             {"insurance_type": c.insurance_type.value, "months_paid": c.months_paid,

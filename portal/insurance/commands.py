@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete
 
+from ..core.bulk import refresh_statistics
 from ..core.db import Base, db
 
 INSURANCE_TABLES = ("unit", "person", "enrolment", "enrolment_event", "contribution", "personal_account",
@@ -38,6 +39,11 @@ def clear_demo_tables() -> list[str]:
         db.session.execute(delete(table))
     db.session.flush()
     return [t.name for t in tables]
+
+
+# What else ``portal demo`` loads, registered by the features above this one (the demo institutions of
+# ``organisations``): functions of the region returning a summary line, or None.
+DEMO_EXTRAS: list = []
 
 
 def register(group: click.Group) -> None:
@@ -74,5 +80,10 @@ def register(group: click.Group) -> None:
             also = CaseMaker(seed, current_app.config["PORTAL_REGION"], cases, persons,
                              {c.id_number for c in all_demo_citizens()})
         summary = generate_demo_data(seed=seed, persons=persons, units=units, also=also)
+        extras = [line for extra in DEMO_EXTRAS if (line := extra(current_app.config["PORTAL_REGION"]))]
+        db.session.commit()
+        refresh_statistics(_tables_to_clear())  # the planner's view of the new rows (autovacuum may be off)
         db.session.commit()
         click.echo(summary.line())
+        for line in extras:
+            click.echo(line)

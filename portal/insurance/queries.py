@@ -84,17 +84,21 @@ class PersonOverview:
         return sum(c.arrears_periods for c in self.contributions)
 
 
-def person_overview(person: Person) -> PersonOverview:
-    """Enrolments, contribution totals per type and the account balance of ``person`` (three queries)."""
+def person_overview(person: Person, *, history: tuple[EnrolmentHistory, ...] | None = None) -> PersonOverview:
+    """Enrolments, contribution totals per type and the account balance of ``person`` (three queries; two when
+    the page has already read the enrolments with their ``history``)."""
     session = db.session
-    enrolment_rows = session.execute(
-        select(Enrolment.insurance_type, Enrolment.status, Enrolment.start_date, Enrolment.end_date, Unit.name)
-        .outerjoin(Unit, Unit.id == Enrolment.unit_id)
-        .where(Enrolment.person_id == person.id)
-        .order_by(Enrolment.start_date, Enrolment.id)
-    ).all()
-    enrolments = tuple(EnrolmentLine(InsuranceType(t), EnrolmentStatus(s), start, end, unit_name)
-                       for t, s, start, end, unit_name in enrolment_rows)
+    if history is not None:
+        enrolments = tuple(h.line for h in history)
+    else:
+        enrolment_rows = session.execute(
+            select(Enrolment.insurance_type, Enrolment.status, Enrolment.start_date, Enrolment.end_date, Unit.name)
+            .outerjoin(Unit, Unit.id == Enrolment.unit_id)
+            .where(Enrolment.person_id == person.id)
+            .order_by(Enrolment.start_date, Enrolment.id)
+        ).all()
+        enrolments = tuple(EnrolmentLine(InsuranceType(t), EnrolmentStatus(s), start, end, unit_name)
+                           for t, s, start, end, unit_name in enrolment_rows)
 
     contribution_rows = session.execute(
         select(
@@ -259,28 +263,24 @@ class EnrolmentHistory:
 
 
 def enrolment_history(person: Person) -> tuple[EnrolmentHistory, ...]:
-    """Every enrolment of ``person`` with its events (two queries)."""
-    session = db.session
-    rows = session.execute(
+    """Every enrolment of ``person`` with its events (one query: the enrolments, each joined with its events)."""
+    rows = db.session.execute(
         select(Enrolment.id, Enrolment.insurance_type, Enrolment.status, Enrolment.start_date, Enrolment.end_date,
-               Unit.name)
+               Unit.name, EnrolmentEvent.kind, EnrolmentEvent.effective_date, EnrolmentEvent.note)
         .outerjoin(Unit, Unit.id == Enrolment.unit_id)
+        .outerjoin(EnrolmentEvent, EnrolmentEvent.enrolment_id == Enrolment.id)
         .where(Enrolment.person_id == person.id)
-        .order_by(Enrolment.start_date, Enrolment.id)
+        .order_by(Enrolment.start_date, Enrolment.id, EnrolmentEvent.effective_date, EnrolmentEvent.id)
     ).all()
+    lines: dict[int, EnrolmentLine] = {}
     events: dict[int, list] = {}
-    for enrolment_id, kind, effective, note in session.execute(
-        select(EnrolmentEvent.enrolment_id, EnrolmentEvent.kind, EnrolmentEvent.effective_date, EnrolmentEvent.note)
-        .join(Enrolment, Enrolment.id == EnrolmentEvent.enrolment_id)
-        .where(Enrolment.person_id == person.id)
-        .order_by(EnrolmentEvent.effective_date, EnrolmentEvent.id)
-    ).all():
-        events.setdefault(enrolment_id, []).append((EnrolmentEventKind(kind), effective, note))
-    return tuple(
-        EnrolmentHistory(EnrolmentLine(InsuranceType(t), EnrolmentStatus(s), start, end, unit_name),
-                         tuple(events.get(enrolment_id, ())))
-        for enrolment_id, t, s, start, end, unit_name in rows
-    )
+    for enrolment_id, t, s, start, end, unit_name, kind, effective, note in rows:
+        if enrolment_id not in lines:
+            lines[enrolment_id] = EnrolmentLine(InsuranceType(t), EnrolmentStatus(s), start, end, unit_name)
+            events[enrolment_id] = []
+        if kind is not None:
+            events[enrolment_id].append((EnrolmentEventKind(kind), effective, note))
+    return tuple(EnrolmentHistory(line, tuple(events[i])) for i, line in lines.items())
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,11 @@ def person_records():
     from ..services.claims.caps import cap_years
 
     person = _person()
-    return render_template("insurance/person_records.html", overview=queries.person_overview(person),
-                           history=queries.enrolment_history(person), benefits=queries.benefits(person),
-                           caps=cap_years(person, current_app.config["PORTAL_REGION"], clock.today()))
+    history = queries.enrolment_history(person)
+    return render_template("insurance/person_records.html", overview=queries.person_overview(person, history=history),
+                           history=history, benefits=queries.benefits(person),
+                           caps=cap_years(person, current_app.config["PORTAL_REGION"], clock.today(),
+                                          enrolled=[h.line.insurance_type for h in history]))
 
 
 @bp.get("/me/records/benefits")

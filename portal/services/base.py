@@ -214,4 +214,5 @@ def _load_families() -> None:
 
 
 FAMILY_MODULES = ("claims", "instant", "remote_care", "benefits", "transfer", "certificates", "enrolment",
-                  "record_changes", "contributions", "long_term_care", "settlement")
+                  "record_changes", "contributions", "long_term_care", "settlement",
+                  "institutions")

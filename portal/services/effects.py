@@ -25,10 +25,13 @@ from ..core.crypto import Encrypted, keyring
 from ..core.db import db
 from ..core.errors import DomainError
 from ..insurance.models import Benefit, Enrolment, EnrolmentEvent, Person, Unit
+from ..organisations.models import Institution, InstitutionEvent
 from .models import CaseEffect
 
 # Account: completing a unit's 单位参保登记 makes its filer the unit's administrator (services.enrolment.units)
-MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Benefit, Account)}
+# Institution, InstitutionEvent: the agreement items change the institution register (services.institutions)
+MODELS: dict[str, type] = {m.__tablename__: m for m in (Unit, Person, Enrolment, EnrolmentEvent, Benefit, Account,
+                                                          Institution, InstitutionEvent)}
 SEAL_CONTEXT = "case_effect.steps"
 
 

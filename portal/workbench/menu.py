@@ -31,6 +31,7 @@ def _entries() -> list[Entry]:
     from ..calendar.views import can_manage_calendar
     from ..dashboard.views import can_view_dashboard
     from ..national.views import can_view_national
+    from ..organisations.window_agents import can_manage_at_window
     from ..ratings.operations import can_supervise
     from ..sampling.operations import can_view_sampling
     from ..services.claims.views import can_pay
@@ -40,6 +41,7 @@ def _entries() -> list[Entry]:
         Entry("workbench.index", _l("Case queues"), is_case_worker, "workbench.queue workbench.case workbench.index"),
         Entry("workbench.bindings", _l("Window verification"), is_case_worker, "workbench.bindings"),
         Entry("organisations_staff.index", _l("Unit registrations"), is_case_worker, "organisations_staff."),
+        Entry("organisations_window.index", _l("Units' agents"), can_manage_at_window, "organisations_window."),
         Entry("calendar.index", _l("Holiday schedule"), can_manage_calendar, "calendar."),
         Entry("claims.payments", _l("Payments"), can_pay, "claims."),
         Entry("dashboard.index", _l("Dashboard"), can_view_dashboard, "dashboard."),

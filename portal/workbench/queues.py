@@ -19,8 +19,9 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, event, or_, select, union
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from ..accounts.models import Account
 from ..applications.constants import State
 from ..applications.models import Application
 from ..calendar import engine
@@ -31,6 +32,11 @@ from ..insurance.models import Person
 NO_LIMIT = date(9999, 12, 31)  # work_due of an accepted case whose item sets no time limit: last in its queue
 DUE_SOON_WORKING_DAYS = 2
 PER_PAGE = 20
+# what a queue page shows of a case (templates/workbench/queue.html) and its cursor: only these columns are read,
+# and of the people only the assignee's name — not the applicant's account, person and unit, nor the sealed form
+LISTED = (Application.id, Application.number, Application.item_code, Application.item_name, Application.is_instant,
+          Application.applicant_name, Application.state, Application.queue, Application.work_due,
+          Application.due_date, Application.paused_working_days, Application.assignee_id, Application.version)
 
 
 class Queue(StrEnum):
@@ -219,7 +225,8 @@ def decode_cursor(cursor: str | None, queue: Queue) -> tuple[date | None, int] |
 
 def queue_page(queue: Queue, filters: Filters = Filters(), *, after: str | None = None,
                per_page: int = PER_PAGE, today: date | None = None) -> Page:
-    """One page of ``queue``: one query whatever the number of cases (its staff and people joined in)."""
+    """One page of ``queue``: one query whatever the number of cases (the assignee joined in), reading only what
+    the page shows (``LISTED``)."""
     today = today or clock.today()
     where = _where(queue, filters, today)
     position = decode_cursor(after, queue)
@@ -234,7 +241,9 @@ def queue_page(queue: Queue, filters: Filters = Filters(), *, after: str | None 
             where.append(Application.id < position[1])
     rows = db.session.execute(
         select(Application).where(*where).order_by(*order).limit(per_page + 1)
-        .options(joinedload(Application.assignee))
+        .options(load_only(*LISTED), lazyload(Application.applicant),
+                 joinedload(Application.assignee).options(load_only(Account.id, Account.display_name),
+                                                          lazyload("*")))
     ).unique().scalars().all()
     more = len(rows) > per_page
     rows = list(rows[:per_page])

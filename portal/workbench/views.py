@@ -26,7 +26,6 @@ from ..accounts.operations import commit_failures
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Action, Defect, MaterialMode, State
 from ..applications.models import Application
-from ..catalog.labels import tr
 from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import commit_with_response, db
@@ -110,13 +109,7 @@ def _catalog():
 
 def _filter_form() -> forms.FilterForm:
     form = forms.FilterForm(request.args)
-    items = sorted(_catalog().items, key=lambda i: i.code)
-    # the options name items and units in the page's language (an <option> cannot hold a Chinese span)
-    form.item.choices = forms.choices([("", _("All items"))] + [(i.code, f"{tr(i.name)} ({i.code})") for i in items])
-    agencies = {i.accepting_unit.zh: tr(i.accepting_unit) for i in items if i.accepting_unit}
-    form.agency.choices = forms.choices([("", _("All units")), *sorted(agencies.items(), key=lambda pair: pair[1])])
-    form.state.choices = forms.choices([("", _("All states"))] + [(s.value, s.label) for s in State
-                                                                 if s is not State.DRAFT])
+    form.item.choices, form.agency.choices, form.state.choices = (list(c) for c in forms.filter_choices(_catalog()))
     return form
 
 
@@ -302,6 +295,8 @@ def _case_context(case: Application, *, full: bool = False, reveal_account: bool
                                    and Role.FINANCE in current_user.roles else None),
         "action_labels": {a.value: a.label for a in Action}, "state_labels": {s.value: s.label for s in State},
         "sets_validity": item is not None and getattr(handler_for(item), "staff_sets_validity", False),
+        # the handler's own wording of the last day staff set (an agreement's), as (label, hint) Names
+        "validity_label": item is not None and getattr(handler_for(item), "validity_label", None),
         "ltc": care.staff_view(case, item, by=current_user),
     }
 

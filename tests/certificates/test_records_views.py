@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.accounts import tokens
 from portal.core.audit import AuditEvent
@@ -37,6 +38,58 @@ def page(browser, url: str, status: int = 200) -> str:
 # --- the person ----------------------------------------------------------------------------------------
 
 
+def _statements(app, db_session, browser, url: str) -> list[str]:
+    """The statements one request of ``url`` sends (from a session holding nothing yet)."""
+    db_session.flush()
+    db_session.expunge_all()
+    seen: list[str] = []
+
+    def on_sql(_conn, _cursor, statement, *_args):
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            seen.append(" ".join(statement.split()))
+
+    engine = app.extensions["portal_db_engine"]
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        page(browser, url)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+    return seen
+
+
+def test_person_records_cost_the_same_statements_however_long_the_history(app, db_session, citizen_browser,
+                                                                         insured):
+    """Two enrolments with two events, then ten with thirty-four and more
+    contributions: the same few statements
+    (the enrolments are read once, with their events: the overview takes its lines from the history)."""
+    from portal.insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType
+    from portal.insurance.models import Enrolment, EnrolmentEvent
+
+    from .records import contribution
+
+    page(citizen_browser, "/me/records")  # what a first visit reads once (e.g. the day's calendar)
+    small = _statements(app, db_session, citizen_browser, "/me/records")
+    person_id = insured.person.id
+    for year in range(2008, 2016):
+        enrolment = Enrolment(person_id=person_id, insurance_type=InsuranceType.RESIDENT_MEDICAL,
+                              status=EnrolmentStatus.TERMINATED, start_date=date(year, 1, 1),
+                              end_date=date(year, 12, 31))
+        db_session.add(enrolment)
+        db_session.flush()
+        db_session.add_all(EnrolmentEvent(enrolment_id=enrolment.id, kind=kind, effective_date=date(year, m, 1),
+                                          note=f"第{year}年" if kind is EnrolmentEventKind.INTERRUPTED else None)
+                           for m, kind in ((1, EnrolmentEventKind.ADDED), (3, EnrolmentEventKind.INTERRUPTED),
+                                           (6, EnrolmentEventKind.RESUMED), (12, EnrolmentEventKind.TERMINATED)))
+        db_session.add(contribution(insured.person, date(year, 1, 1), InsuranceType.RESIDENT_MEDICAL,
+                                    personal="300.00"))
+    large = _statements(app, db_session, citizen_browser, "/me/records")
+    assert len(small) == len(large) <= 7, large  # login, enrolments+events, totals, balance, benefits, caps, inbox
+    assert [s.split(" FROM ")[0] for s in small] == [s.split(" FROM ")[0] for s in large]
+    assert sum(" FROM enrolment" in s for s in large) == 1
+    html = page(citizen_browser, "/me/records")
+    assert "第2013年" in html and "转为职工参保" in html  # the events of old and new enrolments, each under its own
+
+
 def test_person_records_show_enrolment_history_and_benefits(citizen_browser, insured):
     html = page(citizen_browser, "/me/records")
     assert "Enrolment history" in html and "Transferred" not in html
@@ -62,6 +115,20 @@ def test_person_account_is_paginated_newest_first(citizen_browser):
     second = page(citizen_browser, "/me/records/account?page=2")
     assert "Page 2 of 2" in second and "2025" in second
     assert "Page 2 of 2" in page(citizen_browser, "/me/records/account?page=999")  # clamped, not an error
+
+
+def test_english_pages_mark_the_chinese_of_the_records_as_quoted(citizen_browser, insured, db_session):
+    """A movement's note is written in Chinese on the records: on an English page it is marked lang="zh-Hans"
+    (screen readers switch voice), not left inside the English text."""
+    from portal.insurance.models import AccountTransaction
+
+    newest = db_session.execute(select(AccountTransaction).where(
+        AccountTransaction.account_id == insured.person.account.id)
+        .order_by(AccountTransaction.occurred_on.desc()).limit(1)).scalar_one()
+    newest.note = "门诊统筹报销"
+    db_session.commit()
+    citizen_browser.set_cookie("lang", "en")
+    assert '<span lang="zh-Hans">门诊统筹报销</span>' in page(citizen_browser, "/me/records/account")
 
 
 def test_account_home_links_the_query_pages(citizen_browser):

@@ -168,3 +168,51 @@ def test_mine_lists_only_the_cases_the_member_of_staff_is_working(make_case, cit
     ops.claim_case(mine, by=staff["acceptor"], actor=Actor.system())
     assert _ids(queue_page(Queue.INTAKE, Filters(mine_for=staff["acceptor"].id))) == [mine.id]
     assert set(_ids(queue_page(Queue.INTAKE))) == {mine.id, other.id}
+
+
+def _page_statements(app, client, url: str) -> list[str]:
+    """Every statement one request of ``url`` sends, read from a session that holds nothing yet (no case is
+    already loaded, so a column or relation read row by row would show up as a statement of its own)."""
+    db.session.flush()
+    db.session.expunge_all()
+    seen: list[str] = []
+    engine = app.extensions["portal_db_engine"]
+
+    def on_sql(_conn, _cursor, statement, *_args):
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+    assert response.status_code == 200, url
+    return seen
+
+
+def test_a_queue_page_costs_the_same_statements_at_two_sizes_and_reads_only_what_it_shows(
+        app, make_case, make_citizen, citizen, browser_as):
+    """The whole page (login, rows, audit row, header) at 3 and at 15 cases: the same statements, and the row query
+    reads the listed columns and the assignee's name only — not the sealed form, nor the applicant's account,
+    person and unit (which it used to join for every row)."""
+    from portal.accounts.models import Role
+    from portal.workbench import operations as ops
+
+    client, clerk = browser_as("sizeclerk", Role.ACCEPTOR, Role.REVIEWER)
+    claimed = make_case(PROMISE_ITEM, citizen)
+    ops.claim_case(claimed, by=clerk, actor=queues_system())  # a row with an assignee (their name is shown)
+    for i in range(2):
+        make_case(PROMISE_ITEM, make_citizen(f"陈{i}"))
+    client.get("/staff/queues/intake")  # the day's calendar answers (the deadlines' years) are kept from here on
+    small = _page_statements(app, client, "/staff/queues/intake")
+    for i in range(12):
+        make_case(PROMISE_ITEM, make_citizen(f"林{i}"))
+    large = _page_statements(app, client, "/staff/queues/intake")
+    page = client.get("/staff/queues/intake").get_data(as_text=True)
+    assert page.count('class="case-number"') == 15
+    assert [s.split(" FROM ")[0] for s in small] == [s.split(" FROM ")[0] for s in large]
+    assert len(small) == len(large) <= 5, small
+    rows = next(s for s in large if s.startswith("SELECT application.id"))
+    assert "form_json" not in rows and "principal_id_number" not in rows
+    assert " person" not in rows and " unit" not in rows and rows.count("JOIN account") == 1

@@ -42,6 +42,8 @@ def approval_terms(case: Any, item: Any, valid_until: str) -> dict[str, Any]:
         return {}
     text = (valid_until or "").strip()
     if not text:
+        if getattr(handler_of(item), "validity_label", None):  # e.g. an agreement's last day
+            raise ValidationFailed([(VALID_UNTIL, _("Give the last day."))])
         raise ValidationFailed([(VALID_UNTIL, _("Give the last day of the recognition's validity: the recognising "
                                                 "institution sets it."))])
     try:

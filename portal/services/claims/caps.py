@@ -10,6 +10,7 @@ policy in force (``policy.yaml``, the day itself or the year's last day), and a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -66,15 +67,17 @@ class CapYear:
         return self.used > self.cap
 
 
-def _medical_scheme(person: Any) -> str:
+def _medical_scheme(person: Any, enrolled: Iterable[Any] | None = None) -> str:
     from ...insurance.constants import InsuranceType
 
-    types = {e.insurance_type for e in getattr(person, "enrolments", None) or []}
+    types = set(enrolled) if enrolled is not None else {e.insurance_type for e in getattr(person, "enrolments", None)
+                                                        or []}
     return "resident_medical" if types and InsuranceType.EMPLOYEE_MEDICAL not in types else "employee_medical"
 
 
-def cap_years(person: Any, region: str, today: date) -> list[CapYear]:
-    """The person's cap usage, newest year first; the current year of their medical scheme always among them."""
+def cap_years(person: Any, region: str, today: date, *, enrolled: Iterable[Any] | None = None) -> list[CapYear]:
+    """The person's cap usage, newest year first; the current year of their medical scheme always among them.
+    ``enrolled``: the insurance types of the person's enrolments when the page has read them already."""
     rows = db.session.execute(
         select(Claim, Payment, Application.number, Application.item_name)
         .join(Payment, Payment.claim_id == Claim.id).join(Application, Application.id == Claim.application_id)
@@ -84,7 +87,7 @@ def cap_years(person: Any, region: str, today: date) -> list[CapYear]:
     groups: dict[tuple[int, str], list[Any]] = {}
     for row in rows:
         groups.setdefault((row[0].benefit_year, row[0].scheme), []).append(row)
-    groups.setdefault((today.year, _medical_scheme(person)), [])
+    groups.setdefault((today.year, _medical_scheme(person, enrolled)), [])
     out = []
     for (year, scheme), found in groups.items():
         cap, demo, from_policy = _cap_of([r[0] for r in found], region, year, scheme, today)

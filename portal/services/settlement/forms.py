@@ -65,7 +65,7 @@ AMOUNTS = (
 )
 PAYEE = (
     FieldSpec("payee_name", _n("账户名称", "Account name"), FieldType.text, True, group=PAYEE_GROUP,
-              help=_n("须为本机构名称。", "Must be the institution's name.")),
+              prefill="unit.name", help=_n("须为本机构名称。", "Must be the institution's name.")),
     FieldSpec("payee_bank", _n("开户银行", "Bank"), FieldType.text, True, group=PAYEE_GROUP),
     FieldSpec("payee_account", _n("银行账号", "Account number"), FieldType.bank_account, True, group=PAYEE_GROUP),
 )
@@ -90,10 +90,15 @@ def categories(item: Item) -> tuple[Name, ...]:
 
 
 def settlement_specs(item: Item, audience: str) -> list[FieldSpec]:
-    from ...applications.fields import published_specs
+    """The published form's fields if a seed prints some, else the organisation's identity (name and credit code
+    from the institution register, locked; the agent), then the declaration and the account."""
+    from ...applications.fields import UNIT_DEFAULT, published_specs
 
     form = item.application_form
-    specs = published_specs(item, audience) if form is not None and form.fields else []
+    if form is not None and form.fields:
+        specs = published_specs(item, audience)
+    else:
+        specs = [s for s in UNIT_DEFAULT if s.key != "description"]
     kind = period_kind(item)
     own: list[FieldSpec] = []
     if kind is None:

@@ -119,6 +119,10 @@ def test_a_future_invoice_date_and_a_duplicate_invoice_are_refused_at_their_cell
 def test_a_pdf_e_invoice_with_its_xml_data_fills_an_invoice_row(browser, draft, db_session):
     from tests.materials import fixtures
 
+    browser.set_cookie("lang", "zh_Hans_CN")
+    page = browser.get(f"/applications/{draft.id}/edit").get_data(as_text=True)
+    hint = page[page.index("data-e-receipts"):][:300]
+    assert "PDF 电子发票可附带 XML 格式的发票数据文件" in hint  # the page says so before the upload
     xml = ofd_files.receipt_xml("3300112233", "2026-10-21", "吉林大学第一医院", "812.60", self_pay="40.00")
     answer = post(browser, draft, fixtures.e_invoice_pdf(("EInvoice.xml", xml)), name="电子发票.pdf", json=True)
     assert answer.status_code == 201, answer.get_json()

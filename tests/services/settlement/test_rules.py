@@ -20,11 +20,6 @@ ANNUAL = "G002036001001_02"  # 吉林 定点机构医保费用年结算
 NOW = datetime(2026, 12, 4, 10, 0)
 
 
-@pytest.fixture
-def catalog(app):
-    return app.extensions["portal_catalog"]
-
-
 def good(**changes) -> dict:
     data = {"period": "2026-11", "category": "职工基本医疗保险", "total_cost": "125000.00", "fund_paid": "80000.00",
             "account_paid": "20000.00", "self_paid": "25000.00", "visits": "812", "deducted": "1500.00",
@@ -40,12 +35,14 @@ def problems(item, data, locale="zh_Hans_CN") -> dict[str, str]:
 
 def test_the_form_asks_for_the_period_the_insurance_the_amounts_and_the_institutions_account(app, catalog):
     monthly = {s.key: s for s in settlement_specs(catalog.get(MONTHLY), "institution")}
-    assert list(monthly) == ["period", "category", "total_cost", "fund_paid", "account_paid", "self_paid", "visits",
+    assert list(monthly) == ["unit_name", "credit_code", "agent_name", "agent_phone", "period", "category",
+                             "total_cost", "fund_paid", "account_paid", "self_paid", "visits",
                              "deducted", "payee_name", "payee_bank", "payee_account"]
     assert monthly["period"].type.value == "month" and monthly["period"].label.zh == "结算年月"
     assert not monthly["deducted"].required and monthly["total_cost"].required
     assert "本服务增设" in monthly["total_cost"].group.zh  # this service's own columns, and it says so
-    assert settlement_specs(catalog.get(ANNUAL), "institution")[0].label.zh == "结算年度"
+    assert monthly["unit_name"].locked and monthly["payee_name"].prefill == "unit.name"  # the register's name
+    assert settlement_specs(catalog.get(ANNUAL), "institution")[4].label.zh == "结算年度"
     sichuan = get_catalog("sichuan").get("SC39")  # 费用结算 of either period; its materials name the 异地 form
     specs = {s.key: s for s in settlement_specs(sichuan, "institution")}
     assert specs["settlement_kind"].option_values() == ["月结算", "年度清算"]
