@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ...applications.constants import Action, State
 from ...applications.models import Application
@@ -101,7 +102,21 @@ def record_declaration(case: Application) -> SettlementDeclaration:
     declaration.visits = int(Decimal(str(data.get("visits") or "0")))
     declaration.live_key = _live_key(case, period, category)
     declaration.updated_at = clock.now()
-    db.session.add(declaration)
+    try:
+        with db.session.begin_nested():  # another agent's declaration of the period, committed a moment ago
+            db.session.add(declaration)
+            db.session.flush()
+    except IntegrityError:
+        from flask_babel import gettext as _
+
+        from ...core.errors import ValidationFailed
+        from .rules import category_label
+
+        raise ValidationFailed([("period", _(
+            "Your institution has already declared %(period)s (%(category)s) for this item in case %(number)s. "
+            "A period is declared once: withdraw that case first, or ask the agency to correct it.",
+            period=period.value, category=category_label(item, category),
+            number=standing_declaration(case, item, period, category) or "—"))]) from None
     claim = claim_of(case) or Claim(application_id=case.id, kind=KIND)
     claim.computed_amount = declaration.payable
     claim.working_json = json.dumps(working(declaration), ensure_ascii=False, sort_keys=True)

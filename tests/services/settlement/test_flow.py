@@ -90,6 +90,22 @@ def test_the_database_refuses_a_second_standing_declaration_of_the_period(clinic
     db.session.rollback()
 
 
+def test_a_declaration_racing_another_of_the_period_is_refused_at_its_field(clinic_agents, file_settlement,
+                                                                           monkeypatch):
+    """Two agents submit the same period at once: the form's check saw no other (not committed yet), the unique
+    index sees it, and the second submission is refused with the form's message (not a server error)."""
+    from portal.services.settlement import operations as settlement_ops
+
+    first, second = clinic_agents
+    file_settlement(first)
+    draft = file_settlement(second, submit=False)
+    monkeypatch.setattr(settlement_ops, "standing_declaration", lambda *_a: None)
+    with pytest.raises(ValidationFailed) as refused:
+        ops.submit_application(draft, by=second, actor=SYSTEM)
+    assert "同一期间只能申报一次" in dict(refused.value.reasons)["period"]  # the caller rolls the submission back
+    assert declaration_of(draft) is None
+
+
 def test_nothing_is_stored_when_the_amounts_do_not_add_up(clinic_agents, file_settlement):
     draft = file_settlement(clinic_agents[0], submit=False)
     data = {**draft.form_data, "total_cost": "125000.10"}
