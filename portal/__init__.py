@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "portal.workbench.views",
     "portal.organisations.views",
     "portal.organisations.staff_views",
+    "portal.organisations.directory",
     "portal.organisations.window_agents",
     "portal.calendar.views",
     "portal.national.views",

@@ -202,6 +202,7 @@ EXPECTED = {
     "materials.view": "302 404 404 404 404 404 404 404",
     "catalog.index": "200 200 200 200 200 200 200 200",
     "catalog.contacts": "200 200 200 200 200 200 200 200",
+    "institutions.directory": "200 200 200 200 200 200 200 200",
     "catalog.item": "200 200 200 200 200 200 200 200",
     "catalog.checklist": "200 200 200 200 200 200 200 200",
     "pages.healthz": "200 200 200 200 200 200 200 200",

@@ -68,6 +68,13 @@ def ensure_demo_accounts() -> list[str]:
             operations.register_first_agent(unit, operations.NewAgent(DEMO_UNIT_AGENT_PHONE, "单位经办人（演示）"),
                                             actor=system, proof=ProofMethod.DEMO)
             created.append(f"agent of {unit.name}")
+    from ..organisations.demo import ensure_demo_institution_agent, ensure_demo_institutions
+
+    region = current_app.config["PORTAL_REGION"]
+    created += [f"institution {name}" for name in ensure_demo_institutions(region)]
+    institution = ensure_demo_institution_agent(region)
+    if institution:
+        created.append(f"agent of {institution}")
     db.session.flush()
     return created
 
@@ -91,6 +98,14 @@ def describe_demo_logins() -> str:
 
         lines.append(f"Demo unit agent (login at /login/agent): credit code {unit.credit_code}, "
                      f"mobile {DEMO_UNIT_AGENT_PHONE}")
+    from ..organisations.demo import DEMO_INSTITUTION_AGENT_PHONE
+    from ..organisations.models import Institution
+
+    agent = db.session.execute(select(Account).join(Institution, Institution.id == Account.institution_id).where(
+        Institution.is_demo, Account.is_unit_admin)).scalars().first()
+    if agent is not None:
+        lines.append(f"Demo institution agent (login at /login/agent?org=institution): code "
+                     f"{agent.institution.code}, mobile {DEMO_INSTITUTION_AGENT_PHONE}")
     from ..insurance.demo import demo_citizens
     from ..insurance.models import Person, id_number_index
 

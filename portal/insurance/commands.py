@@ -41,6 +41,11 @@ def clear_demo_tables() -> list[str]:
     return [t.name for t in tables]
 
 
+# What else ``portal demo`` loads, registered by the features above this one (the demo institutions of
+# ``organisations``): functions of the region returning a summary line, or None.
+DEMO_EXTRAS: list = []
+
+
 def register(group: click.Group) -> None:
     """Attach this feature's commands to the ``portal`` group."""
 
@@ -75,7 +80,10 @@ def register(group: click.Group) -> None:
             also = CaseMaker(seed, current_app.config["PORTAL_REGION"], cases, persons,
                              {c.id_number for c in all_demo_citizens()})
         summary = generate_demo_data(seed=seed, persons=persons, units=units, also=also)
+        extras = [line for extra in DEMO_EXTRAS if (line := extra(current_app.config["PORTAL_REGION"]))]
         db.session.commit()
         refresh_statistics(_tables_to_clear())  # the planner's view of the new rows (autovacuum may be off)
         db.session.commit()
         click.echo(summary.line())
+        for line in extras:
+            click.echo(line)

@@ -14,8 +14,20 @@ from ..core.errors import DomainError, ValidationFailed
 from ..core.masking import mask_phone
 
 
+def _demo_institutions(region: str) -> str | None:
+    from .demo import ensure_demo_institution_agent, ensure_demo_institutions
+
+    made = ensure_demo_institutions(region)
+    ensure_demo_institution_agent(region)
+    return f"demo institutions: {len(made)} ({', '.join(made)})" if made else None
+
+
 def register(group: click.Group) -> None:
-    """Attach this feature's commands to the ``portal`` group."""
+    """Attach this feature's commands to the ``portal`` group (and the demo institutions to ``portal demo``)."""
+    from ..insurance.commands import DEMO_EXTRAS
+
+    if _demo_institutions not in DEMO_EXTRAS:
+        DEMO_EXTRAS.append(_demo_institutions)
 
     @group.group("units")
     def units_group() -> None:

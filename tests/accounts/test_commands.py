@@ -63,10 +63,12 @@ def test_staff_create_totp_and_unlock(app, monkeypatch):
 
 def test_demo_accounts_log_in_with_the_documented_secrets(client, app, db_session, staff_login, make_unit):
     from portal.insurance.demo import DEMO_UNIT, DEMO_UNIT_AGENT_PHONE
+    from portal.organisations.demo import DEMO_INSTITUTION_AGENT_PHONE, DEMO_INSTITUTIONS
 
     make_unit(DEMO_UNIT.name, DEMO_UNIT.credit_code)
     created = ensure_demo_accounts()
-    assert len(created) == len(DEMO_STAFF) + 1
+    # the staff, the unit's agent, the demo institutions and the first institution's agent
+    assert len(created) == len(DEMO_STAFF) + 1 + len(DEMO_INSTITUTIONS) + 1
     assert ensure_demo_accounts() == []  # idempotent
     for username, _name, roles, secret in DEMO_STAFF:
         account = db_session.execute(select(Account).where(Account.username == username)).scalar_one()
@@ -75,7 +77,10 @@ def test_demo_accounts_log_in_with_the_documented_secrets(client, app, db_sessio
         response = staff_login("kezhang", {u: s for u, _n, _r, s in DEMO_STAFF}["kezhang"],
                                password=DEMO_STAFF_PASSWORD)
     assert response.status_code == 302 and response.headers["Location"] == "/staff/"  # the chief's workbench
-    agent = db_session.execute(select(Account).where(Account.kind == "agent")).scalar_one()
+    agent = db_session.execute(select(Account).where(Account.kind == "agent", Account.unit_id.isnot(None))).scalar_one()
     assert agent.is_unit_admin and agent.phone == DEMO_UNIT_AGENT_PHONE
+    institution_agent = db_session.execute(select(Account).where(Account.institution_id.isnot(None))).scalar_one()
+    assert institution_agent.is_unit_admin and institution_agent.phone == DEMO_INSTITUTION_AGENT_PHONE
     text = describe_demo_logins()
     assert "shouli" in text and DEMO_STAFF_PASSWORD in text and DEMO_UNIT.credit_code in text
+    assert institution_agent.institution.code in text and DEMO_INSTITUTION_AGENT_PHONE in text

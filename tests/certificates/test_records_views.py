@@ -117,6 +117,20 @@ def test_person_account_is_paginated_newest_first(citizen_browser):
     assert "Page 2 of 2" in page(citizen_browser, "/me/records/account?page=999")  # clamped, not an error
 
 
+def test_english_pages_mark_the_chinese_of_the_records_as_quoted(citizen_browser, insured, db_session):
+    """A movement's note is written in Chinese on the records: on an English page it is marked lang="zh-Hans"
+    (screen readers switch voice), not left inside the English text."""
+    from portal.insurance.models import AccountTransaction
+
+    newest = db_session.execute(select(AccountTransaction).where(
+        AccountTransaction.account_id == insured.person.account.id)
+        .order_by(AccountTransaction.occurred_on.desc()).limit(1)).scalar_one()
+    newest.note = "门诊统筹报销"
+    db_session.commit()
+    citizen_browser.set_cookie("lang", "en")
+    assert '<span lang="zh-Hans">门诊统筹报销</span>' in page(citizen_browser, "/me/records/account")
+
+
 def test_account_home_links_the_query_pages(citizen_browser):
     html = page(citizen_browser, "/me")
     for url in ("/me/records", "/me/records/contributions", "/me/records/account", "/certificates/"):
