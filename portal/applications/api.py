@@ -152,8 +152,7 @@ def submit_application(case_id: int):
     key = _idempotency_key()
     case = _case(case_id)
     try:
-        with _committing():
-            operations.check_idempotency_key(case, key)
+        with _committing():  # (the operation refuses a key used for another case: 409 idempotency_key_reused)
             operations.submit_application(case, by=current_account(), actor=_actor(), idempotency_key=key)
     except Conflict:  # a double click on two workers: the other request may have submitted it with this key
         case = _case(case_id)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,9 @@ from ..core.db import Base
 from .constants import CLOSED_STATES, State
 
 STATE_VALUES = ", ".join(f"'{s.value}'" for s in State)
+# states no correction notice can have been issued in: a notice moves a submitted case to correction_requested,
+# and nothing moves a case back to draft or submitted (lifecycle.TRANSITIONS)
+NEVER_NOTIFIED = frozenset({State.DRAFT.value, State.SUBMITTED.value})
 
 
 class Application(Base):
@@ -147,6 +151,8 @@ class Application(Base):
 
     @property
     def open_notice(self) -> CorrectionNotice | None:
+        if self.state in NEVER_NOTIFIED and "notices" not in inspect(self).dict:
+            return None  # a draft or a first submission has had no notice: nothing to read (a query saved)
         return next((n for n in reversed(self.notices) if n.resolved_at is None), None)
 
 

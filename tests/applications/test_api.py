@@ -361,6 +361,42 @@ def test_a_key_used_for_another_case_is_refused(api_for, citizen, catalog):
     assert api.get(f"{BASE}/{second['id']}").get_json()["state"] == "draft"
 
 
+def test_submitting_writes_the_case_once_and_reads_neither_timeline_nor_notices(app, api_for, citizen, catalog,
+                                                                             db_session):
+    """The write path's submit: the key, the number, the state and the deadline in one UPDATE of the case (no
+    write per query on the way), the submit event added to the timeline without reading the earlier ones, and a
+    draft's notices (it can have none) not read — while every check, the event and the audit row stay."""
+    from sqlalchemy import event
+
+    from portal.core.audit import AuditEvent
+
+    api = api_for(citizen)
+    case = api.post(BASE, json={"item_code": PROMISE_ITEM}).get_json()
+    api.put(f"{BASE}/{case['id']}", json={"form": {**case["form"], **promise_form(catalog)},
+                                          "materials": required_at_window(case)})
+    audited = db_session.scalar(select(func.count(AuditEvent.id)))
+    seen: list[str] = []
+
+    def on_sql(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    engine = app.extensions["portal_db_engine"]
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        submitted = api.submit(case["id"])
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+    assert submitted.status_code == 200 and submitted.get_json()["state"] == "submitted"
+    assert len([s for s in seen if s.startswith("UPDATE application ")]) == 1, seen
+    assert not [s for s in seen if "FROM application_event" in s or "FROM correction_notice" in s], seen
+    assert len([s for s in seen if s.startswith("INSERT INTO application_event")]) == 1
+    row = db_session.get(Application, case["id"])
+    db_session.refresh(row)
+    assert row.number == submitted.get_json()["number"] and row.accept_by is not None and row.queue == "intake"
+    assert [e["action"] for e in api.get(f"{BASE}/{case['id']}/timeline").get_json()["events"]] == ["submit"]
+    assert db_session.scalar(select(func.count(AuditEvent.id))) > audited
+
+
 @pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "short"}, {"Idempotency-Key": "x" * 65},
                                      {"Idempotency-Key": "has spaces in it"}])
 def test_submit_needs_an_idempotency_key(api_for, citizen, headers):

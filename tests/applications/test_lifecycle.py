@@ -284,3 +284,15 @@ def test_lifecycle_module_has_one_transition_table():
     assert lifecycle.TRANSITIONS is TRANSITIONS
     assert all(isinstance(k[0], State) and isinstance(k[1], Action) and isinstance(v, State)
                for k, v in TRANSITIONS.items())
+
+
+def test_no_move_leads_into_a_state_whose_cases_never_had_a_notice():
+    """``Application.open_notice`` skips reading the notices of a draft or a first submission: sound only while no
+    move but the first submission leads into those states (a notice moves the case to correction_requested)."""
+    from portal.applications.models import NEVER_NOTIFIED
+
+    assert {State.DRAFT.value, State.SUBMITTED.value} == NEVER_NOTIFIED
+    into = {after.value for (before, action), after in TRANSITIONS.items()
+            if (before, action) != (State.DRAFT, Action.SUBMIT)}
+    assert not into & NEVER_NOTIFIED
+    assert TRANSITIONS[(State.SUBMITTED, Action.REQUEST_CORRECTION)] is State.CORRECTION_REQUESTED

@@ -62,18 +62,22 @@ def transition(case: Application, action: Action, *, by: Any, actor: Actor, reas
     now = clock.now()
     before = case.state
     after = TRANSITIONS[(State(before), action)]
-    case.state = after.value
-    case.updated_at = now
-    _stamp(case, action, after, now, reason)
-    if action is Action.ACCEPT:
-        detail = {**(detail or {}), "due": case.due_date.isoformat() if case.due_date else None}
-    event = ApplicationEvent(
-        action=action.value, from_state=before, to_state=after.value, at=now, reason=reason,
-        actor_id=getattr(by, "id", None), actor_kind=getattr(by, "kind", None) or "system",
-        actor_role=getattr(by, "audit_role", None),
-    )
-    event.detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)
-    case.events.append(event)
+    with db.session.no_autoflush:  # the stamps read the calendar: the move is written once, at the flush below
+        case.state = after.value
+        case.updated_at = now
+        _stamp(case, action, after, now, reason)
+        if action is Action.ACCEPT:
+            detail = {**(detail or {}), "due": case.due_date.isoformat() if case.due_date else None}
+        event = ApplicationEvent(
+            action=action.value, from_state=before, to_state=after.value, at=now, reason=reason,
+            actor_id=getattr(by, "id", None), actor_kind=getattr(by, "kind", None) or "system",
+            actor_role=getattr(by, "audit_role", None),
+        )
+        event.detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)
+        # joined to the case's timeline without reading it (appending to case.events would load every earlier
+        # event first); a timeline read later has it
+        event.application = case
+        db.session.add(event)
     _flush()
     record(f"application.{action.value}", actor=actor, object_type="application", object_id=case.id,
            detail={"from": before, "to": after.value, "number": case.number})

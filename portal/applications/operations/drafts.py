@@ -103,11 +103,12 @@ def submit_application(case: Application, *, by: Any, actor: Actor, idempotency_
     blocking = [f for f in findings if f.severity is Severity.BLOCKING]
     if blocking:
         raise ValidationFailed([(None, f.message) for f in blocking])
-    if idempotency_key:
-        check_idempotency_key(case, idempotency_key)  # a key of another case: Conflict, not the database's error
-    case.idempotency_key = idempotency_key
-    case.number = _unique_number(case.region)
-    case_files().claim_files(case)  # the agency sees the files the case was submitted with
+    with db.session.no_autoflush:  # the key, the number and the move are written in one UPDATE (transition's flush)
+        if idempotency_key:
+            check_idempotency_key(case, idempotency_key)  # a key of another case: Conflict, not the database's error
+        case.idempotency_key = idempotency_key
+        case.number = _unique_number(case.region)
+        case_files().claim_files(case)  # the agency sees the files the case was submitted with
     transition(case, Action.SUBMIT, by=by, actor=actor)
     handler = handler_for(item)
     if handler.may_complete_at_once(_context(case, item)):
