@@ -218,3 +218,11 @@ def test_the_pages_of_an_institution_case_render_for_its_agents_and_staff(app, d
     db_session.commit()
     page = staff_browser.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert "Last day of the agreement" in page and 'name="valid_until"' in page
+
+
+def test_the_public_progress_page_names_the_institution_masked(db_session, client, make_case, make_institution,
+                                                               make_institution_agent):
+    case = make_case(APPLY, make_institution_agent(make_institution("长春新创口腔诊所", status="none", code=None)))
+    token = ops.issue_progress_token(case)
+    page = client.get(f"/q/{token}").get_data(as_text=True)
+    assert "长春****诊所" in page and "钱经办" not in page and "钱*" not in page
