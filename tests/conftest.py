@@ -83,6 +83,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[object]:
     limiter.reset()
     calendar_engine.forget_gaps()  # kept per process for a minute; each test starts from its own data
     application.extensions.pop("portal_keys_health", None)  # /healthz's keys answer, kept for half a minute
+    application.extensions.pop("portal_schema_health", None)  # and its schema answer, kept for a second
     ctx = application.app_context()
     ctx.push()
     try:

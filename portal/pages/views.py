@@ -43,7 +43,7 @@ def healthz():
     every page that reads a new column would fail) and the keys are the ones that wrote the data; degraded (still
     200) while a year the deadlines need has no holiday schedule."""
     try:
-        schema = _schema_state()  # reading the schema's version is the database's answer
+        schema = _kept_schema_state()  # reading the schema's version is the database's answer
         keys = _keys_health() if schema.at_head else "unchecked"
     except Exception:  # the check exists to report any database failure
         current_app.logger.exception("health check: database unreachable")
@@ -80,23 +80,37 @@ def _keys_health() -> str:
     return kept[1]
 
 
+SCHEMA_KEPT_SECONDS = 1.0
+
+
+def _kept_schema_state():
+    """The database's answer, read at most once a ``SCHEMA_KEPT_SECONDS`` per process while it is good (a monitor
+    or load balancer polls every few seconds: it always gets a fresh read; under load the read is not repeated for
+    every request). A bad answer is not kept: an unreachable or unmigrated database is asked again at every check,
+    so its recovery is seen at once, and an outage within a second."""
+    kept = current_app.extensions.setdefault("portal_schema_health", [0.0, None])
+    now = time.monotonic()
+    if kept[1] is not None and now - kept[0] < SCHEMA_KEPT_SECONDS:
+        return kept[1]
+    kept[1] = None
+    state = _schema_state()
+    if state.at_head:
+        kept[:] = [now, state]
+    return state
+
+
 def _schema_state():
-    """The schema's state from one read of ``alembic_version``, in one round trip: on a pooled connection of its
-    own, through the driver (no ORM session, no transaction: ``BEGIN`` and ``ROLLBACK`` would be two more round
-    trips, and the session's machinery costs more than the read). Alembic's own way first asks the catalog whether
-    the table exists; a database without the table takes that way."""
+    """The schema's state from one read of ``alembic_version``, in one round trip (``db.read_rows``: through the
+    driver, no ORM session, no transaction; ``BEGIN`` and ``ROLLBACK`` would be two more round trips, and the
+    session's machinery costs more than the read). Alembic's own way first asks the catalog whether the table
+    exists; a database without the table takes that way."""
     from ..core.migrate import SchemaState, head_revisions
 
-    raw = db.engine.raw_connection()  # unreachable: raises, and the caller answers 503
     try:
-        cursor = raw.cursor()
-        cursor.execute("SELECT version_num FROM alembic_version")
-        current = frozenset(row[0] for row in cursor.fetchall())
-        cursor.close()
-    except Exception:  # no table yet (an empty database): alembic's answer, which also says so
+        current = frozenset(row[0] for row in db.read_rows("SELECT version_num FROM alembic_version"))
+    except Exception:  # no table yet (an empty database), or unreachable: alembic's answer, which also says so
+        db.session.rollback()
         return schema_state(db.session.connection())
-    finally:
-        raw.close()  # back to the pool (a failed read is rolled back there)
     return SchemaState(current, head_revisions())
 
 

@@ -70,7 +70,7 @@ def describe(line: dict[str, Any]) -> Step:
     elif key == "settlement_account":
         text = _("Plus what personal accounts paid, %(base)s", base=_y(base))
     elif key == "settlement_deducted":
-        text = _("Less the amounts refused or deducted (拒付、扣款), %(deduction)s", deduction=_y(deduction))
+        text = _("Less the amounts refused or deducted, %(deduction)s", deduction=_y(deduction))
     elif key == "settlement_payable":
         text = _("Amount applied for")
     else:

@@ -41,7 +41,7 @@ class SettlementItem(Handler):
         institution = getattr(context.case, "institution", None) if context.case is not None else None
         if institution is not None and institution.agreement_status in NOT_DESIGNATED:
             findings.append(Finding(Severity.BLOCKING, _(
-                "Your institution has no medical-insurance service agreement (医保服务协议) yet, so it has no costs "
+                "Your institution has no medical-insurance service agreement yet, so it has no costs "
                 "to settle: apply for the agreement first."), "settlement_agreement"))
         return findings
 

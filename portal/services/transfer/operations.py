@@ -351,6 +351,8 @@ def reject_contact_letter(case: TransferCase, code: str, reason: str, *, by: Any
 def receive_completion(row: Any, body: dict[str, Any]) -> TransferCase | None:
     """The receiving area completed: the enrolment here ends on that day (终止, with the transfer as the note)."""
     case = _case(body["transfer_id"], Side.OUT)
+    if case is not None:
+        _from_other_area(row, case)
     if case is None or case.state != TransferState.SHEET_SENT.value:
         return case
     completed_on = date.fromisoformat(body["completed_on"])
@@ -383,16 +385,23 @@ def _arrived(case: TransferCase) -> None:
         case.state = TransferState.FUNDS_RECEIVED.value
 
 
-def _in_case(body: dict[str, Any]) -> TransferCase:
-    case = _case(body["transfer_id"], Side.IN)
+def _in_case(row: Any, body: dict[str, Any]) -> TransferCase:
+    return _from_other_area(row, _case(body["transfer_id"], Side.IN))
+
+
+def _from_other_area(row: Any, case: TransferCase | None) -> TransferCase:
+    """The case a message answers, only when the message comes from the area the case is with: another node that
+    learnt a transfer id cannot complete, reject or fund a transfer it is no party to (the row keeps the refusal)."""
     if case is None:
-        raise NotFound("no transfer with this id on the receiving side")
+        raise NotFound("no transfer with this id on this side")
+    if row.sender != case.other_area:
+        raise NotFound(f"the transfer is with {case.other_area}, not with the sender {row.sender}")
     return case
 
 
 @on("information_sheet")
 def receive_information_sheet(row: Any, body: dict[str, Any]) -> TransferCase:
-    case = _in_case(body)
+    case = _in_case(row, body)
     if case.sheet_on is not None or case.state in (TransferState.COMPLETED.value, TransferState.REJECTED.value):
         return case
     case.sheet_number, case.periods = body["sheet_number"], body["periods"]
@@ -408,7 +417,7 @@ def receive_information_sheet(row: Any, body: dict[str, Any]) -> TransferCase:
 
 @on("fund_transfer")
 def receive_funds(row: Any, body: dict[str, Any]) -> TransferCase:
-    case = _in_case(body)
+    case = _in_case(row, body)
     if case.funds_on is not None or case.state in (TransferState.COMPLETED.value, TransferState.REJECTED.value):
         return case
     case.funds_amount, case.funds_reference = Decimal(body["amount"]), body["reference"]
@@ -421,7 +430,7 @@ def receive_funds(row: Any, body: dict[str, Any]) -> TransferCase:
 
 @on("contact_letter_rejection")
 def receive_rejection(row: Any, body: dict[str, Any]) -> TransferCase:
-    case = _in_case(body)
+    case = _in_case(row, body)
     if case.state != TransferState.LETTER_SENT.value:
         return case
     case.state, case.rejected_on = TransferState.REJECTED.value, clock.today()

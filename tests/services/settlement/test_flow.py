@@ -249,3 +249,24 @@ def test_the_agents_and_staff_open_the_statement_from_the_case_audited(clinic_ag
     viewers = db_session.execute(select(AuditEvent.actor_id).where(AuditEvent.action == "settlement.statement_view")
                                  ).scalars().all()
     assert viewers == [str(second.id), str(account.id)]
+
+
+def test_the_case_pages_in_english_mark_every_chinese_word_as_quoted(clinic_agents, file_settlement, staff,
+                                                                      make_client, db_session, browser_as):
+    """The declared figures, the working and the statement's link on the agent's and on staff's page, in English:
+    Chinese only where it is marked as such (the institution's and bank's names, the seed's own words)."""
+    from tests.test_route_matrix import ChineseOutsideLang
+
+    first, _second = clinic_agents
+    case = file_settlement(first)
+    to_paying(case, staff, amount="97000.00", reason="核减超限价药品费用")
+    db_session.commit()
+    agent = log_in_agent(make_client(), db_session, first)
+    finance, _account = browser_as("settlefin2", Role.FINANCE)
+    for browser, url in ((agent, f"/applications/{case.id}"), (finance, f"/staff/cases/{case.id}")):
+        browser.set_cookie("lang", "en")
+        page = browser.get(url).get_data(as_text=True)
+        assert 'id="settlement-declared"' in page and "Amount applied for" in page, url
+        walk = ChineseOutsideLang()
+        walk.feed(page)
+        assert not walk.stray, walk.stray
