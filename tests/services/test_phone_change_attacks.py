@@ -77,3 +77,30 @@ def test_a_number_proven_through_one_account_cannot_be_filed_by_another(english,
                    actor=SYSTEM)
     ops.submit_application(own, by=attacker, actor=SYSTEM)
     assert attacker.person.phone == number
+
+
+def test_neither_number_nor_the_code_reaches_an_audit_row_or_a_log_line(region, citizen, browser_for, db_session,
+                                                                        caplog):
+    import logging
+
+    from sqlalchemy import select
+
+    from portal.core.audit import AuditEvent
+
+    region("sichuan")
+    old, new = citizen.phone, mobile()
+    browser = browser_for(citizen)
+    caplog.set_level(logging.DEBUG, logger="portal")
+    assert _send(browser, new).status_code == 302
+    code = last_code(db_session, new)
+    assert _type(browser, code).status_code == 302
+    db_session.expire_all()
+    assert citizen.person.phone == new
+    rows = db_session.execute(select(AuditEvent.action, AuditEvent.detail, AuditEvent.object_id)).all()
+    assert any(action.startswith("phone_change.") for action, _d, _o in rows)
+    for action, detail, object_id in rows:
+        for secret in (old, new):
+            assert secret not in (detail or "") and secret != object_id, action
+    for record in caplog.records:
+        text = record.getMessage()
+        assert old not in text and new not in text and code not in text, record.name
