@@ -19,7 +19,8 @@ What it does:
 6. per page: queries per request at both sizes (the same: keyset pagination reads one index range; besides the
    page's own query, a request reads the login session and appends its audit row; the calendar is kept for the
    day), the median time of the whole request at both sizes and the ratio (target ≤ 2×; the ID search ≤ 1.2×),
-   and the median time spent in SQL.
+   the median time spent in SQL, and the median CPU time of the request in this process with its ratio (the
+   wall clock of a loaded machine varies between the two rounds; the CPU a request costs much less).
 """
 
 from __future__ import annotations
@@ -212,7 +213,7 @@ def search(client, id_number: str) -> None:
     assert response.status_code == 302
 
 
-def searched_page(app, client, requests: int) -> tuple[float, int, float]:
+def searched_page(app, client, requests: int) -> tuple[float, int, float, float]:
     import re
 
     from portal.core.validators import id_check_digit
@@ -253,10 +254,11 @@ def deep_url(client, url: str, hops: int) -> str:
     return url
 
 
-def measure(app, client, url: str, requests: int) -> tuple[float, int, float]:
+def measure(app, client, url: str, requests: int) -> tuple[float, int, float, float]:
     """Median seconds per request, SQL statements per request (the most frequent count: once a minute the login
-    session's ``last_seen_at`` is refreshed, one more UPDATE whatever the page), and the median seconds the
-    database took within a request (all its statements)."""
+    session's ``last_seen_at`` is refreshed, one more UPDATE whatever the page), the median seconds the
+    database took within a request (all its statements), and the median CPU seconds of this process per request
+    (the app's own work: unlike the wall clock, not stretched by other processes on a loaded machine)."""
     from sqlalchemy import event
 
     engine = app.extensions["portal_db_engine"]
@@ -272,25 +274,26 @@ def measure(app, client, url: str, requests: int) -> tuple[float, int, float]:
 
     for _ in range(5):
         assert client.get(url).status_code == 200, url
-    times, sql = [], []
+    times, sql, cpu = [], [], []
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
     try:
         for _ in range(requests):
             current.update(count=0, sql=0.0)
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
             assert response.status_code == 200, url
             counts.append(current["count"])
             sql.append(current["sql"])
     finally:
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
-    return statistics.median(times), statistics.mode(counts), statistics.median(sql)
+    return statistics.median(times), statistics.mode(counts), statistics.median(sql), statistics.median(cpu)
 
 
-def round_of(app, client, requests: int) -> dict[str, tuple[float, int]]:
+def round_of(app, client, requests: int) -> dict[str, tuple[float, int, float, float]]:
     pages = {"review, first page": "/staff/queues/review",
              "review, 4th page": deep_url(client, "/staff/queues/review", 3),
              "overdue, first page": "/staff/queues/overdue"}
@@ -326,19 +329,23 @@ def main() -> None:
     engine = "PostgreSQL" if schema else "SQLite"
     print(f"queue page on {engine}: {args.small:,} vs {args.large:,} cases "
           f"({args.large:,} inserted in {inserted:.1f} s), {args.requests} requests each, medians")
-    worst = search = 0.0
+    worst = search = worst_cpu = search_cpu = 0.0
     for name in small:
-        (t_small, q_small, s_small), (t_large, q_large, s_large) = small[name], large[name]
-        ratio = t_large / t_small
+        (t_small, q_small, s_small, c_small), (t_large, q_large, s_large, c_large) = small[name], large[name]
+        ratio, cpu_ratio = t_large / t_small, c_large / c_small
         if name.endswith("ID search"):
-            search = ratio
+            search, search_cpu = ratio, cpu_ratio
         else:
-            worst = max(worst, ratio)
+            worst, worst_cpu = max(worst, ratio), max(worst_cpu, cpu_ratio)
         print(f"  {name:20s} queries {q_small:>2} → {q_large:>2}   "
               f"page {t_small * 1000:6.1f} → {t_large * 1000:6.1f} ms  ratio {ratio:4.2f}×   "
-              f"of which SQL {s_small * 1000:5.1f} → {s_large * 1000:5.1f} ms")
-    print(f"worst ratio {worst:.2f}× (target ≤ {TARGET_RATIO:.0f}×): {'OK' if worst <= TARGET_RATIO else 'MISSED'}")
-    print(f"ID search ratio {search:.2f}× (target ≤ {SEARCH_TARGET}×): {'OK' if search <= SEARCH_TARGET else 'MISSED'}")
+              f"of which SQL {s_small * 1000:5.1f} → {s_large * 1000:5.1f} ms   "
+              f"CPU {c_small * 1000:5.1f} → {c_large * 1000:5.1f} ms  ratio {cpu_ratio:4.2f}×")
+    print(f"worst ratio {worst:.2f}× by wall clock, {worst_cpu:.2f}× by CPU (target ≤ {TARGET_RATIO:.0f}×): "
+          f"wall {'OK' if worst <= TARGET_RATIO else 'MISSED'}, CPU {'OK' if worst_cpu <= TARGET_RATIO else 'MISSED'}")
+    print(f"ID search ratio {search:.2f}× by wall clock, {search_cpu:.2f}× by CPU (target ≤ {SEARCH_TARGET}×): "
+          f"wall {'OK' if search <= SEARCH_TARGET else 'MISSED'}, "
+          f"CPU {'OK' if search_cpu <= SEARCH_TARGET else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,13 @@ re-created) it makes a unit, its agent and staff, then for each size and run:
   writes the persons, enrolments and history rows in one transaction. It reports wall and CPU time of the completion
   and its commit.
 
+- **baseline** (same run, same database): writing the same number of persons, enrolments and history rows with
+  nothing else — ``core.bulk`` (COPY on PostgreSQL), every sealed column sealed — then rolled back. It is the floor
+  of any apply; ``apply ÷ baseline`` (wall and CPU) says how much the completion costs beyond writing the rows.
+
 It prints the median of each, the ratio of the large size to the small one (the work should grow with the rows, not
-faster), and whether the large size meets the targets (check ≤ 5 s and ≤ 200 MB, apply ≤ 10 s). The machine may be
-shared: the CPU times say how much of the wall time was this process's own.
+faster), the ratio of apply to the baseline, and whether the large size meets the targets (check ≤ 5 s and ≤ 200
+MB, apply ≤ 10 s). The machine may be shared: the CPU times say how much of the wall time was this process's own.
 """
 
 from __future__ import annotations
@@ -120,9 +124,42 @@ def one_run(item, agent_id: int, staff_ids: dict[str, int], n: int, offset: int)
     enrolled = db.session.execute(select(func.count()).select_from(Enrolment)).scalar_one()
     assert enrolled == offset + n, (enrolled, offset + n)
     db.session.expunge_all()
+    base_wall, base_cpu = _baseline(agent.unit_id, n, offset)
     return {"check_s": check_wall, "check_cpu_s": check_cpu, "check_mb": peak / 2**20, "apply_s": apply_wall,
             "apply_cpu_s": apply_cpu, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "rss_growth_mb": rss_growth}
+            "rss_growth_mb": rss_growth, "base_s": base_wall, "base_cpu_s": base_cpu}
+
+
+def _baseline(unit_id: int, n: int, offset: int) -> tuple[float, float]:
+    """Wall and CPU seconds of writing ``n`` persons, enrolments and history rows through ``core.bulk`` alone (the
+    floor of an apply), rolled back."""
+    from portal.core import bulk
+    from portal.core.validators import id_birth_date, id_gender
+    from portal.insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
+    from portal.insurance.models import EnrolmentEvent, id_number_index, person_name_index
+
+    rows = person_rows(n, offset=offset + 1_000_000)
+    today, now = clock.today(), clock.now()
+    db.session.commit()
+    wall, cpu = time.perf_counter(), time.process_time()
+    person_ids = bulk.allocate_ids(Person.__table__, n)
+    bulk.insert_rows(Person.__table__, [{
+        "id": i, "insured_no": f"PX{i:012d}", "name": r[0], "name_index": person_name_index(r[0]), "id_number": r[2],
+        "id_number_index": id_number_index(r[2]), "gender": id_gender(r[2]), "birth_date": id_birth_date(r[2]),
+        "category": PersonCategory.EMPLOYEE, "unit_id": unit_id, "is_retired_cadre": False, "created_at": now}
+        for i, r in zip(person_ids, rows, strict=True)])
+    enrolment_ids = bulk.allocate_ids(Enrolment.__table__, n)
+    bulk.insert_rows(Enrolment.__table__, [{
+        "id": e, "person_id": p, "insurance_type": InsuranceType.EMPLOYEE_MEDICAL, "unit_id": unit_id,
+        "status": EnrolmentStatus.ACTIVE, "start_date": today, "created_at": now}
+        for e, p in zip(enrolment_ids, person_ids, strict=True)])
+    bulk.insert_rows(EnrolmentEvent.__table__, [{"enrolment_id": e, "kind": EnrolmentEventKind.ADDED,
+                                                 "effective_date": today, "note": "baseline", "recorded_at": now}
+                                                for e in enrolment_ids])
+    db.session.flush()
+    out = time.perf_counter() - wall, time.process_time() - cpu
+    db.session.rollback()
+    return out
 
 
 def main() -> None:
@@ -163,6 +200,10 @@ def main() -> None:
     ratio = args.large / args.small
     print(f"ratio {args.large}/{args.small} rows ({ratio:.0f}×): check {large['check_s'] / small['check_s']:.1f}×, "
           f"apply {large['apply_s'] / small['apply_s']:.1f}×")
+    for n in (args.small, args.large):
+        m = medians[n]
+        print(f"{n:>6} rows: baseline (bulk write of the same rows) {m['base_s']:.2f} s (CPU {m['base_cpu_s']:.2f} s); "
+              f"apply ÷ baseline {m['apply_s'] / m['base_s']:.1f}× wall, {m['apply_cpu_s'] / m['base_cpu_s']:.1f}× CPU")
     verdict = (large["check_s"] <= TARGET_CHECK_S, large["check_mb"] <= TARGET_CHECK_MB,
                large["apply_s"] <= TARGET_APPLY_S)
     print(f"targets at {args.large} rows: check ≤ {TARGET_CHECK_S:.0f} s {'met' if verdict[0] else 'MISSED'}, "

@@ -4,12 +4,14 @@ The citizen shows the credential's QR code (or types its code); the identity por
 (``integrations.identity.ecredential_verifier``: the HTTP adapter in production). The holder it names must be an insured
 person on this area's records with a phone on record: the citizen account of that phone is the one logged in (made at
 the first login, as an SMS login makes it), and it is bound to the person at once — the credential is the real-name
-proof, so nobody types an ID number. Attempts are limited per IP; a failure says what to do instead and never says
-whether a person is insured here (S6), and nothing of the credential reaches a log line (S14).
+proof, so nobody types an ID number. Attempts are limited per IP and a code logs in once; a failure says what to do
+instead and never says whether a person is insured here (S6), and nothing of the credential reaches a log line
+(S14).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
@@ -39,6 +41,21 @@ def _refused() -> AuthenticationFailed:
                                 code="ecredential_refused")
 
 
+def _first_use(code: str) -> bool:
+    """Whether this is the first login with ``code`` here in the last day. The credential's QR code is shown at
+    counters and pharmacies; whatever the issuer does, this service's own choice is that a code logs in once, so a
+    code read off a screen or a log cannot be replayed. Counted in the rate-limit storage (Redis in production),
+    by the code's hash only."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    from limits import parse
+
+    from ..extensions import limiter
+
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    return limiter.limiter.hit(parse("1/day"), "ecredential-code", digest)
+
+
 def login_with_ecredential(data: ECredentialLogin, *, actor: Actor, client_ip: str) -> Account:
     """Resolve the credential, find its holder on the records, log in the account of the holder's phone on record
     and bind it to the holder. Raises ValidationFailed (no code), IdentityProofError (the issuer said no or could not
@@ -51,6 +68,9 @@ def login_with_ecredential(data: ECredentialLogin, *, actor: Actor, client_ip: s
     if verifier is None:
         raise IdentityProofError("disabled")
     credential = verifier.verify(code)
+    if not _first_use(code):
+        record("login.failed", actor=actor, result="failed", detail={"method": "ecredential", "reason": "replayed"})
+        raise _refused()
     try:
         index = id_number_index(normalize_id_number(credential.id_number))
     except ValidationFailed:

@@ -37,7 +37,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
@@ -56,6 +56,7 @@ from ..core.masking import MASK, mask_name, mask_phone
 from ..extensions import client_ip
 from ..insurance.models import Unit
 from ..integrations import sms
+from ..organisations.models import Institution
 from . import deadlines, numbers
 from .constants import CLOSED_STATES, FORM_ENTRY, Action, Defect, State
 from .models import Application, ApplicationEvent, CorrectionNotice, ProgressToken
@@ -221,7 +222,8 @@ _PUBLIC_QUERY = (
     select(ProgressToken.revoked_at, ProgressToken.expires_at,
            Application.item_name, Application.item_code, Application.number, Application.state, Application.audience,
            Application.is_money, Application.applicant_name, Application.submitted_at, Application.accepted_at,
-           Application.completed_at, Application.due_date, Application.limit_wording, Unit.name.label("unit_name"),
+           Application.completed_at, Application.due_date, Application.limit_wording,
+           func.coalesce(Unit.name, Institution.name).label("unit_name"),  # a unit's or an institution's case
            Application.closed_at, Application.accept_by, Application.limit_kind, Application.limit_value,
            select(CorrectionNotice.respond_by)  # the open notice's reply date, for the estimate flag
            .where(CorrectionNotice.application_id == Application.id, CorrectionNotice.resolved_at.is_(None))
@@ -229,6 +231,7 @@ _PUBLIC_QUERY = (
     .select_from(ProgressToken)
     .join(Application, Application.id == ProgressToken.application_id)
     .outerjoin(Unit, (Unit.id == Application.unit_id) & (Application.audience == "unit"))
+    .outerjoin(Institution, (Institution.id == Application.institution_id) & (Application.audience == "institution"))
     .where(ProgressToken.token_hash == bindparam("token_hash"))
 )
 
@@ -248,7 +251,8 @@ def public_progress(token: str) -> PublicProgress | None:
     is_accepted = row.accepted_at is not None
     is_closed = state in CLOSED_STATES
     is_paused = state is State.CORRECTION_REQUESTED and is_accepted  # a notice after acceptance stops the clock
-    applicant = mask_unit_name(row.unit_name) if row.audience == "unit" else mask_name(row.applicant_name)
+    applicant = mask_unit_name(row.unit_name) if row.audience in ("unit", "institution") \
+        else mask_name(row.applicant_name)
     item = current_app.extensions["portal_catalog"].get(row.item_code)  # a dict lookup, for the English name
     return PublicProgress(
         item_name=row.item_name, item_name_en=item.name.en if item is not None else None,

@@ -284,7 +284,7 @@ def _tell_refused(registration: OrgRegistration, actor: Actor) -> None:
     """The registrant hears of the refusal and its reason by SMS (in Chinese), in the decision's transaction. They
     have no account, so no inbox message: the text goes straight to the SMS port (the development outbox, or the
     real gateway) as the notification would word it. A gateway that does not take it does not undo the decision;
-    the audit log says so, and staff see it on the registration."""
+    the audit log records the failure (``registration.sms_failed``); it is not retried."""
     from ..integrations import sms
     from ..notifications.constants import Event
     from ..notifications.messages import render

@@ -9,15 +9,18 @@ data in the clear; ids, dates and enumerated values are kept as they are.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, DateTime, Numeric, String, Text, insert, select
+from sqlalchemy import Date, DateTime, Numeric, String, Text, insert, select, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import Account
 from ..core import clock
@@ -103,6 +106,29 @@ class Ledger:
 
     def __init__(self) -> None:
         self.steps: list[dict[str, Any]] = []
+        self._batch: dict[tuple[type, tuple[tuple[str, Any], ...]], list[int]] | None = None
+        self._pending: set[tuple[str, int, str]] = set()
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Inside the block, ``changed`` rows are not flushed one UPDATE each: the same values go to every row that
+        takes them in one ``UPDATE … WHERE id IN (…)`` at the end of the block (thousands of persons placed in the
+        unit that files a roster). The objects show the new values at once, as committed ones."""
+        self._batch = {}
+        try:
+            yield
+            self._run_batch()
+        finally:
+            self._batch, self._pending = None, set()
+
+    def _run_batch(self) -> None:
+        for (model, items), ids in (self._batch or {}).items():
+            table = model.__table__
+            for start in range(0, len(ids), 1000):
+                db.session.execute(update(table).where(table.c.id.in_(ids[start:start + 1000])).values(dict(items)))
+        if self._batch is not None:
+            self._batch.clear()
+        self._pending.clear()
 
     def created(self, row: Any) -> Any:
         """``row`` is new: revoking deletes it (when nothing else has come to refer to it)."""
@@ -119,12 +145,20 @@ class Ledger:
         return rows
 
     def inserted(self, model: type, values: list[dict[str, Any]]) -> list[int]:
-        """New rows of ``model`` written in one INSERT … RETURNING, past the session's unit of work (a roster's
-        thousands: no objects to track, no validators run — the caller gives every derived column); revoking deletes
-        them, last first. Returns their ids in the order of ``values``."""
+        """New rows of ``model`` written past the session's unit of work (a roster's thousands: no objects to track,
+        no validators run — the caller gives every derived column); revoking deletes them, last first. Returns their
+        ids in the order of ``values``. On PostgreSQL the ids come from the table's sequence first and the rows go in
+        one ``COPY`` (``core.bulk``); elsewhere one INSERT … RETURNING."""
         if not values:
             return []
-        ids = list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), values))
+        if db.is_postgres:
+            from ..core import bulk
+
+            table = model.__table__
+            ids = bulk.allocate_ids(table, len(values))
+            bulk.insert_rows(table, [{"id": i, **v} for i, v in zip(ids, values, strict=True)])
+        else:
+            ids = list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), values))
         self.steps += [{"op": "created", "table": model.__tablename__, "id": i} for i in ids]
         return ids
 
@@ -132,8 +166,17 @@ class Ledger:
         """Set ``values`` on ``row``; revoking puts back what was there."""
         model = type(row)
         before = {k: _stored(model, k, getattr(row, k)) for k in values}
-        for key, value in values.items():
-            setattr(row, key, value)
+        if self._batch is None:
+            for key, value in values.items():
+                setattr(row, key, value)
+        else:
+            marks = {(row.__tablename__, row.id, key) for key in values}
+            if marks & self._pending:  # the same field of the same row again: what is queued goes first
+                self._run_batch()
+            self._pending |= marks
+            for key, value in values.items():
+                set_committed_value(row, key, value)
+            self._batch.setdefault((model, tuple(sorted(values.items()))), []).append(row.id)
         self.steps.append({"op": "changed", "table": row.__tablename__, "id": row.id, "before": before,
                            "after": {k: _stored(model, k, v) for k, v in values.items()}})
 

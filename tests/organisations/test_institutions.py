@@ -242,3 +242,34 @@ def test_history_events_keep_no_sealed_value(db_session, make_institution):
     event = db_session.execute(select(InstitutionEvent)).scalar_one()
     assert event.changes == {"legal_rep_name": ["赵院长", "钱院长"], "legal_rep_id_number": [None, "changed"]}
     assert AGENT_ID not in event.changes_json
+
+
+def test_an_institution_letter_is_checked_and_approved_by_staff(client, get_csrf, db_session, make_client,
+                                                                make_staff):
+    import io
+
+    from portal.accounts.models import Role
+    from tests.conftest import csrf_from
+    from tests.materials.fixtures import pdf
+    from tests.organisations.test_registration import _staff_client
+
+    code, national = valid_credit_code(), institution_code("pharmacy")
+    data = _form(get_csrf, code, method="letter", org_name="长春示范大药房", institution_kind="pharmacy",
+                 institution_code=national)
+    data["letter"] = (io.BytesIO(pdf()), "授权委托书.pdf")
+    assert client.post("/units/register", data=data, content_type="multipart/form-data").status_code == 302
+    registration = db_session.execute(select(OrgRegistration)).scalar_one()
+    assert (registration.org_kind, registration.institution_kind, registration.institution_code) == (
+        "institution", "pharmacy", national)
+    assert db_session.execute(select(Institution)).first() is None  # nothing until staff approve
+
+    staff, _acceptor = _staff_client(make_client, make_staff, db_session, Role.ACCEPTOR)
+    index = staff.get("/staff/registrations/").get_data(as_text=True)
+    assert "长春示范大药房" in index and "Designated institution" in index
+    page = staff.get(f"/staff/registrations/{registration.id}").get_data(as_text=True)
+    assert staff.post(f"/staff/registrations/{registration.id}/approve",
+                      data={"csrf_token": csrf_from(page)}).status_code == 302
+    institution = institution_by_code(national)
+    assert institution.kind == "pharmacy" and institution.level is None and institution.agreement_status == "none"
+    agent = db_session.get(Account, registration.account_id)
+    assert agent.institution_id == institution.id and agent.mandate.proof == ProofMethod.LETTER

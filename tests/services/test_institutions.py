@@ -180,3 +180,49 @@ def test_an_item_for_another_agreement_state_is_blocked_before_filing(db_session
     agent = make_institution_agent(make_institution(status="none"))
     with pytest.raises((ValidationFailed, InvalidTransition)):
         make_case(SUSPEND, agent, form={"request": "暂停", "effective_on": "2026-04-01"})
+
+
+def test_the_pages_of_an_institution_case_render_for_its_agents_and_staff(app, db_session, make_client, make_staff,
+                                                                          make_case, make_institution,
+                                                                          make_institution_agent):
+    """The agent's case, list and receipt pages, and the workbench's case page asking for the agreement's last day."""
+    from portal.accounts.models import Role
+    from tests.conftest import csrf_from
+    from tests.factories import last_code, log_in_staff, mobile
+
+    clinic = make_institution("长春新创诊所", status="none", code=None)
+    phone = mobile()
+    agent = make_institution_agent(clinic, phone)
+    case = make_case(APPLY, agent)
+    draft = make_case(RENEW, agent, submit=False)
+    db_session.commit()
+    browser = make_client()
+    token = csrf_from(browser.get("/login/agent?org=institution").get_data(as_text=True))
+    browser.post("/login/agent", data={"csrf_token": token, "org_kind": "institution",
+                                       "credit_code": clinic.credit_code, "phone": phone})
+    token = csrf_from(browser.get("/login/code").get_data(as_text=True))
+    assert browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, phone)}
+                        ).status_code == 302
+    for url in (f"/applications/{case.id}", "/applications/", f"/applications/{case.id}/receipt", f"/apply/{APPLY}"):
+        response = browser.get(url)
+        assert response.status_code == 200, url
+    assert "长春新创诊所" in browser.get(f"/applications/{case.id}/receipt").get_data(as_text=True)
+    edit = browser.get(f"/applications/{draft.id}/edit").get_data(as_text=True)
+    assert "institution_code" in edit and "institution_level" in edit
+
+    account, secret = make_staff("instreviewer", roles={Role.CHIEF})
+    staff_browser = log_in_staff(make_client(), account.username, secret)
+    ops.accept_application(case, by=account, actor=SYSTEM)
+    ops.start_review(case, by=account, actor=SYSTEM)
+    case.assignee, case.assignee_id = account, account.id
+    db_session.commit()
+    page = staff_browser.get(f"/staff/cases/{case.id}").get_data(as_text=True)
+    assert "Last day of the agreement" in page and 'name="valid_until"' in page
+
+
+def test_the_public_progress_page_names_the_institution_masked(db_session, client, make_case, make_institution,
+                                                               make_institution_agent):
+    case = make_case(APPLY, make_institution_agent(make_institution("长春新创口腔诊所", status="none", code=None)))
+    token = ops.issue_progress_token(case)
+    page = client.get(f"/q/{token}").get_data(as_text=True)
+    assert "长春****诊所" in page and "钱经办" not in page and "钱*" not in page

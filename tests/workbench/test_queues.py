@@ -216,3 +216,24 @@ def test_a_queue_page_costs_the_same_statements_at_two_sizes_and_reads_only_what
     rows = next(s for s in large if s.startswith("SELECT application.id"))
     assert "form_json" not in rows and "principal_id_number" not in rows
     assert " person" not in rows and " unit" not in rows and rows.count("JOIN account") == 1
+
+
+def test_the_filter_options_are_made_once_per_language_and_follow_the_page_language(app, catalog):
+    """Kept per catalog and language: the same options again in one language, the other language's in the other."""
+    from flask_babel import refresh
+
+    from portal.workbench.forms import filter_choices
+
+    item = sorted(catalog.items, key=lambda i: i.code)[0]
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        refresh()  # (the language is kept per app context, which the tests share)
+        english = filter_choices(catalog)
+        assert filter_choices(catalog) is english
+        assert english[0][0].label == "All items" and english[2][0].label == "All states"
+        named = english[0][1].label
+    with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
+        refresh()
+        chinese = filter_choices(catalog)
+        assert chinese is not english and chinese[0][0].label == "全部事项"
+        assert chinese[0][1].label == f"{item.name.zh} ({item.code})"
+    assert named == f"{item.name.en or item.name.zh} ({item.code})"

@@ -56,7 +56,7 @@ class CsvLayout:
 
     def write_batch(self, batch: BatchFile) -> bytes:
         rows = [list(HEADER)]
-        rows += [[line.line_id, _safe(line.payee_name), line.account, _safe(line.bank), f"{line.amount:.2f}",
+        rows += [[line.line_id, _safe(line.payee_name), _safe(line.account), _safe(line.bank), f"{line.amount:.2f}",
                   _safe(line.purpose), line.account_type] for line in batch.lines]
         rows.append([TRAILER, str(len(batch.lines)), f"{batch.total:.2f}", batch.number,
                      batch.created_on.isoformat(), batch.checksum])

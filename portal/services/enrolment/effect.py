@@ -6,9 +6,8 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import insert
 
-from ...core import clock
+from ...core import bulk, clock
 from ...core.db import db
 from ...core.errors import ValidationFailed
 from ...core.validators import normalize_id_number
@@ -182,17 +181,19 @@ class EnrolmentEffect(Handler):
         known = [p for r in rows if (p := find_person(r.id_number)) is not None]
         fresh = new_persons([r for r in rows if find_person(r.id_number) is None], ledger, category=category,
                             unit_id=unit_id, extra=self.new_person_extra(case))
-        enrolments = [self.enrolment_for(case, person, today, ledger) for person in known]
-        enrolments += [Enrolment(person_id=person_id, insurance_type=self.scheme, unit_id=self.new_enrolment_unit(case),
-                                 status=EnrolmentStatus.ACTIVE, start_date=today) for person_id in fresh]
-        db.session.flush()  # the placements of the known persons, before their enrolments are written
+        with ledger.batched():  # the known persons' placements: one UPDATE per new value, not one per person
+            enrolments = [self.enrolment_for(case, person, today, ledger) for person in known]
+        db.session.flush()
+        now, unit = clock.now(), self.new_enrolment_unit(case)
         ids = ledger.inserted(Enrolment, [{
             "person_id": e.person_id, "insurance_type": e.insurance_type, "unit_id": e.unit_id, "status": e.status,
-            "start_date": e.start_date, "created_at": clock.now()} for e in enrolments])
+            "start_date": e.start_date, "created_at": now} for e in enrolments] + [{
+            "person_id": person_id, "insurance_type": self.scheme, "unit_id": unit, "status": EnrolmentStatus.ACTIVE,
+            "start_date": today, "created_at": now} for person_id in fresh])
         # the history rows go with their enrolments: revoking an enrolment the effect created deletes its events, so
-        # they need no steps of their own (and no RETURNING: one pipelined executemany)
-        db.session.execute(insert(EnrolmentEvent), [{"enrolment_id": i, "kind": K.ADDED, "effective_date": today,
-                                                     "note": note, "recorded_at": clock.now()} for i in ids])
+        # they need no steps of their own (and no RETURNING: COPY on PostgreSQL, one executemany elsewhere)
+        bulk.insert_rows(EnrolmentEvent.__table__, [{"enrolment_id": i, "kind": K.ADDED, "effective_date": today,
+                                                     "note": note, "recorded_at": now} for i in ids])
         for person in known:
             db.session.expire(person, ["enrolments"])
 

@@ -14,6 +14,7 @@ effect, the change is recorded in the case's ``CaseEffect`` (numbers sealed) so 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from ...accounts import otp
 from ...accounts.models import Account, OtpChallenge, OtpPurpose, citizen_login_key
 from ...catalog.schema import FieldType, Item, Name
 from ...core import clock
-from ...core.audit import Actor, record
+from ...core.audit import Actor, AuditEvent, record
 from ...core.db import db
 from ...core.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from ...core.masking import mask_phone
@@ -54,8 +55,10 @@ def form_specs() -> list[Any]:
     ]
 
 
-def _proof(data: dict[str, Any]) -> OtpChallenge | None:
-    """The used phone-change code the form names, sent to the form's number and used lately; else None."""
+def _proof(data: dict[str, Any], account_id: int | None = None) -> OtpChallenge | None:
+    """The used phone-change code the form names, sent to the form's number and used lately, and (with
+    ``account_id``) asked for by that account; else None. A handle proven through one account proves nothing for
+    another one (an API token of the victim plus a handle of the attacker's own account)."""
     handle, phone = data.get(CHECK_KEY), data.get(PHONE_KEY)
     if not isinstance(handle, str) or not isinstance(phone, str) or not handle:
         return None
@@ -64,7 +67,21 @@ def _proof(data: dict[str, Any]) -> OtpChallenge | None:
             or challenge.phone_index != phone_index(phone)
             or challenge.used_at < clock.now() - timedelta(minutes=PROOF_MINUTES)):
         return None
+    if account_id is not None and _asked_by(challenge) != account_id:
+        return None
     return challenge
+
+
+def _asked_by(challenge: OtpChallenge) -> int | None:
+    """The account that asked for the code (kept in the audit row of its sending)."""
+    detail = db.session.execute(select(AuditEvent.detail).where(
+        AuditEvent.action == "phone_change.code_sent", AuditEvent.object_type == "otp_challenge",
+        AuditEvent.object_id == str(challenge.id)).order_by(AuditEvent.id)).scalars().first()
+    try:
+        account = json.loads(detail or "{}").get("account")
+    except ValueError:
+        return None
+    return account if isinstance(account, int) else None
 
 
 def _not_proven() -> str:
@@ -95,12 +112,13 @@ class PhoneChange(SelfServiceItem):
 
     def precheck(self, context: FilingContext) -> list[Finding]:
         findings = super().precheck(context)
-        if context.data and _proof(context.data) is None:
+        filer = getattr(context.case, "applicant_id", None)
+        if context.data and _proof(context.data, filer) is None:
             findings.append(Finding(Severity.BLOCKING, _not_proven(), "phone_check"))
         return findings
 
     def apply_effect(self, case: Any, context: FilingContext) -> None:
-        proof = _proof(case.form_data)
+        proof = _proof(case.form_data, case.applicant_id)
         person, account = case.person, db.session.get(Account, case.applicant_id)
         if proof is None:
             raise EffectRefused(_not_proven())
@@ -159,7 +177,7 @@ def request_code(account: Any, raw_phone: str, *, actor: Actor, client_ip: str) 
     sms.get_gateway().send(phone, "otp_phone_change", {"code": issued.code, "minutes": str(minutes)},
                            business_id=f"otp-{issued.challenge.id}", text=body)
     record("phone_change.code_sent", actor=actor, object_type="otp_challenge", object_id=issued.challenge.id,
-           detail={"phone": mask_phone(phone)})
+           detail={"phone": mask_phone(phone), "account": account.id})
     return issued
 
 
