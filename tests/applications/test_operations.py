@@ -155,11 +155,16 @@ def test_staff_do_not_file(catalog, staff):
         ops.start_application(catalog.get(PROMISE_ITEM), by=staff["chief"], actor=SYSTEM)
 
 
-@pytest.mark.parametrize("code", [INSTITUTION_ITEM, AGENCY_ITEM])
 @pytest.mark.parametrize("who", ["citizen", "agent"])
-def test_institution_and_agency_items_cannot_be_filed_online(code, who, request, catalog):
+def test_agency_items_cannot_be_filed_online(who, request, catalog):
     with pytest.raises(PermissionDenied, match="cannot be filed online"):
-        ops.start_application(catalog.get(code), by=request.getfixturevalue(who), actor=SYSTEM)
+        ops.start_application(catalog.get(AGENCY_ITEM), by=request.getfixturevalue(who), actor=SYSTEM)
+
+
+@pytest.mark.parametrize("who", ["citizen", "agent"])
+def test_institution_items_send_citizens_and_unit_agents_to_the_institution_login(who, request, catalog):
+    with pytest.raises(PermissionDenied, match="filed by a designated medical institution or pharmacy"):
+        ops.start_application(catalog.get(INSTITUTION_ITEM), by=request.getfixturevalue(who), actor=SYSTEM)
 
 
 def test_nobody_logged_in_cannot_file(catalog):
