@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from portal.core import clock
 from portal.core.validators import credit_code_check_char
 from tests.browser.steps import (
     DESK,
@@ -164,7 +165,7 @@ def test_a_clinic_registers_is_designated_listed_declares_a_settlement_and_is_pa
         staff = desk.new_page()
         staff.set_default_timeout(30000)
         staff_login(staff, "kezhang")
-        last_day = (date.today() + timedelta(days=3 * 365)).isoformat()
+        last_day = (clock.today() + timedelta(days=3 * 365)).isoformat()  # the live server's date (China's)
         _claim_and_decide(staff, agreement_case, ["accept", "start_review"])
         staff.locator("form.decision[data-action='approve'] input[name=valid_until]").fill(last_day)
         decide(staff, "approve")
@@ -179,7 +180,7 @@ def test_a_clinic_registers_is_designated_listed_declares_a_settlement_and_is_pa
         assert clinic in listed and "朝阳区" in listed, listed
 
         # last month's settlement, declared on the phone
-        today = date.today()
+        today = clock.today()  # the live server runs on the real clock, in China's date
         month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         edit = start_draft(phone, SETTLEMENT_ITEM)
         form = phone.locator(f"main form[action='{edit}']")
