@@ -22,6 +22,24 @@ def _demo_institutions(region: str) -> str | None:
     return f"demo institutions: {len(made)} ({', '.join(made)})" if made else None
 
 
+def _register_at_window(data):
+    """Register the first agent ``data`` describes, as the window does, and commit; a refusal is printed with its
+    reasons and ends the command with status 1."""
+    from .registration import register_at_window
+
+    try:
+        agent = register_at_window(data, by=None, actor=Actor("cli", None, "window"))
+    except ValidationFailed as exc:
+        for field, message in exc.reasons:
+            click.echo(f"error: {field or ''}: {message}", err=True)
+        sys.exit(1)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    return agent
+
+
 def register(group: click.Group) -> None:
     """Attach this feature's commands to the ``portal`` group (and the demo institutions to ``portal demo``)."""
     from ..insurance.commands import DEMO_EXTRAS
@@ -48,19 +66,10 @@ def register(group: click.Group) -> None:
     def agent_add(credit_code: str, unit_name: str, legal_rep: str, name: str, id_number: str, phone: str) -> None:
         """Make the first agent (the administrator) of a unit whose papers were checked at the window. A unit the
         records do not know yet is created awaiting its 单位参保登记."""
-        from .registration import FirstAgentRequest, register_at_window
+        from .registration import FirstAgentRequest
 
         data = FirstAgentRequest(credit_code, unit_name, legal_rep, name, id_number, phone)
-        try:
-            agent = register_at_window(data, by=None, actor=Actor("cli", None, "window"))
-        except ValidationFailed as exc:
-            for field, message in exc.reasons:
-                click.echo(f"error: {field or ''}: {message}", err=True)
-            sys.exit(1)
-        except DomainError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(1)
-        db.session.commit()
+        agent = _register_at_window(data)
         click.echo(f"agent {agent.id} ({mask_phone(agent.phone)}) is the administrator of {agent.unit.name} "
                    f"({agent.unit.credit_code}, {agent.unit.status.value})")
 
@@ -87,20 +96,11 @@ def register(group: click.Group) -> None:
                               legal_rep: str, agent_name: str, id_number: str, phone: str) -> None:
         """Make the first agent (the administrator) of a designated institution whose papers were checked at the
         window. An institution the register does not know yet is entered, not designated."""
-        from .registration import FirstAgentRequest, register_at_window
+        from .registration import FirstAgentRequest
 
         data = FirstAgentRequest(credit_code, org_name, legal_rep, agent_name, id_number, phone,
                                  org_kind="institution", institution_kind=kind, institution_code=institution_code)
-        try:
-            agent = register_at_window(data, by=None, actor=Actor("cli", None, "window"))
-        except ValidationFailed as exc:
-            for field, message in exc.reasons:
-                click.echo(f"error: {field or ''}: {message}", err=True)
-            sys.exit(1)
-        except DomainError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(1)
-        db.session.commit()
+        agent = _register_at_window(data)
         institution = agent.institution
         click.echo(f"agent {agent.id} ({mask_phone(agent.phone)}) is the administrator of {institution.name} "
                    f"({institution.credit_code}, {institution.code or 'no national code yet'}, "
