@@ -100,12 +100,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.getLogger("portal").setLevel(app.config["PORTAL_LOG_LEVEL"])
 
-    from .core import crypto, pagecache, proxies, ratelimits, web
+    from .core import crypto, pagecache, proxies, ratelimits, translation, web
     from .extensions import babel, csrf, db, limiter
 
     crypto.install_keyring(app.config["PORTAL_KEYS"])
     db.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
+    translation.install(app)
     csrf.init_app(app)
     limiter.init_app(app)
     web.init_app(app)

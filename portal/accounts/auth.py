@@ -13,12 +13,12 @@ import secrets
 from datetime import timedelta
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..core import clock
 from ..core.crypto import sha256_hex
 from ..core.db import db
+from ..core.translation import gettext as _
 from ..core.web import error_envelope, is_api_request
 from ..extensions import login_manager
 from . import staff_area

@@ -24,7 +24,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import select
 
@@ -34,6 +33,7 @@ from ..core.crypto import sha256_hex
 from ..core.db import db
 from ..core.errors import DomainError, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from ..core.masking import mask_phone
+from ..core.translation import gettext as _
 from ..core.validators import normalize_id_number
 from ..insurance.models import Person, id_number_index
 from ..integrations import sms

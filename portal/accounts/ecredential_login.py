@@ -15,13 +15,13 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core import clock
 from ..core.audit import Actor, actor_of, record
 from ..core.db import db
 from ..core.errors import AuthenticationFailed, ValidationFailed
+from ..core.translation import gettext as _
 from ..core.validators import normalize_id_number
 from ..insurance.models import Person, id_number_index
 from ..integrations.identity import IdentityProofError, ecredential_verifier

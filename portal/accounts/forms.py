@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Regexp, ValidationError
 
+from ..core.translation import lazy_gettext as _l
 from ..core.validators import CreditCode, IdNumber, Mobile
 
 

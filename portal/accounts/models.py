@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import clock
 from ..core.crypto import BlindIndex, Encrypted
 from ..core.db import Base
+from ..core.translation import lazy_gettext as _l
 from ..insurance.models import Person, Unit, phone_index
 from ..organisations.models import AgentMandate, Institution, OrgKind
 

@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from limits import parse_many
 from sqlalchemy import select
 
@@ -33,6 +32,7 @@ from ..core.errors import (
     ValidationFailed,
 )
 from ..core.masking import mask_phone
+from ..core.translation import gettext as _
 from ..core.validators import normalize_id_number, normalize_mobile
 from ..extensions import limiter
 from ..insurance.models import id_number_index

@@ -13,7 +13,8 @@ from datetime import datetime
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask_babel import gettext as _
+
+from ..core.translation import gettext as _
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128

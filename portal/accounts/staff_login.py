@@ -7,12 +7,12 @@ flushes and never commits; the view keeps the refusal's counters and audit rows 
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from ..core import clock
 from ..core.audit import Actor, actor_of, record
 from ..core.db import db
 from ..core.errors import AuthenticationFailed, ValidationFailed
+from ..core.translation import gettext as _
 from . import passwords, throttling
 from .inputs import StaffLogin
 from .models import Account, staff_login_key

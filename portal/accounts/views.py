@@ -19,7 +19,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core import masking
@@ -27,6 +26,7 @@ from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import DomainError
 from ..core.redirects import safe_target
+from ..core.translation import gettext as _
 from ..insurance import queries
 from ..integrations import sms
 from . import auth, ecredential_login, operations, otp, staff_login

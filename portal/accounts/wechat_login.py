@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core import clock
@@ -26,6 +25,7 @@ from ..core.crypto import blind_index, sha256_hex
 from ..core.db import db
 from ..core.errors import AuthenticationFailed, ValidationFailed
 from ..core.masking import mask_phone
+from ..core.translation import gettext as _
 from ..core.validators import normalize_id_number, normalize_mobile
 from ..integrations.wechat import WeChatSession, get_wechat
 from . import binding as binding_ops

@@ -14,11 +14,11 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from ..core import jsonbody
 from ..core.errors import AuthenticationFailed, ValidationFailed
+from ..core.translation import gettext as _
 from ..core.web import error_envelope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

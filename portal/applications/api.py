@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 from flask import current_app, jsonify, make_response, request, url_for
-from flask_babel import gettext as _
 
 from ..api import Header, current_account, endpoint
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
+from ..core.translation import gettext as _
 from ..extensions import client_ip
 from . import operations, progress, schemas
 from .models import Application

@@ -16,12 +16,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from ..catalog.schema import FieldType, FormField, Item, Name, Party
 from ..core.errors import ValidationFailed
 from ..core.masking import mask_bank_account, mask_id_number, mask_phone
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from ..core.validators import check_credit_code, normalize_id_number, normalize_mobile
 
 SKIPPED_TYPES = frozenset({FieldType.signature, FieldType.seal, FieldType.static})
@@ -62,7 +61,8 @@ class FieldSpec:
 def label_of(spec: FieldSpec) -> str:
     """The field's label in the language of the request (the published Chinese when no request is active)."""
     from flask import has_request_context
-    from flask_babel import get_locale
+
+    from ..core.translation import get_locale
 
     locale = str(get_locale() or "zh") if has_request_context() else "zh"
     return spec.label.get(locale)

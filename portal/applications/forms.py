@@ -19,8 +19,6 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from flask import request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -42,6 +40,8 @@ from ..catalog.labels import REQUIREMENT, tr
 from ..catalog.schema import FieldType, Item, Material, Requirement
 from ..core.formatting import join_list
 from ..core.masking import mask_name
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from ..core.validators import CreditCode, IdNumber
 from . import fields, operations
 from .constants import FORM_ENTRY, Defect, MaterialMode

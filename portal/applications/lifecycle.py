@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
-
+from ..core.translation import gettext as _
 from .constants import Action, State
 
 if TYPE_CHECKING:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ..accounts.models import AccountKind, Role
 from ..catalog.schema import Audience, Item
+from ..core.translation import gettext as _
 from ..organisations import permissions as agent_permissions
 from .constants import APPLICANT_ACTIONS, Action
 

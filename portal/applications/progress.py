@@ -33,8 +33,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import bindparam, func, select
@@ -53,6 +51,8 @@ from ..core.crypto import sha256_hex
 from ..core.db import db
 from ..core.errors import AuthenticationFailed, DomainError, ValidationFailed
 from ..core.masking import MASK, mask_name, mask_phone
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from ..extensions import client_ip
 from ..insurance.models import Unit
 from ..integrations import sms

@@ -13,9 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_date
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind, Role
@@ -25,6 +23,9 @@ from ..core.db import db
 from ..core.downloads import file_response
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
+from ..core.translation import get_locale, ngettext
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from ..services import handler_for
 from ..services.base import Severity
 from . import deadlines, forms, operations, paper, recompute  # noqa: F401 (recompute: connects its receiver)

@@ -29,12 +29,12 @@ from typing import Any, TypeVar
 
 import chinese_calendar
 from flask import current_app, g, has_app_context
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core import audit, clock
 from ..core.db import db
 from ..core.errors import ValidationFailed
+from ..core.translation import gettext as _
 from .models import CalendarOverride, CalendarSchedule
 
 log = logging.getLogger("portal.calendar")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
+
+from ..core.translation import lazy_gettext as _l
 
 YEAR_HINT = _l("Give the year of the schedule, e.g. 2027.")
 

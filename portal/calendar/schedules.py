@@ -15,12 +15,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from blinker import Namespace
-from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ..core import audit, clock
 from ..core.db import db
 from ..core.errors import NotFound, ValidationFailed
+from ..core.translation import gettext as _
 from . import engine
 from .models import CalendarOverride, CalendarSchedule
 from .notice import NoticeError, Schedule, is_notice, parse_any

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.forms import apply_errors
@@ -18,6 +17,7 @@ from ..core import clock
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import NotFound, ValidationFailed
+from ..core.translation import gettext as _
 from . import engine, schedules
 from .forms import ScheduleForm
 

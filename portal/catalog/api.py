@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from ..api import endpoint
 from ..core.errors import NotFound
+from ..core.translation import gettext as _
 from .schemas import ItemDetail, ItemList, ItemQuery, public_item, summary
 from .search import search
 from .views import region_catalog

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_locale, ngettext
-from flask_babel import lazy_gettext as _l
-
+from ..core import translation
+from ..core.translation import lazy_gettext as _l
+from ..core.translation import ngettext
 from .schema import (
     Audience,
     Channel,
@@ -88,7 +88,7 @@ ONLINE_SUBSTITUTE = {
 
 
 def is_english() -> bool:
-    return str(get_locale() or "zh").startswith("en")
+    return translation.is_english()
 
 
 def tr(text: Any) -> str:

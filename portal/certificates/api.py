@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 from flask import request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..api import current_account, endpoint
@@ -16,6 +15,7 @@ from ..core.audit import actor_of
 from ..core.db import db
 from ..core.downloads import file_response
 from ..core.errors import NotFound
+from ..core.translation import gettext as _
 from ..extensions import client_ip
 from . import documents, operations, verification
 from .constants import CertificateKind

@@ -15,10 +15,10 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app, render_template, url_for
-from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from ..core.translation import gettext as _
 from ..documents.pdf import FONT_NAME, chinese_date, draw_corner_qr, draw_text, pdf_font, text_width, wrap
 from ..documents.qr import qr_matrix, svg_from_matrix
 from ..insurance.constants import EnrolmentStatus, HukouType, InsuranceType, PersonCategory

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +23,7 @@ from ..core import clock
 from ..core.audit import Actor, record
 from ..core.db import db
 from ..core.errors import NotFound, ValidationFailed
+from ..core.translation import gettext as _
 from . import codes, facts
 from .constants import KIND_OF_HANDLER, CertificateKind, CertificateStatus
 from .models import Certificate

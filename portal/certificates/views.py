@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
@@ -17,6 +16,7 @@ from ..core.audit import actor_of
 from ..core.db import db
 from ..core.downloads import file_response
 from ..core.errors import DomainError
+from ..core.translation import gettext as _
 from ..extensions import client_ip
 from . import documents, operations, verification
 from .constants import CertificateKind

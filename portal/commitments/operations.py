@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +22,7 @@ from ..core.audit import Actor, record
 from ..core.crypto import sha256_hex
 from ..core.db import db
 from ..core.errors import Conflict, PermissionDenied, ValidationFailed
+from ..core.translation import gettext as _
 from .models import CommitmentSignature, CommitmentTextRecord
 from .texts import CommitmentText
 

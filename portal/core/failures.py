@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, render_template
-from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict
+from .translation import gettext as _
 
 log = logging.getLogger("portal")
 FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})

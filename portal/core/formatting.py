@@ -9,9 +9,10 @@ from functools import lru_cache
 from babel.lists import format_list
 from babel.numbers import format_currency
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal
 
 from . import clock
+from .translation import is_english, locale_name
 
 FORMATTED_KEPT = 20_000  # formatted dates and amounts kept per process (a page formats the same ones again and again)
 
@@ -20,7 +21,7 @@ def money(amount: Decimal | int | None) -> str:
     """¥1,234.50 in the user's locale; amounts are Decimal yuan."""
     if amount is None:
         return ""
-    return _money(str(get_locale() or "zh_Hans_CN"), Decimal(amount))
+    return _money(locale_name(), Decimal(amount))
 
 
 @lru_cache(maxsize=FORMATTED_KEPT)
@@ -33,7 +34,7 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = clock.to_local(value).date()
-    return _date(str(get_locale()), value, fmt)
+    return _date(locale_name(), value, fmt)
 
 
 @lru_cache(maxsize=FORMATTED_KEPT)
@@ -48,7 +49,7 @@ def local_datetime(value: datetime | None) -> str:
     time (2026年12月6日 20:17; Dec 6, 2026, 20:17). One format everywhere, so seconds never appear."""
     if value is None:
         return ""
-    return format_datetime(value, _DATETIME_PATTERNS["en" if str(get_locale() or "zh").startswith("en") else "zh"])
+    return format_datetime(value, _DATETIME_PATTERNS["en" if is_english() else "zh"])
 
 
 _DATETIME_PATTERNS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, HH:mm"}
@@ -57,7 +58,7 @@ _DATETIME_PATTERNS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, HH:mm"}
 def join_list(values) -> str:
     """Items as a list in the reader's language: 甲、乙和丙 in Chinese, "a, b, and c" in English."""
     items = [str(v) for v in values]
-    return format_list(items, locale=str(get_locale() or "zh_Hans_CN")) if items else ""
+    return format_list(items, locale=locale_name()) if items else ""
 
 
 def number(value: int | Decimal | None) -> str:

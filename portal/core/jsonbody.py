@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask_babel import gettext as _
+from .translation import gettext as _
 
 MAX_DEPTH = 32  # the deepest API body (a form with a table of rows) is 4 levels
 

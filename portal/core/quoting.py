@@ -24,9 +24,9 @@ _RUN = re.compile(f"[{HAN}{CJK_PUNCTUATION}]+(?:[\\s\\d()\\-_.·]*[{HAN}{CJK_PUN
 
 
 def _english_page() -> bool:
-    from flask_babel import get_locale
+    from .translation import is_english
 
-    return has_request_context() and str(get_locale() or "zh").startswith("en")
+    return has_request_context() and is_english()
 
 
 def _span(text: str) -> Markup:

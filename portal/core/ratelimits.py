@@ -17,11 +17,11 @@ from functools import partial
 from typing import Any, NoReturn
 
 from flask import Flask, g, render_template
-from flask_babel import gettext as _
 from flask_limiter import Limiter
 from limits.errors import StorageError
 from limits.storage import MemoryStorage
 
+from .translation import gettext as _
 from .web import error_envelope, is_api_request
 
 log = logging.getLogger("portal")

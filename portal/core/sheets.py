@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from flask_babel import gettext as _
-
 from .errors import DomainError
+from .translation import gettext as _
 
 MAX_ENTRIES = 200
 MAX_INFLATED = 200 * 1024 * 1024

@@ -12,11 +12,11 @@ import unicodedata
 from datetime import date
 from typing import Any, NamedTuple
 
-from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
 from . import clock
 from .errors import ValidationFailed
+from .translation import gettext as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"

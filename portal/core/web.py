@@ -10,12 +10,12 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .errors import DomainError
+from .translation import gettext as _
 
 log = logging.getLogger("portal")
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
@@ -140,9 +140,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals() -> dict:
-        from flask_babel import get_locale
+        from .translation import locale_name
 
-        locale = str(get_locale() or "zh_Hans_CN")
+        locale = locale_name()
         return {
             "csp_nonce": lambda: g.get("csp_nonce", ""),
             # elder mode is for the public: staff pages are desktop tools and offer no toggle (base.html)

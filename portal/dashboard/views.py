@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.models import Role
@@ -15,6 +14,7 @@ from ..core import clock
 from ..core.audit import actor_of, record
 from ..core.db import db
 from ..core.downloads import csv_response
+from ..core.translation import gettext as _
 from . import charts, queries
 
 bp = Blueprint("dashboard", __name__, url_prefix="/staff/dashboard")

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import qrcode
-from flask_babel import gettext as _
 from markupsafe import Markup
+
+from ..core.translation import gettext as _
 
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 BORDER = 2  # modules of quiet zone on each side, part of the matrix

@@ -25,9 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template, url_for
-from flask_babel import get_locale, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -41,6 +38,9 @@ from ..core.audit import scrub
 from ..core.errors import InvalidTransition
 from ..core.formatting import local_date
 from ..core.masking import mask_id_number, mask_phone
+from ..core.translation import get_locale, ngettext
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from .pdf import FONT_NAME, draw_corner_qr, draw_text, pdf_font, text_width, wrap
 from .qr import qr_matrix, svg_from_matrix
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..accounts.models import AccountKind
 from ..api import current_account, endpoint
 from ..core.errors import NotFound
 from ..core.masking import mask_id_number, mask_name, mask_phone
+from ..core.translation import gettext as _
 from ..organisations.permissions import CONTRIBUTION_RECORDS, STAFF_RECORDS, record_sections
 from . import queries
 from .constants import BenefitKind

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_babel import gettext as _
-
+from ..core.translation import gettext as _
 from .queries import StaffLine, UnitMonth
 
 

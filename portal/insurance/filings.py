@@ -14,13 +14,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import clock
 from ..core.crypto import Encrypted
 from ..core.db import Base
+from ..core.translation import lazy_gettext as _l
 
 
 class FilingTerm(StrEnum):

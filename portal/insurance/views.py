@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.models import AccountKind
@@ -21,6 +20,7 @@ from ..core.audit import actor_of, record
 from ..core.db import db
 from ..core.downloads import XLSX_TYPE, csv_response, file_response, xlsx_bytes
 from ..core.formatting import local_datetime
+from ..core.translation import gettext as _
 from ..documents.tables import table_pdf
 from ..organisations.permissions import CONTRIBUTION_RECORDS, STAFF_RECORDS, record_sections
 from ..services import contributions

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import current_app, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import api
@@ -22,6 +21,7 @@ from ..applications.permissions import is_applicant
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import NotFound, ValidationFailed
+from ..core.translation import gettext as _
 from . import checks, operations, requests
 from .models import MaterialFile
 from .views import file_response, rewound

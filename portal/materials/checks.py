@@ -48,9 +48,8 @@ from collections.abc import Callable
 from io import BytesIO
 from typing import BinaryIO
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from .images import clean_image
 from .ofd import check_ofd, invoice_data
 from .pdfs import _MARKUP_TAGS, _polyglot, check_e_invoice_pdf, check_pdf, scan_pdf_tokens, walk_pdf  # noqa: F401 (scan_pdf_tokens, walk_pdf: part of this module's interface)

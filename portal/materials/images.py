@@ -9,9 +9,9 @@ from io import BytesIO
 from typing import Any
 
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 from PIL import Image, ImageCms
 
+from ..core.translation import gettext as _
 from .refusals import Limits, UploadRefused, log
 
 JPEG_QUALITY = 88

@@ -37,8 +37,8 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from flask_babel import gettext as _
 
+from ..core.translation import gettext as _
 from .refusals import MiB, UploadRefused
 
 MAX_ENTRIES = 1000

@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any, BinaryIO, TypeVar
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,6 +38,7 @@ from ..core import clock
 from ..core.audit import Actor, record, scrub
 from ..core.db import db
 from ..core.errors import Conflict, DomainError, InvalidTransition, NotFound
+from ..core.translation import gettext as _
 from ..services import handler_for
 from . import checks
 from .models import MaterialFile

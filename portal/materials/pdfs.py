@@ -26,11 +26,11 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 from pypdf import PdfReader, apply_configuration
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, IndirectObject, NullObject, StreamObject
 
+from ..core.translation import gettext as _
 from .refusals import Limits, MiB, UploadRefused, _mb, log
 
 _MARKUP_TAGS = (b"<html", b"<script", b"<body", b"<head", b"<iframe", b"<!doctype", b"<svg", b"<object", b"<embed")

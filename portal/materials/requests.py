@@ -55,8 +55,7 @@ def install(app: Flask) -> None:
 
 def too_large_message() -> str:
     """What an upload request over ``PORTAL_UPLOAD_MAX_REQUEST_BYTES`` is told, in the user's language."""
-    from flask_babel import gettext as _
-
+    from ..core.translation import gettext as _
     from .refusals import _mb
 
     config = current_app.config

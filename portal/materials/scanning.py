@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
 
 from ..config import ConfigError
+from ..core.translation import gettext as _
 from ..integrations import antivirus
 from .refusals import UploadRefused, log
 

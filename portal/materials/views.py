@@ -15,8 +15,6 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -27,6 +25,8 @@ from ..applications.permissions import is_applicant
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import DomainError, NotFound
+from ..core.translation import gettext as _
+from ..core.translation import ngettext
 from . import checks, operations, requests
 from .models import MaterialFile
 

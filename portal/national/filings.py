@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..core.db import db
 from ..core.formatting import local_datetime
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
+from ..core.translation import ngettext
 from ..integrations.national import NATIONAL
 from .models import OutboundMessage, OutboundStatus
 from .operations import queue, this_node

@@ -12,13 +12,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import clock
 from ..core.crypto import keyring
 from ..core.db import Base
+from ..core.translation import lazy_gettext as _l
 
 BODY_PURPOSE = "national.body"
 

@@ -5,13 +5,13 @@ audited."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from ..core.audit import actor_of, record
 from ..core.db import db
+from ..core.translation import gettext as _
 from ..workbench.permissions import is_case_worker
 from . import filings
 from .models import OutboundMessage, OutboundStatus

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import force_locale, format_date, get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale, format_date
 
+from ..core.translation import get_locale
+from ..core.translation import lazy_gettext as _l
 from .constants import Event
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..core import clock
@@ -19,6 +18,7 @@ from ..core.audit import Actor, record
 from ..core.crypto import blind_index
 from ..core.db import db
 from ..core.errors import NotFound, PermissionDenied, ValidationFailed
+from ..core.translation import gettext as _
 from .channels import CHANNELS
 from .constants import Channel, Event, Status
 from .messages import TEMPLATES

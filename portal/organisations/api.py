@@ -10,7 +10,6 @@ from datetime import date
 from typing import Literal
 
 from flask import current_app
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..accounts import operations as account_ops
@@ -21,6 +20,7 @@ from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import NotFound
 from ..core.masking import mask_name, mask_phone
+from ..core.translation import gettext as _
 from .models import AgentStatus
 
 TAGS = ("unit agents",)

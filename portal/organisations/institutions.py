@@ -13,13 +13,13 @@ import re
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..core import clock
 from ..core.db import db
 from ..core.errors import ValidationFailed
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from ..core.validators import check_credit_code
 from .models import (
     INSTITUTION_CODE_LETTER,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import false, true
 
 from ..accounts.models import AccountKind
+from ..core.translation import gettext as _
 from ..insurance.constants import UnitStatus
 
 REGISTRATION_HANDLER = "enrolment.unit_register"  # the 单位参保登记 of every region

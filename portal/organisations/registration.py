@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts import operations as account_ops
@@ -31,6 +30,7 @@ from ..core.audit import Actor, record
 from ..core.db import db
 from ..core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from ..core.masking import mask_phone
+from ..core.translation import gettext as _
 from ..core.validators import check_credit_code, normalize_id_number, normalize_mobile
 from ..insurance.constants import UnitStatus
 from ..insurance.models import Unit, id_number_index, normalize_name

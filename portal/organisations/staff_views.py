@@ -8,13 +8,13 @@ every decision are audited.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm, apply_errors
 from ..core.audit import actor_of, record
 from ..core.db import db
 from ..core.errors import DomainError
+from ..core.translation import gettext as _
 from ..materials.models import MaterialFile
 from ..workbench.permissions import is_case_worker
 from . import registration as reg_ops

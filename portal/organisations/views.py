@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -20,6 +18,8 @@ from ..accounts.permissions import can_manage_agents
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import DomainError
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from . import registration as reg_ops
 from .forms import AddAgentForm, AgentScopeForm, OnlineRegistrationForm
 from .models import AgentStatus, OrgRegistration, RegistrationStatus
@@ -125,7 +125,7 @@ def _scope_choices(form: AgentScopeForm) -> None:
 
 
 def _locale() -> str:
-    from flask_babel import get_locale
+    from ..core.translation import get_locale
 
     return str(get_locale() or "zh")
 

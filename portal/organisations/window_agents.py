@@ -14,8 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -30,6 +28,8 @@ from ..core import clock
 from ..core.audit import Actor, actor_of, record
 from ..core.db import db
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from ..insurance.models import Unit
 from .models import AgentMandate, AgentStatus, OrgKind, ProofMethod
 
@@ -109,7 +109,7 @@ def _window_staff_only():
 
 
 def _scope_labels() -> dict[str, str]:
-    from flask_babel import get_locale
+    from ..core.translation import get_locale
 
     locale = "en" if str(get_locale() or "zh").startswith("en") else "zh"
     catalog = current_app.extensions["portal_catalog"]

@@ -13,8 +13,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import AccountKind
 from ..applications import operations as applications
@@ -23,6 +21,8 @@ from ..calendar import engine as calendar
 from ..catalog.views import translate_text
 from ..certificates.constants import KIND_OF_HANDLER
 from ..core import clock
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 from ..notifications import operations as notifications
 from ..notifications.messages import render
 

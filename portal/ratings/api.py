@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..api import current_account, endpoint
@@ -14,6 +13,7 @@ from ..applications.permissions import is_applicant
 from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import NotFound
+from ..core.translation import gettext as _
 from . import operations
 from .constants import Level, Stage
 

@@ -6,10 +6,10 @@ and the operations check the values and say what is wrong, in one place for the 
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
+from ..core.translation import lazy_gettext as _l
 from .constants import Stage
 
 

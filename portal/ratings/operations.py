@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,6 +27,7 @@ from ..core import clock
 from ..core.audit import Actor, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ..core.translation import gettext as _
 from ..notifications import notify
 from ..notifications.constants import Channel, Event
 from ..notifications.receivers import item_names

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..applications import operations as case_ops
@@ -19,6 +18,7 @@ from ..core import clock
 from ..core.audit import actor_of, record, scrub
 from ..core.db import db
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from ..core.translation import gettext as _
 from . import forms, operations, recompute, stats  # noqa: F401 (recompute: connects its receiver)
 from .constants import Level, RectState, Response, Stage
 

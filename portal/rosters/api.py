@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..api import Header, current_account, endpoint
 from ..applications.api import IDEMPOTENCY_KEY_RE, _actor, _case, _committing
 from ..applications.operations import catalog_item
 from ..core.errors import NotFound, ValidationFailed
+from ..core.translation import gettext as _
 from . import store
 
 TAGS = ("rosters",)

@@ -15,13 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ..applications import fields
 from ..applications.fields import FieldSpec
 from ..catalog.schema import FieldType
 from ..core.errors import ValidationFailed
 from ..core.sheets import Sheet, SheetRefused, column_letter
+from ..core.translation import gettext as _
 from ..insurance.constants import EnrolmentStatus, PersonCategory
 from ..insurance.models import Person, id_number_index, normalize_name
 from ..services.enrolment.effect import EnrolmentEffect

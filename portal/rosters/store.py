@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..applications import fields
@@ -24,6 +23,7 @@ from ..core.audit import Actor, record
 from ..core.db import db
 from ..core.errors import InvalidTransition, NotFound, ValidationFailed
 from ..core.sheets import SheetRefused, read_sheet
+from ..core.translation import gettext as _
 from ..services import handler_for
 from ..services.base import TABLE_SOURCES
 from . import checks
@@ -169,8 +169,11 @@ def remove(case: Any, item: Item, *, by: Any, actor: Actor) -> None:
 
 
 def submission_problems(case: Any) -> list[tuple[str | None, str]]:
-    """Why the case's roster stops its submission (rows with errors), or []."""
-    roster = roster_of(case)
+    """Why the case's roster stops its submission (rows with errors), or []. An item whose form has no roster
+    table is not looked up (most items)."""
+    from ..applications.operations.base import catalog_item
+
+    roster = roster_of(case) if roster_spec(catalog_item(case), case.audience) is not None else None
     if roster is None or not roster.error_count:
         return []
     return [(roster.table_key, _("The roster has %(n)d rows with errors. Correct them in the file and upload it "

@@ -11,12 +11,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ..applications import fields
 from ..applications.fields import FieldSpec
 from ..catalog.schema import FieldType
 from ..core.sheets import column_letter
+from ..core.translation import gettext as _
 
 TEXT_TYPES = frozenset({FieldType.id_number, FieldType.phone, FieldType.text, FieldType.bank_account})
 LIST_ROWS = 20_001  # the data-validation lists reach the last row a roster may have

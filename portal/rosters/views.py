@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -21,6 +20,7 @@ from ..core.audit import actor_of
 from ..core.db import db
 from ..core.errors import DomainError
 from ..core.masking import mask_id_number, mask_name, mask_phone
+from ..core.translation import gettext as _
 from . import store, template
 
 bp = Blueprint("rosters", __name__)

@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -35,6 +34,7 @@ from ..core import clock
 from ..core.audit import Actor, record
 from ..core.db import db
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ..core.translation import gettext as _
 from ..services import handler_for
 from .models import Outcome, SamplingCheck, SamplingDraw, SamplingRate
 from .signals import sample_concluded

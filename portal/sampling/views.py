@@ -7,7 +7,6 @@ administrators); reviewers and chiefs conclude checks. Opening a check shows per
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.forms import apply_errors
@@ -16,6 +15,7 @@ from ..applications.progress import timeline
 from ..core.audit import actor_of, record
 from ..core.db import db
 from ..core.errors import DomainError
+from ..core.translation import gettext as _
 from . import operations as ops
 from .forms import ConclusionForm, DrawForm, RateForm
 from .models import SamplingDraw

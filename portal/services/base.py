@@ -59,9 +59,8 @@ class Handler:
         return [self._rule_finding(rule) for rule in context.item.rules]
 
     def _rule_finding(self, rule: Any) -> Finding:
-        from flask_babel import get_locale
-
         from ..core import clock
+        from ..core.translation import get_locale
 
         text = rule.text.get(str(get_locale() or "zh"))
         if rule.key == "annual_window" and not _inside_window(clock.today(), rule.params):

@@ -16,7 +16,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, Numeric, String, Text, insert, select, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ from ..core import clock
 from ..core.crypto import Encrypted, keyring
 from ..core.db import db
 from ..core.errors import DomainError
+from ..core.translation import gettext as _
 from ..insurance.models import Benefit, Enrolment, EnrolmentEvent, Person, Unit
 from ..organisations.models import Institution, InstitutionEvent
 from .models import CaseEffect

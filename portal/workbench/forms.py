@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -14,6 +11,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..applications import operations as case_ops
 from ..applications.constants import FORM_ENTRY, Defect, State
 from ..catalog.labels import tr
+from ..core.translation import get_locale
+from ..core.translation import gettext as _
+from ..core.translation import lazy_gettext as _l
 
 
 class VersionForm(FlaskForm):

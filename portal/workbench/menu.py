@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_request_context, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from ..core.translation import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ..accounts.models import AccountKind, Role
 from ..applications.constants import APPLICANT_ACTIONS
 from ..applications.lifecycle import available_actions
 from ..applications.permissions import cannot_act
+from ..core.translation import gettext as _
 
 CASE_ROLES = frozenset({Role.ACCEPTOR, Role.REVIEWER, Role.FINANCE, Role.CHIEF})
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, event, or_, select, union
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
@@ -27,6 +26,7 @@ from ..applications.models import Application
 from ..calendar import engine
 from ..core import clock
 from ..core.db import db
+from ..core.translation import lazy_gettext as _l
 from ..insurance.models import Person
 
 NO_LIMIT = date(9999, 12, 31)  # work_due of an accepted case whose item sets no time limit: last in its queue

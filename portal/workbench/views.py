@@ -14,8 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..accounts import auth
@@ -32,6 +30,8 @@ from ..core.db import commit_with_response, db
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.failures import conflict_on_race
 from ..core.masking import mask_id_number, mask_name
+from ..core.translation import gettext as _
+from ..core.translation import ngettext
 from ..core.validators import normalize_id_number
 from ..insurance.models import id_number_index, normalize_name, person_name_index
 from ..services import handler_for

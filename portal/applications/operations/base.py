@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...catalog.schema import Item
@@ -16,6 +15,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ...core.translation import gettext as _
 from .. import deadlines
 from ..constants import REASONED_ACTIONS, Action, State
 from ..lifecycle import TRANSITIONS, refusal

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...catalog.schema import Item, Material, Requirement
 from ...core.db import db
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...core.validators import check_credit_code, normalize_id_number
 from ...insurance.models import Person, id_number_index
 from ...services import handler_for
@@ -41,8 +41,14 @@ def record_values(case: Application, item: Item) -> dict[str, Any]:
         values |= {"person.name": case.principal_name, "person.id_number": case.principal_id_number}
         return {k: v for k, v in values.items() if v}
     person = case.applicant.person
-    # an employee's 单位名称 / 单位编号 come from the unit the records enrol them with
-    return fields.record_values(person=person, unit=person.unit if person else None, item=item)
+    # an employee's 单位名称 / 单位编号 come from the unit the records enrol them with (read only when a field of
+    # the item is filled from the unit: most individual items have none)
+    unit = person.unit if person is not None and _fills_from_unit(item, case.audience) else None
+    return fields.record_values(person=person, unit=unit, item=item)
+
+
+def _fills_from_unit(item: Item, audience: str) -> bool:
+    return any(s.prefill and s.prefill.startswith("unit.") for s in fields.field_specs(item, audience))
 
 
 PRINCIPAL_LOCKED = frozenset({"person.name", "person.id_number"})

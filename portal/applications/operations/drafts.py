@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...catalog.schema import HandlingType, Item
@@ -13,6 +12,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ...core.translation import gettext as _
 from ...services import handler_for
 from ...services.base import Severity
 from .. import fields, numbers

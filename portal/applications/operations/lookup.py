@@ -6,7 +6,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +14,7 @@ from ...core.audit import Actor, record
 from ...core.crypto import sha256_hex
 from ...core.db import db
 from ...core.errors import InvalidTransition, NotFound
+from ...core.translation import gettext as _
 from ..constants import CLOSED_STATES, State
 from ..models import Application, ProgressToken
 from .base import _config, _flush

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...core import clock
 from ...core.audit import Actor
 from ...core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ...core.translation import gettext as _
 from .. import deadlines, fields
 from ..attachments import case_files
 from ..constants import FORM_ENTRY, PROVIDED_MODES, Action, Defect, MaterialMode

@@ -107,7 +107,7 @@ class BankFiles(Protocol):
 
 def check_trailer(lines: list[ReturnLine], count: Any, total: Any) -> None:
     """The trailer's count and total must be what the lines say."""
-    from flask_babel import gettext as _
+    from ...core.translation import gettext as _
 
     try:
         count_ok = int(str(count).strip()) == len(lines)
@@ -122,7 +122,7 @@ def check_trailer(lines: list[ReturnLine], count: Any, total: Any) -> None:
 
 def parse_return_rows(rows: list[list[str]]) -> list[ReturnLine]:
     """Return-file rows (header, lines, trailer) into lines, every cell checked."""
-    from flask_babel import gettext as _
+    from ...core.translation import gettext as _
 
     if len(rows) > MAX_LINES + 2:
         raise BankFileError(_("The return file has too many lines."))

@@ -32,7 +32,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 
 def _rows(data: bytes) -> list[list[str]]:
-    from flask_babel import gettext as _
+    from ...core.translation import gettext as _
 
     if len(data) > MAX_FILE_BYTES:
         raise BankFileError(_("The file is too large for a bank file."))

@@ -56,8 +56,9 @@ def _text(value: object) -> str:
 
 
 def _rows(data: bytes) -> list[list[str]]:
-    from flask_babel import gettext as _
     from openpyxl import load_workbook
+
+    from ...core.translation import gettext as _
 
     if len(data) > MAX_FILE_BYTES:
         raise BankFileError(_("The file is too large for a bank file."))

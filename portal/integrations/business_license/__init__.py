@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 from ...config import ConfigError
 from ...core.errors import DomainError
+from ...core.translation import lazy_gettext as _l
 from .. import Health
 
 BACKENDS = ("local", "http", "off")

@@ -30,11 +30,11 @@ from importlib import resources
 from typing import Any, ClassVar, Protocol
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 from ...config import ConfigError
 from ...core import clock
 from ...core.errors import DomainError
+from ...core.translation import lazy_gettext as _l
 from .. import Health
 
 SCHEMA_VERSION = "1"

@@ -27,9 +27,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from flask_babel import gettext as _
 
 from ...core.errors import DomainError
+from ...core.translation import gettext as _
 from .. import Health
 
 REAL_BACKENDS = ("aliyun", "tencent")

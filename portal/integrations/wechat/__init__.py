@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 from ...config import ConfigError
 from ...core.errors import DomainError
+from ...core.translation import lazy_gettext as _l
 from .. import Health
 
 ERRCODE_UNREACHABLE = -1000  # ours, not WeChat's: no usable answer (network error, timeout, HTTP error, garbage)

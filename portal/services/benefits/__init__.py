@@ -15,11 +15,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...catalog.schema import FieldType, Name
 from ...core import clock
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...insurance.constants import BenefitKind
 from ...insurance.models import Benefit
 from ..base import FilingContext, Finding, Handler, Severity, register

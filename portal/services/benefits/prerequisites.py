@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
-from flask_babel import get_locale
 
 from ...catalog.schema import Item
+from ...core.translation import get_locale
 from ..base import Finding, Severity
 from ..remote_care import rules as remote_rules
 from . import records

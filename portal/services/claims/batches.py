@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import format_currency
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,6 +31,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, ValidationFailed
+from ...core.translation import gettext as _
 from ...integrations.bank import CORPORATE, PERSONAL, BankFileError, BatchFile, PaymentLine, get_bank_files
 from .models import Payment, PaymentBatch
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from ...core.translation import lazy_gettext as _l
 
 PAYMENT_LABELS = {
     "pending": _l("Waiting to be sent to the bank"),

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...core import clock
 from ...core.db import db
 from ...core.errors import InvalidTransition
+from ...core.translation import gettext as _
 from .kinds import ClaimKind
 from .operations import claim_of
 

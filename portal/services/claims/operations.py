@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import format_currency
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ...applications.constants import Action, State
@@ -28,6 +27,7 @@ from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import InvalidTransition, ValidationFailed
 from ...core.formatting import local_date
+from ...core.translation import gettext as _
 from . import calculation
 from .constants import PAYMENT_LABELS
 from .forms import AREA_VALUES, LEVEL_VALUES

@@ -19,9 +19,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...core import clock
+from ...core.translation import gettext as _
 from ..base import FilingContext, Finding, Severity
 from .kinds import ClaimKind, is_inpatient, kind_of, role_key
 
@@ -174,9 +173,8 @@ def missed_deadline(context: FilingContext) -> tuple[date, Any] | None:
 def deadline_findings(context: FilingContext) -> list[Finding]:
     """A finding, in the seed's words, for care whose claim deadline has passed: blocking, unless the claimant
     states force majeure (``late_reason``), which the agency then accepts or refuses (``operations.accept_late``)."""
-    from flask_babel import get_locale
-
     from ...core.formatting import local_date
+    from ...core.translation import get_locale
 
     missed = missed_deadline(context)
     if missed is None:

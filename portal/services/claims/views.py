@@ -9,7 +9,6 @@ everyone else away). A claimant whose payment failed gives another account on th
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from ...accounts.permissions import is_staff
 from ...core.audit import actor_of
 from ...core.db import db
 from ...core.errors import DomainError
+from ...core.translation import gettext as _
 from . import batches
 from .models import Payment, PaymentBatch
 

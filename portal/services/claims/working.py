@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import format_decimal, format_percent
-from flask_babel import gettext as _
+
+from ...core.translation import gettext as _
 
 
 def _y(value: Any) -> str:

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...catalog.schema import FieldType, Name
 from ...core import clock
 from ...core.db import db
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...core.validators import normalize_id_number
 from ...insurance.constants import EnrolmentStatus, InsuranceType
 from ...insurance.models import Enrolment, Person

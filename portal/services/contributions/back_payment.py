@@ -25,12 +25,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...core import clock
 from ...core.db import db
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...core.validators import normalize_id_number
 from ...insurance.constants import ContributionStatus, InsuranceType
 from ...insurance.models import Contribution, Person

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...core import bulk, clock
 from ...core.db import db
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...core.validators import normalize_id_number
 from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
 from ...insurance.models import Enrolment, EnrolmentEvent, Person

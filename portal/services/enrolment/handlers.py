@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...applications.operations.base import catalog_item
 from ...core import clock
 from ...core.formatting import local_date
+from ...core.translation import gettext as _
 from ...core.validators import id_birth_date
 from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
 from ...insurance.models import Enrolment, Person

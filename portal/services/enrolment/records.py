@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...core import clock
 from ...core.db import db
+from ...core.translation import gettext as _
 from ...core.validators import id_birth_date, id_gender
 from ...insurance.constants import EnrolmentEventKind, EnrolmentStatus, InsuranceType, PersonCategory
 from ...insurance.models import Enrolment, EnrolmentEvent, Person, id_number_index, person_name_index, phone_index

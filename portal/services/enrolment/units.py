@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...accounts.models import Account
 from ...core.db import db
+from ...core.translation import gettext as _
 from ...insurance.constants import EnrolmentStatus, UnitNature, UnitStatus
 from ...insurance.models import Enrolment, Unit
 from ..base import FilingContext, Handler, register

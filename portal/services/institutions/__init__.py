@@ -18,12 +18,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from ...catalog.schema import FieldType, Item, Name
 from ...core import clock
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
+from ...core.translation import lazy_gettext as _l
 from ...organisations.institutions import check_institution_code, history_event
 from ...organisations.models import AgreementStatus, InstitutionLevel
 from ..base import FilingContext, Finding, Handler, Severity, register

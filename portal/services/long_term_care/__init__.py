@@ -15,10 +15,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...core import clock
 from ...core.errors import InvalidTransition
+from ...core.translation import gettext as _
 from ...insurance.constants import BenefitKind
 from ..base import FilingContext, register
 from ..benefits import Recognition

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...applications.constants import State
@@ -14,6 +13,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ...core.translation import gettext as _
 from ..models import CareAssessment
 from .scale import Assessment, assess
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask_babel import gettext as _
 
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 
 SCALE_FILE = Path(__file__).with_name("data") / "adl_scale.yaml"
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...catalog.schema import FieldType, Name
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...core.validators import normalize_id_number
 from ...insurance.constants import HealthCareLevel, PersonCategory
 from ...insurance.models import Person

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...core.db import db
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...core.validators import id_birth_date, id_gender, normalize_id_number, normalize_mobile
 from ...insurance.constants import EnrolmentStatus
 from ...insurance.models import Person, id_number_index, phone_index

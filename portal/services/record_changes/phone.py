@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...accounts import operations as account_ops
@@ -31,6 +30,7 @@ from ...core.audit import Actor, AuditEvent, record
 from ...core.db import db
 from ...core.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from ...core.masking import mask_phone
+from ...core.translation import gettext as _
 from ...core.validators import normalize_mobile
 from ...insurance.models import phone_index
 from ...integrations import sms

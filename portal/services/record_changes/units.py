@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ...core.errors import ValidationFailed
+from ...core.translation import gettext as _
 from ...core.validators import normalize_id_number, normalize_mobile
 from ...insurance.constants import UnitNature, UnitStatus
 from ...insurance.models import id_number_index

@@ -7,7 +7,6 @@ Thin views: load → check → one operation → commit → respond; refusals ar
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...accounts import operations as account_ops
@@ -20,6 +19,7 @@ from ...core.audit import actor_of
 from ...core.db import db
 from ...core.errors import DomainError
 from ...core.masking import mask_phone
+from ...core.translation import gettext as _
 from ...extensions import client_ip
 from . import phone
 

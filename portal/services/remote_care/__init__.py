@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from ...catalog.schema import FieldType, Item, Name
 from ...core import clock
+from ...core.translation import gettext as _
 from ..base import FilingContext, Finding, Handler, Severity, register
 from . import rules
 from .policy import category_of, policy_for

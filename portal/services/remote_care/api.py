@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from datetime import date
 
 from flask import current_app, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from ...core.db import db
 from ...core.downloads import file_response
 from ...core.errors import ValidationFailed
 from ...core.masking import mask_phone
+from ...core.translation import gettext as _
 from ...insurance.filings import RemoteCareFiling
 from . import divisions, document, operations, sheets
 from .policy import BY_KEY, policy_for, proof_materials

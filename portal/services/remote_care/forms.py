@@ -7,11 +7,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
+from ...core.translation import lazy_gettext as _l
 from . import divisions, sheets
 from .operations import METHOD_COMMITMENT, METHOD_PAPER, METHOD_UPLOAD, ChangeInput, FilingInput
 

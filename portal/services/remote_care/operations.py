@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -32,6 +31,7 @@ from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ...core.formatting import local_date
+from ...core.translation import gettext as _
 from ...core.validators import normalize_mobile
 from ...insurance.filings import FilingStatus, FilingTerm, RemoteCareFiling
 from ...national.filings import report_filing

@@ -13,9 +13,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from ...catalog.schema import Item
+from ...core.translation import lazy_gettext as _l
 from ...insurance.filings import FilingTerm
 
 

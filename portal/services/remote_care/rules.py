@@ -11,13 +11,13 @@ import calendar
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...calendar import engine as workdays
 from ...catalog.schema import Item
 from ...core.db import db
 from ...core.formatting import local_date
+from ...core.translation import gettext as _
 from ...insurance.filings import FilingStatus, FilingTerm, RemoteCareFiling
 from . import divisions
 from .policy import BY_KEY, Category, RegionPolicy, category_of, rule

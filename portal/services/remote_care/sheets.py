@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from ...core.translation import lazy_gettext as _l
 
 SEED_JILIN = "000_1d2df00bb6bedf03.txt"
 SEED_YUEYANG = "001_95652beca88010f2.txt"

@@ -8,7 +8,6 @@ filing (S6). Refusals become form errors (400) or a flash on the filing's page; 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -21,6 +20,7 @@ from ...core.db import db
 from ...core.downloads import file_response
 from ...core.errors import Conflict, DomainError, ValidationFailed
 from ...core.formatting import local_date
+from ...core.translation import gettext as _
 from ...insurance.filings import RemoteCareFiling
 from ...national.filings import report_status
 from . import divisions, document, forms, operations, rules, sheets

@@ -33,7 +33,7 @@ class SettlementItem(Handler):
         return check_form(context, complete=complete)
 
     def precheck(self, context: FilingContext) -> list[Finding]:
-        from flask_babel import gettext as _
+        from ...core.translation import gettext as _
 
         warnings = window_findings(context)
         said = {w.message for w in warnings}  # the window's rule, said as a warning instead of as information
@@ -60,9 +60,8 @@ class SettlementItem(Handler):
 def window_findings(context: FilingContext) -> list[Finding]:
     """吉林's monthly settlement period (每月 3–8 日, "节假日不顺延"): outside it, the seed's words as a warning (the
     agency decides what a declaration filed outside it gets; the filing itself is not refused)."""
-    from flask_babel import get_locale
-
     from ...core import clock
+    from ...core.translation import get_locale
 
     out = []
     for rule in context.item.rules:

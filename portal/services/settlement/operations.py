@@ -107,9 +107,8 @@ def record_declaration(case: Application) -> SettlementDeclaration:
             db.session.add(declaration)
             db.session.flush()
     except IntegrityError:
-        from flask_babel import gettext as _
-
         from ...core.errors import ValidationFailed
+        from ...core.translation import gettext as _
         from .rules import category_label
 
         raise ValidationFailed([("period", _(

@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import format_currency
-from flask_babel import gettext as _
 
 from ...core import clock
+from ...core.translation import gettext as _
 from ..base import FilingContext
 from .forms import ANNUAL, MONTHLY, period_kind
 
@@ -127,8 +127,7 @@ def check_form(context: FilingContext, *, complete: bool) -> list[tuple[str, str
 
 def category_label(item: Any, value: Any) -> str:
     """The 险种 as the page's language says it (the form keeps the Chinese option)."""
-    from flask_babel import get_locale
-
+    from ...core.translation import get_locale
     from .forms import categories
 
     name = next((o for o in categories(item) if o.zh == value), None)

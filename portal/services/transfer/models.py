@@ -15,13 +15,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...core import clock
 from ...core.crypto import BlindIndex, Encrypted
 from ...core.db import Base
+from ...core.translation import lazy_gettext as _l
 from ...insurance.models import Money
 
 

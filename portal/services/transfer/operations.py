@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,6 +33,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from ...core.translation import gettext as _
 from ...insurance.constants import AccountTransactionKind, ContributionStatus, EnrolmentEventKind, EnrolmentStatus
 from ...insurance.models import (
     AccountTransaction,

@@ -6,8 +6,6 @@ audited; names and ID numbers are masked on the staff pages."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -19,6 +17,8 @@ from ...core.db import db
 from ...core.downloads import file_response
 from ...core.errors import DomainError, ValidationFailed
 from ...core.formatting import money, number
+from ...core.translation import gettext as _
+from ...core.translation import lazy_gettext as _l
 from ...workbench.permissions import is_case_worker
 from . import document, operations
 from .models import Side, TransferCase, TransferState
