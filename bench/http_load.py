@@ -485,14 +485,16 @@ def report(args, prepared: Prepared, endpoints, results, writes, healthz_threads
     print(f"gunicorn {args.workers} sync workers, wrk {args.connections} connections, {args.seconds} s per endpoint, "
           f"medians of {args.rounds} interleaved rounds; CPU = gunicorn workers + their PostgreSQL backends, "
           f"per request (from /proc: the machine's other load does not change it)")
-    print(f"  {'endpoint':22s} {'req/s':>7s} {'p50 ms':>7s} {'failed':>6s} {'CPU ms/req':>10s}  "
+    print(f"  {'endpoint':22s} {'req/s':>7s} {'p50 ms':>7s} {'failed':>6s} {'CPU ms/req':>10s} {'(app+db)':>11s}  "
           f"{'lock waits':>10s}   ratios (wall clock | CPU) with goals")
     for label, _path, _who, goal in endpoints:
         rs = results[label]
         p50 = statistics.median(r.p50_ms for r in rs)
         waits = sum(r.lock_waits for r in rs)
-        line = (f"  {label:22s} {rps[label]:7.0f} {p50:7.1f} {sum(r.errors for r in rs):6d} {cpu[label]:10.2f}  "
-                f"{waits:4d}/{sum(r.sampled for r in rs):<5d}")
+        split = (f"{statistics.median(r.app_cpu * 1000 / max(r.requests, 1) for r in rs):.2f}+"
+                 f"{statistics.median(r.db_cpu * 1000 / max(r.requests, 1) for r in rs):.2f}")
+        line = (f"  {label:22s} {rps[label]:7.0f} {p50:7.1f} {sum(r.errors for r in rs):6d} {cpu[label]:10.2f} "
+                f"{split:>11s}  {waits:4d}/{sum(r.sampled for r in rs):<5d}")
         base = goal[0] if goal else ("bare" if label == HEALTHZ else "healthz")
         if label != BARE:
             against = BARE if base == "bare" else HEALTHZ

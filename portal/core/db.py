@@ -9,6 +9,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
@@ -131,6 +132,13 @@ def statement_may_write(statement: str, context: Any = None) -> bool:
     if context is not None and (context.isinsert or context.isupdate or context.isdelete
                                 or context.execution_options.get("stream_results")):  # server-side cursors
         return True
+    return _text_may_write(statement)
+
+
+@lru_cache(maxsize=2048)
+def _text_may_write(statement: str) -> bool:
+    """``statement_may_write`` by the text alone, found once per text: SQLAlchemy sends the same compiled string
+    object again and again, and the search reads all of a long SELECT (the session's is some 5 KB)."""
     if statement.lstrip()[:6].upper() != "SELECT":
         return True
     return _WRITES_IN_A_SELECT.search(statement) is not None

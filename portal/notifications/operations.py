@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from flask import g, has_app_context
+from sqlalchemy import bindparam, func, select, update
 
 from ..core import clock
 from ..core.audit import Actor, record
@@ -54,17 +55,33 @@ def notify(account: Any, event: Event | str, context: dict[str, Any], *, applica
         notification.deliveries.append(delivery)
     db.session.add(notification)
     db.session.flush()
+    forget_unread_count()
     return notification
 
 
 # --- the inbox ---------------------------------------------------------------------------------------
 
 
+_UNREAD = select(func.count()).select_from(Notification).where(  # built once
+    Notification.account_id == bindparam("account_id"), Notification.read_at.is_(None))
+UNREAD_KEY = "unread_count"  # on ``g``: (account id, count), counted with the browser session's own row (auth.py)
+
+
 def unread_count(account: Any) -> int:
+    """How many of the account's messages are unread: the header of every page shows it. A browser's session is
+    read with the count of its account's (accounts/auth.py), kept for the request until a message of this request
+    is written or read (``forget_unread_count``); otherwise it is counted."""
     if not getattr(account, "is_authenticated", False):
         return 0
-    return db.session.execute(select(func.count()).select_from(Notification).where(
-        Notification.account_id == account.id, Notification.read_at.is_(None))).scalar_one()
+    known = g.get(UNREAD_KEY) if has_app_context() else None
+    if known is not None and known[0] == account.id:
+        return known[1]
+    return db.session.execute(_UNREAD, {"account_id": account.id}).scalar_one()
+
+
+def forget_unread_count() -> None:
+    if has_app_context():
+        g.pop(UNREAD_KEY, None)
 
 
 def inbox(account: Any, *, page: int = 1, per_page: int = 20) -> tuple[list[Notification], int]:
@@ -91,12 +108,14 @@ def mark_read(notification_id: int, *, by: Any) -> Notification:
     if row.read_at is None:
         row.read_at = clock.now()
         db.session.flush()
+        forget_unread_count()
     return row
 
 
 def mark_all_read(*, by: Any) -> int:
     result = db.session.execute(update(Notification).where(
         Notification.account_id == by.id, Notification.read_at.is_(None)).values(read_at=clock.now()))
+    forget_unread_count()
     return result.rowcount or 0
 
 

@@ -276,7 +276,7 @@ def reveal_full_values(case: Application, *, by: Any, actor: Actor) -> None:
     record(REVEAL, actor=actor, object_type="application", object_id=case.id, detail={"number": case.number})
 
 
-def record_queue_view(queue: str, cases: list[Application], *, actor: Actor, searched: bool) -> None:
+def record_queue_view(queue: str, cases: list[Any], *, actor: Actor, searched: bool) -> None:
     """A queue page shows applicants' (masked) names: which cases it listed is audited, and any 身份证 search."""
     record(SEARCH if searched else QUEUE_VIEW, actor=actor, object_type="queue", object_id=queue,
            detail={"cases": [c.id for c in cases]})

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, event, or_, select, union
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy.orm import aliased
 
 from ..accounts.models import Account
 from ..applications.constants import State
@@ -32,11 +32,35 @@ from ..insurance.models import Person
 NO_LIMIT = date(9999, 12, 31)  # work_due of an accepted case whose item sets no time limit: last in its queue
 DUE_SOON_WORKING_DAYS = 2
 PER_PAGE = 20
-# what a queue page shows of a case (templates/workbench/queue.html) and its cursor: only these columns are read,
-# and of the people only the assignee's name — not the applicant's account, person and unit, nor the sealed form
-LISTED = (Application.id, Application.number, Application.item_code, Application.item_name, Application.is_instant,
-          Application.applicant_name, Application.state, Application.queue, Application.work_due,
-          Application.due_date, Application.paused_working_days, Application.assignee_id, Application.version)
+_ASSIGNEE = aliased(Account)
+# What a queue page shows of a case (templates/workbench/queue.html) and its cursor, with the assignee's name: read
+# as plain columns (``QueueRow``), not as cases — nothing of the applicant's account, person and unit, nor the
+# sealed form, and no ORM objects to build and expire for a page that only lists.
+_LISTING = select(Application.id, Application.number, Application.item_code, Application.item_name,
+                  Application.is_instant, Application.applicant_name, Application.state, Application.work_due,
+                  Application.due_date, Application.paused_working_days, _ASSIGNEE.display_name,
+                  ).outerjoin(_ASSIGNEE, _ASSIGNEE.id == Application.assignee_id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One case as a queue lists it."""
+
+    id: int
+    number: str | None
+    item_code: str
+    item_name: str
+    is_instant: bool
+    applicant_name: str
+    state: str
+    work_due: date | None
+    due_date: date | None
+    paused_working_days: int
+    assignee_name: str | None  # who is working on it (None: nobody)
+
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
 
 
 class Queue(StrEnum):
@@ -144,7 +168,7 @@ class Filters:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Application]
+    rows: list[QueueRow]
     next_cursor: str | None
 
 
@@ -204,7 +228,7 @@ def _by_due(queue: Queue) -> bool:
     return queue not in (Queue.CORRECTION, Queue.DONE)
 
 
-def encode_cursor(case: Application, queue: Queue) -> str:
+def encode_cursor(case: QueueRow | Application, queue: Queue) -> str:
     raw = f"{case.work_due.isoformat()}|{case.id}" if _by_due(queue) else str(case.id)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -226,7 +250,7 @@ def decode_cursor(cursor: str | None, queue: Queue) -> tuple[date | None, int] |
 def queue_page(queue: Queue, filters: Filters = Filters(), *, after: str | None = None,
                per_page: int = PER_PAGE, today: date | None = None) -> Page:
     """One page of ``queue``: one query whatever the number of cases (the assignee joined in), reading only what
-    the page shows (``LISTED``)."""
+    the page shows (``QueueRow``)."""
     today = today or clock.today()
     where = _where(queue, filters, today)
     position = decode_cursor(after, queue)
@@ -239,12 +263,6 @@ def queue_page(queue: Queue, filters: Filters = Filters(), *, after: str | None 
         order = (Application.id.desc(),)
         if position is not None:
             where.append(Application.id < position[1])
-    rows = db.session.execute(
-        select(Application).where(*where).order_by(*order).limit(per_page + 1)
-        .options(load_only(*LISTED), lazyload(Application.applicant),
-                 joinedload(Application.assignee).options(load_only(Account.id, Account.display_name),
-                                                          lazyload("*")))
-    ).unique().scalars().all()
-    more = len(rows) > per_page
-    rows = list(rows[:per_page])
-    return Page(rows, encode_cursor(rows[-1], queue) if more and rows else None)
+    found = db.session.execute(_LISTING.where(*where).order_by(*order).limit(per_page + 1)).all()
+    rows = [QueueRow(*row) for row in found[:per_page]]
+    return Page(rows, encode_cursor(rows[-1], queue) if len(found) > per_page and rows else None)

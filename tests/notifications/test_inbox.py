@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
+from flask import g, session
+from sqlalchemy import event
+
+from portal.accounts.auth import _load_from_session
+from portal.core.db import db
 from portal.notifications.constants import Event
-from portal.notifications.operations import notify
+from portal.notifications.operations import mark_read, notify, unread_count
 
 CONTEXT = {"destination": "海南省", "expires_on": "2026-12-31"}
 
@@ -63,3 +68,40 @@ def test_the_case_message_links_to_the_case(case_in, citizen, web_login):
     message_id = re.search(r'action="/inbox/(\d+)/read"', page).group(1)
     answer = client.post(f"/inbox/{message_id}/read", data={"csrf_token": client.csrf("/inbox"), "open": "case"})
     assert answer.headers["Location"].endswith(f"/applications/{case.id}")
+
+
+def _statements_of(app, client, path: str) -> list[str]:
+    engine = app.extensions["portal_db_engine"]
+    sent: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        html = client.get(path).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return [html, *sent]
+
+
+def test_the_count_comes_with_the_session_and_is_never_stale_within_a_request(app, citizen, web_login):
+    client = web_login(citizen)
+    notify(citizen, Event.FILING_EXPIRING, CONTEXT)
+    html, *sent = _statements_of(app, client, "/me")
+    assert _badge(html) == "1"
+    counting = [s for s in sent if "FROM notification" in s]
+    assert len(counting) == 1 and "FROM login_session" in counting[0]  # one statement: the session's own
+    # a message written in the request, and one read in it: the header of that same request counts again
+    with client.session_transaction() as browser:
+        cookie_session = dict(browser)
+    with app.test_request_context("/me"):
+        session.update(cookie_session)
+        account = _load_from_session(None)
+        assert unread_count(account) == 1 and g.unread_count == (account.id, 1)
+        new = notify(account, Event.FILING_EXPIRING, CONTEXT)
+        assert unread_count(account) == 2
+        mark_read(new.id, by=account)
+        assert unread_count(account) == 1
+        assert unread_count(type("Other", (), {"is_authenticated": True, "id": account.id + 10_000})()) == 0
+        db.session.rollback()

@@ -130,7 +130,7 @@ def test_pages_cost_the_same_few_queries_however_many_cases(make_case, make_citi
             counted.clear()
             page = queue_page(Queue.INTAKE, per_page=3, after=after)
             for case in page.rows:  # what the queue page reads of each row
-                _ = case.assignee, case.applicant_name, case.item_name
+                _ = case.assignee_name, case.applicant_name, case.item_name
             sizes.append(len(counted))
             after = page.next_cursor
     finally:
