@@ -8,7 +8,8 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from ..core import clock
 from ..core.crypto import sha256_hex
@@ -16,6 +17,10 @@ from ..core.db import db
 from .models import Account, ApiToken
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
+# built once, as the browser session's (auth.py): the account with its person and mandate; an agent's unit or
+# institution is read when the request asks for it
+_TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash")).options(
+    joinedload(ApiToken.account).options(lazyload(Account.unit), lazyload(Account.institution)))
 
 
 def issue_token(account: Account, *, label: str = "wechat") -> tuple[str, ApiToken]:
@@ -45,9 +50,7 @@ def account_from_bearer(raw_token: str) -> Account | None:
     Called by the API shell before the view runs; refreshing ``last_used_at`` (at most once a minute)
     is committed here, while the request has changed nothing else yet.
     """
-    token = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == sha256_hex(raw_token))
-    ).scalar_one_or_none()
+    token = db.session.execute(_TOKEN_BY_HASH, {"token_hash": sha256_hex(raw_token)}).scalar_one_or_none()
     now = clock.now()
     if token is None or token.revoked_at is not None or now >= token.expires_at or not token.account.is_active:
         return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..core.db import db
 from .constants import (
@@ -84,6 +84,15 @@ class PersonOverview:
         return sum(c.arrears_periods for c in self.contributions)
 
 
+# The statements of a person's records page, built once (SQLAlchemy finds their compiled SQL by the same key).
+_CONTRIBUTION_TOTALS = (
+    select(Contribution.insurance_type, Contribution.status, func.count(), func.min(Contribution.period_month),
+           func.max(Contribution.period_month), func.sum(Contribution.unit_amount + Contribution.personal_amount))
+    .where(Contribution.person_id == bindparam("person_id"))
+    .group_by(Contribution.insurance_type, Contribution.status))
+_BALANCE = select(PersonalAccount.balance).where(PersonalAccount.person_id == bindparam("person_id"))
+
+
 def person_overview(person: Person, *, history: tuple[EnrolmentHistory, ...] | None = None) -> PersonOverview:
     """Enrolments, contribution totals per type and the account balance of ``person`` (three queries; two when
     the page has already read the enrolments with their ``history``)."""
@@ -100,15 +109,7 @@ def person_overview(person: Person, *, history: tuple[EnrolmentHistory, ...] | N
         enrolments = tuple(EnrolmentLine(InsuranceType(t), EnrolmentStatus(s), start, end, unit_name)
                            for t, s, start, end, unit_name in enrolment_rows)
 
-    contribution_rows = session.execute(
-        select(
-            Contribution.insurance_type, Contribution.status, func.count(),
-            func.min(Contribution.period_month), func.max(Contribution.period_month),
-            func.sum(Contribution.unit_amount + Contribution.personal_amount),
-        )
-        .where(Contribution.person_id == person.id)
-        .group_by(Contribution.insurance_type, Contribution.status)
-    ).all()
+    contribution_rows = session.execute(_CONTRIBUTION_TOTALS, {"person_id": person.id}).all()
     by_type: dict[InsuranceType, dict] = {}
     for kind, status, count, first, last, amount in contribution_rows:
         entry = by_type.setdefault(InsuranceType(kind), {"paid": 0, "arrears": 0, "first": None, "last": None,
@@ -126,7 +127,7 @@ def person_overview(person: Person, *, history: tuple[EnrolmentHistory, ...] | N
         for kind, e in sorted(by_type.items(), key=lambda item: list(InsuranceType).index(item[0]))
     )
 
-    balance = session.execute(select(PersonalAccount.balance).where(PersonalAccount.person_id == person.id)).scalar()
+    balance = session.execute(_BALANCE, {"person_id": person.id}).scalar()
     return PersonOverview(person, enrolments, contributions, None if balance is None else _cents(balance))
 
 
@@ -262,16 +263,18 @@ class EnrolmentHistory:
     events: tuple[tuple[EnrolmentEventKind, date, str | None], ...]  # kind, effective date, note
 
 
+_HISTORY = (
+    select(Enrolment.id, Enrolment.insurance_type, Enrolment.status, Enrolment.start_date, Enrolment.end_date,
+           Unit.name, EnrolmentEvent.kind, EnrolmentEvent.effective_date, EnrolmentEvent.note)
+    .outerjoin(Unit, Unit.id == Enrolment.unit_id)
+    .outerjoin(EnrolmentEvent, EnrolmentEvent.enrolment_id == Enrolment.id)
+    .where(Enrolment.person_id == bindparam("person_id"))
+    .order_by(Enrolment.start_date, Enrolment.id, EnrolmentEvent.effective_date, EnrolmentEvent.id))
+
+
 def enrolment_history(person: Person) -> tuple[EnrolmentHistory, ...]:
     """Every enrolment of ``person`` with its events (one query: the enrolments, each joined with its events)."""
-    rows = db.session.execute(
-        select(Enrolment.id, Enrolment.insurance_type, Enrolment.status, Enrolment.start_date, Enrolment.end_date,
-               Unit.name, EnrolmentEvent.kind, EnrolmentEvent.effective_date, EnrolmentEvent.note)
-        .outerjoin(Unit, Unit.id == Enrolment.unit_id)
-        .outerjoin(EnrolmentEvent, EnrolmentEvent.enrolment_id == Enrolment.id)
-        .where(Enrolment.person_id == person.id)
-        .order_by(Enrolment.start_date, Enrolment.id, EnrolmentEvent.effective_date, EnrolmentEvent.id)
-    ).all()
+    rows = db.session.execute(_HISTORY, {"person_id": person.id}).all()
     lines: dict[int, EnrolmentLine] = {}
     events: dict[int, list] = {}
     for enrolment_id, t, s, start, end, unit_name, kind, effective, note in rows:
@@ -348,12 +351,13 @@ def account_transactions(person: Person, *, page: int = 1, per_page: int = PER_P
     return Page(tuple(row[0] for row in result.rows), result.page, result.per_page, result.total)
 
 
+_BENEFITS = (select(Benefit).where(Benefit.person_id == bindparam("person_id"))
+             .order_by(Benefit.valid_from.desc(), Benefit.id.desc()))
+
+
 def benefits(person: Person) -> tuple[Benefit, ...]:
     """The person's benefit standings (filings, recognitions), current ones first, newest first."""
-    return tuple(db.session.execute(
-        select(Benefit).where(Benefit.person_id == person.id)
-        .order_by(Benefit.valid_from.desc(), Benefit.id.desc())
-    ).scalars())
+    return tuple(db.session.execute(_BENEFITS, {"person_id": person.id}).scalars())
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ...applications.models import Application
 from ...catalog.schema import Name
@@ -75,15 +75,18 @@ def _medical_scheme(person: Any, enrolled: Iterable[Any] | None = None) -> str:
     return "resident_medical" if types and InsuranceType.EMPLOYEE_MEDICAL not in types else "employee_medical"
 
 
+# built once: the person's records page reads it on every visit
+_COUNTED = (select(Claim, Payment, Application.number, Application.item_name)
+            .join(Payment, Payment.claim_id == Claim.id).join(Application, Application.id == Claim.application_id)
+            .where(Claim.person_id == bindparam("person_id"), Claim.benefit_year.is_not(None),
+                   Claim.scheme.is_not(None), Payment.state.in_(LIVE_PAYMENTS))
+            .order_by(Claim.benefit_year, Claim.id, Payment.id))
+
+
 def cap_years(person: Any, region: str, today: date, *, enrolled: Iterable[Any] | None = None) -> list[CapYear]:
     """The person's cap usage, newest year first; the current year of their medical scheme always among them.
     ``enrolled``: the insurance types of the person's enrolments when the page has read them already."""
-    rows = db.session.execute(
-        select(Claim, Payment, Application.number, Application.item_name)
-        .join(Payment, Payment.claim_id == Claim.id).join(Application, Application.id == Claim.application_id)
-        .where(Claim.person_id == person.id, Claim.benefit_year.is_not(None), Claim.scheme.is_not(None),
-               Payment.state.in_(LIVE_PAYMENTS))
-        .order_by(Claim.benefit_year, Claim.id, Payment.id)).all()
+    rows = db.session.execute(_COUNTED, {"person_id": person.id}).all()
     groups: dict[tuple[int, str], list[Any]] = {}
     for row in rows:
         groups.setdefault((row[0].benefit_year, row[0].scheme), []).append(row)
