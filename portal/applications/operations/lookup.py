@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from ...core import clock
 from ...core.audit import Actor, record
@@ -58,11 +58,15 @@ def revoke_progress_tokens(case: Application, *, actor: Actor) -> int:
     return len(rows)
 
 
+_OWN_CASE = (lazyload(Application.applicant),)
+
+
 def get_case(case_id: int, *, for_account: Any) -> Application:
     """The case with ``case_id`` if ``for_account`` may see it; NotFound otherwise (S6: same answer)."""
     from ..permissions import can_view
 
-    case = db.session.get(Application, case_id) if 0 < case_id < 2**31 else None
+    # the applicant is not joined in: it is mostly ``for_account`` itself, already loaded with the request
+    case = db.session.get(Application, case_id, options=_OWN_CASE) if 0 < case_id < 2**31 else None
     if case is None or not can_view(for_account, case):
         raise NotFound(_("No such application."))
     return case
@@ -126,7 +130,7 @@ def open_cases(account: Any, *, limit: int = 5) -> tuple[list[Application], int]
 
 def applicant_drafts(account: Any, *, item_code: str | None = None, limit: int = 50) -> list[Application]:
     """The drafts of ``account`` (a unit's agents share the unit's drafts), last changed first."""
-    query = select(Application).where(_cases_of(account), Application.state == State.DRAFT.value)
+    query = select(Application).where(_cases_of(account), Application.state == State.DRAFT.value).options(*_OWN_CASE)
     if item_code is not None:
         query = query.where(Application.item_code == item_code)
     return list(db.session.execute(
