@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import current_app, g, has_request_context, request, url_for
@@ -26,7 +27,9 @@ class Entry:
     section: str = ""  # the endpoint prefix that marks the entry as the current page ("workbench.queue" …)
 
 
-def _entries() -> list[Entry]:
+@cache
+def _entries() -> tuple[Entry, ...]:
+    """Made once (the labels are lazy: each request reads them in its own language)."""
     # imported here: each feature's predicate lives with the feature, which imports the workbench in turn
     from ..accounts.permissions import is_staff
     from ..calendar.views import can_manage_calendar
@@ -38,7 +41,7 @@ def _entries() -> list[Entry]:
     from ..services.claims.views import can_pay
     from .permissions import is_case_worker
 
-    return [
+    return (
         Entry("workbench.index", _l("Case queues"), is_case_worker, "workbench.queue workbench.case workbench.index"),
         Entry("workbench.bindings", _l("Window verification"), is_case_worker, "workbench.bindings"),
         Entry("organisations_staff.index", _l("Unit registrations"), is_case_worker, "organisations_staff."),
@@ -52,7 +55,7 @@ def _entries() -> list[Entry]:
         Entry("transfer.index", _l("Transfers"), is_case_worker, "transfer.index transfer.show"),
         Entry("national.index", _l("National platform"), can_view_national, "national."),
         Entry("catalog_notes.index", _l("Notes on the guide data"), is_staff, "catalog_notes."),
-    ]
+    )
 
 
 def entries_for(user: Any) -> list[Entry]:

@@ -402,3 +402,4 @@ def test_csrf_still_refuses_a_form_sent_without_its_token(client, get_csrf):
     assert checked.status_code == 422  # the form's own answer: the token was accepted
     api = client.post("/api/v1/applications", json={"item_code": "x"})  # the API is exempt (bearer tokens, S8)
     assert api.status_code == 401
+
