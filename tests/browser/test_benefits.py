@@ -15,8 +15,13 @@ from portal.core import clock
 from portal.documents.pdf import chinese_date
 from portal.insurance.demo import DEMO_CITIZENS
 from tests.browser.conftest import LIVE
-from tests.browser.test_filing import _log_in_citizen, _path
-from tests.browser.test_workbench import DESK, _decide, _staff_login, _state, _submit
+from tests.browser.steps import DESK
+from tests.browser.steps import decide as _decide
+from tests.browser.steps import log_in_citizen as _log_in_citizen
+from tests.browser.steps import path as _path
+from tests.browser.steps import staff_login as _staff_login
+from tests.browser.steps import state as _state
+from tests.browser.steps import submit as _submit
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,8 @@ import sqlite3
 import pytest
 
 from tests.browser.conftest import LIVE
-from tests.browser.test_filing import CITIZEN_ITEM, EMPLOYEE, _file, _log_in_citizen
+from tests.browser.steps import log_in_citizen as _log_in_citizen
+from tests.browser.test_filing import CITIZEN_ITEM, EMPLOYEE, _file
 
 pytestmark = pytest.mark.browser
 NOTE = "按周一至周五估算，待国务院公布节假日安排后更新"

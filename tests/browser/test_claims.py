@@ -20,8 +20,14 @@ import pytest
 from portal.core import clock
 from portal.insurance.demo import DEMO_CITIZENS
 from tests.browser.conftest import PHONE
-from tests.browser.test_filing import _log_in_citizen, _no_horizontal_scrolling, _path
-from tests.browser.test_workbench import DESK, _decide, _staff_login, _state, _submit
+from tests.browser.steps import DESK
+from tests.browser.steps import decide as _decide
+from tests.browser.steps import log_in_citizen as _log_in_citizen
+from tests.browser.steps import no_horizontal_scrolling as _no_horizontal_scrolling
+from tests.browser.steps import path as _path
+from tests.browser.steps import staff_login as _staff_login
+from tests.browser.steps import state as _state
+from tests.browser.steps import submit as _submit
 from tests.materials import ofd_files
 
 pytestmark = pytest.mark.browser

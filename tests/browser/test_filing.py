@@ -29,12 +29,10 @@ from portal.documents.qr import qr_matrix
 from portal.insurance.demo import DEMO_CITIZENS, DEMO_UNIT, DEMO_UNIT_AGENT_PHONE
 
 # the shared steps under the names the browser tests import them by from here (new code: tests.browser.steps)
-from tests.browser.steps import enter_code as _enter_code  # noqa: F401
 from tests.browser.steps import log_in_agent as _log_in_agent
 from tests.browser.steps import log_in_citizen as _log_in_citizen
 from tests.browser.steps import no_horizontal_scrolling as _no_horizontal_scrolling
 from tests.browser.steps import path as _path
-from tests.browser.steps import request_code as _request_code  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,8 @@ import pytest
 from portal.accounts.demo import DEMO_STAFF_PASSWORD
 from portal.insurance.demo import DEMO_CITIZENS
 from tests.browser.conftest import fresh_totp
-from tests.browser.test_filing import _log_in_citizen, _no_horizontal_scrolling
+from tests.browser.steps import log_in_citizen as _log_in_citizen
+from tests.browser.steps import no_horizontal_scrolling as _no_horizontal_scrolling
 
 pytestmark = pytest.mark.browser
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.test_workbench import DESK, _submit
+from tests.browser.steps import DESK
+from tests.browser.steps import submit as _submit
 from tests.browser.units import (
     REGISTRATION_ITEM,
     answer_materials,

@@ -15,7 +15,10 @@ import pytest
 
 from portal.insurance.demo import DEMO_CITIZENS
 from tests.browser.conftest import PHONE
-from tests.browser.test_filing import CITIZEN_ITEM, _log_in_citizen, _no_horizontal_scrolling, _path
+from tests.browser.steps import log_in_citizen as _log_in_citizen
+from tests.browser.steps import no_horizontal_scrolling as _no_horizontal_scrolling
+from tests.browser.steps import path as _path
+from tests.browser.test_filing import CITIZEN_ITEM
 from tests.materials import fixtures as make
 
 pytestmark = pytest.mark.browser

@@ -11,8 +11,13 @@ import secrets
 from urllib.parse import urlsplit
 
 from portal.core.validators import id_check_digit
-from tests.browser.test_filing import _enter_code, _request_code
-from tests.browser.test_workbench import DESK, _decide, _staff_login, _state, _submit
+from tests.browser.steps import DESK
+from tests.browser.steps import decide as _decide
+from tests.browser.steps import enter_code as _enter_code
+from tests.browser.steps import request_code as _request_code
+from tests.browser.steps import staff_login as _staff_login
+from tests.browser.steps import state as _state
+from tests.browser.steps import submit as _submit
 
 REGISTRATION_ITEM = "G002036001001"  # 吉林 单位参保登记
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
