@@ -1,5 +1,7 @@
 """The catalog API: the same data as the pages, as JSON."""
 
+import dataclasses
+
 import pytest
 
 pytestmark = pytest.mark.no_db
@@ -54,3 +56,21 @@ def test_openapi_documents_the_catalog_endpoints(client):
     get_item = doc["paths"]["/api/v1/catalog/items/{code}"]["get"]
     assert get_item["parameters"][0]["name"] == "code"
     assert "404" in get_item["responses"]
+
+
+def test_the_list_follows_the_catalog_it_is_made_from(app, client):
+    """The summaries are made once per catalog: a catalog with other data (a new catalog object) is listed at once."""
+    catalog = app.extensions["portal_catalog"]
+    before = client.get("/api/v1/catalog/items").get_json()
+    assert client.get("/api/v1/catalog/items").get_json() == before  # the same answer, kept
+    first = catalog.items[0]
+    renamed = first.model_copy(update={"name": first.name.model_copy(update={"zh": "改名后的事项"})})
+    items = (renamed, *catalog.items[1:3])
+    changed = dataclasses.replace(catalog, items=items, by_code={i.code: i for i in items}, version="changed")
+    app.extensions["portal_catalog"] = changed
+    try:
+        body = client.get("/api/v1/catalog/items").get_json()
+    finally:
+        app.extensions["portal_catalog"] = catalog
+    assert body["count"] == 3 and body["items"][0]["name"]["zh"] == "改名后的事项"
+    assert client.get("/api/v1/catalog/items").get_json() == before
