@@ -148,8 +148,7 @@ def queue(name: str):
     return render_template("workbench/queue.html", queue=chosen, page=page, form=form, today=today,
                            cutoff=queues.due_soon_cutoff(today), search=session.get(SEARCH_KEY),
                            next_url=url_for("workbench.queue", name=name, after=page.next_cursor, **args)
-                           if page.next_cursor else None, first_url=url_for("workbench.queue", name=name, **args),
-                           search_form=forms.SearchForm(), batch_form=forms.BatchForm())
+                           if page.next_cursor else None, first_url=url_for("workbench.queue", name=name, **args))
 
 
 @bp.post("/search")
