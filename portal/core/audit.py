@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, select, text, update
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, insert, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
@@ -131,9 +131,17 @@ def rows_hash(pairs: list[tuple[int, str]]) -> str:
     return _sha("".join(f"{ident}:{digest}\n" for ident, digest in pairs))
 
 
+# One row written as a plain INSERT (not through the session's unit of work: nothing of it is read back or changed
+# in the request); the row returned is the values written and the id the database gave it.
+_WRITTEN = ("at", "actor_kind", "actor_id", "role", "action", "object_type", "object_id", "result", "ip", "request_id",
+            "detail", "prev_hash", "hash")
+_INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
+
+
 def record(action: str, *, actor: Actor, object_type: str | None = None, object_id: Any = None,
            result: str = "ok", detail: dict[str, Any] | None = None) -> AuditEvent:
-    """Add one audit row to the current transaction (flushed, not committed). No lock, no read."""
+    """Write one audit row in the current transaction (not committed), after flushing what the session holds. No
+    lock, no read."""
     ip = request_id = None
     if has_request_context():
         ip = request.remote_addr
@@ -153,8 +161,8 @@ def record(action: str, *, actor: Actor, object_type: str | None = None, object_
         prev_hash=None,
     )
     event.hash = _hash(event)
-    db.session.add(event)
-    db.session.flush()
+    db.session.flush()  # what the caller changed before is written first, as before
+    event.id = db.session.execute(_INSERT, {name: getattr(event, name) for name in _WRITTEN}).scalar_one()
     return event
 
 
