@@ -228,3 +228,26 @@ def staff_login(client, get_csrf):
                                                  "password": password, "totp": code})
 
     return _login
+
+
+SAVEPOINTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")  # the tests' own transaction around each
+
+
+def sent_statements(app, client: FlaskClient, url: str, *, skip: tuple[str, ...] = SAVEPOINTS) -> tuple[int, list[str]]:
+    """The status of one GET of ``url`` and every SQL statement it sent (whitespace folded), but those starting
+    with one of ``skip``."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    engine = app.extensions["portal_db_engine"]
+
+    def on_sql(_conn, _cursor, statement, *_args):
+        if not statement.startswith(skip):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        status = client.get(url).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+    return status, seen

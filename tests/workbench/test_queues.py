@@ -12,6 +12,7 @@ from portal.core import clock
 from portal.core.db import db
 from portal.insurance.models import id_number_index
 from portal.workbench.queues import Filters, Queue, queue_of, queue_page
+from tests.factories import sent_statements
 from tests.workbench.conftest import PROMISE_ITEM
 
 
@@ -175,19 +176,8 @@ def _page_statements(app, client, url: str) -> list[str]:
     already loaded, so a column or relation read row by row would show up as a statement of its own)."""
     db.session.flush()
     db.session.expunge_all()
-    seen: list[str] = []
-    engine = app.extensions["portal_db_engine"]
-
-    def on_sql(_conn, _cursor, statement, *_args):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", on_sql)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_sql)
-    assert response.status_code == 200, url
+    status, seen = sent_statements(app, client, url)
+    assert status == 200, url
     return seen
 
 
