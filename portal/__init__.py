@@ -100,7 +100,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.getLogger("portal").setLevel(app.config["PORTAL_LOG_LEVEL"])
 
-    from .core import crypto, pagecache, proxies, ratelimits, translation, web
+    from .core import crypto, fragments, pagecache, proxies, ratelimits, translation, web
     from .extensions import babel, csrf, db, limiter
 
     crypto.install_keyring(app.config["PORTAL_KEYS"])
@@ -111,6 +111,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
     limiter.init_app(app)
     web.init_app(app)
     pagecache.init_app(app)
+    fragments.init_app(app)
     proxies.init_app(app)
     ratelimits.init_app(app)
     if check_keys if check_keys is not None else app.config["PORTAL_ENV"] != "testing":

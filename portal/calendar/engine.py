@@ -31,7 +31,7 @@ import chinese_calendar
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
-from ..core import audit, clock
+from ..core import audit, clock, fragments
 from ..core.db import db
 from ..core.errors import ValidationFailed
 from ..core.translation import gettext as _
@@ -357,8 +357,10 @@ def is_estimated_on_page(today: date, day: date) -> bool:
 
 
 def forget_gaps() -> None:
-    """Forget what ``kept_for_display`` kept (the calendar changed, or a test starts from its own data)."""
+    """Forget what ``kept_for_display`` kept (the calendar changed, or a test starts from its own data), and the page
+    fragments that showed it (``core.fragments``: a queue row's "Estimated")."""
     _shown.clear()
+    fragments.clear()
 
 
 def must_be_covered(year: int, today: date) -> bool:
