@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, g, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .translation import locale_name
 
@@ -46,7 +46,7 @@ def fragment(key: Hashable, render: Callable[[], Markup]) -> Markup:
             g.quoted_chinese = True
         return kept[1]
     before = g.pop("quoted_chinese", None)
-    markup = Markup(render())
+    markup = escape(render())  # a macro's markup as it is; plain text escaped, never trusted
     quoted = bool(g.get("quoted_chinese"))
     if before or quoted:
         g.quoted_chinese = True
