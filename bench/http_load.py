@@ -22,7 +22,9 @@ What it does:
    processes on the machine does not distort: the CPU time per request of the gunicorn workers and of their
    PostgreSQL backends (from /proc, before and after each run), as a ratio to bare Flask's CPU per request; the
    lock waits seen; the ratios the issue sets goals for (``/healthz`` ÷ bare Flask, each page ÷ ``/healthz``,
-   the write path's time ÷ ``/healthz``'s), each printed with its goal, by wall clock and by CPU.
+   the write path's time ÷ ``/healthz``'s), each printed with its goal, by wall clock and by CPU; and each goal
+   against ``/healthz`` again as it was set, against bare Flask (``HEALTHZ_WHEN_SET``: ``/healthz`` has since got
+   three times faster, which moved those goals three times further away).
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ ENDPOINTS = (
     ("staff queue", "/staff/queues/review", "staff", ("healthz", 0.3)),
 )
 WRITE_GOAL = 8.0  # the write path (create + save + submit) takes at most this many /healthz requests' time
+# ``/healthz`` ÷ bare Flask when the goals were set (issue 18, 2026-12-06). A goal against ``/healthz`` moves when
+# ``/healthz`` itself gets faster (it did: 0.24 → ~0.7 of bare Flask); the report also prints each one as the issue
+# set it, against the bare Flask baseline that does not move: goal × 0.24.
+HEALTHZ_WHEN_SET = 0.24
 RAISED_LIMITS = {"PORTAL_LIMIT_PROGRESS_IP": "10000000/minute", "PORTAL_LIMIT_PROGRESS_GLOBAL": "10000000/minute",
                  "PORTAL_LIMIT_VERIFY_IP": "10000000/minute", "PORTAL_LIMIT_VERIFY_GLOBAL": "10000000/minute"}
 TICK = os.sysconf("SC_CLK_TCK")
@@ -504,6 +510,10 @@ def report(args, prepared: Prepared, endpoints, results, writes, healthz_threads
                 line += (f" (goal ≥ {goal[1]}): wall {'OK' if wall >= goal[1] else 'MISSED'}, "
                          f"CPU {'OK' if by_cpu >= goal[1] else 'MISSED'}")
             line += f";  ÷ bare Flask by CPU {cpu[BARE] / cpu[label]:4.2f}"
+            if goal and base == "healthz":
+                fixed = goal[1] * HEALTHZ_WHEN_SET
+                line += (f" (the goal as set, × {HEALTHZ_WHEN_SET}: ≥ {fixed:.3f}: "
+                         f"{'OK' if cpu[BARE] / cpu[label] >= fixed else 'MISSED'})")
         print(line)
     seq = statistics.median(r.rps for r in writes)
     ref = statistics.median(r.rps for r in healthz_threads)
@@ -516,6 +526,9 @@ def report(args, prepared: Prepared, endpoints, results, writes, healthz_threads
     print(f"    write path ÷ /healthz: {wall:.1f}× by wall clock, {by_cpu:.1f}× by CPU (goal ≤ {WRITE_GOAL:.0f}×): "
           f"wall {'OK' if wall <= WRITE_GOAL else 'MISSED'}, CPU {'OK' if by_cpu <= WRITE_GOAL else 'MISSED'}; "
           f"lock waits {sum(r.lock_waits for r in writes)} of {sum(r.sampled for r in writes)} sampled backends")
+    fixed, by_bare = WRITE_GOAL / HEALTHZ_WHEN_SET, seq_cpu / cpu[BARE]
+    print(f"    write path ÷ bare Flask by CPU: {by_bare:.0f}× (the goal as set, ÷ {HEALTHZ_WHEN_SET}: ≤ {fixed:.0f}×: "
+          f"{'OK' if by_bare <= fixed else 'MISSED'})")
     queue = results["staff queue"]
     print(f"staff queue at {args.connections} connections: {sum(r.lock_waits for r in queue)} lock waits in "
           f"{sum(r.sampled for r in queue)} sampled active backends (most at once {max(r.most_waiting for r in queue)})"
