@@ -79,7 +79,11 @@ def build_document(base_url: str) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "OK"}
         if spec.response is not None:
             ok["content"] = {"application/json": {"schema": refs[(spec.response, "validation")]}}
-        responses: dict[str, Any] = {str(code): ok for code in (spec.status, *spec.also)}
+        responses: dict[str, Any] = {str(code): ok for code in (spec.status, *spec.also) if code != 304}
+        if 304 in spec.also:  # answered with an ETag: asked again with If-None-Match, an unchanged answer has no body
+            responses["304"] = {"description": "Not Modified: the answer is the one of the ETag sent in If-None-Match"}
+            op.setdefault("parameters", []).append(
+                {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}})
         error_codes = set(spec.errors)
         if spec.auth:
             op["security"] = [{"bearer": []}]

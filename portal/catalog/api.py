@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
+
+from flask import Response, current_app, request
 
 from ..api import endpoint
 from ..core.errors import NotFound
@@ -13,16 +19,23 @@ from .views import region_catalog
 
 
 @endpoint("/catalog/items", summary="List the region's service items (filter by part, audience, search text)",
-          tags=("catalog",), auth=False, query=ItemQuery, response=ItemList)
-def list_items(query: ItemQuery) -> ItemList:
+          tags=("catalog",), auth=False, query=ItemQuery, response=ItemList, also=(304,))
+def list_items(query: ItemQuery) -> Response:
     catalog = region_catalog()
-    items = search(catalog, query.q) if query.q and query.q.strip() else list(catalog.items)
-    if query.part:
-        items = [i for i in items if i.part == query.part]
-    if query.audience:
-        items = [i for i in items if query.audience in i.audience]
-    made = _summaries(catalog)
-    return ItemList(region=catalog.region.id, count=len(items), items=[made[i.code] for i in items])
+    searched = bool(query.q and query.q.strip())
+
+    def listing() -> ItemList:
+        items = search(catalog, query.q) if searched else list(catalog.items)
+        if query.part:
+            items = [i for i in items if i.part == query.part]
+        if query.audience:
+            items = [i for i in items if query.audience in i.audience]
+        made = _summaries(catalog)
+        return ItemList(region=catalog.region.id, count=len(items), items=[made[i.code] for i in items])
+
+    if searched:  # what people type: answered afresh, not kept
+        return _answer(_json(listing()))
+    return _answer(_kept(catalog, ("list", query.part, query.audience and query.audience.value), listing))
 
 
 _SUMMARIES: list[tuple[Any, dict[str, ItemSummary]]] = []  # the last catalog's (a process serves one region)
@@ -40,10 +53,57 @@ def _summaries(catalog: Any) -> dict[str, ItemSummary]:
 
 
 @endpoint("/catalog/items/<code>", summary="One service item with everything the guide publishes",
-          tags=("catalog",), auth=False, response=ItemDetail, errors=(404,))
-def get_item(code: str) -> ItemDetail:
+          tags=("catalog",), auth=False, response=ItemDetail, errors=(404,), also=(304,))
+def get_item(code: str) -> Response:
     catalog = region_catalog()
     item = catalog.get(code)
     if item is None:
         raise NotFound(_("There is no service item %(code)s in this region's guide.", code=code))
-    return ItemDetail(region=catalog.region.id, item=public_item(item))
+    return _answer(_kept(catalog, ("item", code), lambda: ItemDetail(region=catalog.region.id,
+                                                                     item=public_item(item))))
+
+
+# --- answers kept per catalog ---------------------------------------------------------------------------------
+# The catalog's answers are the same for every caller (both languages are in them) and change only with the catalog:
+# each is serialised once per catalog and process, and sent with an ETag, so a mini-program that asks again with
+# ``If-None-Match`` gets ``304 Not Modified`` and nothing to download. Searches are answered afresh.
+
+MAX_KEPT = 1024  # the catalog's items and its few lists (parts × audiences)
+
+
+@dataclass(frozen=True)
+class _Json:
+    body: bytes
+    etag: str
+
+
+_kept_answers: OrderedDict[tuple, _Json] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _json(model) -> _Json:
+    body = current_app.json.response(model.model_dump(mode="json")).get_data()
+    return _Json(body, hashlib.sha256(body).hexdigest()[:32])
+
+
+def _kept(catalog: Any, key: tuple, make) -> _Json:
+    full = (id(catalog), getattr(catalog, "version", ""), *key)
+    with _lock:
+        kept = _kept_answers.get(full)
+    if kept is None:
+        kept = _json(make())
+        with _lock:
+            _kept_answers[full] = kept
+            while len(_kept_answers) > MAX_KEPT:
+                _kept_answers.popitem(last=False)
+    return kept
+
+
+def _answer(kept: _Json) -> Response:
+    if kept.etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(kept.body, mimetype="application/json")
+    response.set_etag(kept.etag)
+    response.headers["Cache-Control"] = "no-cache"  # public data: may be kept, but asked again (ETag) each time
+    return response

@@ -74,3 +74,47 @@ def test_the_list_follows_the_catalog_it_is_made_from(app, client):
         app.extensions["portal_catalog"] = catalog
     assert body["count"] == 3 and body["items"][0]["name"]["zh"] == "改名后的事项"
     assert client.get("/api/v1/catalog/items").get_json() == before
+
+
+def test_an_unchanged_answer_is_not_sent_again(app, client):
+    """The catalog's answers carry an ETag: asked again with it, 304 and no body; another answer has another tag."""
+    item = app.extensions["portal_catalog"].items[0]
+    for url in ("/api/v1/catalog/items", "/api/v1/catalog/items?audience=unit", f"/api/v1/catalog/items/{item.code}"):
+        first = client.get(url)
+        assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache" and first.get_etag()[0]
+        again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == first.headers["ETag"]
+        stale = client.get(url, headers={"If-None-Match": '"an-older-answer"'})
+        assert stale.status_code == 200 and stale.get_json() == first.get_json()
+    tags = {client.get(u).headers["ETag"] for u in ("/api/v1/catalog/items", "/api/v1/catalog/items?audience=unit",
+                                                     f"/api/v1/catalog/items/{item.code}")}
+    assert len(tags) == 3
+
+
+def test_a_search_is_answered_afresh_and_a_changed_catalog_at_once(app, client):
+    from portal.catalog import api
+
+    searched = client.get("/api/v1/catalog/items", query_string={"q": "异地"})
+    assert searched.status_code == 200 and searched.get_json()["count"] >= 1
+    assert not [key for key in api._kept_answers if "异地" in str(key)]  # what people type is not kept
+    catalog = app.extensions["portal_catalog"]
+    first = catalog.items[0]
+    before = client.get(f"/api/v1/catalog/items/{first.code}")
+    renamed = first.model_copy(update={"name": first.name.model_copy(update={"zh": "改名后的事项"})})
+    changed = dataclasses.replace(catalog, items=(renamed, *catalog.items[1:]),
+                                  by_code={**catalog.by_code, first.code: renamed}, version="renamed")
+    app.extensions["portal_catalog"] = changed
+    try:
+        after = client.get(f"/api/v1/catalog/items/{first.code}", headers={"If-None-Match": before.headers["ETag"]})
+    finally:
+        app.extensions["portal_catalog"] = catalog
+    assert after.status_code == 200 and after.get_json()["item"]["name"]["zh"] == "改名后的事项"
+    assert after.headers["ETag"] != before.headers["ETag"]
+
+
+def test_the_api_description_says_an_unchanged_answer_is_304_without_a_body(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    listed = doc["paths"]["/api/v1/catalog/items"]["get"]
+    assert "content" not in listed["responses"]["304"] and "content" in listed["responses"]["200"]
+    assert {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}} in \
+        listed["parameters"]
