@@ -165,7 +165,7 @@ def estimate_of(*, submitted_at: datetime | None, is_open: bool, accepted_at: da
         dates.append(respond_by)
     if len(dates) == 1:
         return NOT_ESTIMATED
-    warnings = engine.calendar_warnings(dates)
+    warnings = engine.warnings_on_page(dates)  # shown only: the calendar's answer kept for the day (≤ a minute)
     if not warnings:
         return NOT_ESTIMATED
     return Estimate(True, " ".join(warnings), engine.estimate_note())

@@ -296,6 +296,18 @@ def calendar_warnings(dates: Iterable[date | None]) -> list[str]:
     return [c.warning for c in map(coverage, years) if c.warning]
 
 
+def warnings_on_page(dates: Iterable[date | None]) -> list[str]:
+    """``calendar_warnings`` for what a page or an answer only shows (a case's "estimated" note): each year's
+    coverage kept for the day (``kept_for_display``), so a progress page does not read the calendar tables."""
+    known = [d for d in dates if d is not None]
+    if not known:
+        return []
+    today = clock.today()
+    shown = (kept_for_display(today, ("coverage", year), lambda y=year: coverage(y))
+             for year in range(min(known).year, max(known).year + 1))
+    return [c.warning for c in shown if c.warning]  # translated as read, in the request's language
+
+
 def library_disagreements(year: int) -> list[tuple[date, bool, bool]]:
     """Days of ``year`` where the imported schedule and the installed package differ, as (day, imported says
     working day, package says working day); the imported schedule is what counts. Empty when either lacks it."""

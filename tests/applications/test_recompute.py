@@ -168,3 +168,23 @@ def test_the_qr_progress_and_my_cases_list_flag_estimated_dates(case_in, citizen
     assert shown["due_date"] == "2027-02-26" and shown["is_estimated"] is False and shown["estimate_reason"] is None
     assert listed[case.id]["is_estimated"] is False
     assert 'id="estimated-note"' not in qr_page and 'id="estimated-note"' not in mine
+
+
+def test_a_progress_page_does_not_read_the_calendar_for_every_view(app, case_in, make_client, db_session):
+    """Whether a year is estimated is kept for the day once a page has asked (calendar.engine.kept_for_display): the
+    second view of a QR progress page sends no calendar statement, and still says its dates are estimated."""
+    from portal.applications.operations import issue_progress_token
+    from tests.factories import sent_statements
+
+    with clock.frozen(datetime(2027, 1, 20, 10)):
+        case = case_in("accepted", "money")
+        token = issue_progress_token(case)
+        db_session.commit()
+        public = make_client()
+        first_status, first = sent_statements(app, public, f"/q/{token}")
+        status, again = sent_statements(app, public, f"/q/{token}")
+        page = public.get(f"/q/{token}").get_data(as_text=True)
+    assert first_status == status == 200
+    assert any("calendar_" in s for s in first)
+    assert not [s for s in again if "calendar_" in s], again
+    assert 'id="estimated-note"' in page
