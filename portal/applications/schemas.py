@@ -18,6 +18,7 @@ from ..catalog.labels import HANDLING, is_english, time_limit_text
 from ..catalog.schema import FieldType, Item, Text
 from ..core import clock
 from ..core.masking import mask_id_number
+from ..services import handler_for
 from . import deadlines, fields, operations
 from .constants import (
     APPLICANT_ACTIONS,
@@ -353,6 +354,9 @@ def to_api(case: Application) -> CaseOut:
     """The case as its applicant sees it: the fields and data of the form, materials, notice, dates."""
     item = operations.catalog_item(case)
     specs = operations.specs_for(case, item)
+    # the fields as the filing page shows them now (a claim's 逾期申报原因 only once its dates are late); the form's
+    # values are every stored one, as saving takes every field of ``specs``
+    listed = handler_for(item).shown_specs(case, item, specs)
     values = operations.record_values(case, item)
     data = case.form_data
     locked = {s.key: fields.is_locked(s, values) for s in specs}
@@ -363,7 +367,7 @@ def to_api(case: Application) -> CaseOut:
         state=case.state, state_label=case.state_enum.label, is_editable=case.state_enum in EDITABLE_STATES,
         actions=[a.value for a in available_actions(case) if a in APPLICANT_ACTIONS],
         on_behalf=case.on_behalf, principal=_principal_to_api(case),
-        fields=[_field_to_api(s, locked=locked[s.key], value=values.get(s.prefill or "")) for s in specs],
+        fields=[_field_to_api(s, locked=locked[s.key], value=values.get(s.prefill or "")) for s in listed],
         form={s.key: shown(s, data[s.key], locked=locked[s.key]) for s in specs if s.key in data},
         materials=_materials_to_api(case, item),
         findings=[FindingOut(severity=f.severity.value, message=f.message, rule=f.rule,

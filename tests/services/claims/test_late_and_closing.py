@@ -20,6 +20,7 @@ from portal.insurance.models import PersonalAccount
 from portal.services.claims import operations as claims
 from portal.workbench import operations as desk
 from tests.applications.conftest import all_materials
+from tests.applications.test_api import api_for  # noqa: F401 (a fixture)
 from tests.services.claims.conftest import SYSTEM
 from tests.services.claims.test_claims import GOOD_CARD, OUTPATIENT, _invoice
 
@@ -187,3 +188,21 @@ def test_a_late_reason_already_saved_stays_shown_when_the_dates_are_corrected(at
     timely = make_case(OUTPATIENT, citizen, submit=False,
                        form={"invoices": [{**_invoice("SHOW-3"), "issued_on": "2026-03-10"}]})
     assert "late_reason" not in [s.key for s in ops.shown_specs(timely, item)]
+
+
+@pytest.mark.parametrize("issued, shown", [("2026-03-10", False), ("2025-12-20", True)])
+def test_the_api_lists_the_late_reason_field_as_the_filing_page_shows_it(at, make_case, citizen, api_for, issued,  # noqa: F811
+                                                                        shown):
+    """The mini-program draws the form from the API's ``fields``: a claim in time has no 逾期申报原因 to fill, a late
+    one has it with the deadline in its help (as the web form, above)."""
+    from tests.applications.test_api import BASE
+
+    at(2026, 4, 2)
+    draft = make_case(OUTPATIENT, citizen, submit=False,
+                      form={"invoices": [{**_invoice("API-1"), "issued_on": issued}]})
+    body = api_for(citizen).get(f"{BASE}/{draft.id}").get_json()
+    listed = {f["key"]: f for f in body["fields"]}
+    assert ("late_reason" in listed) is shown
+    assert "invoices" in listed  # the rest of the form is there either way
+    if shown:
+        assert "2026" in str(listed["late_reason"])
