@@ -7,7 +7,7 @@ every decision are audited.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm, apply_errors
@@ -16,6 +16,7 @@ from ..core.db import db
 from ..core.errors import DomainError
 from ..core.translation import gettext as _
 from ..materials.models import MaterialFile
+from ..materials.views import file_response
 from ..workbench.permissions import is_case_worker
 from . import registration as reg_ops
 from .forms import RefuseForm, WindowRegistrationForm
@@ -114,12 +115,9 @@ def letter(registration_id: int):
     except DomainError as error:
         return _show_page(registration, error=error.message), error.status
     db.session.commit()
-    response = Response(body, mimetype=row.media_type)
-    response.headers["Content-Length"] = str(row.size_plain)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # an uploaded file: served as every case material is (S10: an attachment, shown in the browser only when asked
+    # and of a type browsers show safely, in a sandbox)
+    return file_response(row, body, inline=request.args.get("inline") == "1")
 
 
 @bp.post("/<int:registration_id>/approve")

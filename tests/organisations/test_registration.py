@@ -181,8 +181,15 @@ def test_a_letter_of_authorisation_is_checked_and_approved_by_staff(client, get_
     assert "长春新创科技有限公司" in index
     page = staff.get(f"/staff/registrations/{registration.id}").get_data(as_text=True)
     assert AGENT_ID in page  # staff compare the full number with the letter
-    letter = staff.get(f"/staff/registrations/{registration.id}/letter")
+    assert f"/staff/registrations/{registration.id}/letter?inline=1" in page  # opened in the browser, asked for
+    letter = staff.get(f"/staff/registrations/{registration.id}/letter?inline=1")
     assert letter.status_code == 200 and letter.data.startswith(b"%PDF")
+    # an uploaded file, served as every case material (S10): shown only when asked and a safe type, in a sandbox
+    assert letter.headers["Content-Disposition"].startswith("inline;")
+    assert "sandbox" in letter.headers.getlist("Content-Security-Policy")
+    assert letter.headers["X-Content-Type-Options"] == "nosniff" and letter.headers["Cache-Control"] == "no-store"
+    saved = staff.get(f"/staff/registrations/{registration.id}/letter")
+    assert saved.status_code == 200 and saved.headers["Content-Disposition"].startswith("attachment;")
     response = staff.post(f"/staff/registrations/{registration.id}/approve", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 302
     agent = db_session.get(Account, registration.account_id)

@@ -17,6 +17,7 @@ from ...accounts.models import Role
 from ...accounts.permissions import is_staff
 from ...core.audit import actor_of
 from ...core.db import db
+from ...core.downloads import file_response
 from ...core.errors import DomainError
 from ...core.translation import gettext as _
 from . import batches
@@ -81,18 +82,9 @@ def batch_file(batch_id: int):
     layout = get_bank_files()
     data = batches.batch_file(batch, actor=actor_of(current_user))
     db.session.commit()
-    response = current_app_response(data, layout.media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{batch.number}.{layout.extension}"'
-    return response
-
-
-def current_app_response(data: bytes, media_type: str):
-    from flask import Response
-
-    response = Response(data, mimetype=media_type.split(";")[0])
-    response.headers["Content-Type"] = media_type
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response = file_response(data, mimetype=layout.media_type.split(";")[0],
+                             filename=f"{batch.number}.{layout.extension}")
+    response.headers["Content-Type"] = layout.media_type  # with its charset
     return response
 
 
@@ -160,9 +152,7 @@ def _notice_response(case) -> object:
     data = render_notice_pdf(case)
     if data is None:
         abort(404)  # nothing paid yet: no notice
-    response = current_app_response(data, "application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="payment-notice-{case.number}.pdf"'
-    return response
+    return file_response(data, mimetype="application/pdf", filename=f"payment-notice-{case.number}.pdf")  # S10
 
 
 @bp.get("/applications/<int:case_id>/payment-notice.pdf")

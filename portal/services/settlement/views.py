@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from ...core.audit import actor_of, record
 from ...core.db import db
+from ...core.downloads import file_response
 
 bp = Blueprint("settlement", __name__)
 
@@ -26,7 +27,6 @@ def _case(case_id: int):
 
 
 def _statement_response(case):
-    from ..claims.views import current_app_response
     from .statement import render_statement_pdf
 
     data = render_statement_pdf(case)
@@ -35,9 +35,7 @@ def _statement_response(case):
     record("settlement.statement_view", actor=actor_of(current_user), object_type="application", object_id=case.id,
            detail={"number": case.number})
     db.session.commit()
-    response = current_app_response(data, "application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="settlement-{case.number}.pdf"'
-    return response
+    return file_response(data, mimetype="application/pdf", filename=f"settlement-{case.number}.pdf")  # S10
 
 
 @bp.get("/applications/<int:case_id>/settlement-statement.pdf")

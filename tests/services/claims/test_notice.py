@@ -50,6 +50,8 @@ def test_the_claimant_gets_a_signed_notice_with_the_amount_in_figures_and_words(
     assert f'href="/applications/{case.id}/payment-notice.pdf"' in page  # linked from the case
     response = browser.get(f"/applications/{case.id}/payment-notice.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f"attachment; filename*=UTF-8''payment-notice-{case.number}.pdf"
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["Cache-Control"] == "no-store"
     pdf = response.get_data()
     text = _text(pdf)
     # (2345.67 − 200) × 90 ％ = 1931.103 → 1931.10 (吉林 employee, 一级 hospital, demo values)

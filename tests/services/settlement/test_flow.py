@@ -256,6 +256,8 @@ def test_the_agents_and_staff_open_the_statement_from_the_case_audited(clinic_ag
     assert f'href="/applications/{case.id}/settlement-statement.pdf"' in page and 'id="settlement-declared"' in page
     got = agent.get(f"/applications/{case.id}/settlement-statement.pdf")
     assert got.status_code == 200 and got.get_data().startswith(b"%PDF-")
+    assert got.headers["Content-Disposition"] == f"attachment; filename*=UTF-8''settlement-{case.number}.pdf"  # S10
+    assert got.headers["X-Content-Type-Options"] == "nosniff" and got.headers["Cache-Control"] == "no-store"
     other = log_in_agent(make_client(), db_session, stranger)
     assert other.get(f"/applications/{case.id}/settlement-statement.pdf").status_code == 404
     finance, account = browser_as("settlefin", Role.FINANCE)
