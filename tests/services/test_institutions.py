@@ -62,13 +62,17 @@ def test_applying_for_the_agreement_puts_it_in_force_to_the_day_staff_set(db_ses
     case = make_case(APPLY, agent, form={"institution_code": code, "institution_level": "一级",
                                          "institution_area": "朝阳区"})
     assert case.audience == "institution" and case.institution_id == clinic.id
+    assert clinic.agreement_status == "applying"  # 申请中 from the submission, in the register's history
+    applying = _events(db_session, clinic)[-1]
+    assert applying.kind == "applying" and applying.application_id == case.id
+    assert applying.changes["agreement_status"] == ["none", "applying"]
     ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
     ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
     case.assignee, case.assignee_id = staff["reviewer"], staff["reviewer"].id
     with pytest.raises(ValidationFailed, match="Give the last day"):
         desk.decide(case, desk.Decision(Action.APPROVE), by=staff["reviewer"], actor=SYSTEM)
     desk.decide(case, desk.Decision(Action.APPROVE, valid_until="2027-03-01"), by=staff["reviewer"], actor=SYSTEM)
-    assert clinic.agreement_status == "none"  # approval alone changes nothing: completion does
+    assert clinic.agreement_status == "applying"  # approval alone changes nothing more: completion does
     ops.complete_application(case, by=staff["reviewer"], actor=SYSTEM)
 
     assert (clinic.agreement_status, clinic.agreement_start, clinic.agreement_end) == (
@@ -76,12 +80,42 @@ def test_applying_for_the_agreement_puts_it_in_force_to_the_day_staff_set(db_ses
     assert (clinic.code, clinic.level, clinic.area) == (code, "level_1", "朝阳区") and clinic.listed
     event = _events(db_session, clinic)[-1]
     assert event.kind == "agreement" and event.application_id == case.id and event.effective_on == date(2026, 3, 2)
-    assert event.changes["agreement_status"] == ["none", "in_force"]
+    assert event.changes["agreement_status"] == ["applying", "in_force"]
 
     handler_for(ops.catalog_item(case)).revoke_effect(case, "承诺不实")
     db_session.flush()
-    assert clinic.agreement_status == "none" and clinic.code is None and not clinic.listed
-    assert all(e.application_id != case.id for e in _events(db_session, clinic))
+    assert clinic.agreement_status == "none" and clinic.code is None and not clinic.listed  # not 申请中: it is over
+    assert [e.kind for e in _events(db_session, clinic) if e.application_id == case.id] == ["applying"]
+
+
+@pytest.mark.parametrize("ending", ["withdraw", "refuse", "deny"])
+def test_an_application_that_ends_without_the_agreement_leaves_applying(db_session, staff, make_case, make_institution,
+                                                                          make_institution_agent, ending):
+    """Withdrawn, not accepted or denied: the institution is back to what it was — none, or ended when it had one."""
+    clinic = make_institution("长春回退诊所", status="none", code=None)
+    ended = make_institution("长春曾定点药房", kind="pharmacy", status="terminated", terminated_on=date(2025, 6, 30))
+    for institution, back in ((clinic, "none"), (ended, "terminated")):
+        case = make_case(APPLY if institution is clinic else "G002036009002", make_institution_agent(institution))
+        assert institution.agreement_status == "applying"
+        if ending == "withdraw":
+            ops.withdraw_application(case, by=case.applicant, actor=SYSTEM)
+        elif ending == "refuse":
+            ops.refuse_application(case, "材料不全", by=staff["acceptor"], actor=SYSTEM)
+        else:
+            ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+            ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
+            case.assignee, case.assignee_id = staff["reviewer"], staff["reviewer"].id
+            desk.decide(case, desk.Decision(Action.DENY, reason="不符合条件"), by=staff["reviewer"], actor=SYSTEM)
+        assert institution.agreement_status == back
+        kinds = [e.kind for e in _events(db_session, institution) if e.application_id == case.id]
+        assert kinds == ["applying", "application_ended"]
+
+
+def test_a_renewal_does_not_put_an_institution_in_force_into_applying(db_session, make_case, make_institution,
+                                                                      make_institution_agent):
+    hospital = make_institution(agreement_end=date(2026, 12, 31))
+    make_case(RENEW, make_institution_agent(hospital))
+    assert hospital.agreement_status == "in_force"
 
 
 def test_a_malformed_national_code_is_refused_at_its_field(db_session, make_case, make_institution,

@@ -18,8 +18,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ...applications.constants import Action
+from ...applications.signals import case_moved
 from ...catalog.schema import FieldType, Item, Name
 from ...core import clock
+from ...core.db import db
 from ...core.errors import ValidationFailed
 from ...core.translation import gettext as _
 from ...core.translation import lazy_gettext as _l
@@ -119,6 +122,41 @@ class InstitutionHandler(Handler):
         revert(case, reason)
 
 
+# --- 申请中: the register says an application for the agreement is being handled ---------------------------------
+
+ENDED_UNDONE = (Action.WITHDRAW, Action.REFUSE, Action.DENY)  # the case ends without the agreement
+
+
+def _not_applying(institution: Any) -> str:
+    """What an institution is when no application of it is being handled: ended (it had an agreement) or none."""
+    return (AgreementStatus.TERMINATED if institution.terminated_on is not None else AgreementStatus.NONE).value
+
+
+def on_case_moved(case: Any, *, event: Any, action: Action, **_kw: Any) -> None:
+    """An application for the agreement (not a renewal: the agreement is in force) puts the institution in 申请中
+    when it is submitted, and out of it when the case ends without the agreement (withdrawn, not accepted, denied);
+    completing puts it in force (``AgreementHandler.apply_effect``). Each move is in the register's history with its
+    case. Connected to ``case_moved``: it runs in the move's transaction."""
+    if case.handler != "institution.agreement" or case.institution is None:
+        return
+    institution = case.institution
+    status = institution.agreement_status
+    if action is Action.SUBMIT and status in (AgreementStatus.NONE, AgreementStatus.TERMINATED):
+        after = AgreementStatus.APPLYING.value
+    elif action in ENDED_UNDONE and status == AgreementStatus.APPLYING:
+        after = _not_applying(institution)
+    else:
+        return
+    institution.agreement_status = after
+    institution.changed_at = clock.now()
+    history_event(institution, "applying" if after == AgreementStatus.APPLYING else "application_ended",
+                  {"agreement_status": (status, after)}, case=case)
+    db.session.flush()
+
+
+case_moved.connect(on_case_moved, weak=False)
+
+
 @register("institution.agreement")
 class AgreementHandler(InstitutionHandler):
     """申请定点协议管理 and 服务协议续签: the agreement in force until the last day staff set on approval.
@@ -156,6 +194,13 @@ class AgreementHandler(InstitutionHandler):
         except ValidationFailed as exc:
             return [("institution_code", exc.reasons[0][1])]
         return []
+
+    def revoke_effect(self, case: Any, reason: str) -> None:
+        """Undo the agreement; the 申请中 it replaced is over (its case is done): none, or ended if it had one."""
+        revert(case, reason)
+        institution = getattr(case, "institution", None)
+        if institution is not None and institution.agreement_status == AgreementStatus.APPLYING:
+            institution.agreement_status = _not_applying(institution)
 
     def apply_effect(self, case: Any, context: FilingContext) -> None:
         from ..benefits import approved_terms
