@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 
 from ..api import endpoint
 from ..core.errors import NotFound
+from ..core.pagecache import Kept, KeptAnswers, conditional
 from ..core.translation import gettext as _
 from .schemas import ItemDetail, ItemList, ItemQuery, ItemSummary, public_item, summary
 from .search import search
@@ -69,41 +66,21 @@ def get_item(code: str) -> Response:
 # ``If-None-Match`` gets ``304 Not Modified`` and nothing to download. Searches are answered afresh.
 
 MAX_KEPT = 1024  # the catalog's items and its few lists (parts × audiences)
+_kept_answers = KeptAnswers(MAX_KEPT)
 
 
-@dataclass(frozen=True)
-class _Json:
-    body: bytes
-    etag: str
-
-
-_kept_answers: OrderedDict[tuple, _Json] = OrderedDict()
-_lock = threading.Lock()
-
-
-def _json(model) -> _Json:
-    body = current_app.json.response(model.model_dump(mode="json")).get_data()
-    return _Json(body, hashlib.sha256(body).hexdigest()[:32])
-
-
-def _kept(catalog: Any, key: tuple, make) -> _Json:
+def _kept(catalog: Any, key: tuple, make) -> Kept:
     full = (id(catalog), getattr(catalog, "version", ""), *key)
-    with _lock:
-        kept = _kept_answers.get(full)
+    kept = _kept_answers.get(full)
     if kept is None:
         kept = _json(make())
-        with _lock:
-            _kept_answers[full] = kept
-            while len(_kept_answers) > MAX_KEPT:
-                _kept_answers.popitem(last=False)
+        _kept_answers.put(full, kept)
     return kept
 
 
-def _answer(kept: _Json) -> Response:
-    if kept.etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(kept.body, mimetype="application/json")
-    response.set_etag(kept.etag)
-    response.headers["Cache-Control"] = "no-cache"  # public data: may be kept, but asked again (ETag) each time
-    return response
+def _json(model) -> Kept:
+    return Kept.of(current_app.json.response(model.model_dump(mode="json")).get_data())
+
+
+def _answer(kept: Kept) -> Response:
+    return conditional(kept, lambda: Response(kept.body, mimetype="application/json"))

@@ -35,17 +35,58 @@ STATIC_MAX_AGE = 365 * 24 * 3600
 
 @dataclass(frozen=True)
 class Kept:
-    body: str
+    body: str | bytes
     etag: str
 
+    @classmethod
+    def of(cls, body: str | bytes) -> Kept:
+        return cls(body, hashlib.sha256(body.encode() if isinstance(body, str) else body).hexdigest()[:32])
 
-_pages: OrderedDict[tuple, Kept] = OrderedDict()
-_lock = threading.Lock()
+
+class KeptAnswers:
+    """Answers kept per process by key, the least recently used dropped beyond ``size``; thread-safe."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._kept: OrderedDict[tuple, Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Kept | None:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+            return kept
+
+    def put(self, key: tuple, kept: Kept) -> None:
+        with self._lock:
+            self._kept[key] = kept
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def keys(self) -> list[tuple]:
+        with self._lock:
+            return list(self._kept)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+def conditional(kept: Kept, make: Callable[[], Response]) -> Response:
+    """``make()``'s answer with the ETag of ``kept``; ``304 Not Modified`` (no body) for a client that sends it back
+    in ``If-None-Match``. Asked again each time (``no-cache``): the answer is the same for everyone."""
+    response = Response(status=304) if kept.etag in request.if_none_match else make()
+    response.set_etag(kept.etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+_pages = KeptAnswers(MAX_PAGES)
 
 
 def clear() -> None:
-    with _lock:
-        _pages.clear()
+    _pages.clear()
 
 
 def _key() -> tuple | None:
@@ -60,12 +101,8 @@ def _key() -> tuple | None:
 
 
 def _answer(kept: Kept) -> Response:
-    if kept.etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(kept.body.replace(NONCE_PLACEHOLDER, g.get("csp_nonce", "")), mimetype="text/html")
-    response.set_etag(kept.etag)
-    response.headers["Cache-Control"] = "no-cache"  # the same for everyone: kept, but asked again each time
+    response = conditional(kept, lambda: Response(kept.body.replace(NONCE_PLACEHOLDER, g.get("csp_nonce", "")),
+                                                  mimetype="text/html"))
     response.vary.add("Cookie")
     return response
 
@@ -78,10 +115,7 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
         key = _key()
         if key is None:
             return view(*args, **kwargs)
-        with _lock:
-            kept = _pages.get(key)
-            if kept is not None:
-                _pages.move_to_end(key)
+        kept = _pages.get(key)
         if kept is None:
             nonce = g.get("csp_nonce", "")
             g.csp_nonce = NONCE_PLACEHOLDER
@@ -91,12 +125,8 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
                 g.csp_nonce = nonce
             if response.status_code != 200 or response.mimetype != "text/html":
                 return response
-            body = response.get_data(as_text=True)
-            kept = Kept(body, hashlib.sha256(body.encode()).hexdigest()[:32])
-            with _lock:
-                _pages[key] = kept
-                while len(_pages) > MAX_PAGES:
-                    _pages.popitem(last=False)
+            kept = Kept.of(response.get_data(as_text=True))
+            _pages.put(key, kept)
         return _answer(kept)
 
     return wrapper
