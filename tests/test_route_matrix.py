@@ -313,8 +313,8 @@ def test_every_get_route_renders_in_every_locale_for_every_role(world, app, make
 MORE_URLS = {
     "anonymous": ["/?q=%E5%BC%82%E5%9C%B0", "/guide/?q=yidi", "/guide/?q=%E5%87%AD%E8%AF%81"],
     "citizen": ["/remote-care/file/resettled_retiree?province=440000&city=440100"],
-    "acceptor": [f"/staff/queue/{name}" for name in ("correction", "review", "payment", "due_soon", "overdue",
-                                                      "done")] + ["/staff/queue/intake?item=G002036005000_01_001"],
+    "acceptor": [f"/staff/queues/{name}" for name in ("correction", "review", "payment", "due_soon", "overdue",
+                                                      "done")] + ["/staff/queues/intake?item=G002036005000_01_001"],
 }
 DRAFT_OF = {"citizen": "G002036005000_01_001", "agent": UNIT_ITEM}
 SHOWN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")  # attributes a reader sees or hears
@@ -393,6 +393,8 @@ def test_english_pages_show_chinese_only_where_marked_as_quoted(world, app, make
             for url in urls:
                 browser.set_cookie("lang", "en")
                 with browser.get(url) as got:
+                    if url in MORE_URLS.get(role, []) and got.status_code != 200:  # (a mistyped one checked nothing)
+                        wrong.append(f"{role:9} {url}: {got.status_code}, expected 200")
                     if got.mimetype != "text/html":
                         continue
                     pages += 1

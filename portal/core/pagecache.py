@@ -64,7 +64,7 @@ class KeptAnswers:
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
 
-    def keys(self) -> list[tuple]:
+    def held_keys(self) -> list[tuple]:
         with self._lock:
             return list(self._kept)
 
