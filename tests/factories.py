@@ -188,17 +188,23 @@ def agent_login(client, db_session, get_csrf):
     return _login
 
 
-def log_in_by_code(browser: FlaskClient, db_session, phone: str, unit: Unit | None = None) -> FlaskClient:
-    """Log ``browser`` in through the pages: a citizen by phone, or an agent of ``unit``; the code is read from the
-    SMS outbox. The rate limits are reset first (the fixtures log their accounts in once already)."""
+def log_in_by_code(browser: FlaskClient, db_session, phone: str, unit: Unit | None = None, *,
+                   institution=None) -> FlaskClient:
+    """Log ``browser`` in through the pages: a citizen by phone, or an agent of ``unit`` (or of ``institution``, a
+    定点医药机构); the code is read from the SMS outbox. The rate limits are reset first (the fixtures log their
+    accounts in once already)."""
     from portal.extensions import limiter
     from tests.conftest import csrf_from
 
-    page = "/login/agent" if unit is not None else "/login/citizen"
+    organisation = unit if unit is not None else institution
+    page = "/login/agent" if organisation is not None else "/login/citizen"
     limiter.reset()
-    data = {"csrf_token": csrf_from(browser.get(page).get_data(as_text=True)), "phone": phone}
-    if unit is not None:
-        data["credit_code"] = unit.credit_code
+    form = page + ("?org=institution" if institution is not None else "")
+    data = {"csrf_token": csrf_from(browser.get(form).get_data(as_text=True)), "phone": phone}
+    if organisation is not None:
+        data["credit_code"] = organisation.credit_code
+    if institution is not None:
+        data["org_kind"] = "institution"
     assert browser.post(page, data=data).status_code == 302
     token = csrf_from(browser.get("/login/code").get_data(as_text=True))
     response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, phone)})

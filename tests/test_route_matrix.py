@@ -2,9 +2,9 @@
 
 The world is built once per role through the real operations: a citizen with records, a case, a certificate, a
 remote-care filing, a rated case with its rectification and a sampling draw; a unit agent with a case; staff of
-each role. Each role's browser then opens every GET rule of ``app.url_map`` with those ids, in Chinese and in
-English, and the status must be the one the rules of that area give (never 5xx). A translation that breaks a
-page (a stray ``%`` in a msgstr, a missing placeholder) fails here.
+each role; the agent of a 定点医药机构. Each role's browser then opens every GET rule of ``app.url_map`` with those
+ids, in Chinese and in English, and the status must be the one the rules of that area give (never 5xx). A
+translation that breaks a page (a stray ``%`` in a msgstr, a missing placeholder) fails here.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from tests.applications.conftest import UNIT_ITEM, sample_value
 from tests.certificates.conftest import login as sms_login
 from tests.certificates.records import build_insured
 from tests.conftest import csrf_from
-from tests.factories import STAFF_PASSWORD
+from tests.factories import STAFF_PASSWORD, log_in_by_code
 
 SYSTEM = Actor.system()
 NOW = datetime(2026, 12, 1, 10, 0)  # local time, a Tuesday
@@ -46,7 +46,7 @@ STAFF_ROLES = {"acceptor": Role.ACCEPTOR, "reviewer": Role.REVIEWER, "finance": 
                "admin": Role.ADMIN}
 CHINESE_DOCUMENTS = {"certificates.show"}  # the printed certificate is an official document, in Chinese only
 HTML_LANG = {"zh_Hans_CN": "zh-Hans", "en": "en"}
-ROLES = ("anonymous", "citizen", "agent", *STAFF_ROLES)
+ROLES = ("anonymous", "citizen", "agent", *STAFF_ROLES, "institution")  # institution: a 定点医药机构's agent
 
 
 def _file(item, by, materials_mode=MaterialMode.AT_WINDOW, commitment: str | None = None):
@@ -64,7 +64,8 @@ def _file(item, by, materials_mode=MaterialMode.AT_WINDOW, commitment: str | Non
 
 
 @pytest.fixture
-def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first_agent, monkeypatch):
+def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first_agent, make_institution,
+          make_institution_agent, monkeypatch):
     monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     catalog = app.extensions["portal_catalog"]
     with clock.frozen(NOW), app.test_request_context("/", headers={"Cookie": "lang=en"}):
@@ -77,6 +78,7 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
         binding_ops.bind_real_name(citizen, binding_ops.RealNameBinding(insured.person.name,
                                                                          insured.person.id_number), actor=SYSTEM)
         agent = make_first_agent(insured.unit, name="赵经办")
+        clinic_agent = make_institution_agent(make_institution("长春矩阵诊所"), name="孙经办")
         open_case = _file(catalog.get("G002036005000_01_001"), citizen)
         token = ops.issue_progress_token(open_case)
         agent_case = _file(catalog.get(UNIT_ITEM), agent)
@@ -101,7 +103,8 @@ def world(app: Flask, db_session, make_person, make_unit, make_staff, make_first
                   "unit_id": insured.unit.id}
         by_endpoint = {"pages.set_language": {"code": "en"}, "certificates.verify": {"code": certificate.code},
                        "api.verify_certificate": {"code": certificate.code}}
-        accounts = {"citizen": citizen, "agent": agent, **{name: made[0] for name, made in staff.items()}}
+        accounts = {"citizen": citizen, "agent": agent, "institution": clinic_agent,
+                    **{name: made[0] for name, made in staff.items()}}
         secrets = {name: made[1] for name, made in staff.items()}
         bearer = {name: issue_token(account)[0] for name, account in accounts.items()}
         db_session.commit()
@@ -130,6 +133,9 @@ def browser_for(role: str, world: World, make_client, db_session):
         sms_login(browser, db_session, world.insured.phone)
     elif role == "agent":
         sms_login(browser, db_session, world.accounts["agent"].phone, unit=world.insured.unit)
+    elif role == "institution":
+        clinic_agent = world.accounts["institution"]
+        log_in_by_code(browser, db_session, clinic_agent.phone, institution=clinic_agent.institution)
     elif role != "anonymous":
         token = csrf_from(browser.get("/login/staff").get_data(as_text=True))
         response = browser.post("/login/staff", data={
@@ -140,142 +146,143 @@ def browser_for(role: str, world: World, make_client, db_session):
 
 
 # What each role gets on each GET route, in the order of ROLES:
-#   anonymous citizen agent | acceptor reviewer finance chief admin
+#   anonymous citizen agent | acceptor reviewer finance chief admin | institution
 # Rules: public pages 200 to all; a page that needs a login sends the anonymous to it (302; the API says 401);
 # a citizen's or agent's own page is 404 to everyone else; every /staff URL is 404 to citizens and agents and
-# 403 to staff whose roles do not open it (accounts.staff_area); no material file exists (987654): 404.
+# 403 to staff whose roles do not open it (accounts.staff_area); no material file exists (987654): 404. The
+# institution's agent (a 定点医药机构's) has no unit: a unit's records, roster and agents' API are 404 to them.
 EXPECTED = {
-    "pages.home": "200 200 200 200 200 200 200 200",
-    "api.list_applications": "401 200 200 200 200 200 200 200",
-    "api.get_application": "401 200 200 404 404 404 404 404",
-    "api.list_material_files": "401 200 200 404 404 404 404 404",
-    "api.api_rating": "401 200 200 404 404 404 404 404",
-    "api.application_receipt": "401 200 200 404 404 404 404 404",
-    "api.application_receipt_pdf": "401 200 200 404 404 404 404 404",
-    "api.application_timeline": "401 200 200 404 404 404 404 404",
-    "api.list_filing_items": "401 200 200 200 200 200 200 200",
-    "api.list_items": "200 200 200 200 200 200 200 200",
-    "api.get_item": "200 200 200 200 200 200 200 200",
-    "api.list_certificates": "401 200 200 200 200 200 200 200",
-    "api.get_certificate": "401 200 404 404 404 404 404 404",
-    "api.certificate_pdf": "401 200 404 404 404 404 404 404",
-    "api.verify_certificate": "200 200 200 200 200 200 200 200",
-    "api.get_material_file": "401 404 404 404 404 404 404 404",
-    "api.api_inbox": "401 200 200 200 200 200 200 200",
-    "api.account_me": "401 200 200 200 200 200 200 200",
-    "api.openapi_document": "200 200 200 200 200 200 200 200",
-    "api.progress_by_token": "200 200 200 200 200 200 200 200",
-    "api.my_records": "401 200 404 404 404 404 404 404",
-    "api.my_account": "401 200 404 404 404 404 404 404",
-    "api.my_contributions": "401 200 404 404 404 404 404 404",
-    "api.unit_records": "401 404 200 404 404 404 404 404",
-    "api.unit_contributions": "401 404 200 404 404 404 404 404",
-    "api.unit_staff": "401 404 200 404 404 404 404 404",
-    "api.remote_care_categories": "200 200 200 200 200 200 200 200",
-    "api.remote_care_divisions": "200 200 200 200 200 200 200 200",
-    "api.remote_care_filings": "401 200 200 200 200 200 200 200",
-    "api.remote_care_filing": "401 200 404 404 404 404 404 404",
-    "api.remote_care_form_pdf": "401 200 404 404 404 404 404 404",
-    "applications.mine": "302 200 200 404 404 404 404 404",
-    "applications.detail": "302 200 200 404 404 404 404 404",
-    "applications.correct": "302 302 302 404 404 404 404 404",
-    "applications.edit": "302 302 302 404 404 404 404 404",
-    "ratings.rate": "302 200 200 404 404 404 404 404",
-    "applications.receipt": "302 200 200 404 404 404 404 404",
-    "applications.receipt_pdf": "302 200 200 404 404 404 404 404",
-    "applications.start": "200 200 200 200 200 200 200 200",
-    "api.get_roster": "401 404 404 404 404 404 404 404",
-    "rosters.page": "302 404 200 404 404 404 404 404",  # the agent's 缴费基数申报 takes a roster
-    "rosters.template_xlsx": "302 404 200 404 404 404 404 404",
-    "workbench.case_roster": "302 404 404 404 404 404 404 403",
-    "accounts.bind": "302 302 404 404 404 404 404 404",
-    "accounts.bind_proof": "302 302 404 404 404 404 404 404",
-    "accounts.disown": "404 404 404 404 404 404 404 404",  # a forged "不是我" link
-    "workbench.bindings": "302 404 404 200 200 200 200 403",
-    "calendar.index": "302 404 404 403 403 403 403 200",
-    "catalog_notes.index": "302 404 404 200 200 200 200 200",
-    "certificates.mine": "302 200 200 404 404 404 404 404",
-    "certificates.show": "302 200 404 404 404 404 404 404",
-    "certificates.pdf": "302 200 404 404 404 404 404 404",
-    "accounts.dev_outbox": "404 404 404 404 404 404 404 404",
-    "pages.set_elder_mode": "302 302 302 302 302 302 302 302",
-    "materials.view": "302 404 404 404 404 404 404 404",
-    "catalog.index": "200 200 200 200 200 200 200 200",
-    "catalog.contacts": "200 200 200 200 200 200 200 200",
-    "institutions.directory": "200 200 200 200 200 200 200 200",
-    "catalog.item": "200 200 200 200 200 200 200 200",
-    "catalog.checklist": "200 200 200 200 200 200 200 200",
-    "pages.healthz": "200 200 200 200 200 200 200 200",
-    "notifications.inbox": "302 200 200 200 200 200 200 200",
-    "pages.set_language": "302 302 302 302 302 302 302 302",
-    "accounts.login": "200 302 302 302 302 302 302 302",
-    "accounts.login_agent": "200 200 200 200 200 200 200 200",
-    "accounts.login_citizen": "200 200 200 200 200 200 200 200",
-    "accounts.login_ecredential": "200 200 200 200 200 200 200 200",
-    "accounts.enter_code": "302 302 302 302 302 302 302 302",
-    "accounts.login_staff": "200 200 200 200 200 200 200 200",
-    "accounts.home": "302 200 200 200 200 200 200 200",
-    "organisations.agents": "302 404 200 404 404 404 404 404",
-    "api.list_unit_agents": "401 404 200 404 404 404 404 404",
-    "organisations.agent": "302 404 404 404 404 404 404 404",
-    "organisations.register": "200 200 200 200 200 200 200 200",
-    "organisations.license_return": "404 404 404 404 404 404 404 404",
-    "organisations.registered": "302 302 302 302 302 302 302 302",
-    "organisations_staff.index": "302 404 404 200 200 200 200 403",
-    "organisations_staff.show": "302 404 404 404 404 404 404 403",
-    "organisations_staff.letter": "302 404 404 404 404 404 404 403",
-    "organisations_window.index": "302 404 404 200 403 403 200 200",
-    "organisations_window.show": "302 404 404 200 403 403 200 200",
-    "insurance.person_records": "302 200 404 404 404 404 404 404",
-    "insurance.person_account": "302 200 404 404 404 404 404 404",
-    "insurance.person_benefits": "302 200 404 404 404 404 404 404",
-    "insurance.person_contributions": "302 200 404 404 404 404 404 404",
-    "progress.show": "200 200 200 200 200 200 200 200",
-    "progress.details": "302 302 302 302 302 302 302 302",
-    "progress.lookup": "200 200 200 200 200 200 200 200",
-    "progress.enter_code": "302 302 302 302 302 302 302 302",
-    "phone_change.start": "302 404 404 404 404 404 404 404",  # 四川 SC07 only: the suite serves jilin
-    "phone_change.code": "302 404 404 404 404 404 404 404",
-    "remote_care.index": "200 200 200 200 200 200 200 200",
-    "remote_care.divisions_index": "200 200 200 200 200 200 200 200",
-    "remote_care.file": "302 200 200 200 200 200 200 200",
-    "remote_care.mine": "302 200 200 200 200 200 200 200",
-    "remote_care.detail": "302 200 404 404 404 404 404 404",
-    "remote_care.change": "302 200 404 404 404 404 404 404",
-    "remote_care.pdf": "302 200 404 404 404 404 404 404",
-    "workbench.index": "302 404 404 302 302 302 302 403",
-    "workbench.case": "302 404 404 200 200 200 200 403",
-    "dashboard.index": "302 404 404 403 403 403 200 403",
-    "national.index": "302 404 404 200 200 200 200 403",
-    "transfer.index": "302 404 404 200 200 200 200 403",
-    "transfer.show": "302 404 404 404 404 404 404 403",
-    "transfer.letter": "302 404 404 404 404 404 404 403",
-    "transfer.mine": "302 200 200 200 200 200 200 200",
-    "dashboard.export": "302 404 404 403 403 403 200 403",
-    "claims.payments": "302 404 404 403 403 200 403 403",
+    "pages.home": "200 200 200 200 200 200 200 200 200",
+    "api.list_applications": "401 200 200 200 200 200 200 200 200",
+    "api.get_application": "401 200 200 404 404 404 404 404 404",
+    "api.list_material_files": "401 200 200 404 404 404 404 404 404",
+    "api.api_rating": "401 200 200 404 404 404 404 404 404",
+    "api.application_receipt": "401 200 200 404 404 404 404 404 404",
+    "api.application_receipt_pdf": "401 200 200 404 404 404 404 404 404",
+    "api.application_timeline": "401 200 200 404 404 404 404 404 404",
+    "api.list_filing_items": "401 200 200 200 200 200 200 200 200",
+    "api.list_items": "200 200 200 200 200 200 200 200 200",
+    "api.get_item": "200 200 200 200 200 200 200 200 200",
+    "api.list_certificates": "401 200 200 200 200 200 200 200 200",
+    "api.get_certificate": "401 200 404 404 404 404 404 404 404",
+    "api.certificate_pdf": "401 200 404 404 404 404 404 404 404",
+    "api.verify_certificate": "200 200 200 200 200 200 200 200 200",
+    "api.get_material_file": "401 404 404 404 404 404 404 404 404",
+    "api.api_inbox": "401 200 200 200 200 200 200 200 200",
+    "api.account_me": "401 200 200 200 200 200 200 200 200",
+    "api.openapi_document": "200 200 200 200 200 200 200 200 200",
+    "api.progress_by_token": "200 200 200 200 200 200 200 200 200",
+    "api.my_records": "401 200 404 404 404 404 404 404 404",
+    "api.my_account": "401 200 404 404 404 404 404 404 404",
+    "api.my_contributions": "401 200 404 404 404 404 404 404 404",
+    "api.unit_records": "401 404 200 404 404 404 404 404 404",
+    "api.unit_contributions": "401 404 200 404 404 404 404 404 404",
+    "api.unit_staff": "401 404 200 404 404 404 404 404 404",
+    "api.remote_care_categories": "200 200 200 200 200 200 200 200 200",
+    "api.remote_care_divisions": "200 200 200 200 200 200 200 200 200",
+    "api.remote_care_filings": "401 200 200 200 200 200 200 200 200",
+    "api.remote_care_filing": "401 200 404 404 404 404 404 404 404",
+    "api.remote_care_form_pdf": "401 200 404 404 404 404 404 404 404",
+    "applications.mine": "302 200 200 404 404 404 404 404 200",
+    "applications.detail": "302 200 200 404 404 404 404 404 404",
+    "applications.correct": "302 302 302 404 404 404 404 404 404",
+    "applications.edit": "302 302 302 404 404 404 404 404 404",
+    "ratings.rate": "302 200 200 404 404 404 404 404 404",
+    "applications.receipt": "302 200 200 404 404 404 404 404 404",
+    "applications.receipt_pdf": "302 200 200 404 404 404 404 404 404",
+    "applications.start": "200 200 200 200 200 200 200 200 200",
+    "api.get_roster": "401 404 404 404 404 404 404 404 404",
+    "rosters.page": "302 404 200 404 404 404 404 404 404",  # the agent's 缴费基数申报 takes a roster
+    "rosters.template_xlsx": "302 404 200 404 404 404 404 404 404",
+    "workbench.case_roster": "302 404 404 404 404 404 404 403 404",
+    "accounts.bind": "302 302 404 404 404 404 404 404 404",
+    "accounts.bind_proof": "302 302 404 404 404 404 404 404 404",
+    "accounts.disown": "404 404 404 404 404 404 404 404 404",  # a forged "不是我" link
+    "workbench.bindings": "302 404 404 200 200 200 200 403 404",
+    "calendar.index": "302 404 404 403 403 403 403 200 404",
+    "catalog_notes.index": "302 404 404 200 200 200 200 200 404",
+    "certificates.mine": "302 200 200 404 404 404 404 404 200",
+    "certificates.show": "302 200 404 404 404 404 404 404 404",
+    "certificates.pdf": "302 200 404 404 404 404 404 404 404",
+    "accounts.dev_outbox": "404 404 404 404 404 404 404 404 404",
+    "pages.set_elder_mode": "302 302 302 302 302 302 302 302 302",
+    "materials.view": "302 404 404 404 404 404 404 404 404",
+    "catalog.index": "200 200 200 200 200 200 200 200 200",
+    "catalog.contacts": "200 200 200 200 200 200 200 200 200",
+    "institutions.directory": "200 200 200 200 200 200 200 200 200",
+    "catalog.item": "200 200 200 200 200 200 200 200 200",
+    "catalog.checklist": "200 200 200 200 200 200 200 200 200",
+    "pages.healthz": "200 200 200 200 200 200 200 200 200",
+    "notifications.inbox": "302 200 200 200 200 200 200 200 200",
+    "pages.set_language": "302 302 302 302 302 302 302 302 302",
+    "accounts.login": "200 302 302 302 302 302 302 302 302",
+    "accounts.login_agent": "200 200 200 200 200 200 200 200 200",
+    "accounts.login_citizen": "200 200 200 200 200 200 200 200 200",
+    "accounts.login_ecredential": "200 200 200 200 200 200 200 200 200",
+    "accounts.enter_code": "302 302 302 302 302 302 302 302 302",
+    "accounts.login_staff": "200 200 200 200 200 200 200 200 200",
+    "accounts.home": "302 200 200 200 200 200 200 200 200",
+    "organisations.agents": "302 404 200 404 404 404 404 404 200",
+    "api.list_unit_agents": "401 404 200 404 404 404 404 404 404",
+    "organisations.agent": "302 404 404 404 404 404 404 404 404",
+    "organisations.register": "200 200 200 200 200 200 200 200 200",
+    "organisations.license_return": "404 404 404 404 404 404 404 404 404",
+    "organisations.registered": "302 302 302 302 302 302 302 302 302",
+    "organisations_staff.index": "302 404 404 200 200 200 200 403 404",
+    "organisations_staff.show": "302 404 404 404 404 404 404 403 404",
+    "organisations_staff.letter": "302 404 404 404 404 404 404 403 404",
+    "organisations_window.index": "302 404 404 200 403 403 200 200 404",
+    "organisations_window.show": "302 404 404 200 403 403 200 200 404",
+    "insurance.person_records": "302 200 404 404 404 404 404 404 404",
+    "insurance.person_account": "302 200 404 404 404 404 404 404 404",
+    "insurance.person_benefits": "302 200 404 404 404 404 404 404 404",
+    "insurance.person_contributions": "302 200 404 404 404 404 404 404 404",
+    "progress.show": "200 200 200 200 200 200 200 200 200",
+    "progress.details": "302 302 302 302 302 302 302 302 302",
+    "progress.lookup": "200 200 200 200 200 200 200 200 200",
+    "progress.enter_code": "302 302 302 302 302 302 302 302 302",
+    "phone_change.start": "302 404 404 404 404 404 404 404 404",  # 四川 SC07 only: the suite serves jilin
+    "phone_change.code": "302 404 404 404 404 404 404 404 404",
+    "remote_care.index": "200 200 200 200 200 200 200 200 200",
+    "remote_care.divisions_index": "200 200 200 200 200 200 200 200 200",
+    "remote_care.file": "302 200 200 200 200 200 200 200 200",
+    "remote_care.mine": "302 200 200 200 200 200 200 200 200",
+    "remote_care.detail": "302 200 404 404 404 404 404 404 404",
+    "remote_care.change": "302 200 404 404 404 404 404 404 404",
+    "remote_care.pdf": "302 200 404 404 404 404 404 404 404",
+    "workbench.index": "302 404 404 302 302 302 302 403 404",
+    "workbench.case": "302 404 404 200 200 200 200 403 404",
+    "dashboard.index": "302 404 404 403 403 403 200 403 404",
+    "national.index": "302 404 404 200 200 200 200 403 404",
+    "transfer.index": "302 404 404 200 200 200 200 403 404",
+    "transfer.show": "302 404 404 404 404 404 404 403 404",
+    "transfer.letter": "302 404 404 404 404 404 404 403 404",
+    "transfer.mine": "302 200 200 200 200 200 200 200 200",
+    "dashboard.export": "302 404 404 403 403 403 200 403 404",
+    "claims.payments": "302 404 404 403 403 200 403 403 404",
     # the world's case is no claim: no payment notice for anyone; the staff copy is for case workers only
-    "claims.payment_notice": "302 404 404 404 404 404 404 404",
-    "claims.staff_payment_notice": "302 404 404 404 404 404 404 403",
+    "claims.payment_notice": "302 404 404 404 404 404 404 404 404",
+    "claims.staff_payment_notice": "302 404 404 404 404 404 404 403 404",
     # the world's case is no settlement: no statement for anyone; the staff copy is for case workers only
-    "settlement.statement": "302 404 404 404 404 404 404 404",
-    "settlement.staff_statement": "302 404 404 404 404 404 404 403",
-    "accounts.staff_password": "302 404 404 200 200 200 200 200",
-    "workbench.queue": "302 404 404 200 200 200 200 403",
-    "ratings.statistics": "302 404 404 403 403 403 200 403",
-    "ratings.rectifications": "302 404 404 403 403 403 200 403",
-    "ratings.rectification": "302 404 404 403 403 403 200 403",
-    "sampling.index": "302 404 404 403 200 403 200 200",
-    "sampling.show_check": "302 404 404 403 200 403 200 200",
-    "sampling.show_draw": "302 404 404 403 200 403 200 200",
-    "static": "200 200 200 200 200 200 200 200",
-    "insurance.unit_records": "302 404 200 404 404 404 404 404",
-    "insurance.unit_contributions": "302 404 200 404 404 404 404 404",
-    "insurance.unit_contributions_csv": "302 404 200 404 404 404 404 404",
-    "insurance.unit_staff": "302 404 200 404 404 404 404 404",
-    "insurance.unit_staff_csv": "302 404 200 404 404 404 404 404",
-    "insurance.unit_statement": "302 404 200 404 404 404 404 404",
-    "certificates.verify_form": "200 200 200 200 200 200 200 200",
-    "certificates.verify": "200 200 200 200 200 200 200 200",
+    "settlement.statement": "302 404 404 404 404 404 404 404 404",
+    "settlement.staff_statement": "302 404 404 404 404 404 404 403 404",
+    "accounts.staff_password": "302 404 404 200 200 200 200 200 404",
+    "workbench.queue": "302 404 404 200 200 200 200 403 404",
+    "ratings.statistics": "302 404 404 403 403 403 200 403 404",
+    "ratings.rectifications": "302 404 404 403 403 403 200 403 404",
+    "ratings.rectification": "302 404 404 403 403 403 200 403 404",
+    "sampling.index": "302 404 404 403 200 403 200 200 404",
+    "sampling.show_check": "302 404 404 403 200 403 200 200 404",
+    "sampling.show_draw": "302 404 404 403 200 403 200 200 404",
+    "static": "200 200 200 200 200 200 200 200 200",
+    "insurance.unit_records": "302 404 200 404 404 404 404 404 404",
+    "insurance.unit_contributions": "302 404 200 404 404 404 404 404 404",
+    "insurance.unit_contributions_csv": "302 404 200 404 404 404 404 404 404",
+    "insurance.unit_staff": "302 404 200 404 404 404 404 404 404",
+    "insurance.unit_staff_csv": "302 404 200 404 404 404 404 404 404",
+    "insurance.unit_statement": "302 404 200 404 404 404 404 404 404",
+    "certificates.verify_form": "200 200 200 200 200 200 200 200 200",
+    "certificates.verify": "200 200 200 200 200 200 200 200 200",
 }
 
 
@@ -316,7 +323,8 @@ MORE_URLS = {
     "acceptor": [f"/staff/queues/{name}" for name in ("correction", "review", "payment", "due_soon", "overdue",
                                                       "done")] + ["/staff/queues/intake?item=G002036005000_01_001"],
 }
-DRAFT_OF = {"citizen": "G002036005000_01_001", "agent": UNIT_ITEM}
+DRAFT_OF = {"citizen": "G002036005000_01_001", "agent": UNIT_ITEM,
+            "institution": "J002036009001"}  # 医疗机构服务协议续签: the clinic is in its agreement
 SHOWN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")  # attributes a reader sees or hears
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

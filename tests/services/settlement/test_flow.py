@@ -33,6 +33,7 @@ from portal.services.settlement import SettlementItem
 from portal.services.settlement.models import SettlementDeclaration
 from portal.services.settlement.operations import declaration_of
 from portal.services.settlement.statement import render_statement_pdf
+from tests.factories import log_in_by_code
 from tests.services.claims.test_batches import _paying
 from tests.services.settlement.conftest import ACCOUNT, MONTHLY, SYSTEM, to_paying
 
@@ -203,18 +204,7 @@ def test_a_failed_settlement_line_asks_the_institution_for_another_account(layou
 
 def log_in_agent(browser, db_session, agent):
     """An institution's agent logs in through the pages: the institution's credit code, the phone, the SMS code."""
-    from portal.extensions import limiter
-    from tests.conftest import csrf_from
-    from tests.factories import last_code
-
-    limiter.reset()
-    token = csrf_from(browser.get("/login/agent?org=institution").get_data(as_text=True))
-    assert browser.post("/login/agent", data={"csrf_token": token, "org_kind": "institution", "phone": agent.phone,
-                                              "credit_code": agent.institution.credit_code}).status_code == 302
-    token = csrf_from(browser.get("/login/code").get_data(as_text=True))
-    response = browser.post("/login/code", data={"csrf_token": token, "code": last_code(db_session, agent.phone)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
+    return log_in_by_code(browser, db_session, agent.phone, institution=agent.institution)
 
 
 def _text(pdf: bytes) -> str:
