@@ -103,7 +103,10 @@ class WeChatPhoneLoginIn(_In):
     phone_code: str = Field(min_length=1, max_length=128,
                             description="The code from the getPhoneNumber button (valid 5 minutes, usable once)")
     kind: Literal["citizen", "agent"] = "citizen"
-    credit_code: str | None = Field(default=None, max_length=40, description="Agents: the unit's credit code")
+    credit_code: str | None = Field(default=None, max_length=40, description=(
+        "Agents: the unit's credit code; an institution's credit code or its 12-character national code"))
+    org_kind: Literal["unit", "institution"] = Field(default="unit", description=(
+        "Agents: the kind of organisation they act for (a unit, or a designated medical institution or pharmacy)"))
 
 
 class WeChatBindIn(_In):
@@ -204,11 +207,11 @@ def auth_wechat(body: WeChatLoginIn):
 
 
 @endpoint("/auth/wechat/phone", method="POST", tags=TAGS, auth=False, body=WeChatPhoneLoginIn, response=TokenOut,
-          summary="Log in with the mobile number WeChat verified (getPhoneNumber), citizens and unit agents",
+          summary="Log in with the mobile number WeChat verified (getPhoneNumber), citizens and agents",
           errors=(401, 403, 429, 502, 503))
 def auth_wechat_phone(body: WeChatPhoneLoginIn):
     data = wechat_login.WeChatPhoneLogin(login_code=body.login_code, phone_code=body.phone_code, kind=body.kind,
-                                         credit_code=body.credit_code)
+                                         credit_code=body.credit_code, org_kind=body.org_kind)
     with operations.commit_failures():
         account = wechat_login.login_wechat_phone(data, actor=ANONYMOUS, client_ip=_ip())
     result = _session_for(account)

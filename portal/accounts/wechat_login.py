@@ -3,7 +3,8 @@
 - ``login_wechat``: a wx.login code logs a bound WeChat identity in; a new one gets a bind ticket for
   ``bind_wechat`` (SMS code + real-name binding), the fallback when the user declines to share their number.
 - ``login_wechat_phone``: the way WeChat users expect: the ``getPhoneNumber`` code is exchanged server-side for the
-  number WeChat verified, which proves the phone instead of an SMS code. Citizens and unit agents alike.
+  number WeChat verified, which proves the phone instead of an SMS code. Citizens and agents alike (of a unit or
+  of a 定点医药机构, named as at the SMS login).
 
 An identity is found by its unionid first (one person across the agency's mini-program and official account),
 then by its openid; both are stored as blind indexes only. Same rules as the pages: a flush, never a commit; the
@@ -28,6 +29,7 @@ from ..core.masking import mask_phone
 from ..core.translation import gettext as _
 from ..core.validators import normalize_id_number, normalize_mobile
 from ..integrations.wechat import WeChatSession, get_wechat
+from ..organisations.models import OrgKind
 from . import binding as binding_ops
 from .models import Account, AccountKind, WeChatIdentity
 from .operations import (
@@ -38,7 +40,7 @@ from .operations import (
     login_with_code,
     throttle,
 )
-from .organisation import unit_by_credit_code
+from .organisation import organisation_named
 
 WECHAT_TICKET_TTL = timedelta(minutes=30)
 
@@ -63,7 +65,8 @@ class WeChatPhoneLogin:
     login_code: str  # from wx.login(): proves the openid (and gives the unionid)
     phone_code: str  # from the getPhoneNumber button: the number WeChat verified
     kind: str = AccountKind.CITIZEN  # citizen | agent
-    credit_code: str | None = None  # agents: the unit's 统一社会信用代码
+    credit_code: str | None = None  # agents: the unit's 统一社会信用代码 (an institution's, or its 医保机构编码)
+    org_kind: str = "unit"  # agents: unit | institution (a 定点医药机构), as the SMS login asks
 
 
 def _identity_for(wx_session: WeChatSession) -> WeChatIdentity:
@@ -140,7 +143,7 @@ def bind_wechat(ticket: str, data: WeChatBinding, *, actor: Actor, client_ip: st
 def login_wechat_phone(data: WeChatPhoneLogin, *, actor: Actor, client_ip: str) -> Account:
     """Log in with the number WeChat verified (``getPhoneNumber``), no SMS code. A citizen's WeChat identity is
     linked to the account of that number (created at the first login; real-name binding comes next, by the rules
-    of ``binding``); an agent must be an active agent of the unit named by its credit code."""
+    of ``binding``); an agent must be an active agent of the unit (or 定点医药机构) named by its code."""
     throttle("PORTAL_LIMIT_WECHAT_IP", client_ip)
     wechat = get_wechat(current_app)
     wx_session = wechat.code2session(data.login_code)
@@ -150,13 +153,15 @@ def login_wechat_phone(data: WeChatPhoneLogin, *, actor: Actor, client_ip: str) 
                                                  "with an SMS code to a mainland number."))])
     phone = _normalised("phone_code", normalize_mobile, verified.pure)
     if data.kind == AccountKind.AGENT:
-        unit = unit_by_credit_code(data.credit_code)
-        account = active_agent(unit, phone)
+        account = active_agent(organisation_named(data.org_kind, data.credit_code), phone)
         if account is None:
             record("login.failed", actor=actor, result="failed",
                    detail={"method": "wechat_phone", "reason": "no agent"})
-            raise AuthenticationFailed(_("This WeChat mobile number is not an agent of that unit. Ask the unit's first "
-                                         "agent to add you."), code="not_an_agent")
+            raise AuthenticationFailed(
+                _("This WeChat mobile number is not an agent of that institution. Ask the institution's first agent "
+                  "to add you.") if data.org_kind == OrgKind.INSTITUTION else
+                _("This WeChat mobile number is not an agent of that unit. Ask the unit's first agent to add you."),
+                code="not_an_agent")
     elif data.kind == AccountKind.CITIZEN:
         account = citizen_account(phone, actor=actor)
         identity = _identity_for(wx_session)

@@ -71,3 +71,28 @@ def test_unit_agents_log_in_through_wechat(client, make_unit, make_first_agent):
     stranger = client.post(PHONE_LOGIN, json={"login_code": "demo-oAgent2", "phone_code": f"phone-{mobile()}",
                                               "kind": "agent", "credit_code": unit.credit_code})
     assert stranger.status_code == 401 and stranger.get_json()["error"]["code"] == "not_an_agent"
+
+
+def test_an_institutions_agents_log_in_through_wechat(client, make_institution, make_institution_agent, make_unit):
+    """A 定点医药机构's agent names the institution (its credit code or its national code), as at the SMS login; the
+    same number is no agent of a unit, nor of the institution when the kind is left as a unit."""
+    clinic = make_institution("长春微信诊所")
+    phone = mobile()
+    make_institution_agent(clinic, phone)
+    for named in (clinic.credit_code, clinic.code):
+        answer = client.post(PHONE_LOGIN, json={"login_code": "demo-oClinic1", "phone_code": f"phone-{phone}",
+                                                "kind": "agent", "org_kind": "institution", "credit_code": named})
+        assert answer.status_code == 200, answer.get_json()
+        account = answer.get_json()["account"]
+        assert account["kind"] == "agent" and account["institution"]["credit_code"] == clinic.credit_code
+        assert account["unit"] is None
+    as_unit = client.post(PHONE_LOGIN, json={"login_code": "demo-oClinic2", "phone_code": f"phone-{phone}",
+                                             "kind": "agent", "credit_code": clinic.credit_code})
+    assert as_unit.status_code == 401 and as_unit.get_json()["error"]["code"] == "not_an_agent"
+    client.set_cookie("lang", "zh_Hans_CN")  # (the tests' browsers read English unless told)
+    stranger = client.post(PHONE_LOGIN, json={"login_code": "demo-oClinic3", "phone_code": f"phone-{mobile()}",
+                                              "kind": "agent", "org_kind": "institution",
+                                              "credit_code": clinic.credit_code})
+    assert stranger.status_code == 401
+    message = stranger.get_json()["error"]["message"]
+    assert message == "该微信手机号不是这家定点医药机构的经办人。请联系机构的首位经办人添加您。"
