@@ -11,26 +11,23 @@ page's foot still explains it.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, g, request
 from markupsafe import Markup, escape
 
+from .pagecache import KeptAnswers
 from .translation import locale_name
 
 KEPT_SECONDS = 60.0
 MAX_FRAGMENTS = 8192  # about 600 bytes each: a few MiB per process at most
 
-_kept: OrderedDict[tuple, tuple[float, Markup, bool]] = OrderedDict()
-_lock = threading.Lock()
+_kept = KeptAnswers(MAX_FRAGMENTS)  # key → (when rendered, the markup, whether it quoted Chinese)
 
 
 def clear() -> None:
-    with _lock:
-        _kept.clear()
+    _kept.clear()
 
 
 def fragment(key: Hashable, render: Callable[[], Markup]) -> Markup:
@@ -39,8 +36,7 @@ def fragment(key: Hashable, render: Callable[[], Markup]) -> Markup:
     catalog = current_app.extensions.get("portal_catalog")
     full = (key, locale_name(), request.script_root, getattr(catalog, "version", ""))
     now = time.monotonic()
-    with _lock:
-        kept = _kept.get(full)
+    kept = _kept.get(full)
     if kept is not None and now - kept[0] < KEPT_SECONDS:
         if kept[2]:
             g.quoted_chinese = True
@@ -50,11 +46,7 @@ def fragment(key: Hashable, render: Callable[[], Markup]) -> Markup:
     quoted = bool(g.get("quoted_chinese"))
     if before or quoted:
         g.quoted_chinese = True
-    with _lock:
-        _kept[full] = (now, markup, quoted)
-        _kept.move_to_end(full)
-        while len(_kept) > MAX_FRAGMENTS:
-            _kept.popitem(last=False)
+    _kept.put(full, (now, markup, quoted))
     return markup
 
 

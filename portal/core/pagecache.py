@@ -44,21 +44,22 @@ class Kept:
 
 
 class KeptAnswers:
-    """Answers kept per process by key, the least recently used dropped beyond ``size``; thread-safe."""
+    """Answers (or page fragments: ``core.fragments``) kept per process by key, the least recently used dropped
+    beyond ``size``; thread-safe."""
 
     def __init__(self, size: int):
         self.size = size
-        self._kept: OrderedDict[tuple, Kept] = OrderedDict()
+        self._kept: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Kept | None:
+    def get(self, key: tuple) -> Any:
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None:
                 self._kept.move_to_end(key)
             return kept
 
-    def put(self, key: tuple, kept: Kept) -> None:
+    def put(self, key: tuple, kept: Any) -> None:
         with self._lock:
             self._kept[key] = kept
             while len(self._kept) > self.size:

@@ -51,12 +51,12 @@ def test_the_second_view_reuses_the_rows_and_shows_the_same_page(browser_as, mak
         make_case(PROMISE_ITEM, make_citizen(name))
     fragments.clear()
     first = _page(client)
-    kept = {key: entry[1] for key, entry in fragments._kept.items()}
+    kept = {key: fragments._kept.get(key)[1] for key in fragments._kept.held_keys()}
     assert sum(1 for key in kept if key[0][0] == "queue-row") == 3
     assert sum(1 for key in kept if key[0][0] == "queue-filter") == 4  # item, unit, state, whose
     second = _page(client)
-    assert {key: entry[1] for key, entry in fragments._kept.items()} == kept
-    assert all(fragments._kept[key][1] is markup for key, markup in kept.items())  # not rendered again
+    assert {key: fragments._kept.get(key)[1] for key in fragments._kept.held_keys()} == kept
+    assert all(fragments._kept.get(key)[1] is markup for key, markup in kept.items())  # not rendered again
     fragments.clear()
     fresh = _page(client)
 
@@ -113,6 +113,6 @@ def test_a_calendar_change_forgets_the_kept_rows(app):
 
     with app.test_request_context("/"):
         fragments.fragment(("row",), lambda: "x")
-    assert fragments._kept
+    assert fragments._kept.held_keys()
     engine.forget_gaps()
-    assert not fragments._kept
+    assert not fragments._kept.held_keys()
