@@ -15,11 +15,10 @@ from datetime import timedelta
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core import clock
 from ..core.crypto import sha256_hex
-from ..core.db import db
+from ..core.db import db, stamp_unless_taken
 from ..core.translation import gettext as _
 from ..core.web import error_envelope, is_api_request
 from ..extensions import login_manager
@@ -39,14 +38,6 @@ _UNREAD = (select(func.count()).select_from(Notification)
            .correlate(LoginSession).scalar_subquery())
 _SESSION_BY_HASH = select(LoginSession, _UNREAD).where(LoginSession.token_hash == bindparam("token_hash")).options(
     joinedload(LoginSession.account).options(lazyload(Account.unit), lazyload(Account.institution)))
-
-# ``last_seen_at`` refreshed by whichever request takes the row first: the same browser's other requests of that
-# moment (pages load in parallel) skip the refresh instead of queueing on the row's lock (PostgreSQL; SQLite has one
-# writer at a time anyway). Skipping costs nothing: the refresh that took the row writes the same minute.
-_REFRESH = (update(LoginSession)
-            .where(LoginSession.id == select(LoginSession.id).where(LoginSession.id == bindparam("row_id"))
-                   .with_for_update(skip_locked=True).scalar_subquery())
-            .values(last_seen_at=bindparam("now")).execution_options(synchronize_session=False))
 
 
 def start_session(account: Account, *, ip: str | None, user_agent: str | None) -> str:
@@ -111,8 +102,7 @@ def _load_from_session(_request) -> Account | None:
         return None
     now = clock.now()
     if now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
-        if db.session.execute(_REFRESH, {"row_id": record.id, "now": now}).rowcount:
-            set_committed_value(record, "last_seen_at", now)
+        stamp_unless_taken(record, "last_seen_at", now)  # a parallel request of the browser may be doing it
         db.session.commit()  # runs in before_request, before the view has changed anything
     g.login_session = record
     setattr(g, UNREAD_KEY, (record.account_id, unread))

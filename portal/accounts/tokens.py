@@ -10,11 +10,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core import clock
 from ..core.crypto import sha256_hex
-from ..core.db import db
+from ..core.db import db, stamp_unless_taken
 from .models import Account, ApiToken
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -22,13 +21,6 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 # institution is read when the request asks for it
 _TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash")).options(
     joinedload(ApiToken.account).options(lazyload(Account.unit), lazyload(Account.institution)))
-
-# refreshed by whichever request takes the row first; the client's parallel requests skip it rather than wait on the
-# row's lock (as ``auth._REFRESH`` for browser sessions)
-_REFRESH = (update(ApiToken)
-            .where(ApiToken.id == select(ApiToken.id).where(ApiToken.id == bindparam("row_id"))
-                   .with_for_update(skip_locked=True).scalar_subquery())
-            .values(last_used_at=bindparam("now")).execution_options(synchronize_session=False))
 
 
 def issue_token(account: Account, *, label: str = "wechat") -> tuple[str, ApiToken]:
@@ -63,7 +55,6 @@ def account_from_bearer(raw_token: str) -> Account | None:
     if token is None or token.revoked_at is not None or now >= token.expires_at or not token.account.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
-        if db.session.execute(_REFRESH, {"row_id": token.id, "now": now}).rowcount:
-            set_committed_value(token, "last_used_at", now)
+        stamp_unless_taken(token, "last_used_at", now)  # a parallel call of the client may be doing it
         db.session.commit()
     return token.account

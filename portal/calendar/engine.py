@@ -289,23 +289,22 @@ def calendar_warnings(dates: Iterable[date | None]) -> list[str]:
     """The warnings to show next to dates counted in working days: one per estimated year between
     the earliest and the latest of ``dates`` (a deadline counted across a year boundary passes through both).
     """
-    known = [d for d in dates if d is not None]
-    if not known:
-        return []
-    years = range(min(known).year, max(known).year + 1)
-    return [c.warning for c in map(coverage, years) if c.warning]
+    return _warnings(dates, coverage)
 
 
 def warnings_on_page(dates: Iterable[date | None]) -> list[str]:
     """``calendar_warnings`` for what a page or an answer only shows (a case's "estimated" note): each year's
     coverage kept for the day (``kept_for_display``), so a progress page does not read the calendar tables."""
+    today = clock.today()
+    return _warnings(dates, lambda year: coverage_on_page(today, year))
+
+
+def _warnings(dates: Iterable[date | None], coverage_of: Callable[[int], Coverage]) -> list[str]:
     known = [d for d in dates if d is not None]
     if not known:
         return []
-    today = clock.today()
-    shown = (kept_for_display(today, ("coverage", year), lambda y=year: coverage(y))
-             for year in range(min(known).year, max(known).year + 1))
-    return [c.warning for c in shown if c.warning]  # translated as read, in the request's language
+    years = range(min(known).year, max(known).year + 1)
+    return [c.warning for c in map(coverage_of, years) if c.warning]  # translated as read, in the request's language
 
 
 def library_disagreements(year: int) -> list[tuple[date, bool, bool]]:
@@ -361,11 +360,15 @@ def coverage_gaps(today: date) -> list[Coverage]:
         if not c.is_covered and must_be_shown(c.year, today)]))
 
 
+def coverage_on_page(today: date, year: int) -> Coverage:
+    """``coverage(year)`` for what pages only show, kept for the day (``kept_for_display``)."""
+    return kept_for_display(today, ("coverage", year), lambda: coverage(year))
+
+
 def is_estimated_on_page(today: date, day: date) -> bool:
     """Whether a date shown on a page passes through a year whose holidays are unknown (``kept_for_display``)."""
     first, last = sorted((today.year, day.year))
-    return any(kept_for_display(today, ("estimated", year), lambda y=year: not coverage(y).is_covered)
-               for year in range(first, last + 1))
+    return any(not coverage_on_page(today, year).is_covered for year in range(first, last + 1))
 
 
 def forget_gaps() -> None:

@@ -10,7 +10,7 @@ from ..api import endpoint
 from ..core.errors import NotFound
 from ..core.pagecache import Kept, KeptAnswers, conditional
 from ..core.translation import gettext as _
-from .schemas import ItemDetail, ItemList, ItemQuery, ItemSummary, public_item, summary
+from .schemas import ItemDetail, ItemList, ItemQuery, public_item, summary
 from .search import search
 from .views import region_catalog
 
@@ -27,26 +27,11 @@ def list_items(query: ItemQuery) -> Response:
             items = [i for i in items if i.part == query.part]
         if query.audience:
             items = [i for i in items if query.audience in i.audience]
-        made = _summaries(catalog)
-        return ItemList(region=catalog.region.id, count=len(items), items=[made[i.code] for i in items])
+        return ItemList(region=catalog.region.id, count=len(items), items=[summary(i) for i in items])
 
     if searched:  # what people type: answered afresh, not kept
         return _answer(_json(listing()))
     return _answer(_kept(catalog, ("list", query.part, query.audience and query.audience.value), listing))
-
-
-_SUMMARIES: list[tuple[Any, dict[str, ItemSummary]]] = []  # the last catalog's (a process serves one region)
-
-
-def _summaries(catalog: Any) -> dict[str, ItemSummary]:
-    """Every item's summary (both languages in it), made once per catalog: the mini-program lists the items at
-    every start, and they change only with the catalog (a new catalog object)."""
-    kept = _SUMMARIES[0] if _SUMMARIES else None
-    if kept is not None and kept[0] is catalog:
-        return kept[1]
-    made = {i.code: summary(i) for i in catalog.items}
-    _SUMMARIES[:] = [(catalog, made)]
-    return made
 
 
 @endpoint("/catalog/items/<code>", summary="One service item with everything the guide publishes",

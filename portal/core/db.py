@@ -9,7 +9,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
@@ -215,6 +215,30 @@ def commit_with_response() -> None:
     (``after_request``), in the one transaction the request's reads ran in: not a transaction of its own in the
     middle of the view. A response is never sent without it: a failing commit fails the request instead."""
     g.setdefault(_COMMIT_WITH_RESPONSE, True)
+
+
+@cache
+def _stamp_statement(model: type, column: str) -> Any:
+    """``UPDATE model SET column = :now WHERE id = :row_id``, but only where no other transaction holds the row
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite lets one writer in at a time anyway). Built once."""
+    from sqlalchemy import bindparam, select, update
+
+    key = model.id
+    return (update(model).where(key == select(key).where(key == bindparam("row_id"))
+                                .with_for_update(skip_locked=True).scalar_subquery())
+            .values({column: bindparam("now")}).execution_options(synchronize_session=False))
+
+
+def stamp_unless_taken(row: Any, column: str, now: datetime) -> bool:
+    """Write ``now`` into ``row.column`` (a last-seen or last-used time) unless another request is writing it at this
+    moment: a client's parallel requests do not queue on the row's lock, the one that took it writes the same minute.
+    Whether this one wrote it (the row in the session then holds the new value)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    if not db.session.execute(_stamp_statement(type(row), column), {"row_id": row.id, "now": now}).rowcount:
+        return False
+    set_committed_value(row, column, now)
+    return True
 
 
 class _AppSession(Session):

@@ -59,7 +59,7 @@ def test_openapi_documents_the_catalog_endpoints(client):
 
 
 def test_the_list_follows_the_catalog_it_is_made_from(app, client):
-    """The summaries are made once per catalog: a catalog with other data (a new catalog object) is listed at once."""
+    """The list is made once per catalog: a catalog with other data (a new catalog object) is listed at once."""
     catalog = app.extensions["portal_catalog"]
     before = client.get("/api/v1/catalog/items").get_json()
     assert client.get("/api/v1/catalog/items").get_json() == before  # the same answer, kept
