@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.local import LocalProxy
 
 from .config import ROOT, build_config
+from .core.templating import Environment as TemplateEnvironment
 
 # Feature modules that define a blueprint ``bp``; API modules attach routes to ``portal.api.bp``.
 BLUEPRINTS = (
@@ -62,7 +63,9 @@ API_MODULES = (
 class Portal(Flask):
     """Flask, except that whether a hook or view is ``async`` is worked out once per function: Flask asks
     ``inspect.iscoroutinefunction`` of each of the dozen hooks again on every request, and the answer never
-    changes."""
+    changes; and that templates are compiled once per language, translated (``core.templating``)."""
+
+    jinja_environment = TemplateEnvironment
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
