@@ -11,14 +11,16 @@ instead and never says whether a person is insured here (S6), and nothing of the
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from ..core import clock
 from ..core.audit import Actor, actor_of, record
+from ..core.crypto import blind_index
 from ..core.db import db
 from ..core.errors import AuthenticationFailed, ValidationFailed
 from ..core.translation import gettext as _
@@ -26,8 +28,10 @@ from ..core.validators import normalize_id_number
 from ..insurance.models import Person, id_number_index
 from ..integrations.identity import IdentityProofError, ecredential_verifier
 from . import binding as binding_ops
-from .models import Account
+from .models import Account, ECredentialUse
 from .operations import citizen_account, throttle
+
+REPLAY_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -44,16 +48,17 @@ def _refused() -> AuthenticationFailed:
 def _first_use(code: str) -> bool:
     """Whether this is the first login with ``code`` here in the last day. The credential's QR code is shown at
     counters and pharmacies; whatever the issuer does, this service's own choice is that a code logs in once, so a
-    code read off a screen or a log cannot be replayed. Counted in the rate-limit storage (Redis in production),
-    by the code's hash only."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return True
-    from limits import parse
-
-    from ..extensions import limiter
-
-    digest = hashlib.sha256(code.encode()).hexdigest()
-    return limiter.limiter.hit(parse("1/day"), "ecredential-code", digest)
+    code read off a screen or a log cannot be replayed. Kept in the database (``ECredentialUse``, by the code's keyed
+    hash only): it holds whether or not requests are rate-limited, and in every worker at once; of two simultaneous
+    logins with one code, the unique hash lets one through. Uses older than the window are forgotten here."""
+    now = clock.now()
+    db.session.execute(delete(ECredentialUse).where(ECredentialUse.used_at < now - REPLAY_WINDOW))
+    try:
+        with db.session.begin_nested():
+            db.session.add(ECredentialUse(code_index=blind_index(code, "ecredential.code"), used_at=now))
+    except IntegrityError:
+        return False
+    return True
 
 
 def login_with_ecredential(data: ECredentialLogin, *, actor: Actor, client_ip: str) -> Account:

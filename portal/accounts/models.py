@@ -255,6 +255,18 @@ class OtpChallenge(Base):
     used_at: Mapped[datetime | None]
 
 
+class ECredentialUse(Base):
+    """A 医保电子凭证 code that has logged someone in: a code logs in once (``ecredential_login``). Only its keyed
+    hash is kept, and only for ``REPLAY_WINDOW``: the issuer's codes are short-lived, and the unique hash is what lets
+    exactly one of two simultaneous logins with the same code through, whatever process each runs in."""
+
+    __tablename__ = "ecredential_use"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_index: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+
+
 class SmsMessage(Base):
     """The development SMS outbox: what would have been sent, readable by the developer."""
 

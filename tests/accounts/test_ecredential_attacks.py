@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.ecredential_login import ECredentialLogin, login_with_ecredential
+from portal.accounts.models import ECredentialUse
 from portal.core import clock
 from portal.core.audit import Actor, AuditEvent
 from portal.core.errors import AuthenticationFailed
@@ -60,3 +61,30 @@ def test_an_expired_credential_does_not_log_in(app, make_person, db_session, mon
         else:  # valid through its last day
             assert login_with_ecredential(ECredentialLogin("code-2"), actor=SYSTEM,
                                           client_ip="127.0.0.41").person_id == person.id
+
+
+def test_a_replay_is_refused_with_rate_limiting_off_too(app, make_person, db_session, monkeypatch):
+    """The guard is the database's, not the rate limiter's: a deployment that turns limits off keeps it."""
+    person = make_person(name="郑秀英", phone=mobile())
+    code = f"ecred-{person.id_number}-{person.name}"
+    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", False)
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert login_with_ecredential(ECredentialLogin(code), actor=SYSTEM, client_ip="127.0.0.42").person_id \
+            == person.id
+        with pytest.raises(AuthenticationFailed):
+            login_with_ecredential(ECredentialLogin(code), actor=SYSTEM, client_ip="127.0.0.42")
+    assert db_session.execute(select(ECredentialUse.code_index)).scalars().all() != [code]  # its keyed hash only
+
+
+def test_a_code_is_remembered_for_a_day(app, make_person, db_session):
+    person = make_person(name="冯志强", phone=mobile())
+    code = f"ecred-{person.id_number}-{person.name}"
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        with clock.frozen(datetime(2026, 12, 1, 9)):
+            login_with_ecredential(ECredentialLogin(code), actor=SYSTEM, client_ip="127.0.0.43")
+        with clock.frozen(datetime(2026, 12, 2, 8, 59)), pytest.raises(AuthenticationFailed):
+            login_with_ecredential(ECredentialLogin(code), actor=SYSTEM, client_ip="127.0.0.43")
+        with clock.frozen(datetime(2026, 12, 2, 9, 1)):  # a day on, the use is forgotten (and its row gone)
+            assert login_with_ecredential(ECredentialLogin(code), actor=SYSTEM, client_ip="127.0.0.43").person_id \
+                == person.id
+            assert db_session.execute(select(ECredentialUse.used_at)).scalars().all() == [clock.now()]
