@@ -1,5 +1,6 @@
 """What the local servers of the providers' protocols share (``identity.local_server``,
-``business_license.local_server``): a threaded HTTP server on 127.0.0.1 only, and JSON answers."""
+``business_license.local_server``): a threaded HTTP server on 127.0.0.1 only, and JSON answers, signed as
+``signed_http`` says when the server has a ``secret`` and the request a nonce."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
+
+from .signed_http import answer_headers
 
 
 class LocalServer(ThreadingHTTPServer):
@@ -38,6 +42,10 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        secret, nonce = getattr(self.server, "secret", None), self.headers.get("X-Nonce")
+        if secret and nonce:
+            for name, value in answer_headers(secret, nonce, urlsplit(self.path).path, data).items():
+                self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 

@@ -1,7 +1,11 @@
 """The signed JSON-over-HTTPS client the providers' HTTP adapters share (identity, 电子营业执照).
 
 Every request is signed: ``X-App-Id``, ``X-Timestamp`` (Unix seconds), ``X-Nonce`` and ``X-Signature`` = hex
-HMAC-SHA256 of ``timestamp \\n nonce \\n path \\n sha256(body)`` under the secret. Answers are JSON objects with a
+HMAC-SHA256 of ``timestamp \\n nonce \\n path \\n sha256(body)`` under the secret. So is every answer, under the same
+secret and with the request's own nonce (``X-Timestamp``, ``X-Nonce``, ``X-Signature`` of the answer's body): an
+answer that is not signed, is stale, or was signed for another request is not believed (only ``AUTH_FAILED``, the
+provider refusing our own signature, is read unsigned), so whoever can answer in the provider's place cannot say who
+a credential's holder is. Answers are JSON objects with a
 ``code``: ``OK``; ``INVALID_TOKEN`` / ``INVALID_CODE`` / ``INVALID_TICKET`` / ``EXPIRED`` (the user's token is bad);
 anything else is a refusal of the provider (``AUTH_FAILED``, ``BUSY``...). Bodies carry personal data: only HTTPS
 bases are accepted outside 127.0.0.1, and nothing of a body is ever logged.
@@ -40,6 +44,22 @@ def signature_ok(secret: str, app_id: str, headers: Any, path: str, body: bytes,
     expected = signature(secret, timestamp, nonce, path, body)
     fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= max_skew
     return (headers.get("X-App-Id") == app_id and fresh
+            and hmac.compare_digest(expected, headers.get("X-Signature", "")))
+
+
+def answer_headers(secret: str, request_nonce: str, path: str, body: bytes) -> dict[str, str]:
+    """The headers that sign an answer to the request of ``request_nonce`` (the local servers)."""
+    timestamp = str(int(time.time()))
+    return {"X-Timestamp": timestamp, "X-Nonce": request_nonce,
+            "X-Signature": signature(secret, timestamp, request_nonce, path, body)}
+
+
+def answer_signed(secret: str, request_nonce: str, headers: Any, path: str, body: bytes, max_skew: int = 300) -> bool:
+    """The client side: the answer is signed under ``secret``, fresh, and for the request of ``request_nonce``."""
+    timestamp = headers.get("X-Timestamp", "")
+    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= max_skew
+    expected = signature(secret, timestamp, request_nonce, path, body)
+    return (fresh and hmac.compare_digest(headers.get("X-Nonce", ""), request_nonce)
             and hmac.compare_digest(expected, headers.get("X-Signature", "")))
 
 
@@ -103,6 +123,9 @@ class SignedClient(abc.ABC):
                              response.status_code)
             raise self.failure("unavailable", f"HTTP {response.status_code}")
         code = answer.get("code")
+        if code != "AUTH_FAILED" and not answer_signed(self._secret, nonce, response.headers, path, response.content):
+            self.log.error("%s %s answered without a valid signature under our secret", self.provider, path)
+            raise self.failure("unavailable", "unsigned answer")
         if code in INVALID_CODES:
             raise self.failure("invalid_token", str(code))
         if code != "OK" or response.status_code != 200:

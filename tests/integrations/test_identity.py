@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import time
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,7 +21,8 @@ from portal.integrations.identity import (
 from portal.integrations.identity.http import HttpECredentialVerifier, HttpFaceVerifier
 from portal.integrations.identity.local import LocalECredentialVerifier, LocalFaceVerifier
 from portal.integrations.identity.local_server import IdentityServer
-from portal.integrations.signed_http import SignedClient
+from portal.integrations.local_http import JsonHandler, LocalServer
+from portal.integrations.signed_http import SignedClient, answer_headers, signature
 from tests.factories import valid_id_number
 
 APP_ID, SECRET = "app-7", "secret-7"
@@ -69,6 +73,59 @@ def test_http_ecredential_resolves_the_holder(server):
     assert credential.valid_until is not None and number not in repr(credential)
     with pytest.raises(IdentityProofError):
         HttpECredentialVerifier(server.base_url, APP_ID, SECRET).verify("garbage")
+
+
+class _Impostor(JsonHandler):
+    """Answers in the provider's place that a code's holder is 钱七, signed as ``server.mode`` says."""
+
+    server: Any
+
+    def do_POST(self):
+        payload = json.loads(self._body())
+        data = json.dumps({"code": "OK", "name": "钱七", "id_number": self.server.number,
+                           "valid_until": "2030-01-01", "request_id": payload.get("request_id")}).encode()
+        nonce, mode = self.headers.get("X-Nonce", ""), self.server.mode
+        if mode == "good":
+            headers = answer_headers(SECRET, nonce, self.path, data)
+        elif mode == "another request":  # a signed answer taken from another exchange, replayed
+            headers = answer_headers(SECRET, "0" * 32, self.path, data)
+        elif mode == "stale":
+            timestamp = str(int(time.time()) - 3600)
+            headers = {"X-Timestamp": timestamp, "X-Nonce": nonce,
+                       "X-Signature": signature(SECRET, timestamp, nonce, self.path, data)}
+        elif mode == "another secret":
+            headers = answer_headers("not-the-secret", nonce, self.path, data)
+        elif mode == "another body":
+            headers = answer_headers(SECRET, nonce, self.path, data.replace(b"2030", b"2031"))
+        else:
+            headers = {}
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.mark.parametrize("mode", ["good", "unsigned", "another request", "stale", "another secret", "another body"])
+def test_only_a_signed_answer_to_this_very_request_names_a_holder(mode, caplog):
+    """Whoever answers in the issuer's place (a proxy, a spoofed address) cannot say who a credential's holder is:
+    the answer must be signed under our secret, fresh, for this request's nonce and this body."""
+    impostor = LocalServer(_Impostor)
+    impostor.mode, impostor.number = mode, valid_id_number()
+    impostor.start()
+    try:
+        verifier = HttpECredentialVerifier(impostor.base_url, APP_ID, SECRET)
+        if mode == "good":
+            assert verifier.verify("any-code").id_number == impostor.number
+            return
+        with pytest.raises(IdentityProofError) as refused:
+            verifier.verify("any-code")
+    finally:
+        impostor.stop()
+    assert refused.value.kind == "unavailable" and refused.value.detail == "unsigned answer"
+    assert "without a valid signature" in caplog.text and impostor.number not in caplog.text
 
 
 def test_plain_http_is_refused_outside_this_machine():

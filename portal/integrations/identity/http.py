@@ -6,7 +6,8 @@ The protocol (what ``local_server.py`` also speaks): ``POST {base}/face/verify``
 ``{"code": "OK", "name", "id_number", "valid_until": "YYYY-MM-DD"}``. Refusals answer ``{"code": "INVALID_TOKEN"}``
 (or ``INVALID_CODE``), ``AUTH_FAILED`` (HTTP 401) or ``BUSY`` (HTTP 503).
 
-Every request is signed as ``portal.integrations.signed_http`` says (shared with the 电子营业执照 adapter).
+Every request and every answer is signed as ``portal.integrations.signed_http`` says (shared with the 电子营业执照
+adapter): an answer not signed for the very request is not believed.
 """
 
 from __future__ import annotations
