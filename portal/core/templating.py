@@ -40,7 +40,9 @@ def _shadowed(template: nodes.Template) -> bool:
         for entry in imported.names:
             if (entry[1] if isinstance(entry, tuple) else entry) in _SIMPLE:
                 return True
-    return any(imported.target in _SIMPLE for imported in template.find_all(nodes.Import))
+    if any(imported.target in _SIMPLE for imported in template.find_all(nodes.Import)):
+        return True
+    return any(macro.name in _SIMPLE for macro in template.find_all(nodes.Macro))
 
 
 class _Translate(NodeTransformer):

@@ -87,6 +87,11 @@ def test_a_template_that_names_its_own_gettext_is_left_as_it_is(app):
         compiled = app.jinja_env.in_language()
         assert compiled.from_string(source).render(shout=str.upper) == "LOG OUT"
         assert compiled.from_string('{% for _ in [1] %}{{ _ }}{% endfor %}').render() == "1"
+        assert compiled.from_string('{% macro gettext(s) %}[{{ s }}]{% endmacro %}{{ gettext("Log out") }}'
+                                    ).render() == "[Log out]"
+        imported = compiled.from_string('{% from "applications/_macros.html" import required_mark as _ %}'
+                                        '{{ _("Log out") }}')  # the macro, called with a text that is not required
+        assert imported.render() == ""
 
 
 def test_each_language_has_its_own_compiled_page(app):
