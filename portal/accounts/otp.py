@@ -90,12 +90,27 @@ def is_live(challenge: OtpChallenge) -> bool:
 
 
 def check(challenge: OtpChallenge, code: str) -> bool:
-    """Spend one attempt on ``challenge``; True (and the challenge used up) when ``code`` is right."""
+    """Spend one attempt on ``challenge``; True (and the challenge used up) when ``code`` is right.
+
+    Both writes are conditional statements on the row, not values computed here: requests that check one challenge
+    at the same moment take the row in turn, so parallel guesses never spend more attempts than the limit allows, and
+    of two right answers sent at once only one uses the code up."""
     if not is_live(challenge):
         return False
-    challenge.attempts += 1
-    ok = hmac.compare_digest(challenge.code_hash, _code_hash(challenge.handle_hash, code))
-    if ok:
-        challenge.used_at = clock.now()
-    db.session.flush()
-    return ok
+    now = clock.now()
+    spent = db.session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.id == challenge.id, OtpChallenge.used_at.is_(None), OtpChallenge.expires_at > now,
+               OtpChallenge.attempts < current_app.config["PORTAL_OTP_MAX_ATTEMPTS"])
+        .values(attempts=OtpChallenge.attempts + 1)
+        .returning(OtpChallenge.id),
+        execution_options={"synchronize_session": "fetch"},
+    ).first()
+    if spent is None or not hmac.compare_digest(challenge.code_hash, _code_hash(challenge.handle_hash, code)):
+        return False
+    used = db.session.execute(
+        update(OtpChallenge).where(OtpChallenge.id == challenge.id, OtpChallenge.used_at.is_(None))
+        .values(used_at=now).returning(OtpChallenge.id),
+        execution_options={"synchronize_session": "fetch"},
+    ).first()
+    return used is not None
