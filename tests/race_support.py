@@ -8,7 +8,8 @@ of the promise item through the real operations; afterwards every table is empti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -76,3 +77,12 @@ def empty_every_table(app) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+
+
+def run_at_once(target: Callable[..., None], arguments: Iterable[tuple], timeout: float = 30) -> None:
+    """``target(*args)`` in a thread of its own for each ``args``, all started, then all waited for."""
+    threads = [threading.Thread(target=target, args=args) for args in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)

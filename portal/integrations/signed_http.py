@@ -38,13 +38,19 @@ def signature(secret: str, timestamp: str, nonce: str, path: str, body: bytes) -
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def signed_with(secret: str, nonce: str, headers: Any, path: str, body: bytes, max_skew: int = 300) -> bool:
+    """Whether ``headers`` carry a fresh ``X-Timestamp`` and an ``X-Signature`` of ``body`` under ``secret`` for
+    ``nonce``: the check every signed request and answer shares (here, and the national platform's)."""
+    timestamp = headers.get("X-Timestamp", "")
+    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= max_skew
+    return fresh and hmac.compare_digest(signature(secret, timestamp, nonce, path, body),
+                                         headers.get("X-Signature", ""))
+
+
 def signature_ok(secret: str, app_id: str, headers: Any, path: str, body: bytes, max_skew: int = 300) -> bool:
     """The server side of the signature (the local servers): right app id, fresh timestamp, matching HMAC."""
-    timestamp, nonce = headers.get("X-Timestamp", ""), headers.get("X-Nonce", "")
-    expected = signature(secret, timestamp, nonce, path, body)
-    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= max_skew
-    return (headers.get("X-App-Id") == app_id and fresh
-            and hmac.compare_digest(expected, headers.get("X-Signature", "")))
+    return headers.get("X-App-Id") == app_id and signed_with(secret, headers.get("X-Nonce", ""), headers, path, body,
+                                                            max_skew)
 
 
 def answer_headers(secret: str, request_nonce: str, path: str, body: bytes) -> dict[str, str]:
@@ -56,11 +62,8 @@ def answer_headers(secret: str, request_nonce: str, path: str, body: bytes) -> d
 
 def answer_signed(secret: str, request_nonce: str, headers: Any, path: str, body: bytes, max_skew: int = 300) -> bool:
     """The client side: the answer is signed under ``secret``, fresh, and for the request of ``request_nonce``."""
-    timestamp = headers.get("X-Timestamp", "")
-    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= max_skew
-    expected = signature(secret, timestamp, request_nonce, path, body)
-    return (fresh and hmac.compare_digest(headers.get("X-Nonce", ""), request_nonce)
-            and hmac.compare_digest(expected, headers.get("X-Signature", "")))
+    return hmac.compare_digest(headers.get("X-Nonce", ""), request_nonce) and signed_with(
+        secret, request_nonce, headers, path, body, max_skew)
 
 
 class SignedClient(abc.ABC):

@@ -15,7 +15,7 @@ from portal.core.db import db
 from portal.core.errors import AuthenticationFailed
 from portal.insurance.models import Person
 from tests.factories import mobile, valid_id_number
-from tests.race_support import SYSTEM, empty_every_table, race_setup
+from tests.race_support import SYSTEM, empty_every_table, race_setup, run_at_once
 
 pytestmark = pytest.mark.no_db
 
@@ -55,11 +55,7 @@ def test_two_logins_with_one_code_at_once_let_exactly_one_in(app, holder, monkey
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_at_once(attempt, [(0,), (1,)])
     assert sorted(outcomes) == ["logged in", "refused"]
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Account)

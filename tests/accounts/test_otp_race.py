@@ -12,7 +12,7 @@ from portal.accounts import otp
 from portal.accounts.models import OtpChallenge, OtpPurpose
 from portal.core.db import db
 from tests.factories import mobile
-from tests.race_support import empty_every_table, race_setup
+from tests.race_support import empty_every_table, race_setup, run_at_once
 
 pytestmark = pytest.mark.no_db
 
@@ -43,11 +43,7 @@ def _check_at_once(app, handle: str, codes: list[str]) -> list[bool]:
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=attempt, args=(code,)) for code in codes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_at_once(attempt, [(code,) for code in codes])
     assert len(outcomes) == len(codes)
     return outcomes
 

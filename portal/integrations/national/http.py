@@ -10,7 +10,6 @@ and nothing of a body is ever logged.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import secrets
@@ -22,7 +21,7 @@ import requests
 
 from ...config import ConfigError
 from .. import Health
-from ..signed_http import signature
+from ..signed_http import signature, signed_with
 from . import Message, NationalError, Receipt, validate
 
 log = logging.getLogger("portal.integrations.national")
@@ -37,10 +36,7 @@ def signed_headers(node: str, secret: str, path: str, body: bytes) -> dict[str, 
 
 def is_signed(secret: str, path: str, body: bytes, headers: Any) -> bool:
     """Whether a request or an answer carries a fresh, good signature under ``secret``."""
-    timestamp = headers.get("X-Timestamp", "")
-    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= MAX_SKEW_SECONDS
-    expected = signature(secret, timestamp, headers.get("X-Nonce", ""), path, body)
-    return fresh and hmac.compare_digest(expected, headers.get("X-Signature", ""))
+    return signed_with(secret, headers.get("X-Nonce", ""), headers, path, body, MAX_SKEW_SECONDS)
 
 
 class HttpNationalPlatform:
