@@ -21,11 +21,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from flask import current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, TimestampSigner
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core import clock
 from ..core.audit import Actor, record
@@ -110,10 +112,7 @@ def bind_real_name(account: Account, data: RealNameBinding, *, actor: Actor,
     _check_citizen(account)
     now = clock.now()
     if account.bind_blocked_until is not None and now < account.bind_blocked_until:
-        record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
-               detail={"reason": "blocked"})
-        raise RateLimited(_("Too many wrong tries. You can try the real-name check again after 24 hours, or bring "
-                            "your ID card to the service hall."), code="bind_blocked")
+        _refuse_blocked(account, actor)
     name = " ".join((data.name or "").split())
     if not name:
         raise ValidationFailed([("name", _("Enter your name as it is on your ID card."))])
@@ -124,6 +123,8 @@ def bind_real_name(account: Account, data: RealNameBinding, *, actor: Actor,
     if client_ip is not None:
         _limit("PORTAL_LIMIT_BIND_IP", client_ip)
     _limit("PORTAL_LIMIT_BIND_PERSON", index)
+    if not _spend_try(account, now):
+        _refuse_blocked(account, actor)
     person = db.session.execute(select(Person).where(Person.id_number_index == index)).scalar_one_or_none()
     if person is None or person.name != name:
         _count_failure(account, now, actor)
@@ -144,8 +145,34 @@ def bind_real_name(account: Account, data: RealNameBinding, *, actor: Actor,
     return binding
 
 
-def _count_failure(account: Account, now, actor: Actor) -> None:
-    account.bind_failures += 1
+def _refuse_blocked(account: Account, actor: Actor) -> NoReturn:
+    record("bind.failed", actor=actor, object_type="account", object_id=account.id, result="denied",
+           detail={"reason": "blocked"})
+    raise RateLimited(_("Too many wrong tries. You can try the real-name check again after 24 hours, or bring "
+                        "your ID card to the service hall."), code="bind_blocked")
+
+
+def _spend_try(account: Account, now) -> bool:
+    """Spend one of the account's ``BIND_MAX_FAILURES`` tries before the records are consulted; False when none is
+    left (blocked). A conditional statement on the account's row: tries sent at the same moment take the row in turn,
+    and once one of them has used the last try up (and set the block), the others find the account blocked, so
+    parallel tries never learn more than the limit allows. A right answer gives the tries back (``bind_failures``
+    back to 0)."""
+    spent = db.session.execute(
+        update(Account)
+        .where(Account.id == account.id, Account.bind_failures < BIND_MAX_FAILURES,
+               or_(Account.bind_blocked_until.is_(None), Account.bind_blocked_until <= now))
+        .values(bind_failures=Account.bind_failures + 1).returning(Account.bind_failures),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    if spent is None:
+        return False
+    set_committed_value(account, "bind_failures", spent)  # the database's count (the ORM would add 1 to ours)
+    return True
+
+
+def _count_failure(account: Account, now, actor: Actor) -> NoReturn:
+    """A wrong try (already spent by ``_spend_try``): the last one blocks the account for ``BIND_BLOCK``."""
     left = BIND_MAX_FAILURES - account.bind_failures
     if left <= 0:
         account.bind_failures = 0

@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from limits import parse_many
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..catalog.schema import Audience
 from ..core import clock
@@ -142,15 +143,20 @@ def _wrong_code() -> AuthenticationFailed:
 
 def citizen_account(phone: str, *, actor: Actor) -> Account:
     """The citizen account of a proven ``phone`` (SMS code or WeChat's verified number), created at the first login."""
-    account = _account_by_key(citizen_login_key(phone))
+    key = citizen_login_key(phone)
+    account = _account_by_key(key)
     if account is None:
-        account = Account(kind=AccountKind.CITIZEN, login_key=citizen_login_key(phone), created_at=clock.now())
+        account = Account(kind=AccountKind.CITIZEN, login_key=key, created_at=clock.now())
         account.set_phone(phone)
-        db.session.add(account)
-        db.session.flush()
-        record("account.created", actor=actor, object_type="account", object_id=account.id,
-               detail={"kind": "citizen", "phone": mask_phone(phone)})
-    elif not account.is_active:
+        try:
+            with db.session.begin_nested():
+                db.session.add(account)
+        except IntegrityError:  # a first login of the same phone by another route a moment ago: that account
+            account = _account_by_key(key)
+        else:
+            record("account.created", actor=actor, object_type="account", object_id=account.id,
+                   detail={"kind": "citizen", "phone": mask_phone(phone)})
+    if not account.is_active:
         raise AuthenticationFailed(_("This account is disabled. Please contact the service hall."),
                                    code="account_disabled")
     return account

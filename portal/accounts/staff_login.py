@@ -7,6 +7,8 @@ flushes and never commits; the view keeps the refusal's counters and audit rows 
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core import clock
 from ..core.audit import Actor, actor_of, record
@@ -43,6 +45,27 @@ def _notice_failures(account: Account) -> None:
                                            "last_on": clock.today().isoformat()}, channels=(Channel.INBOX,))
 
 
+def _claim_step(account: Account, step: int) -> bool:
+    """Make ``step`` the account's last used TOTP step, only if it is later than the last one: a conditional
+    statement on the row, so of two logins with the same code at the same moment only one gets in (S5)."""
+    return db.session.execute(
+        update(Account).where(Account.id == account.id, Account.totp_last_step < step)
+        .values(totp_last_step=step).returning(Account.id),
+        execution_options={"synchronize_session": "fetch"},
+    ).first() is not None
+
+
+def _count_failure(account: Account) -> None:
+    """One more failed login against ``account``, counted by the database (``failed_logins + 1``), so parallel
+    failures are each counted, and each count is seen by one request only (the owner hears once per threshold)."""
+    count = db.session.execute(
+        update(Account).where(Account.id == account.id).values(failed_logins=Account.failed_logins + 1)
+        .returning(Account.failed_logins),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(account, "failed_logins", count)  # the database's count (the ORM would add 1 to ours)
+
+
 def login_staff(data: StaffLogin, *, actor: Actor, client_ip: str) -> Account:
     """Log a staff member in with password AND TOTP code (S5).
 
@@ -64,12 +87,13 @@ def login_staff(data: StaffLogin, *, actor: Actor, client_ip: str) -> Account:
     password_ok = passwords.verify_password(account.password_hash if account else None, data.password[:256])
     step = passwords.totp_step((data.totp or "").strip(), account.totp_secret or "", now) \
         if password_ok and account is not None else None
-    if account is None or not password_ok or step is None or step <= account.totp_last_step or not account.is_active:
+    if (account is None or not password_ok or step is None or step <= account.totp_last_step
+            or not account.is_active or not _claim_step(account, step)):
         wait = throttling.record_failure(username, client_ip)
         if account is None:
             record("login.failed", actor=actor, result="failed", detail={"method": "password", "reason": "unknown"})
             raise _staff_refused(wait)
-        account.failed_logins += 1
+        _count_failure(account)
         reason = "password" if not password_ok else ("totp" if account.is_active else "disabled")
         db.session.flush()
         record("login.failed", actor=actor, object_type="account", object_id=account.id, result="failed",
@@ -79,7 +103,6 @@ def login_staff(data: StaffLogin, *, actor: Actor, client_ip: str) -> Account:
     throttling.clear(username, client_ip)
     account.failed_logins = 0
     account.locked_until = None
-    account.totp_last_step = step
     account.last_login_at = now
     if passwords.needs_rehash(account.password_hash or ""):
         account.password_hash = passwords.hash_password(data.password)

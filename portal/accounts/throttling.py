@@ -21,7 +21,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, delete
+from sqlalchemy import Integer, String, delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core import clock
@@ -50,7 +52,7 @@ def _key(username: str, client_ip: str) -> str:
 
 def wait_seconds(username: str, client_ip: str) -> int:
     """Seconds this pair must still wait before its next attempt (0: it may try now)."""
-    row = db.session.get(LoginThrottle, _key(username, client_ip))
+    row = db.session.get(LoginThrottle, _key(username, client_ip), populate_existing=True)
     if row is None or row.wait_until is None:
         return 0
     return max(0, int((row.wait_until - clock.now()).total_seconds() + 0.999))
@@ -67,18 +69,27 @@ def delay_after(failures: int) -> timedelta:
 
 
 def record_failure(username: str, client_ip: str) -> int:
-    """Count a failure of the pair; returns the seconds it must now wait. Flushes, never commits."""
+    """Count a failure of the pair; returns the seconds it must now wait. Flushes, never commits.
+
+    The count is the database's (an insert, or ``failures + 1`` on the existing row, in one statement), so
+    failures sent at the same moment are each counted and the first two cannot both insert the row; the wait is
+    set by the request whose count is still the row's, so a later, longer wait is never shortened by an earlier
+    request finishing last."""
     now = clock.now()
+    key = _key(username, client_ip)
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - IDLE))
-    row = db.session.get(LoginThrottle, _key(username, client_ip))
-    if row is None:
-        row = LoginThrottle(key=_key(username, client_ip), user_key=blind_index(username, PURPOSE), failures=0,
-                            last_failed_at=now)
-        db.session.add(row)
-    row.failures += 1
-    row.last_failed_at = now
-    delay = delay_after(row.failures)
-    row.wait_until = now + delay if delay else None
+    insert = (pg_insert if db.is_postgres else sqlite_insert)(LoginThrottle).values(
+        key=key, user_key=blind_index(username, PURPOSE), failures=1, last_failed_at=now)
+    failures = db.session.execute(
+        insert.on_conflict_do_update(index_elements=["key"], set_={
+            "failures": LoginThrottle.failures + 1, "last_failed_at": now}).returning(LoginThrottle.failures)
+    ).scalar_one()
+    delay = delay_after(failures)
+    db.session.execute(
+        update(LoginThrottle).where(LoginThrottle.key == key, LoginThrottle.failures == failures)
+        .values(wait_until=now + delay if delay else None),
+        execution_options={"synchronize_session": False},
+    )
     db.session.flush()
     return int(delay.total_seconds())
 
