@@ -18,6 +18,8 @@ from ...core import clock
 from ...core.db import db
 from ...core.errors import InvalidTransition
 from ...core.translation import gettext as _
+from ...insurance import ledger
+from ...insurance.constants import AccountTransactionKind
 from .kinds import ClaimKind
 from .operations import claim_of
 
@@ -26,19 +28,8 @@ def apply_claim(case: Any) -> None:
     claim = claim_of(case)
     if claim is None or claim.kind != ClaimKind.WITHDRAWAL or claim.payment is None:
         return
-    from ...insurance.constants import AccountTransactionKind
-    from ...insurance.models import AccountTransaction
-
-    account = getattr(case.person, "account", None)
-    amount = claim.payment.amount
-    if account is None or account.balance < amount:
-        raise InvalidTransition(_("The personal account's balance is less than the amount paid: check the account "
-                                  "before completing."))
-    account.balance -= amount
-    row = AccountTransaction(account_id=account.id, occurred_on=clock.today(), amount=-amount,
-                             kind=AccountTransactionKind.LUMP_SUM_WITHDRAWAL, balance_after=account.balance,
-                             note=f"一次性支取 {case.number}")
-    db.session.add(row)
+    account = ledger.withdraw(case.person_id, claim.payment.amount, AccountTransactionKind.LUMP_SUM_WITHDRAWAL,
+                              f"一次性支取 {case.number}")
     reason = closing_reason(case)
     if reason is not None:
         if account.balance != 0:

@@ -34,15 +34,14 @@ from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ...core.translation import gettext as _
+from ...insurance import ledger
 from ...insurance.constants import AccountTransactionKind, ContributionStatus, EnrolmentEventKind, EnrolmentStatus
 from ...insurance.models import (
-    AccountTransaction,
     Contribution,
     Enrolment,
     EnrolmentEvent,
     InsuranceType,
     Person,
-    PersonalAccount,
     id_number_index,
 )
 from ...national.operations import on, queue, this_node
@@ -294,21 +293,18 @@ def send_information_sheet(case: TransferCase, *, by: Any, actor: Actor) -> Tran
     person = db.session.get(Person, case.person_id)
     insurance = InsuranceType(case.insurance_type)
     periods = periods_of(person, insurance)
-    account = person.account
-    balance = account.balance if account is not None and case.transfer_account else Decimal("0.00")
     case.sheet_number = _number("sheet_number", Side.OUT, today)
     case.periods = periods
     case.contribution_months = sum(p["months"] for p in periods)
-    case.account_balance = case.funds_amount = balance
     case.funds_reference = f"ZY{case.transfer_id[:16].upper()}"
     case.sheet_on = case.funds_on = today
     case.state = TransferState.SHEET_SENT.value
     _flush()  # the version check: a second clerk's send stops here
-    if balance > 0:
-        account.balance = Decimal("0.00")
-        db.session.add(AccountTransaction(account_id=account.id, occurred_on=today, amount=-balance,
-                                          kind=AccountTransactionKind.TRANSFER_OUT, balance_after=account.balance,
-                                          note=f"转出至{case.other_area_name}（{case.sheet_number}）"[:200]))
+    # the balance as it is now, under the account's lock (a withdrawal completing meanwhile has taken its part)
+    balance = ledger.withdraw_all(person.id, AccountTransactionKind.TRANSFER_OUT,
+                                  f"转出至{case.other_area_name}（{case.sheet_number}）") \
+        if case.transfer_account else Decimal("0.00")
+    case.account_balance = case.funds_amount = balance
     sheet = {"transfer_id": case.transfer_id, "letter_number": case.letter_number, "sheet_number": case.sheet_number,
              "person": _person_body(case), "insurance_type": case.insurance_type, "periods": periods,
              "contribution_months": case.contribution_months, "account_balance": f"{balance:.2f}",
@@ -486,15 +482,8 @@ def credit_transfer(application: Application) -> TransferCase:
             month = _next_month(month)
     amount = case.funds_amount or Decimal("0.00")
     if amount > 0:
-        account = person.account
-        if account is None:
-            account = PersonalAccount(person_id=person.id, balance=Decimal("0.00"), opened_on=clock.today())
-            db.session.add(account)
-            db.session.flush()
-        account.balance = account.balance + amount
-        db.session.add(AccountTransaction(account_id=account.id, occurred_on=clock.today(), amount=amount,
-                                          kind=AccountTransactionKind.TRANSFER_IN, balance_after=account.balance,
-                                          note=f"转入自{case.other_area_name}（{case.sheet_number}）"[:200]))
+        ledger.deposit(person.id, amount, AccountTransactionKind.TRANSFER_IN,
+                       f"转入自{case.other_area_name}（{case.sheet_number}）")
     today = clock.today()
     case.state, case.completed_on, case.credited_months = TransferState.COMPLETED.value, today, credited
     queue("transfer_completed", case.other_area, {"transfer_id": case.transfer_id, "letter_number": case.letter_number,
