@@ -6,6 +6,8 @@ spent meanwhile stops the completion with a clear reason. When the form's 支取
 for good — 死亡 or 出国定居, the reasons the seeds' forms list for paying out the whole balance to the heir or the
 emigrant — the account is closed (销户) the same day, with the reason and the case number; a closed account must
 be empty (database CHECK), so a balance that grew since the amount was decided stops the completion too.
+The debit goes through ``insurance.ledger``, which locks the account's row and reads its balance again, so a
+transfer taking the balance at the same moment cannot pay the same money out twice.
 A reimbursement's payment is itself the record of what counts against the year's 封顶线
 (``operations.cap_used``: the payments pending, sent or paid of the person, year and scheme).
 """
