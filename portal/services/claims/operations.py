@@ -3,7 +3,8 @@
 - At submission and at every resubmission the claim is (re)computed from the form and the policy in force on
   the day of care, and its invoice numbers are recorded (``record_claim``).
 - The reviewer approves with an amount (``decide_amount``): the computed one, or another with a reason; both
-  are kept. Approval without an amount is refused.
+  are kept. Approval without an amount is refused, and so is an amount over what the year's cap has left after the
+  person's other approved or paid claims (``check_within_cap``).
 - Starting payment creates the ``Payment``, with the payee sealed as the form gave it.
 - Completion needs the payment paid: by finance confirming it (``confirm_paid``), or from the bank's return
   file (``portal.services.claims.batches``). The claimant is told the amount paid.
@@ -26,7 +27,7 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import InvalidTransition, ValidationFailed
-from ...core.formatting import local_date
+from ...core.formatting import local_date, money
 from ...core.translation import gettext as _
 from . import calculation
 from .constants import PAYMENT_LABELS
@@ -85,6 +86,42 @@ def cap_used(person_id: int | None, year: int | None, scheme: str | None, *, exc
     if excluding is not None:
         query = query.where(Claim.id != excluding)
     return Decimal(str(db.session.execute(query).scalar_one())).quantize(calculation.FEN)
+
+
+def cap_held(person_id: int, year: int, scheme: str, *, excluding: int) -> Decimal:
+    """What the person's other claims of the year and scheme already hold of its 封顶线: their live payments
+    (``cap_used``) and the amounts approved whose payment has not started yet."""
+    approved = db.session.execute(
+        select(func.coalesce(func.sum(Claim.decided_amount), 0))
+        .join(Application, Application.id == Claim.application_id)
+        .outerjoin(Payment, Payment.claim_id == Claim.id)
+        .where(Claim.person_id == person_id, Claim.benefit_year == year, Claim.scheme == scheme,
+               Claim.id != excluding, Payment.id.is_(None), Application.state == State.APPROVED.value)
+    ).scalar_one()
+    return cap_used(person_id, year, scheme, excluding=excluding) + Decimal(str(approved)).quantize(calculation.FEN)
+
+
+def check_within_cap(case: Application, claim: Claim) -> None:
+    """Refuse to approve an amount that, with what the person's other claims of the year already hold, would go
+    over the cap. Each claim is computed when filed, against what was paid then: two claims filed before either is
+    paid were each computed against the whole cap. The person's row is locked first, so two approvals of one
+    person's claims at the same moment are checked in turn, each seeing the other's."""
+    cap = _cap(case, claim)
+    if cap is None or claim.person_id is None or claim.decided_amount is None:
+        return
+    from ...insurance.models import Person
+
+    db.session.execute(select(Person.id).where(Person.id == claim.person_id).with_for_update())
+    held = cap_held(claim.person_id, claim.benefit_year, claim.scheme, excluding=claim.id)
+    left = max(calculation.ZERO, cap - held)
+    if claim.decided_amount > left:
+        raise InvalidTransition(_(
+            "%(amount)s would go over the %(year)s yearly cap of %(cap)s: this person's other claims of that year "
+            "already hold %(held)s of it (approved or paid), so at most %(left)s can be approved. Enter that amount, "
+            "with the reason.",
+            amount=money(claim.decided_amount), year=claim.benefit_year, cap=money(cap), held=money(held),
+            left=money(left)),
+            code="over_cap")
 
 
 def _money(value: Any) -> Decimal:
@@ -386,6 +423,8 @@ def on_case_moved(case: Application, *, event: Any, action: Action, **_kw: Any) 
                                   date=local_date(claim.late_deadline)))
     if action is Action.APPROVE and claim.decided_amount is None:
         raise InvalidTransition(_("Approve a claim with the amount to pay."))
+    if action is Action.APPROVE:
+        check_within_cap(case, claim)
     if action is Action.START_PAYMENT:
         create_payment(case, by=event.actor, actor=actor)
     if action is Action.COMPLETE and (claim.payment is None or claim.payment.state != "paid"):

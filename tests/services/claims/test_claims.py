@@ -159,6 +159,40 @@ def test_the_reviewer_decides_the_amount_and_a_different_one_needs_a_reason(make
     assert claim.adjust_reason.startswith("部分药品") and claim.decided_by_id == staff["reviewer"].id
 
 
+def test_two_claims_filed_before_either_is_approved_cannot_together_go_over_the_years_cap(make_case, citizen, staff):
+    big = {"hospital_level": "三级"}
+    first = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("CAP-A", total="150000.00")], **big})
+    second = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("CAP-B", total="150000.00")], **big})
+    # each was computed against the whole cap of 150,000 (jilin employee demo values): (150,000 − 600) × 80 ％
+    assert claims.claim_of(first).computed_amount == claims.claim_of(second).computed_amount == Decimal("119520.00")
+    _to_review(first, staff)
+    _to_review(second, staff)
+    ops.approve_application(first, by=staff["reviewer"], actor=SYSTEM)
+    with force_locale("zh_Hans_CN"), pytest.raises(InvalidTransition) as refusal, db.session.begin_nested():
+        ops.approve_application(second, by=staff["reviewer"], actor=SYSTEM)
+    assert "封顶线" in refusal.value.message and "119,520.00" in refusal.value.message
+    assert "30,480.00" in refusal.value.message  # what the cap has left after the first
+    assert second.state == State.UNDER_REVIEW
+    claims.decide_amount(second, "30480.00", "年度封顶线余额", by=staff["reviewer"], actor=SYSTEM)
+    ops.approve_application(second, by=staff["reviewer"], actor=SYSTEM)
+    assert second.state == State.APPROVED
+    # paid or waiting to be paid, the two hold the cap exactly
+    ops.start_payment(first, by=staff["finance"], actor=SYSTEM)
+    claim = claims.claim_of(second)
+    assert claims.cap_held(claim.person_id, claim.benefit_year, claim.scheme, excluding=-1) == Decimal("150000.00")
+
+
+def test_a_denied_claim_holds_nothing_of_the_cap(make_case, citizen, staff):
+    big = {"hospital_level": "三级"}
+    denied = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("CAP-C", total="150000.00")], **big})
+    kept = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("CAP-D", total="150000.00")], **big})
+    _to_review(denied, staff)
+    _to_review(kept, staff)
+    ops.deny_application(denied, "发票与病历不符", by=staff["reviewer"], actor=SYSTEM)
+    ops.approve_application(kept, by=staff["reviewer"], actor=SYSTEM)
+    assert claims.claim_of(kept).decided_amount == Decimal("119520.00")
+
+
 def test_payment_is_a_record_with_the_payee_sealed_and_completion_needs_it_paid(make_case, citizen, staff):
     case = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("P-1")], "payee_account": GOOD_CARD})
     _to_review(case, staff)
