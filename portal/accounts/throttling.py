@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Integer, String, delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core import clock
@@ -78,7 +76,7 @@ def record_failure(username: str, client_ip: str) -> int:
     now = clock.now()
     key = _key(username, client_ip)
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - IDLE))
-    insert = (pg_insert if db.is_postgres else sqlite_insert)(LoginThrottle).values(
+    insert = db.upsert(LoginThrottle).values(
         key=key, user_key=blind_index(username, PURPOSE), failures=1, last_failed_at=now)
     failures = db.session.execute(
         insert.on_conflict_do_update(index_elements=["key"], set_={

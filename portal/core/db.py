@@ -303,6 +303,14 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine is not None and self.engine.dialect.name == "postgresql"
 
+    def upsert(self, model: Any) -> Any:
+        """An ``INSERT … ON CONFLICT`` into ``model`` in the database's own dialect (PostgreSQL or SQLite): one
+        statement that inserts the row or updates the one there, so two requests cannot both insert it."""
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return (pg_insert if self.is_postgres else sqlite_insert)(model)
+
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
 

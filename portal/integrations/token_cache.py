@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import String
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core import clock
@@ -41,8 +39,7 @@ class DbTokenStore:
 
     def put(self, name: str, value: str, lifetime: timedelta) -> None:
         values = {"name": name, "value": value, "expires_at": clock.now() + lifetime}
-        insert = pg_insert if db.is_postgres else sqlite_insert
-        statement = insert(IntegrationToken).values(**values)
+        statement = db.upsert(IntegrationToken).values(**values)
         statement = statement.on_conflict_do_update(index_elements=["name"], set_={
             "value": statement.excluded.value, "expires_at": statement.excluded.expires_at})
         db.session.execute(statement)

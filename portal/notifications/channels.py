@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..core.db import db
 from ..integrations import sms
@@ -124,7 +124,13 @@ class WeChatChannel:
         except WeChatError as error:
             raise DeliveryFailed(f"WeChat errcode {error.errcode}: {error.meaning}",
                                  permanent=error.permanent) from None
-        row.grants -= 1  # a one-time consent is used up by the message it allowed
+        # a one-time consent is used up by the message it allowed: taken off by the database, so a consent given
+        # meanwhile still counts
+        db.session.execute(update(WeChatSubscription).where(WeChatSubscription.id == row.id,
+                                                            WeChatSubscription.grants > 0)
+                           .values(grants=WeChatSubscription.grants - 1),
+                           execution_options={"synchronize_session": False})
+        db.session.expire(row, ["grants"])
         return Receipt("wechat")
 
     def confirm(self, notification: Notification, business_id: str, *, since: datetime) -> Confirmation:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 
 from ..core import clock
 from ..core.audit import Actor, record
@@ -122,6 +122,9 @@ def mark_all_read(*, by: Any) -> int:
 # --- WeChat subscribe consent ---------------------------------------------------------------------------
 
 
+MAX_GRANTS = 50
+
+
 def record_subscriptions(account: Any, openid: str, accepted: list[str], *, actor: Actor) -> dict[str, int]:
     """The mini-program reports which subscribe messages the user accepted (wx.requestSubscribeMessage): each
     acceptance allows one message of that event. ``openid`` must be the one bound to ``account``."""
@@ -137,15 +140,17 @@ def record_subscriptions(account: Any, openid: str, accepted: list[str], *, acto
                                               events=", ".join(e.value for e in Event)))])
     now = clock.now()
     out: dict[str, int] = {}
+    table = WeChatSubscription
     for event in sorted(set(accepted)):
-        row = db.session.execute(select(WeChatSubscription).where(
-            WeChatSubscription.account_id == account.id, WeChatSubscription.event == event)).scalar_one_or_none()
-        if row is None:
-            row = WeChatSubscription(account_id=account.id, event=event, grants=0)
-            db.session.add(row)
-        row.openid, row.openid_index, row.updated_at = openid, index, now
-        row.grants = min((row.grants or 0) + 1, 50)  # WeChat keeps at most a few dozen per user and template
-        out[event] = row.grants
+        # one statement: a consent and a message sent at the same moment each count (neither writes back a stale
+        # number), and two first consents cannot both insert the row. WeChat keeps at most a few dozen.
+        insert = db.upsert(table).values(account_id=account.id, event=event, openid=openid, openid_index=index,
+                                      grants=1, updated_at=now)
+        out[event] = db.session.execute(insert.on_conflict_do_update(
+            index_elements=["account_id", "event"],
+            set_={"openid": insert.excluded.openid, "openid_index": index, "updated_at": now,
+                  "grants": case((table.grants >= MAX_GRANTS, MAX_GRANTS), else_=table.grants + 1)},
+        ).returning(table.grants)).scalar_one()
     db.session.flush()
     record("notifications.wechat_subscribe", actor=actor, object_type="account", object_id=account.id,
            detail={"events": sorted(out)})
