@@ -57,14 +57,17 @@ def bound_citizen(*, seq: str, insured_no: str, name: str, gender: str, client_i
     return citizen
 
 
-def complete_draft(app, citizen, *, materials: dict[str, str] | None = None) -> Any:
-    """A draft of the promise item with every required field filled and every material chosen."""
-    item = app.extensions["portal_catalog"].get(PROMISE_ITEM)
+def complete_draft(app, citizen, *, materials: dict[str, str] | None = None, code: str = PROMISE_ITEM,
+                   form: dict[str, Any] | None = None) -> Any:
+    """A draft of the item ``code`` (the promise item) with every required field filled (``form`` over the sample
+    values) and every material chosen."""
+    item = app.extensions["portal_catalog"].get(code)
     case = case_ops.start_application(item, by=citizen, actor=SYSTEM)
     data = dict(case.form_data)
     for spec in case_ops.specs_for(case, item):
         if spec.required and spec.key not in data:
             data[spec.key] = sample_value(spec)
+    data.update(form or {})
     chosen = all_materials(item) | (materials or {})
     case_ops.save_draft(case, case_ops.DraftInput(form=data, materials=chosen), by=citizen, actor=SYSTEM)
     return case
@@ -77,6 +80,33 @@ def empty_every_table(app) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+
+
+def outcomes_at_once(app, work: Callable[..., Any], arguments: Iterable[tuple],
+                     refusals: tuple[type[BaseException], ...] = (), *, keep_refused: bool = False,
+                     ok: str = "ok") -> list[str]:
+    """``work(*args)`` in a request of its own (app and request context, session) per args, all at once; each
+    committed on success. The outcome of each: ``ok``, the class name of one of ``refusals`` (committed too when
+    ``keep_refused``, as views keep a refusal's counters, else rolled back), or the repr of anything else."""
+    outcomes: list[str] = []
+
+    def request(*args) -> None:
+        with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
+            try:
+                work(*args)
+                db.session.commit()
+                outcomes.append(ok)
+            except refusals as refusal:
+                db.session.commit() if keep_refused else db.session.rollback()
+                outcomes.append(type(refusal).__name__)
+            except Exception as exc:  # anything else is reported as what it is
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    run_at_once(request, arguments)
+    return sorted(outcomes)
 
 
 def run_at_once(target: Callable[..., None], arguments: Iterable[tuple], timeout: float = 30) -> None:

@@ -28,7 +28,7 @@ from portal.core.db import db
 from portal.core.errors import AuthenticationFailed, RateLimited, ValidationFailed
 from portal.notifications.models import Notification
 from tests.factories import STAFF_PASSWORD, mobile, valid_id_number
-from tests.race_support import SYSTEM, empty_every_table, race_setup, run_at_once
+from tests.race_support import SYSTEM, empty_every_table, outcomes_at_once, race_setup
 
 pytestmark = pytest.mark.no_db
 
@@ -71,27 +71,9 @@ def _all_past(monkeypatch, module, name: str, parties: int) -> None:
 
 
 def _run(app, work, arguments) -> list[str]:
-    """``work(*args)`` in a request of its own per args, committed as the views commit (refusals keep their counts);
-    the outcome of each: "ok", or the refusal's class name."""
-    outcomes: list[str] = []
-
-    def request(*args) -> None:
-        with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
-            try:
-                work(*args)
-                db.session.commit()
-                outcomes.append("ok")
-            except (AuthenticationFailed, ValidationFailed, RateLimited) as refusal:
-                db.session.commit()
-                outcomes.append(type(refusal).__name__)
-            except Exception as exc:  # anything else is reported as what it is
-                db.session.rollback()
-                outcomes.append(repr(exc))
-            finally:
-                db.session.remove()
-
-    run_at_once(request, arguments)
-    return sorted(outcomes)
+    """Each request's outcome; refusals are committed, as the views commit them (they keep their counts)."""
+    return outcomes_at_once(app, work, arguments, (AuthenticationFailed, ValidationFailed, RateLimited),
+                            keep_refused=True)
 
 
 def _staff_login(password: str, totp: str) -> None:

@@ -18,9 +18,8 @@ from portal.applications.models import Application
 from portal.core import clock
 from portal.core.db import db
 from portal.core.errors import InvalidTransition
-from tests.applications.conftest import all_materials, sample_value
 from tests.factories import STAFF_PASSWORD
-from tests.race_support import SYSTEM, bound_citizen, empty_every_table, race_setup, run_at_once
+from tests.race_support import SYSTEM, bound_citizen, complete_draft, empty_every_table, race_setup, run_at_once
 
 pytestmark = pytest.mark.no_db
 
@@ -28,16 +27,10 @@ OUTPATIENT = "G002036006001"  # 吉林 门诊费用报销 (jilin employee demo v
 
 
 def _claim_in_review(app, citizen, acceptor, reviewer, number: str) -> int:
-    item = app.extensions["portal_catalog"].get(OUTPATIENT)
-    case = ops.start_application(item, by=citizen, actor=SYSTEM)
-    data = dict(case.form_data)
-    for spec in ops.specs_for(case, item):
-        if spec.required and spec.key not in data:
-            data[spec.key] = sample_value(spec)
-    data.update({"payee_name": citizen.person.name, "hospital_level": "三级", "invoices": [{
-        "number": number, "issued_on": (clock.today() - timedelta(days=20)).isoformat(),
-        "institution": "吉林大学第一医院", "visit_type": "门诊", "total": "150000.00"}]})
-    ops.save_draft(case, ops.DraftInput(form=data, materials=all_materials(item)), by=citizen, actor=SYSTEM)
+    case = complete_draft(app, citizen, code=OUTPATIENT, form={
+        "payee_name": citizen.person.name, "hospital_level": "三级", "invoices": [{
+            "number": number, "issued_on": (clock.today() - timedelta(days=20)).isoformat(),
+            "institution": "吉林大学第一医院", "visit_type": "门诊", "total": "150000.00"}]})
     ops.submit_application(case, by=citizen, actor=SYSTEM)
     ops.accept_application(case, by=acceptor, actor=SYSTEM)
     ops.start_review(case, by=reviewer, actor=SYSTEM)
