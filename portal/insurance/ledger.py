@@ -37,23 +37,32 @@ def locked_account(person_id: int | None) -> PersonalAccount | None:
     ).scalar_one_or_none()
 
 
-def _move(account: PersonalAccount, amount: Decimal, kind: AccountTransactionKind, note: str) -> AccountTransaction:
+def _move(account: PersonalAccount, amount: Decimal, kind: AccountTransactionKind, note: str,
+          application_id: int | None = None) -> AccountTransaction:
     account.balance = account.balance + amount
     row = AccountTransaction(account_id=account.id, occurred_on=clock.today(), amount=amount, kind=kind,
-                             balance_after=account.balance, note=note[:200])
+                             balance_after=account.balance, note=note[:200], application_id=application_id)
     db.session.add(row)
     db.session.flush()
     return row
 
 
-def withdraw(person_id: int | None, amount: Decimal, kind: AccountTransactionKind, note: str) -> PersonalAccount:
-    """Debit ``amount`` (positive); refused when the account is missing or holds less."""
+def withdraw(person_id: int | None, amount: Decimal, kind: AccountTransactionKind, note: str, *,
+             application_id: int | None = None) -> PersonalAccount:
+    """Debit ``amount`` (positive) for the case ``application_id``, if a case moves it; refused when the account is
+    missing or holds less."""
     account = locked_account(person_id)
     if account is None or account.balance < amount:
-        raise InvalidTransition(_("The personal account's balance is less than the amount paid: check the account "
-                                  "before completing."))
-    _move(account, -amount, kind, note)
+        raise InvalidTransition(_("The personal account's balance is less than the amount to pay: check the "
+                                  "account first."))
+    _move(account, -amount, kind, note, application_id)
     return account
+
+
+def moved_by(application_id: int) -> bool:
+    """Whether the case ``application_id`` has moved money on an account."""
+    return db.session.execute(select(AccountTransaction.id).where(AccountTransaction.application_id == application_id)
+                              .limit(1)).first() is not None
 
 
 def withdraw_all(person_id: int | None, kind: AccountTransactionKind, note: str) -> Decimal:

@@ -356,6 +356,9 @@ class AccountTransaction(Base):
     kind: Mapped[AccountTransactionKind] = mapped_column(text_enum(AccountTransactionKind, "kind"))
     balance_after: Mapped[Decimal] = mapped_column(Money)
     note: Mapped[str | None] = mapped_column(String(200))  # e.g. the pharmacy, or the month credited
+    # the case that moved the money (a withdrawal's claim), if a case did
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="SET NULL"),
+                                                       index=True)
 
 
 class Benefit(Base):

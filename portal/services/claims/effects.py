@@ -1,13 +1,15 @@
-"""What a paid claim changes in the system of record, at completion, in the case's transaction.
+"""What a claim changes in the system of record: a withdrawal's debit when its payment starts, and at completion.
 
-A withdrawal (个人账户一次性支取) debits the person's account by the amount paid, with an ``AccountTransaction``
-of kind 一次性支取 carrying the case number; the balance never goes below zero (database CHECK), so a balance
-spent meanwhile stops the completion with a clear reason. When the form's 支取原因 is one that ends the account
-for good — 死亡 or 出国定居, the reasons the seeds' forms list for paying out the whole balance to the heir or the
-emigrant — the account is closed (销户) the same day, with the reason and the case number; a closed account must
-be empty (database CHECK), so a balance that grew since the amount was decided stops the completion too.
-The debit goes through ``insurance.ledger``, which locks the account's row and reads its balance again, so a
-transfer taking the balance at the same moment cannot pay the same money out twice.
+A withdrawal (个人账户一次性支取) debits the person's account by the amount to pay when its payment starts, before
+the money leaves (``debit_withdrawal``, called by ``operations.create_payment``), with an ``AccountTransaction`` of
+kind 一次性支取 linked to the case. The balance never goes below zero (database CHECK), so a balance spent meanwhile
+stops the payment with a clear reason, and a second withdrawal cannot be paid out of money the first already took.
+The debit goes through ``insurance.ledger``, which locks the account's row and reads its balance again, so a transfer
+taking the balance at the same moment cannot pay the same money out twice. (A payment started before this was so is
+debited at completion.) When the form's 支取原因 is one that ends the account for good — 死亡 or 出国定居, the
+reasons the seeds' forms list for paying out the whole balance to the heir or the emigrant — the account is closed
+(销户) at completion, with the reason and the case number; a closed account must be empty (database CHECK), so a
+balance that grew since the amount was decided stops the completion too.
 A reimbursement's payment is itself the record of what counts against the year's 封顶线
 (``operations.cap_used``: the payments pending, sent or paid of the person, year and scheme).
 """
@@ -26,14 +28,22 @@ from .kinds import ClaimKind
 from .operations import claim_of
 
 
+def debit_withdrawal(case: Any, claim: Any) -> None:
+    """The withdrawal's debit: when its payment starts, before the money leaves (``operations.create_payment``).
+    Refused, and the payment not started, when the account holds less than the amount."""
+    ledger.withdraw(case.person_id, claim.decided_amount, AccountTransactionKind.LUMP_SUM_WITHDRAWAL,
+                    f"一次性支取 {case.number}", application_id=case.id)
+
+
 def apply_claim(case: Any) -> None:
     claim = claim_of(case)
     if claim is None or claim.kind != ClaimKind.WITHDRAWAL or claim.payment is None:
         return
-    account = ledger.withdraw(case.person_id, claim.payment.amount, AccountTransactionKind.LUMP_SUM_WITHDRAWAL,
-                              f"一次性支取 {case.number}")
+    if not ledger.moved_by(case.id):  # a payment started before withdrawals were debited at its start
+        debit_withdrawal(case, claim)
+    account = ledger.locked_account(case.person_id)
     reason = closing_reason(case)
-    if reason is not None:
+    if reason is not None and account is not None:
         if account.balance != 0:
             raise InvalidTransition(_("The account is to be closed, but money was credited to it after the amount was "
                                       "decided: decide the amount again before completing."))

@@ -88,17 +88,43 @@ def cap_used(person_id: int | None, year: int | None, scheme: str | None, *, exc
     return Decimal(str(db.session.execute(query).scalar_one())).quantize(calculation.FEN)
 
 
-def cap_held(person_id: int, year: int, scheme: str, *, excluding: int) -> Decimal:
-    """What the person's other claims of the year and scheme already hold of its 封顶线: their live payments
-    (``cap_used``) and the amounts approved whose payment has not started yet."""
-    approved = db.session.execute(
+def _approved_unpaid(person_id: int, *where: Any, excluding: int) -> Decimal:
+    """The amounts approved of the person's other claims (matching ``where``) whose payment has not started."""
+    total = db.session.execute(
         select(func.coalesce(func.sum(Claim.decided_amount), 0))
         .join(Application, Application.id == Claim.application_id)
         .outerjoin(Payment, Payment.claim_id == Claim.id)
-        .where(Claim.person_id == person_id, Claim.benefit_year == year, Claim.scheme == scheme,
-               Claim.id != excluding, Payment.id.is_(None), Application.state == State.APPROVED.value)
+        .where(Claim.person_id == person_id, Claim.id != excluding, Payment.id.is_(None),
+               Application.state == State.APPROVED.value, *where)
     ).scalar_one()
-    return cap_used(person_id, year, scheme, excluding=excluding) + Decimal(str(approved)).quantize(calculation.FEN)
+    return Decimal(str(total)).quantize(calculation.FEN)
+
+
+def cap_held(person_id: int, year: int, scheme: str, *, excluding: int) -> Decimal:
+    """What the person's other claims of the year and scheme already hold of its 封顶线: their live payments
+    (``cap_used``) and the amounts approved whose payment has not started yet."""
+    return cap_used(person_id, year, scheme, excluding=excluding) + _approved_unpaid(
+        person_id, Claim.benefit_year == year, Claim.scheme == scheme, excluding=excluding)
+
+
+def check_within_balance(claim: Claim) -> None:
+    """Refuse to approve a withdrawal of more than the personal account can pay: its balance (withdrawals whose
+    payment started are already debited) less what the person's other approved withdrawals will take. The account's
+    row is locked first, so two approvals at the same moment are checked in turn."""
+    if claim.kind != ClaimKind.WITHDRAWAL or claim.decided_amount is None or claim.person_id is None:
+        return
+    from ...insurance import ledger
+
+    account = ledger.locked_account(claim.person_id)
+    balance = account.balance if account is not None else calculation.ZERO
+    held = _approved_unpaid(claim.person_id, Claim.kind == ClaimKind.WITHDRAWAL.value, excluding=claim.id)
+    left = max(calculation.ZERO, balance - held)
+    if claim.decided_amount > left:
+        raise InvalidTransition(_(
+            "%(amount)s is more than the personal account can pay: it holds %(balance)s, and this person's other "
+            "approved withdrawals will take %(held)s of it, so at most %(left)s can be approved. Enter that amount, "
+            "with the reason.", amount=money(claim.decided_amount), balance=money(balance), held=money(held),
+            left=money(left)), code="over_balance")
 
 
 def check_within_cap(case: Application, claim: Claim) -> None:
@@ -365,6 +391,10 @@ def create_payment(case: Application, *, by: Any, actor: Actor) -> Payment:
     if payee is None:
         raise InvalidTransition(_("The application gives no bank account to pay: ask the applicant for it with "
                                   "a one-time notice."))
+    if claim.kind == ClaimKind.WITHDRAWAL:  # the account is debited now, before the money leaves
+        from .effects import debit_withdrawal
+
+        debit_withdrawal(case, claim)
     payment = Payment(application_id=case.id, claim=claim, amount=claim.decided_amount, state="pending",
                       payee_name=payee[0], payee_bank=payee[1], payee_account=payee[2],
                       payee_kind=payee_kind(case), created_by_id=getattr(by, "id", None))
@@ -425,6 +455,7 @@ def on_case_moved(case: Application, *, event: Any, action: Action, **_kw: Any) 
         raise InvalidTransition(_("Approve a claim with the amount to pay."))
     if action is Action.APPROVE:
         check_within_cap(case, claim)
+        check_within_balance(claim)
     if action is Action.START_PAYMENT:
         create_payment(case, by=event.actor, actor=actor)
     if action is Action.COMPLETE and (claim.payment is None or claim.payment.state != "paid"):

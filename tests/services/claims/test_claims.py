@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from portal.applications import operations as ops
 from portal.applications.constants import State
@@ -233,12 +233,16 @@ def test_approval_without_a_computable_amount_asks_for_one(make_case, citizen, s
     assert case.state == State.UNDER_REVIEW
 
 
-def test_a_withdrawal_debits_the_personal_account_when_it_completes(app, region, citizen, staff):
-    region("yueyang")
-    person = citizen.person
-    account = PersonalAccount(person_id=person.id, balance=Decimal("3456.78"), opened_on=date(2020, 1, 1))
+def _account(person, balance: str) -> PersonalAccount:
+    account = PersonalAccount(person_id=person.id, balance=Decimal(balance), opened_on=date(2020, 1, 1))
     db.session.add(account)
     db.session.flush()
+    return account
+
+
+def _withdrawal_in_review(app, citizen, staff):
+    """A 岳阳 个人账户一次性支取 of ``citizen``, filed and in review (its amount computed: the balance that day)."""
+    person = citizen.person
     item = app.extensions["portal_catalog"].get("002036002003")  # 岳阳 个人账户一次性支取
     case = ops.start_application(item, by=citizen, actor=SYSTEM)
     form = {**case.form_data, "insured_name": person.name, "insured_id_number": person.id_number,
@@ -246,16 +250,80 @@ def test_a_withdrawal_debits_the_personal_account_when_it_completes(app, region,
             "insured_bank": "中国银行", "sign_date": clock.today().isoformat()}
     ops.save_draft(case, ops.DraftInput(form=form, materials=all_materials(item)), by=citizen, actor=SYSTEM)
     ops.submit_application(case, by=citizen, actor=SYSTEM)
-    assert claims.claim_of(case).computed_amount == Decimal("3456.78")
     _to_review(case, staff)
+    return case
+
+
+def _movements(account) -> list[tuple]:
+    return [(row.kind, row.amount, row.balance_after, row.application_id) for row in db.session.execute(
+        select(AccountTransaction).where(AccountTransaction.account_id == account.id)
+        .order_by(AccountTransaction.id)).scalars()]
+
+
+def test_a_withdrawal_debits_the_personal_account_when_its_payment_starts(app, region, citizen, staff):
+    region("yueyang")
+    account = _account(citizen.person, "3456.78")
+    case = _withdrawal_in_review(app, citizen, staff)
+    assert claims.claim_of(case).computed_amount == Decimal("3456.78")
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    assert account.balance == Decimal("3456.78")  # approved: nothing has left yet
+    ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    # debited before the money leaves, the movement linked to the case
+    assert account.balance == Decimal("0.00")
+    assert _movements(account) == [(AccountTransactionKind.LUMP_SUM_WITHDRAWAL, Decimal("-3456.78"),
+                                    Decimal("0.00"), case.id)]
+    ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
+    assert account.balance == Decimal("0.00") and len(_movements(account)) == 1  # completion debits nothing more
+    row = db.session.execute(select(AccountTransaction).where(AccountTransaction.account_id == account.id)).scalar_one()
+    assert case.number in row.note
+
+
+def test_two_withdrawals_cannot_both_be_approved_for_the_whole_balance(app, region, citizen, staff):
+    region("yueyang")
+    account = _account(citizen.person, "3456.78")
+    first = _withdrawal_in_review(app, citizen, staff)
+    second = _withdrawal_in_review(app, citizen, staff)
+    assert claims.claim_of(second).computed_amount == Decimal("3456.78")  # each computed on the whole balance
+    ops.approve_application(first, by=staff["reviewer"], actor=SYSTEM)
+    with force_locale("zh_Hans_CN"), pytest.raises(InvalidTransition) as refusal, db.session.begin_nested():
+        ops.approve_application(second, by=staff["reviewer"], actor=SYSTEM)
+    assert "个人账户" in refusal.value.message and "¥0.00" in refusal.value.message
+    assert second.state == State.UNDER_REVIEW
+    ops.start_payment(first, by=staff["finance"], actor=SYSTEM)
+    with pytest.raises(InvalidTransition), db.session.begin_nested():  # the balance is gone: still refused
+        ops.approve_application(second, by=staff["reviewer"], actor=SYSTEM)
+    assert account.balance == Decimal("0.00") and len(_movements(account)) == 1
+
+
+def test_a_withdrawal_whose_balance_was_spent_meanwhile_does_not_start_paying(app, region, citizen, staff):
+    from portal.insurance import ledger
+
+    region("yueyang")
+    account = _account(citizen.person, "3456.78")
+    case = _withdrawal_in_review(app, citizen, staff)
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    ledger.withdraw(citizen.person.id, Decimal("100.00"), AccountTransactionKind.PHARMACY, "药店购药")
+    with force_locale("zh_Hans_CN"), pytest.raises(InvalidTransition) as refusal, db.session.begin_nested():
+        ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    assert "余额" in refusal.value.message
+    assert case.state == State.APPROVED and claims.claim_of(case).payment is None  # no money order made
+    assert account.balance == Decimal("3356.78")
+
+
+def test_a_withdrawal_paying_since_before_the_debit_moved_is_debited_at_completion(app, region, citizen, staff):
+    region("yueyang")
+    account = _account(citizen.person, "3456.78")
+    case = _withdrawal_in_review(app, citizen, staff)
     ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
     ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    # as a payment started by the earlier code left it: no debit yet
+    db.session.execute(delete(AccountTransaction).where(AccountTransaction.application_id == case.id))
+    account.balance = Decimal("3456.78")
+    db.session.flush()
     ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
     assert account.balance == Decimal("0.00")
-    row = db.session.execute(select(AccountTransaction).where(AccountTransaction.account_id == account.id)).scalar_one()
-    assert (row.kind, row.amount, row.balance_after) == (AccountTransactionKind.LUMP_SUM_WITHDRAWAL,
-                                                        Decimal("-3456.78"), Decimal("0.00"))
-    assert case.number in row.note
+    assert _movements(account) == [(AccountTransactionKind.LUMP_SUM_WITHDRAWAL, Decimal("-3456.78"),
+                                    Decimal("0.00"), case.id)]
 
 
 def test_payment_cannot_start_without_an_account_to_pay(make_case, citizen, staff):
