@@ -3,11 +3,13 @@ adjustment needs a reason), the payee masked except for finance at the payment s
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from portal.accounts.models import Role
+from portal.core import clock
 from portal.core.audit import AuditEvent
 from portal.services.claims import operations as claims
 from tests.conftest import csrf_from
@@ -74,3 +76,32 @@ def test_the_acceptor_cannot_see_the_account_in_full_even_while_paying(browser_a
     chief, _ = browser_as("clchief", Role.CHIEF)
     html = chief.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert CARD not in html and "****3446" in html
+
+
+def test_an_amount_over_what_the_cap_has_left_is_refused_on_the_page_in_the_reviewers_language(
+        browser_as, make_case, citizen, staff, db_session):
+    from portal.applications import operations as ops
+
+    issued = clock.today() - timedelta(days=20)
+    invoice = {"issued_on": issued.isoformat(), "institution": "吉林大学第一医院", "visit_type": "门诊",
+               "total": "150000.00"}
+    first, second = (make_case(MONEY_ITEM, citizen, form={"payee_account": CARD, "hospital_level": "三级",
+                                                          "invoices": [{**invoice, "number": number}]})
+                     for number in ("CAPPAGE-1", "CAPPAGE-2"))
+    for case in (first, second):
+        ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+        ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
+    ops.approve_application(first, by=staff["reviewer"], actor=SYSTEM)
+    page = f"/staff/cases/{second.id}"
+    reviewer, _ = browser_as("caprev", Role.REVIEWER)
+    reviewer.set_cookie("lang", "zh_Hans_CN")
+    _claim(reviewer, page)
+    db_session.refresh(second)
+    refused = _post(reviewer, page, {"version": second.version, "action": "approve"}).get_data(as_text=True)
+    assert f"将超过{issued.year}年度封顶线¥150,000.00" in refused and "本笔最多只能核定¥30,480.00" in refused
+    db_session.refresh(second)
+    assert second.state == "under_review"
+    done = _post(reviewer, page, {"version": second.version, "action": "approve", "amount": "30480.00",
+                                  "amount_reason": "年度封顶线余额"}).get_data(as_text=True)
+    db_session.refresh(second)
+    assert second.state == "approved" and claims.claim_of(second).decided_amount == Decimal("30480.00"), done
