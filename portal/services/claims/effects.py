@@ -41,9 +41,9 @@ def apply_claim(case: Any) -> None:
         return
     if not ledger.moved_by(case.id):  # a payment started before withdrawals were debited at its start
         debit_withdrawal(case, claim)
-    account = ledger.locked_account(case.person_id)
     reason = closing_reason(case)
-    if reason is not None and account is not None:
+    account = ledger.locked_account(case.person_id) if reason is not None else None
+    if account is not None:
         if account.balance != 0:
             raise InvalidTransition(_("The account is to be closed, but money was credited to it after the amount was "
                                       "decided: decide the amount again before completing."))

@@ -129,8 +129,8 @@ def check_within_balance(claim: Claim) -> None:
 
 def check_within_cap(case: Application, claim: Claim) -> None:
     """Refuse to approve an amount that, with what the person's other claims of the year already hold, would go
-    over the cap. Each claim is computed when filed, against what was paid then: two claims filed before either is
-    paid were each computed against the whole cap. The person's row is locked first, so two approvals of one
+    over the cap. Each claim is computed when filed, against what was paid then: two claims filed before either was
+    approved were each computed against the whole cap. The person's row is locked first, so two approvals of one
     person's claims at the same moment are checked in turn, each seeing the other's."""
     cap = _cap(case, claim)
     if cap is None or claim.person_id is None or claim.decided_amount is None:
