@@ -1,5 +1,6 @@
 """The revision that links account movements to their cases: a 一次性支取 recorded before it (its note names the case
-number) is linked to its case, other movements are not, and the revision downgrades and upgrades cleanly."""
+number) is linked to its case, other movements are not, and the revision downgrades and upgrades cleanly (on a
+database of its own: SQLite, or a schema of PORTAL_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,16 @@ from sqlalchemy import inspect, text
 
 from portal.accounts.models import Account
 from portal.applications.models import Application
-from portal.core.db import make_engine
-from portal.core.migrate import alembic_config
 from portal.insurance.models import AccountTransaction, Person, PersonalAccount
 from tests.notifications.test_delivery_migration import _insert
+from tests.test_downgrades import migrated_database
 
 pytestmark = pytest.mark.no_db
 REVISION, BEFORE = "3bc29cb29e9e", "8af973a543b2"
 
 
 def test_earlier_withdrawals_are_linked_to_their_cases_and_the_revision_round_trips(app, tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'migr.db'}")
-    with app.app_context():
-        config = alembic_config()
-    with engine.connect() as connection:
-        config.attributes["connection"] = connection
+    with migrated_database(app, tmp_path) as (connection, config):
         command.upgrade(config, BEFORE)
         connection.commit()
         account_id = _insert(connection, Account, kind="citizen", login_key="citizen:migration", display_name="")
@@ -61,4 +57,3 @@ def test_earlier_withdrawals_are_linked_to_their_cases_and_the_revision_round_tr
         command.upgrade(config, REVISION)
         connection.commit()
         assert "application_id" in {c["name"] for c in inspect(connection).get_columns("account_transaction")}
-    engine.dispose()
