@@ -107,10 +107,12 @@ def cap_held(person_id: int, year: int, scheme: str, *, excluding: int) -> Decim
         person_id, Claim.benefit_year == year, Claim.scheme == scheme, excluding=excluding)
 
 
-def check_within_balance(claim: Claim) -> None:
+def check_within_balance(case: Application, claim: Claim) -> None:
     """Refuse to approve a withdrawal of more than the personal account can pay: its balance (withdrawals whose
-    payment started are already debited) less what the person's other approved withdrawals will take. The account's
-    row is locked first, so two approvals at the same moment are checked in turn."""
+    payment started are already debited) less what the person's other approved withdrawals will take. A withdrawal
+    that closes the account (death, settling abroad) pays all of that: a closed account must be empty, so a smaller
+    amount would leave the completion unable to close it after the bank has paid. The account's row is locked first,
+    so two approvals at the same moment are checked in turn."""
     if claim.kind != ClaimKind.WITHDRAWAL or claim.decided_amount is None or claim.person_id is None:
         return
     from ...insurance import ledger
@@ -125,6 +127,13 @@ def check_within_balance(claim: Claim) -> None:
             "approved withdrawals will take %(held)s of it, so at most %(left)s can be approved. Enter that amount, "
             "with the reason.", amount=money(claim.decided_amount), balance=money(balance), held=money(held),
             left=money(left)), code="over_balance")
+    from .effects import closing_reason
+
+    if closing_reason(case) is not None and claim.decided_amount != left:
+        raise InvalidTransition(_(
+            "This withdrawal closes the account (its reason is death or settling abroad), so it pays out all the "
+            "account can pay: %(left)s. Enter that amount, with the reason.", left=money(left)),
+            code="closing_not_whole")
 
 
 def check_within_cap(case: Application, claim: Claim) -> None:
@@ -455,7 +464,7 @@ def on_case_moved(case: Application, *, event: Any, action: Action, **_kw: Any) 
         raise InvalidTransition(_("Approve a claim with the amount to pay."))
     if action is Action.APPROVE:
         check_within_cap(case, claim)
-        check_within_balance(claim)
+        check_within_balance(case, claim)
     if action is Action.START_PAYMENT:
         create_payment(case, by=event.actor, actor=actor)
     if action is Action.COMPLETE and (claim.payment is None or claim.payment.state != "paid"):

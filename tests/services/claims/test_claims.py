@@ -295,6 +295,22 @@ def test_two_withdrawals_cannot_both_be_approved_for_the_whole_balance(app, regi
     assert account.balance == Decimal("0.00") and len(_movements(account)) == 1
 
 
+def test_a_withdrawal_that_closes_the_account_pays_the_whole_balance(app, region, citizen, staff):
+    region("yueyang")
+    account = _account(citizen.person, "3456.78")
+    case = _withdrawal_in_review(app, citizen, staff)  # 支取原因 死亡: the account is closed at completion
+    claims.decide_amount(case, "3000.00", "核减", by=staff["reviewer"], actor=SYSTEM)
+    with force_locale("zh_Hans_CN"), pytest.raises(InvalidTransition) as refusal, db.session.begin_nested():
+        ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    assert "注销个人账户" in refusal.value.message and "¥3,456.78" in refusal.value.message
+    assert case.state == State.UNDER_REVIEW
+    claims.decide_amount(case, "3456.78", "", by=staff["reviewer"], actor=SYSTEM)
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
+    assert (account.status, account.balance) == ("closed", Decimal("0.00"))
+
+
 def test_a_withdrawal_whose_balance_was_spent_meanwhile_does_not_start_paying(app, region, citizen, staff):
     from portal.insurance import ledger
 
