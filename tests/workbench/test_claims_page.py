@@ -96,6 +96,9 @@ def test_an_amount_over_what_the_cap_has_left_is_refused_on_the_page_in_the_revi
     reviewer, _ = browser_as("caprev", Role.REVIEWER)
     reviewer.set_cookie("lang", "zh_Hans_CN")
     _claim(reviewer, page)
+    before = reviewer.get(page).get_data(as_text=True)  # the page says what approval will count
+    shown = before[before.index('id="cap-used"'):before.index("</dd>", before.index('id="cap-used"'))]
+    assert "¥0.00 / ¥150,000.00" in shown and "另有该参保人其他报销已审核通过、尚未拨付¥119,520.00" in shown
     db_session.refresh(second)
     refused = _post(reviewer, page, {"version": second.version, "action": "approve"}).get_data(as_text=True)
     assert f"将超过{issued.year}年度封顶线¥150,000.00" in refused and "本笔最多只能核定¥30,480.00" in refused

@@ -491,6 +491,10 @@ def staff_view(case: Application, *, reveal_to: Actor | None = None) -> dict[str
             "payment": claim.payment, "payee": (payee[0], payee[1], account) if payee else None,
             "payment_label": PAYMENT_LABELS[claim.payment.state] if claim.payment else "",
             "cap_used": cap_used(claim.person_id, claim.benefit_year, claim.scheme) if claim.scheme else None,
+            # what approval will count too (``check_within_cap``): the reviewer sees it before deciding
+            "cap_approved": _approved_unpaid(claim.person_id, Claim.benefit_year == claim.benefit_year,
+                                             Claim.scheme == claim.scheme, excluding=claim.id)
+            if claim.scheme and claim.person_id else None,
             "cap": _cap(case, claim)}
 
 
