@@ -104,8 +104,10 @@ def check(challenge: OtpChallenge, code: str) -> bool:
                OtpChallenge.attempts < current_app.config["PORTAL_OTP_MAX_ATTEMPTS"])
         .values(attempts=OtpChallenge.attempts + 1)
         .returning(OtpChallenge.id),
-        execution_options={"synchronize_session": "fetch"},
+        execution_options={"synchronize_session": False},
     ).first()
+    # the database's count, read again when next asked for ("fetch" would add 1 to the count this request loaded)
+    db.session.expire(challenge, ["attempts"])
     if spent is None or not hmac.compare_digest(challenge.code_hash, _code_hash(challenge.handle_hash, code)):
         return False
     used = db.session.execute(
