@@ -66,6 +66,7 @@ class Action(StrEnum):
     APPROVE = "approve"
     DENY = "deny"
     START_PAYMENT = "start_payment"
+    RETURN_TO_REVIEW = "return_to_review"  # an approval reopened before its payment started (退回重审)
     COMPLETE = "complete"
     DELIVER = "deliver"
     POST_CHECK = "post_check"  # 事后核查 concluded: a note on the timeline, no move (not in the transition table)
@@ -92,6 +93,7 @@ ACTION_VERBS = {
     Action.APPROVE: _l("Approving"),
     Action.DENY: _l("Denying"),
     Action.START_PAYMENT: _l("Starting the payment"),
+    Action.RETURN_TO_REVIEW: _l("Returning it to review"),
     Action.COMPLETE: _l("Completing"),
     Action.DELIVER: _l("Delivering the result"),
     Action.POST_CHECK: _l("Checking after completion"),
@@ -109,6 +111,7 @@ ACTION_LABELS = {
     Action.APPROVE: _l("Approved"),
     Action.DENY: _l("Denied"),
     Action.START_PAYMENT: _l("Payment started"),
+    Action.RETURN_TO_REVIEW: _l("Returned to review before payment"),
     Action.COMPLETE: _l("Completed"),
     Action.DELIVER: _l("Result delivered"),
     Action.POST_CHECK: _l("Checked after completion"),
@@ -118,7 +121,7 @@ ACTION_LABELS = {
 # Actions taken by the applicant; every other action is the agency's (or the system's for 即办件).
 APPLICANT_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW, Action.RESUBMIT})
 # Actions that must carry a reason.
-REASONED_ACTIONS = frozenset({Action.REFUSE, Action.DENY})
+REASONED_ACTIONS = frozenset({Action.REFUSE, Action.DENY, Action.RETURN_TO_REVIEW})
 # Events on the timeline that are not moves of the lifecycle (no transition; the state stays).
 NOTE_ACTIONS = frozenset({Action.POST_CHECK, Action.DEADLINE_MOVED})
 

@@ -14,6 +14,10 @@ A one-time notice (一次性告知) can come at acceptance (the clock has not st
 clock stops until the applicant resubmits). After resubmission the case goes on where it stood: to
 acceptance if it had not been accepted, back to review if it had. 即办件 complete straight from
 ``accepted``. Guards refuse moves the table allows in general but not for this case; each says why.
+
+An approval that pays money can be returned to review (``return_to_review``, with the reason) while its payment
+has not started: finance finds the money can no longer be paid as approved (the personal account was spent
+meanwhile), or the reviewer finds a mistake. Nothing has left the agency, so the amount is decided again.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (S.UNDER_REVIEW, A.REQUEST_CORRECTION): S.CORRECTION_REQUESTED,
     (S.APPROVED, A.START_PAYMENT): S.PAYING,
     (S.APPROVED, A.COMPLETE): S.COMPLETED,
+    (S.APPROVED, A.RETURN_TO_REVIEW): S.UNDER_REVIEW,
     (S.PAYING, A.COMPLETE): S.COMPLETED,
     (S.COMPLETED, A.DELIVER): S.DELIVERED,
 }
@@ -97,6 +102,7 @@ GUARDS: dict[tuple[State, Action], Guard] = {
     (S.ACCEPTED, A.COMPLETE): _only_instant,
     (S.APPROVED, A.START_PAYMENT): _only_money,
     (S.APPROVED, A.COMPLETE): _not_money,
+    (S.APPROVED, A.RETURN_TO_REVIEW): _only_money,
 }
 
 

@@ -24,6 +24,7 @@ STAFF_ROLES: dict[Action, frozenset[Role]] = {
     Action.APPROVE: frozenset({Role.REVIEWER, Role.CHIEF}),
     Action.DENY: frozenset({Role.REVIEWER, Role.CHIEF}),
     Action.START_PAYMENT: frozenset({Role.FINANCE, Role.CHIEF}),
+    Action.RETURN_TO_REVIEW: frozenset({Role.REVIEWER, Role.FINANCE, Role.CHIEF}),
     Action.COMPLETE: frozenset({Role.ACCEPTOR, Role.REVIEWER, Role.FINANCE, Role.CHIEF}),
     Action.DELIVER: frozenset({Role.ACCEPTOR, Role.REVIEWER, Role.FINANCE, Role.CHIEF}),
 }

@@ -15,6 +15,7 @@ class Event(StrEnum):
     REFUSED = "refused"  # 不予受理
     DENIED = "denied"  # 审核不通过
     APPROVED = "approved"
+    RETURNED_TO_REVIEW = "returned_to_review"  # an approval reopened before its payment started (退回重审)
     PAID = "paid"
     PAYMENT_FAILED = "payment_failed"  # the bank could not pay a claim: the claimant corrects the account
     COMPLETED = "completed"
@@ -42,6 +43,7 @@ EVENT_LABELS = {
     Event.REFUSED: _l("Application not accepted"),
     Event.DENIED: _l("Application not approved"),
     Event.APPROVED: _l("Application approved"),
+    Event.RETURNED_TO_REVIEW: _l("Application back under review"),
     Event.PAID: _l("Payment made"),
     Event.PAYMENT_FAILED: _l("Payment failed"),
     Event.COMPLETED: _l("Application completed"),

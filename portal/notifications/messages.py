@@ -50,6 +50,11 @@ TEMPLATES: dict[Event, Template] = {
         _l("Application approved"),
         _l("Your application for %(item)s (No. %(number)s) has been approved."),
         ("item", "number")),
+    Event.RETURNED_TO_REVIEW: Template(
+        _l("Application back under review"),
+        _l("The approval of your application for %(item)s (No. %(number)s) has been reopened for review before "
+           "anything was paid; the amount will be decided again. Reason: %(reason)s"),
+        ("item", "number", "reason")),
     Event.PAID: Template(
         _l("Payment made"),
         _l("The payment for your application for %(item)s (No. %(number)s) has been made. Result: %(result)s "

@@ -21,7 +21,7 @@ from .operations import notify
 # Moves the applicant is told about. Their own moves (submit, withdraw, resubmit) and the agency's internal
 # steps (start review, start payment, deliver) are not announced.
 ANNOUNCED = frozenset({Action.ACCEPT, Action.REQUEST_CORRECTION, Action.REFUSE, Action.DENY, Action.APPROVE,
-                       Action.COMPLETE})
+                       Action.RETURN_TO_REVIEW, Action.COMPLETE})
 
 
 def item_names(case: Any) -> dict[str, str]:
@@ -68,6 +68,8 @@ def _message(case: Any, event: Any, action: Action) -> tuple[Event, dict[str, An
         return kind, case_context(case, {"reason": case.decision_reason or event.reason or ""})
     if action is Action.APPROVE:
         return Event.APPROVED, case_context(case)
+    if action is Action.RETURN_TO_REVIEW:
+        return Event.RETURNED_TO_REVIEW, case_context(case, {"reason": event.reason or ""})
     if action is Action.COMPLETE:
         kind = _completion_event(case, event)
         return kind, case_context(case, {"result": case.result_text or ""} if kind is not Event.CERTIFICATE_READY

@@ -126,7 +126,7 @@ class Decision:
 
 
 DECISIONS = (Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION, Action.START_REVIEW, Action.APPROVE,
-             Action.DENY, Action.START_PAYMENT, Action.COMPLETE)
+             Action.DENY, Action.START_PAYMENT, Action.RETURN_TO_REVIEW, Action.COMPLETE)
 
 
 def decide(case: Application, decision: Decision, *, by: Any, actor: Actor, version: int | None = None) -> None:
@@ -148,8 +148,12 @@ def decide(case: Application, decision: Decision, *, by: Any, actor: Actor, vers
 
 
 def _moves_on(by: Any, case: Application) -> bool:
-    """Whether ``by`` may take the case's next step (a notice is possible at most steps; it does not count)."""
-    return any(a in DECISIONS and a is not Action.REQUEST_CORRECTION for a in actions_for(by, case))
+    """Whether ``by`` may take the case's next step (a notice is possible at most steps, and a return to review
+    after approval is a step back: neither counts)."""
+    return any(a in DECISIONS and a not in STEPS_BACK for a in actions_for(by, case))
+
+
+STEPS_BACK = frozenset({Action.REQUEST_CORRECTION, Action.RETURN_TO_REVIEW})
 
 
 def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> None:
@@ -177,6 +181,8 @@ def _apply(case: Application, decision: Decision, *, by: Any, actor: Actor) -> N
             case_ops.deny_application(case, decision.reason, by=by, actor=actor)
         case Action.START_PAYMENT:
             case_ops.start_payment(case, by=by, actor=actor)
+        case Action.RETURN_TO_REVIEW:
+            case_ops.return_to_review(case, decision.reason, by=by, actor=actor)
         case Action.COMPLETE:
             case_ops.complete_application(case, by=by, actor=actor, result=decision.result or None)
 

@@ -168,7 +168,8 @@ VARIANT_ITEMS = {"promise": PROMISE_ITEM, "money": MONEY_ITEM, "instant": INSTAN
 # Who takes each agency action in the helpers (staff fixture keys); applicant actions are the citizen's
 STAFF_FOR = {"accept": "acceptor", "refuse": "acceptor", "request_correction": "acceptor",
              "start_review": "reviewer", "approve": "reviewer", "deny": "reviewer",
-             "start_payment": "finance", "complete": "finance", "deliver": "acceptor"}
+             "start_payment": "finance", "return_to_review": "finance", "complete": "finance",
+             "deliver": "acceptor"}
 
 
 @pytest.fixture

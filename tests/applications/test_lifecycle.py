@@ -44,6 +44,7 @@ VARIANT_FOR = {
     (State.RESUBMITTED, Action.START_REVIEW): ("promise", True),
     (State.ACCEPTED, Action.COMPLETE): ("instant", False),
     (State.APPROVED, Action.START_PAYMENT): ("money", False),
+    (State.APPROVED, Action.RETURN_TO_REVIEW): ("money", False),
     (State.PAYING, Action.COMPLETE): ("money", False),
 }
 # Each guard: the variant it lets through and the variant it refuses
@@ -56,6 +57,7 @@ GUARD_VARIANTS = {
     (State.ACCEPTED, Action.COMPLETE): (("instant", False), ("promise", False)),
     (State.APPROVED, Action.START_PAYMENT): (("money", False), ("promise", False)),
     (State.APPROVED, Action.COMPLETE): (("promise", False), ("money", False)),
+    (State.APPROVED, Action.RETURN_TO_REVIEW): (("money", False), ("promise", False)),
 }
 ALL_PAIRS = list(itertools.product(State, [a for a in Action if a not in NOTE_ACTIONS]))
 
@@ -93,6 +95,8 @@ def act(case, action: Action, *, citizen, staff, catalog, reason: str | None = N
             ops.deny_application(case, reason or REASON, by=by, actor=SYSTEM)
         case Action.START_PAYMENT:
             ops.start_payment(case, by=by, actor=SYSTEM)
+        case Action.RETURN_TO_REVIEW:
+            ops.return_to_review(case, reason or REASON, by=by, actor=SYSTEM)
         case Action.COMPLETE:
             ops.complete_application(case, by=by, actor=SYSTEM)
         case Action.DELIVER:
@@ -141,9 +145,10 @@ def test_guards_guard_moves_of_the_table_and_each_is_tested_here():
     assert set(GUARD_VARIANTS) == set(GUARDS)
 
 
-def test_the_refusal_and_denial_are_the_reasoned_actions():
-    assert {Action.REFUSE, Action.DENY} == REASONED_ACTIONS
-    assert {TRANSITIONS[k] for k in TRANSITIONS if k[1] in REASONED_ACTIONS} == {State.NOT_ACCEPTED, State.DENIED}
+def test_the_refusal_the_denial_and_the_return_to_review_are_the_reasoned_actions():
+    assert {Action.REFUSE, Action.DENY, Action.RETURN_TO_REVIEW} == REASONED_ACTIONS
+    assert {TRANSITIONS[k] for k in TRANSITIONS if k[1] in REASONED_ACTIONS} == {
+        State.NOT_ACCEPTED, State.DENIED, State.UNDER_REVIEW}
 
 
 # --- every pair, on a real case -------------------------------------------------------------------------
@@ -178,8 +183,10 @@ def test_every_state_and_action_pair(pair, case_in, take, citizen, staff, db_ses
     assert event.reason == reason
     assert stored_events(db_session, case) == events_before + 1
     assert case.updated_at == T1
-    if action in REASONED_ACTIONS:
+    if action in (Action.REFUSE, Action.DENY):
         assert case.decision_reason == REASON and case.decided_at == T1
+    if action is Action.RETURN_TO_REVIEW:  # the decision is taken again; its reason stays on the event
+        assert case.decided_at is None and case.decision_reason is None
     if TRANSITIONS[pair].is_final:
         assert case.closed_at == T1
 
@@ -271,7 +278,7 @@ def test_refusal_names_the_action_and_the_state(case_in):
      [Action.WITHDRAW, Action.ACCEPT, Action.REFUSE, Action.REQUEST_CORRECTION]),
     (State.RESUBMITTED, "promise", True, [Action.REQUEST_CORRECTION, Action.START_REVIEW]),
     (State.APPROVED, "promise", False, [Action.COMPLETE]),
-    (State.APPROVED, "money", False, [Action.START_PAYMENT]),
+    (State.APPROVED, "money", False, [Action.START_PAYMENT, Action.RETURN_TO_REVIEW]),
     (State.DELIVERED, "promise", False, []),
 ])
 def test_available_actions_follow_table_order_and_guards(state, variant, accepted, expected, case_in):

@@ -108,3 +108,35 @@ def test_an_amount_over_what_the_cap_has_left_is_refused_on_the_page_in_the_revi
                                   "amount_reason": "年度封顶线余额"}).get_data(as_text=True)
     db_session.refresh(second)
     assert second.state == "approved" and claims.claim_of(second).decided_amount == Decimal("30480.00"), done
+
+
+def test_finance_returns_an_approval_to_review_with_a_reason_in_chinese_and_it_reaches_the_reviewers_queue(
+        browser_as, make_case, citizen, staff, db_session):
+    from portal.applications import operations as ops
+
+    case = make_case(MONEY_ITEM, citizen, form={"payee_account": CARD})
+    ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
+    ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    page = f"/staff/cases/{case.id}"
+    finance, _ = browser_as("rtrfin", Role.FINANCE)
+    finance.set_cookie("lang", "zh_Hans_CN")
+    _claim(finance, page)
+    html = finance.get(page).get_data(as_text=True)
+    form = html[html.index('data-action="return_to_review"'):]
+    form = form[:form.index("</form>")]
+    assert "退回重审的原因（告知申请人）" in form and "尚未支付任何款项" in form and ">退回重审</button>" in form
+    db_session.refresh(case)
+    refused = _post(finance, page, {"version": case.version, "action": "return_to_review", "reason": " "})
+    assert refused.status_code == 200 and "请填写原因，该原因将告知申请人。" in refused.get_data(as_text=True)
+    db_session.refresh(case)
+    assert case.state == "approved" and claims.claim_of(case).decided_amount == Decimal("540.00")
+    done = _post(finance, page, {"version": case.version, "action": "return_to_review",
+                                 "reason": "发票金额与清单不符，请重新核定"}).get_data(as_text=True)
+    db_session.refresh(case)
+    assert case.state == "under_review" and claims.claim_of(case).decided_amount is None
+    assert case.assignee_id is None  # back in the review queue for a reviewer to take
+    assert "拨付前退回重新审核" in done and "发票金额与清单不符，请重新核定" in done  # on the timeline, with why
+    reviewer, _ = browser_as("rtrrev", Role.REVIEWER)
+    queue = reviewer.get("/staff/queues/review").get_data(as_text=True)
+    assert case.number in queue

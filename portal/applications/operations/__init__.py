@@ -31,6 +31,7 @@ from .decisions import (
     deliver_application,
     deny_application,
     refuse_application,
+    return_to_review,
     start_payment,
     start_review,
 )
@@ -62,7 +63,7 @@ __all__ = [
     "catalog_item", "check_idempotency_key", "complete_application", "deliver_application", "deny_application",
     "discard_draft", "find_by_token", "get_case", "issue_progress_token", "item_prechecks", "material_modes",
     "open_cases", "prechecks", "record_values", "refuse_application", "request_correction", "required_materials",
-    "resubmit_application", "resume_or_start", "revoke_progress_tokens", "save_draft", "shown_specs", "specs_for",
-    "start_application", "start_payment", "start_review", "submit_application", "transition",
-    "withdraw_application",
+    "resubmit_application", "resume_or_start", "return_to_review", "revoke_progress_tokens", "save_draft",
+    "shown_specs", "specs_for", "start_application", "start_payment", "start_review", "submit_application",
+    "transition", "withdraw_application",
 ]

@@ -95,6 +95,8 @@ def _stamp(case: Application, action: Action, after: State, now: datetime, reaso
     elif action in {Action.APPROVE, Action.DENY, Action.REFUSE}:
         case.decided_at = now
         case.decision_reason = reason if action is not Action.APPROVE else case.decision_reason
+    elif action is Action.RETURN_TO_REVIEW:
+        case.decided_at = None
     elif action is Action.COMPLETE:
         case.completed_at = now
     elif action is Action.DELIVER:

@@ -51,6 +51,12 @@ def start_payment(case: Application, *, by: Any, actor: Actor) -> None:
     transition(case, Action.START_PAYMENT, by=by, actor=actor)
 
 
+def return_to_review(case: Application, reason: str, *, by: Any, actor: Actor) -> None:
+    """退回重审: an approval whose payment has not started goes back to review, with the reason the applicant
+    reads; the amount is decided again (``services.claims.operations.on_case_moved``)."""
+    transition(case, Action.RETURN_TO_REVIEW, by=by, actor=actor, reason=reason)
+
+
 def complete_application(case: Application, *, by: Any, actor: Actor, result: str | None = None) -> None:
     """办结: the case completes and the item's handler applies its effect on the records, together."""
     if result:

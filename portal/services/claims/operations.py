@@ -358,6 +358,17 @@ def decide_amount(case: Application, raw_amount: Any, reason: str, *, by: Any, a
     return claim
 
 
+def reopen_amount(case: Application, claim: Claim, *, actor: Actor) -> None:
+    """The approval went back to review before its payment started: the amount is decided again at the next
+    approval, and until then it holds nothing against the cap or the balance (the old one stays in the audit)."""
+    if claim.payment is not None:
+        raise InvalidTransition(_("This claim's payment has started: it can no longer go back to review."))
+    record("claim.amount_reopened", actor=actor, object_type="application", object_id=case.id,
+           detail={"number": case.number, "decided": str(claim.decided_amount)})
+    claim.decided_amount, claim.adjust_reason, claim.decided_by_id, claim.decided_at = None, None, None, None
+    db.session.flush()
+
+
 def approve_amount(case: Application, *, by: Any, actor: Actor) -> None:
     """Approving a claim without an amount decided approves the computed one; without either it is refused."""
     claim = claim_of(case)
@@ -403,7 +414,12 @@ def create_payment(case: Application, *, by: Any, actor: Actor) -> Payment:
     if claim.kind == ClaimKind.WITHDRAWAL:  # the account is debited now, before the money leaves
         from .effects import debit_withdrawal
 
-        debit_withdrawal(case, claim)
+        try:
+            debit_withdrawal(case, claim)
+        except InvalidTransition as error:
+            raise InvalidTransition(_("The personal account now holds less than the approved amount, so nothing is "
+                                      "paid: return the case to review, where the amount is decided again.")) \
+                from error
     payment = Payment(application_id=case.id, claim=claim, amount=claim.decided_amount, state="pending",
                       payee_name=payee[0], payee_bank=payee[1], payee_account=payee[2],
                       payee_kind=payee_kind(case), created_by_id=getattr(by, "id", None))
@@ -467,6 +483,8 @@ def on_case_moved(case: Application, *, event: Any, action: Action, **_kw: Any) 
         check_within_balance(case, claim)
     if action is Action.START_PAYMENT:
         create_payment(case, by=event.actor, actor=actor)
+    if action is Action.RETURN_TO_REVIEW:
+        reopen_amount(case, claim, actor=actor)
     if action is Action.COMPLETE and (claim.payment is None or claim.payment.state != "paid"):
         raise InvalidTransition(_("The claim completes once its payment is paid."))
 

@@ -321,9 +321,54 @@ def test_a_withdrawal_whose_balance_was_spent_meanwhile_does_not_start_paying(ap
     ledger.withdraw(citizen.person.id, Decimal("100.00"), AccountTransactionKind.PHARMACY, "药店购药")
     with force_locale("zh_Hans_CN"), pytest.raises(InvalidTransition) as refusal, db.session.begin_nested():
         ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
-    assert "余额" in refusal.value.message
+    assert "余额" in refusal.value.message and "退回重审" in refusal.value.message
     assert case.state == State.APPROVED and claims.claim_of(case).payment is None  # no money order made
     assert account.balance == Decimal("3356.78")
+
+
+def test_a_withdrawal_that_cannot_start_paying_goes_back_to_review_and_is_paid_what_is_left(
+        app, region, citizen, staff):
+    from portal.insurance import ledger
+    from portal.notifications.models import Notification
+
+    region("yueyang")
+    account = _account(citizen.person, "3456.78")
+    case = _withdrawal_in_review(app, citizen, staff)  # 支取原因 死亡: it must take all the account holds
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    ledger.withdraw(citizen.person.id, Decimal("100.00"), AccountTransactionKind.PHARMACY, "药店购药")
+    with pytest.raises(InvalidTransition), db.session.begin_nested():
+        ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    with pytest.raises(ValidationFailed), db.session.begin_nested():  # the applicant is told why: a reason is needed
+        ops.return_to_review(case, "  ", by=staff["finance"], actor=SYSTEM)
+    assert case.state == State.APPROVED
+    ops.return_to_review(case, "个人账户余额已变动，需重新核定支取金额", by=staff["finance"], actor=SYSTEM)
+    claim = claims.claim_of(case)
+    assert case.state == State.UNDER_REVIEW and case.decided_at is None
+    assert (claim.decided_amount, claim.decided_by_id) == (None, None)  # decided again, holding nothing meanwhile
+    told = db.session.execute(select(Notification).where(Notification.application_id == case.id,
+                                                         Notification.event == "returned_to_review")).scalar_one()
+    assert told.context["reason"] == "个人账户余额已变动，需重新核定支取金额"
+    with force_locale("zh_Hans_CN"), pytest.raises(InvalidTransition) as refusal, db.session.begin_nested():
+        ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)  # the old amount, computed that day
+    assert "¥3,356.78" in refusal.value.message
+    claims.decide_amount(case, "3356.78", "审核期间账户余额减少 100.00 元（药店购药）", by=staff["reviewer"],
+                         actor=SYSTEM)
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
+    assert (account.status, account.balance) == ("closed", Decimal("0.00"))
+    assert [m[1] for m in _movements(account)] == [Decimal("-100.00"), Decimal("-3356.78")]
+
+
+def test_a_claim_whose_payment_started_cannot_go_back_to_review(app, region, citizen, staff):
+    region("yueyang")
+    _account(citizen.person, "3456.78")
+    case = _withdrawal_in_review(app, citizen, staff)
+    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    with pytest.raises(InvalidTransition), db.session.begin_nested():
+        ops.return_to_review(case, "重新核定", by=staff["finance"], actor=SYSTEM)
+    assert case.state == State.PAYING and claims.claim_of(case).decided_amount == Decimal("3456.78")
 
 
 def test_a_withdrawal_paying_since_before_the_debit_moved_is_debited_at_completion(app, region, citizen, staff):
