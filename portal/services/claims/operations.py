@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import format_currency
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ...applications.constants import Action, State
 from ...applications.models import Application
@@ -39,6 +39,9 @@ from .rules import _date, _invoice_number, care_date, missed_deadline
 
 LIVE_PAYMENTS = ("pending", "exported", "paid")
 DEAD_STATES = (State.WITHDRAWN.value, State.NOT_ACCEPTED.value, State.DENIED.value)
+# A case in one of these has had its amount approved: its invoices are being paid or have been.
+APPROVED_STATES = (State.APPROVED.value, State.PAYING.value, State.COMPLETED.value, State.DELIVERED.value)
+_INVOICE_LOCK = 7_301_456  # advisory-lock class of one invoice number (with hashtext(number) as the second key)
 
 
 def _item(case: Application) -> Any:
@@ -157,6 +160,30 @@ def check_within_cap(case: Application, claim: Claim) -> None:
             amount=money(claim.decided_amount), year=claim.benefit_year, cap=money(cap), held=money(held),
             left=money(left)),
             code="over_cap")
+
+
+def check_invoices_paid_once(case: Application, claim: Claim) -> None:
+    """Refuse to approve a claim whose invoice another case already has approved (paying or paid): one invoice is
+    paid once. Filing refuses an invoice another standing case claims, but two filed at the same moment both pass
+    that check; the reviewer sees such duplicates on the case page, and approval stops the second. On PostgreSQL each
+    invoice number is locked for the transaction first, in order, so two approvals sharing one are checked in turn."""
+    numbers = sorted({invoice.number for invoice in claim.invoices})
+    if not numbers:
+        return
+    if db.is_postgres:
+        for number in numbers:
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, hashtext(:number))"),
+                               {"kind": _INVOICE_LOCK, "number": number})
+    row = db.session.execute(
+        select(ClaimInvoice.number, Application.number).select_from(ClaimInvoice)
+        .join(Claim, Claim.id == ClaimInvoice.claim_id).join(Application, Application.id == Claim.application_id)
+        .where(ClaimInvoice.number.in_(numbers), Claim.id != claim.id, Application.state.in_(APPROVED_STATES))
+        .order_by(ClaimInvoice.number).limit(1)).first()
+    if row is not None:
+        raise InvalidTransition(_(
+            "Invoice %(invoice)s has already been approved for payment in case %(case)s: an invoice is paid once. "
+            "Ask the applicant to remove it with a one-time notice, or deny the claim.",
+            invoice=row[0], case=row[1]), code="invoice_paid_elsewhere")
 
 
 def _money(value: Any) -> Decimal:
@@ -479,6 +506,7 @@ def on_case_moved(case: Application, *, event: Any, action: Action, **_kw: Any) 
     if action is Action.APPROVE and claim.decided_amount is None:
         raise InvalidTransition(_("Approve a claim with the amount to pay."))
     if action is Action.APPROVE:
+        check_invoices_paid_once(case, claim)
         check_within_cap(case, claim)
         check_within_balance(case, claim)
     if action is Action.START_PAYMENT:

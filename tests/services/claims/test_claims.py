@@ -124,6 +124,30 @@ def test_an_invoice_claimed_in_another_case_is_refused_and_flagged_to_staff(make
     assert claims.duplicates(claims.claim_of(second)) == {}
 
 
+def test_an_invoice_approved_in_one_case_stops_the_approval_of_another_that_claims_it(make_case, citizen, staff):
+    first = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("TWICE-0001")]})
+    second = make_case(OUTPATIENT, citizen, form={"invoices": [_invoice("TWICE-0002")]})
+    # as two filings at the same moment leave them: each passed the filing check before the other was recorded
+    claims.claim_of(second).invoices[0].number = "TWICE-0001"
+    db.session.flush()
+    assert claims.duplicates(claims.claim_of(second)) == {"TWICE-0001": [first.number]}  # shown to the reviewer
+    for case in (first, second):
+        _to_review(case, staff)
+    ops.approve_application(first, by=staff["reviewer"], actor=SYSTEM)
+    with force_locale("zh_Hans_CN"), pytest.raises(InvalidTransition) as refusal, db.session.begin_nested():
+        ops.approve_application(second, by=staff["reviewer"], actor=SYSTEM)
+    assert "TWICE-0001" in refusal.value.message and first.number in refusal.value.message
+    assert "一次性告知" in refusal.value.message
+    assert second.state == State.UNDER_REVIEW
+    # once the first approval goes back to review, the invoice is no longer approved elsewhere
+    ops.return_to_review(first, "重复票据，待核实", by=staff["finance"], actor=SYSTEM)
+    ops.approve_application(second, by=staff["reviewer"], actor=SYSTEM)
+    assert second.state == State.APPROVED
+    with pytest.raises(InvalidTransition), db.session.begin_nested():
+        ops.approve_application(first, by=staff["reviewer"], actor=SYSTEM)
+    assert first.state == State.UNDER_REVIEW
+
+
 def test_the_seeds_claim_deadline_is_enforced_in_its_own_words(app, at, make_case, citizen):
     at(2026, 4, 2)
     with force_locale("zh_Hans_CN"), pytest.raises(ValidationFailed) as error:
