@@ -56,10 +56,15 @@ class ClaimItem(Handler):
         approve_amount(case, by=by, actor=actor)
 
     def before_complete(self, case: Any, *, by: Any, actor: Any) -> None:
+        from .effects import money_left_note
         from .operations import claim_of, confirm_paid
 
-        if case.state == "paying" and claim_of(case) is not None:
+        claim = claim_of(case)
+        if case.state == "paying" and claim is not None:
             confirm_paid(case, by=by, actor=actor)
+            note = money_left_note(case, claim)
+            if note:
+                case.result_text = f"{case.result_text.strip()}\n{note}"
 
     def apply_effect(self, case: Any, context: FilingContext) -> None:
         from .effects import apply_claim

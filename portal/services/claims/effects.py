@@ -8,8 +8,11 @@ The debit goes through ``insurance.ledger``, which locks the account's row and r
 taking the balance at the same moment cannot pay the same money out twice. (A payment started before this was so is
 debited at completion.) When the form's 支取原因 is one that ends the account for good — 死亡 or 出国定居, the
 reasons the seeds' forms list for paying out the whole balance to the heir or the emigrant — the account is closed
-(销户) at completion, with the reason and the case number; a closed account must be empty (database CHECK), so a
-balance that grew since the amount was decided stops the completion too.
+(销户) at completion, with the reason and the case number; a closed account must be empty (database CHECK). When money
+was credited after the payment started (a monthly 划入 of the month of death, say), the payment has been made all the
+same: the case completes, the account stays open with that money, and the claimant reads that it can be withdrawn
+on another application, which closes the account (``money_left_note``). Refusing the completion instead left the case
+paying for ever and stopped the import of the bank's return file for the whole batch.
 A reimbursement's payment is itself the record of what counts against the year's 封顶线
 (``operations.cap_used``: the payments pending, sent or paid of the person, year and scheme).
 """
@@ -19,9 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import clock
+from ...core.audit import Actor, record
 from ...core.db import db
-from ...core.errors import InvalidTransition
-from ...core.translation import gettext as _
 from ...insurance import ledger
 from ...insurance.constants import AccountTransactionKind
 from .kinds import ClaimKind
@@ -43,13 +45,27 @@ def apply_claim(case: Any) -> None:
         debit_withdrawal(case, claim)
     reason = closing_reason(case)
     account = ledger.locked_account(case.person_id) if reason is not None else None
-    if account is not None:
-        if account.balance != 0:
-            raise InvalidTransition(_("The account is to be closed, but money was credited to it after the amount was "
-                                      "decided: decide the amount again before completing."))
+    if account is not None and account.balance != 0:  # credited after the payment started: it stays open
+        record("account.close_deferred", actor=Actor.system(), object_type="application", object_id=case.id,
+               detail={"number": case.number, "left": str(account.balance)})
+    elif account is not None:
         account.status, account.closed_on = "closed", clock.today()
         account.closed_reason = f"{reason}：一次性支取 {case.number}"
     db.session.flush()
+
+
+def money_left_note(case: Any, claim: Any) -> str | None:
+    """What the claimant reads when a withdrawal that closes the account completes with money credited to the
+    account after its payment started (Chinese, as the rest of the result the case prints); None otherwise."""
+    if claim.kind != ClaimKind.WITHDRAWAL or closing_reason(case) is None or claim.payment is None:
+        return None
+    account = ledger.locked_account(case.person_id)
+    if account is None:
+        return None
+    left = account.balance - (0 if ledger.moved_by(case.id) else claim.decided_amount)
+    if left <= 0:
+        return None
+    return f"个人账户在开始拨付后又记入¥{left:,.2f}，账户暂未注销；这笔钱可再申请一次性支取，支取后注销账户。"
 
 
 CLOSING_REASONS = ("死亡", "出国定居")

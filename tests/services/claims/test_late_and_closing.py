@@ -16,6 +16,7 @@ from portal.core import clock
 from portal.core.audit import AuditEvent
 from portal.core.db import db
 from portal.core.errors import InvalidTransition, ValidationFailed
+from portal.insurance.constants import AccountTransactionKind
 from portal.insurance.models import PersonalAccount
 from portal.services.claims import operations as claims
 from portal.workbench import operations as desk
@@ -120,12 +121,32 @@ def test_a_voluntary_withdrawal_empties_the_account_but_keeps_it_open(app, regio
     assert account.balance == Decimal("0.00") and account.status == "open" and account.closed_on is None
 
 
-def test_an_account_credited_after_the_decision_is_not_closed_with_money_in_it(app, region, citizen, staff):
+def test_an_account_credited_after_the_payment_started_stays_open_and_the_case_completes(app, region, citizen, staff):
+    from portal.insurance import ledger
+
     case, account = _withdrawal(app, region, citizen, staff, "死亡")
-    account.balance += Decimal("50.00")  # a late contribution credit
-    with pytest.raises(InvalidTransition, match="credited"):
-        ops.complete_application(case, by=staff["finance"], actor=SYSTEM)
-    assert account.status == "open"
+    assert account.balance == Decimal("0.00")  # debited when the payment started
+    ledger.deposit(citizen.person.id, Decimal("50.00"), AccountTransactionKind.CREDIT, "当月划入")
+    ops.complete_application(case, by=staff["finance"], actor=SYSTEM)  # the bank has paid: the case completes
+    assert case.state == State.COMPLETED
+    assert (account.status, account.balance, account.closed_on) == ("open", Decimal("50.00"), None)  # never closed
+    assert "已支付 ¥812.40" in case.result_text  # with money in it
+    assert "个人账户在开始拨付后又记入¥50.00，账户暂未注销；这笔钱可再申请一次性支取" in case.result_text
+    deferred = db.session.execute(select(AuditEvent).where(AuditEvent.action == "account.close_deferred")).scalar_one()
+    assert deferred.object_id == str(case.id)
+
+
+def test_a_closing_withdrawal_credited_meanwhile_does_not_stop_its_batchs_return_file(app, region, citizen, staff):
+    from portal.insurance import ledger
+    from portal.integrations.bank import get_bank_files, local_bank
+    from portal.services.claims import batches
+
+    case, account = _withdrawal(app, region, citizen, staff, "出国定居")
+    batch = batches.create_batch(by=staff["finance"], actor=SYSTEM)
+    ledger.deposit(citizen.person.id, Decimal("50.00"), AccountTransactionKind.CREDIT, "当月划入")
+    answer = local_bank.answer(get_bank_files(), batches.batch_file(batch, actor=SYSTEM))
+    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == {"paid": 1, "failed": 0}
+    assert case.state == State.COMPLETED and account.status == "open" and account.balance == Decimal("50.00")
 
 
 def test_the_database_refuses_a_closed_account_with_money_in_it(db_session, make_person):
