@@ -8,6 +8,9 @@
   one of the batch's, each once, with the batch's amount; count and total as the batch's), then, all or nothing:
   a paid line marks its payment paid and completes its case (the claimant is told the amount); a failed line marks
   its payment failed with the bank's reason and tells the claimant to correct the account; the case stays open.
+  The bank has paid what it says it paid, whatever our side makes of it: a case whose completion is refused (its
+  savepoint undone) keeps its payment paid and stays paying, listed to finance with the reason, to be completed from
+  its page; the rest of the file is imported.
 
 A batch mixes people's claims and institutions' settlements (``services.settlement``): a line pays a person's account
 (对私) or an institution's settlement account (对公), as the payment's ``payee_kind`` says.
@@ -30,7 +33,7 @@ from ...applications.models import Application
 from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
-from ...core.errors import Conflict, InvalidTransition, ValidationFailed
+from ...core.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from ...core.translation import gettext as _
 from ...integrations.bank import CORPORATE, PERSONAL, BankFileError, BatchFile, PaymentLine, get_bank_files
 from .models import Payment, PaymentBatch
@@ -131,13 +134,17 @@ def import_return(batch: PaymentBatch, data: bytes, *, by: Any, actor: Actor) ->
                                            "%(count)d lines for %(sent)s.", lines=len(lines),
                                            total=format_currency(returned, "CNY"), batch=batch.number,
                                            count=batch.line_count, sent=format_currency(batch.total, "CNY")))])
-    counts = {"paid": 0, "failed": 0}
+    counts: dict[str, Any] = {"paid": 0, "failed": 0, "unfinished": []}
     for line in lines:
         payment = payments[line.line_id]
         case = db.session.get(Application, payment.application_id)
         if line.paid:
             confirm_paid(case, by=by, actor=actor, reference=line.reference or line.line_id)
-            case_ops.complete_application(case, by=by, actor=actor)
+            try:
+                with db.session.begin_nested():
+                    case_ops.complete_application(case, by=by, actor=actor)
+            except DomainError as refusal:  # paid all the same: the case stays paying, for finance to complete
+                counts["unfinished"].append((case.number, refusal.message))
             counts["paid"] += 1
         else:
             payment.state, payment.failed_at = "failed", clock.now()
@@ -148,5 +155,6 @@ def import_return(batch: PaymentBatch, data: bytes, *, by: Any, actor: Actor) ->
     batch.returned_at = clock.now()
     db.session.flush()
     record("claim.batch_returned", actor=actor, object_type="payment_batch", object_id=batch.id,
-           detail={"number": batch.number, **counts})
+           detail={"number": batch.number, "paid": counts["paid"], "failed": counts["failed"],
+                   "unfinished": [number for number, _reason in counts["unfinished"]]})
     return counts

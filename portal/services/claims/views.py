@@ -108,6 +108,9 @@ def batch_return(batch_id: int):
         return redirect(url_for("claims.payments"))
     flash(_("Return file of %(number)s imported: %(paid)d paid, %(failed)d failed.", number=batch.number,
             paid=counts["paid"], failed=counts["failed"]), "success")
+    for number, reason in counts["unfinished"]:
+        flash(_("Case %(number)s is paid but could not be completed: %(reason)s Complete it from its page once this "
+                "is resolved.", number=number, reason=reason), "error")
     return redirect(url_for("claims.payments"))
 
 

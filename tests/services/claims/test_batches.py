@@ -69,7 +69,8 @@ def test_the_return_file_pays_and_completes_or_fails_and_asks_for_another_accoun
     batch = batches.create_batch(by=staff["finance"], actor=SYSTEM)
     failing_line = batches.line_id(claims.claim_of(failing).payment)
     answer = local_bank.answer(layout, batches.batch_file(batch, actor=SYSTEM), fail={failing_line: "账户已销户"})
-    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == {"paid": 1, "failed": 1}
+    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == \
+        {"paid": 1, "failed": 1, "unfinished": []}
     assert paid.state == State.COMPLETED and "已支付 ¥720.00" in paid.result_text
     assert claims.claim_of(paid).payment.bank_reference.startswith("B")
     payment = claims.claim_of(failing).payments[-1]

@@ -87,12 +87,16 @@ def test_an_in_time_claim_is_accepted_as_before(make_case, citizen, staff):
 # --- withdrawals that close the account ------------------------------------------------------------------------
 
 
-def _withdrawal(app, region, citizen, staff, reason: str, balance: str = "812.40"):
+def _withdrawal(app, region, citizen, staff, reason: str, balance: str | None = "812.40"):
+    """A 岳阳 个人账户一次性支取 of ``citizen`` for ``reason``, paying; a new account of ``balance`` first (None: the
+    one the person has)."""
     region("yueyang")
     person = citizen.person
-    account = PersonalAccount(person_id=person.id, balance=Decimal(balance), opened_on=date(2020, 1, 1))
-    db.session.add(account)
-    db.session.flush()
+    account = None
+    if balance is not None:
+        account = PersonalAccount(person_id=person.id, balance=Decimal(balance), opened_on=date(2020, 1, 1))
+        db.session.add(account)
+        db.session.flush()
     item = app.extensions["portal_catalog"].get("002036002003")  # 岳阳 个人账户一次性支取
     case = ops.start_application(item, by=citizen, actor=SYSTEM)
     form = {**case.form_data, "insured_name": person.name, "insured_id_number": person.id_number, "reason": reason,
@@ -145,7 +149,8 @@ def test_a_closing_withdrawal_credited_meanwhile_does_not_stop_its_batchs_return
     batch = batches.create_batch(by=staff["finance"], actor=SYSTEM)
     ledger.deposit(citizen.person.id, Decimal("50.00"), AccountTransactionKind.CREDIT, "当月划入")
     answer = local_bank.answer(get_bank_files(), batches.batch_file(batch, actor=SYSTEM))
-    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == {"paid": 1, "failed": 0}
+    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == \
+        {"paid": 1, "failed": 0, "unfinished": []}
     assert case.state == State.COMPLETED and account.status == "open" and account.balance == Decimal("50.00")
 
 
@@ -227,3 +232,28 @@ def test_the_api_lists_the_late_reason_field_as_the_filing_page_shows_it(at, mak
     assert "invoices" in listed  # the rest of the form is there either way
     if shown:
         assert "2026" in str(listed["late_reason"])
+
+
+def test_a_paid_line_whose_completion_is_refused_stays_paying_and_the_rest_of_the_file_is_imported(
+        app, region, citizen, staff):
+    from sqlalchemy import delete
+
+    from portal.insurance.models import AccountTransaction
+    from portal.integrations.bank import get_bank_files, local_bank
+    from portal.services.claims import batches
+
+    case, account = _withdrawal(app, region, citizen, staff, "主动放弃")
+    # as a payment started by the earlier code left it (debited at completion), and the balance spent since
+    db.session.execute(delete(AccountTransaction).where(AccountTransaction.application_id == case.id))
+    account.balance = Decimal("12.40")
+    db.session.flush()
+    other, _same = _withdrawal(app, region, citizen, staff, "主动放弃", balance=None)  # takes the 12.40 left
+    batch = batches.create_batch(by=staff["finance"], actor=SYSTEM)
+    answer = local_bank.answer(get_bank_files(), batches.batch_file(batch, actor=SYSTEM))
+    counts = batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM)
+    assert (counts["paid"], counts["failed"]) == (2, 0)
+    [(number, reason)] = counts["unfinished"]
+    assert number == case.number and "balance" in reason
+    assert case.state == State.PAYING and claims.claim_of(case).payment.state == "paid"  # the bank paid it
+    assert other.state == State.COMPLETED and batch.returned_at is not None
+    assert account.balance == Decimal("0.00") and account.status == "open"  # the other's debit only: nothing half-done

@@ -170,7 +170,8 @@ def test_a_batch_pays_a_persons_claim_and_an_institutions_settlement_together(
     # the bank pays the clinic and cannot pay the person's card
     person_line = batches.line_id(claims.claim_of(claim_case).payment)
     answer = local_bank.answer(layout, sent, fail={person_line: "账户已冻结"})
-    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == {"paid": 1, "failed": 1}
+    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == \
+        {"paid": 1, "failed": 1, "unfinished": []}
     assert settlement.state == State.COMPLETED
     assert "已支付 ¥98,500.00（人民币玖万捌仟伍佰元整）" in settlement.result_text
     told = db.session.execute(select(Notification).where(Notification.application_id == settlement.id,
@@ -187,7 +188,8 @@ def test_a_failed_settlement_line_asks_the_institution_for_another_account(layou
     batch = batches.create_batch(by=staff["finance"], actor=SYSTEM)
     line = batches.line_id(claims.claim_of(case).payment)
     answer = local_bank.answer(layout, batches.batch_file(batch, actor=SYSTEM), fail={line: "户名与账号不符"})
-    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == {"paid": 0, "failed": 1}
+    assert batches.import_return(batch, answer, by=staff["finance"], actor=SYSTEM) == \
+        {"paid": 0, "failed": 1, "unfinished": []}
     assert case.state == State.PAYING
     told = db.session.execute(select(Notification).where(Notification.application_id == case.id,
                                                          Notification.event == "payment_failed")).scalar_one()
