@@ -1,7 +1,7 @@
 """The yearly cap (封顶线) as the claimant sees it on 我的参保记录 (/me/records): per year and policy table, the cap,
 what counts against it, what is left, and the working.
 
-What counts is what the calculation counts (``operations.cap_used``): the payments of the person's claims of that
+What counts is what the calculation counts (``approval.cap_used``): the payments of the person's claims of that
 year of care and that table which are waiting, sent to the bank or paid. The cap is the one the latest of those
 claims was computed with (its working's ``within_cap`` line), so the page and the calculation agree; for a year
 without such a claim (the current year is always shown for the person's medical scheme) it is the cap of the
@@ -21,10 +21,10 @@ from sqlalchemy import bindparam, select
 from ...applications.models import Application
 from ...catalog.schema import Name
 from ...core.db import db
+from .approval import LIVE_PAYMENTS
 from .calculation import ZERO
 from .constants import PAYMENT_LABELS
 from .models import Claim, Payment
-from .operations import LIVE_PAYMENTS
 from .policy import policy_on
 
 SCHEME_NAMES = {

@@ -26,7 +26,7 @@ from ...core.audit import Actor, record
 from ...core.db import db
 from ...insurance import ledger
 from ...insurance.constants import AccountTransactionKind
-from .kinds import ClaimKind
+from .kinds import ClaimKind, closing_reason
 from .operations import claim_of
 
 
@@ -67,11 +67,3 @@ def money_left_note(case: Any, claim: Any) -> str | None:
         return None
     return f"个人账户在开始拨付后又记入¥{left:,.2f}，账户暂未注销；这笔钱可再申请一次性支取，支取后注销账户。"
 
-
-CLOSING_REASONS = ("死亡", "出国定居")
-
-
-def closing_reason(case: Any) -> str | None:
-    """The 支取原因 of the withdrawal if it closes the account (death, settling abroad), else None."""
-    reason = str(case.form_data.get("reason") or "").strip()
-    return reason if reason in CLOSING_REASONS else None

@@ -80,3 +80,12 @@ ROLE_KEYS = {
 def role_key(keys: set[str], role: str) -> str | None:
     """The key of the field playing ``role`` among ``keys``, if any."""
     return next((k for k in ROLE_KEYS.get(role, (role,)) if k in keys), None)
+
+
+CLOSING_REASONS = ("死亡", "出国定居")
+
+
+def closing_reason(case: Any) -> str | None:
+    """The 支取原因 of the withdrawal if it closes the account (death, settling abroad), else None."""
+    reason = str(case.form_data.get("reason") or "").strip()
+    return reason if reason in CLOSING_REASONS else None

@@ -4,7 +4,7 @@
   the day of care, and its invoice numbers are recorded (``record_claim``).
 - The reviewer approves with an amount (``decide_amount``): the computed one, or another with a reason; both
   are kept. Approval without an amount is refused, and so is an amount over what the year's cap has left after the
-  person's other approved or paid claims (``check_within_cap``).
+  person's other approved or paid claims, and the other checks of ``approval``.
 - Starting payment creates the ``Payment``, with the payee sealed as the form gave it.
 - Completion needs the payment paid: by finance confirming it (``confirm_paid``), or from the bank's return
   file (``portal.services.claims.batches``). The claimant is told the amount paid.
@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import format_currency
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
 from ...applications.constants import Action, State
 from ...applications.models import Application
@@ -27,9 +27,17 @@ from ...core import clock
 from ...core.audit import Actor, record
 from ...core.db import db
 from ...core.errors import InvalidTransition, ValidationFailed
-from ...core.formatting import local_date, money
+from ...core.formatting import local_date
 from ...core.translation import gettext as _
 from . import calculation
+from .approval import (
+    approved_unpaid,
+    cap_of,
+    cap_used,
+    check_invoices_paid_once,
+    check_within_balance,
+    check_within_cap,
+)
 from .constants import PAYMENT_LABELS
 from .forms import AREA_VALUES, LEVEL_VALUES
 from .kinds import ClaimKind, kind_of, role_key, scheme_of
@@ -37,11 +45,7 @@ from .models import Claim, ClaimInvoice, Payment
 from .policy import policy_on
 from .rules import _date, _invoice_number, care_date, missed_deadline
 
-LIVE_PAYMENTS = ("pending", "exported", "paid")
 DEAD_STATES = (State.WITHDRAWN.value, State.NOT_ACCEPTED.value, State.DENIED.value)
-# A case in one of these has had its amount approved: its invoices are being paid or have been.
-APPROVED_STATES = (State.APPROVED.value, State.PAYING.value, State.COMPLETED.value, State.DELIVERED.value)
-_INVOICE_LOCK = 7_301_456  # advisory-lock class of one invoice number (with hashtext(number) as the second key)
 
 
 def _item(case: Application) -> Any:
@@ -76,114 +80,6 @@ def duplicates(claim: Claim) -> dict[str, list[str]]:
     for invoice, case_number in rows:
         out.setdefault(invoice, []).append(case_number)
     return out
-
-
-def cap_used(person_id: int | None, year: int | None, scheme: str | None, *, excluding: int | None = None) -> Decimal:
-    """What counts against the year's 封顶线: payments of the person's claims of that year and scheme that are
-    pending, exported or paid."""
-    if person_id is None or year is None:
-        return Decimal("0.00")
-    query = (select(func.coalesce(func.sum(Payment.amount), 0)).join(Claim, Claim.id == Payment.claim_id)
-             .where(Claim.person_id == person_id, Claim.benefit_year == year, Claim.scheme == scheme,
-                    Payment.state.in_(LIVE_PAYMENTS)))
-    if excluding is not None:
-        query = query.where(Claim.id != excluding)
-    return Decimal(str(db.session.execute(query).scalar_one())).quantize(calculation.FEN)
-
-
-def _approved_unpaid(person_id: int, *where: Any, excluding: int) -> Decimal:
-    """The amounts approved of the person's other claims (matching ``where``) whose payment has not started."""
-    total = db.session.execute(
-        select(func.coalesce(func.sum(Claim.decided_amount), 0))
-        .join(Application, Application.id == Claim.application_id)
-        .outerjoin(Payment, Payment.claim_id == Claim.id)
-        .where(Claim.person_id == person_id, Claim.id != excluding, Payment.id.is_(None),
-               Application.state == State.APPROVED.value, *where)
-    ).scalar_one()
-    return Decimal(str(total)).quantize(calculation.FEN)
-
-
-def cap_held(person_id: int, year: int, scheme: str, *, excluding: int) -> Decimal:
-    """What the person's other claims of the year and scheme already hold of its 封顶线: their live payments
-    (``cap_used``) and the amounts approved whose payment has not started yet."""
-    return cap_used(person_id, year, scheme, excluding=excluding) + _approved_unpaid(
-        person_id, Claim.benefit_year == year, Claim.scheme == scheme, excluding=excluding)
-
-
-def check_within_balance(case: Application, claim: Claim) -> None:
-    """Refuse to approve a withdrawal of more than the personal account can pay: its balance (withdrawals whose
-    payment started are already debited) less what the person's other approved withdrawals will take. A withdrawal
-    that closes the account (death, settling abroad) pays all of that: a closed account must be empty, so a smaller
-    amount would leave the completion unable to close it after the bank has paid. The account's row is locked first,
-    so two approvals at the same moment are checked in turn."""
-    if claim.kind != ClaimKind.WITHDRAWAL or claim.decided_amount is None or claim.person_id is None:
-        return
-    from ...insurance import ledger
-
-    account = ledger.locked_account(claim.person_id)
-    balance = account.balance if account is not None else calculation.ZERO
-    held = _approved_unpaid(claim.person_id, Claim.kind == ClaimKind.WITHDRAWAL.value, excluding=claim.id)
-    left = max(calculation.ZERO, balance - held)
-    if claim.decided_amount > left:
-        raise InvalidTransition(_(
-            "%(amount)s is more than the personal account can pay: it holds %(balance)s, and this person's other "
-            "approved withdrawals will take %(held)s of it, so at most %(left)s can be approved. Enter that amount, "
-            "with the reason.", amount=money(claim.decided_amount), balance=money(balance), held=money(held),
-            left=money(left)), code="over_balance")
-    from .effects import closing_reason
-
-    if closing_reason(case) is not None and claim.decided_amount != left:
-        raise InvalidTransition(_(
-            "This withdrawal closes the account (its reason is death or settling abroad), so it pays out all the "
-            "account can pay: %(left)s. Enter that amount, with the reason.", left=money(left)),
-            code="closing_not_whole")
-
-
-def check_within_cap(case: Application, claim: Claim) -> None:
-    """Refuse to approve an amount that, with what the person's other claims of the year already hold, would go
-    over the cap. Each claim is computed when filed, against what was paid then: two claims filed before either was
-    approved were each computed against the whole cap. The person's row is locked first, so two approvals of one
-    person's claims at the same moment are checked in turn, each seeing the other's."""
-    cap = _cap(case, claim)
-    if cap is None or claim.person_id is None or claim.decided_amount is None:
-        return
-    from ...insurance.models import Person
-
-    db.session.execute(select(Person.id).where(Person.id == claim.person_id).with_for_update())
-    held = cap_held(claim.person_id, claim.benefit_year, claim.scheme, excluding=claim.id)
-    left = max(calculation.ZERO, cap - held)
-    if claim.decided_amount > left:
-        raise InvalidTransition(_(
-            "%(amount)s would go over the %(year)s yearly cap of %(cap)s: this person's other claims of that year "
-            "already hold %(held)s of it (approved or paid), so at most %(left)s can be approved. Enter that amount, "
-            "with the reason.",
-            amount=money(claim.decided_amount), year=claim.benefit_year, cap=money(cap), held=money(held),
-            left=money(left)),
-            code="over_cap")
-
-
-def check_invoices_paid_once(case: Application, claim: Claim) -> None:
-    """Refuse to approve a claim whose invoice another case already has approved (paying or paid): one invoice is
-    paid once. Filing refuses an invoice another standing case claims, but two filed at the same moment both pass
-    that check; the reviewer sees such duplicates on the case page, and approval stops the second. On PostgreSQL each
-    invoice number is locked for the transaction first, in order, so two approvals sharing one are checked in turn."""
-    numbers = sorted({invoice.number for invoice in claim.invoices})
-    if not numbers:
-        return
-    if db.is_postgres:
-        for number in numbers:
-            db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, hashtext(:number))"),
-                               {"kind": _INVOICE_LOCK, "number": number})
-    row = db.session.execute(
-        select(ClaimInvoice.number, Application.number).select_from(ClaimInvoice)
-        .join(Claim, Claim.id == ClaimInvoice.claim_id).join(Application, Application.id == Claim.application_id)
-        .where(ClaimInvoice.number.in_(numbers), Claim.id != claim.id, Application.state.in_(APPROVED_STATES))
-        .order_by(ClaimInvoice.number).limit(1)).first()
-    if row is not None:
-        raise InvalidTransition(_(
-            "Invoice %(invoice)s has already been approved for payment in case %(case)s: an invoice is paid once. "
-            "Ask the applicant to remove it with a one-time notice, or deny the claim.",
-            invoice=row[0], case=row[1]), code="invoice_paid_elsewhere")
 
 
 def _money(value: Any) -> Decimal:
@@ -538,17 +434,10 @@ def staff_view(case: Application, *, reveal_to: Actor | None = None) -> dict[str
             "payment_label": PAYMENT_LABELS[claim.payment.state] if claim.payment else "",
             "cap_used": cap_used(claim.person_id, claim.benefit_year, claim.scheme) if claim.scheme else None,
             # what approval will count too (``check_within_cap``): the reviewer sees it before deciding
-            "cap_approved": _approved_unpaid(claim.person_id, Claim.benefit_year == claim.benefit_year,
+            "cap_approved": approved_unpaid(claim.person_id, Claim.benefit_year == claim.benefit_year,
                                              Claim.scheme == claim.scheme, excluding=claim.id)
             if claim.scheme and claim.person_id else None,
-            "cap": _cap(case, claim)}
-
-
-def _cap(case: Application, claim: Claim) -> Decimal | None:
-    for line in claim.working:
-        if line.get("key") == "within_cap":
-            return Decimal(line["cap"])
-    return None
+            "cap": cap_of(claim)}
 
 
 def correct_payee(case: Application, name: str, bank: str, account: str, *, by: Any, actor: Actor) -> Payment:
@@ -617,4 +506,4 @@ def applicant_view(case: Application) -> dict[str, Any] | None:
             "payment_label": PAYMENT_LABELS[payment.state] if payment else "",
             "can_correct": payment is not None and payment.state == "failed",
             "cap_used": cap_used(claim.person_id, claim.benefit_year, claim.scheme) if claim.scheme else None,
-            "cap": _cap(case, claim)}
+            "cap": cap_of(claim)}

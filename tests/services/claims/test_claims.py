@@ -17,6 +17,7 @@ from portal.core.db import db
 from portal.core.errors import InvalidTransition, ValidationFailed
 from portal.insurance.constants import AccountTransactionKind
 from portal.insurance.models import AccountTransaction, PersonalAccount
+from portal.services.claims import approval
 from portal.services.claims import operations as claims
 from portal.services.claims.models import Payment
 from tests.applications.conftest import all_materials
@@ -203,7 +204,7 @@ def test_two_claims_filed_before_either_is_approved_cannot_together_go_over_the_
     # paid or waiting to be paid, the two hold the cap exactly
     ops.start_payment(first, by=staff["finance"], actor=SYSTEM)
     claim = claims.claim_of(second)
-    assert claims.cap_held(claim.person_id, claim.benefit_year, claim.scheme, excluding=-1) == Decimal("150000.00")
+    assert approval.cap_held(claim.person_id, claim.benefit_year, claim.scheme, excluding=-1) == Decimal("150000.00")
 
 
 def test_a_denied_claim_holds_nothing_of_the_cap(make_case, citizen, staff):
@@ -231,7 +232,8 @@ def test_payment_is_a_record_with_the_payee_sealed_and_completion_needs_it_paid(
     assert payment.state == "paid" and payment.paid_at is not None
     assert case.state == State.COMPLETED and "已支付 ¥720.00（人民币柒佰贰拾元整）" in case.result_text
     # the year's cap now counts it
-    assert claims.cap_used(case.person_id, claims.claim_of(case).benefit_year, "employee_medical") == Decimal("720.00")
+    year = claims.claim_of(case).benefit_year
+    assert approval.cap_used(case.person_id, year, "employee_medical") == Decimal("720.00")
 
 
 def test_a_later_claim_of_the_same_year_gets_only_what_is_left_of_the_cap(make_case, citizen, staff):
