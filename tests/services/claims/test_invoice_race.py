@@ -6,36 +6,19 @@ the backstop, and each invoice number is taken in turn there, so exactly one of 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from portal.accounts import operations as account_ops
 from portal.accounts.models import Role
 from portal.applications import operations as ops
 from portal.applications.models import Application
-from portal.core import clock
 from portal.core.db import db
 from portal.services.claims.models import Claim, ClaimInvoice
-from tests.factories import STAFF_PASSWORD
-from tests.race_support import SYSTEM, bound_citizen, complete_draft, empty_every_table, outcomes_at_once, race_setup
+from tests.race_support import SYSTEM, bound_citizen, empty_every_table, outcomes_at_once, race_setup
+from tests.services.claims.race_cases import claim_in_review, staff_member, states_of
 
 pytestmark = pytest.mark.no_db
-
-OUTPATIENT = "G002036006001"  # 吉林 门诊费用报销
-
-
-def _claim_in_review(app, citizen, acceptor, reviewer, number: str) -> int:
-    case = complete_draft(app, citizen, code=OUTPATIENT, form={
-        "payee_name": citizen.person.name, "hospital_level": "三级", "invoices": [{
-            "number": number, "issued_on": (clock.today() - timedelta(days=20)).isoformat(),
-            "institution": "吉林大学第一医院", "visit_type": "门诊", "total": "2000.00"}]})
-    ops.submit_application(case, by=citizen, actor=SYSTEM)
-    ops.accept_application(case, by=acceptor, actor=SYSTEM)
-    ops.start_review(case, by=reviewer, actor=SYSTEM)
-    return case.id
-
 
 @pytest.fixture
 def two_claims_of_one_invoice(app, monkeypatch):
@@ -44,12 +27,10 @@ def two_claims_of_one_invoice(app, monkeypatch):
         citizens = [bound_citizen(seq=seq, insured_no=f"P-race-inv-{seq}", name=name, gender="M",
                                   client_ip=f"127.0.0.{n + 20}")
                     for n, (seq, name) in enumerate((("824", "吴票据"), ("825", "郑票据")))]
-        acceptor = account_ops.create_staff(account_ops.NewStaff("invacceptor", "Acceptor", STAFF_PASSWORD,
-                                                                 frozenset({Role.ACCEPTOR})), actor=SYSTEM)[0]
-        reviewers = [account_ops.create_staff(account_ops.NewStaff(f"invreviewer{n}", "Reviewer", STAFF_PASSWORD,
-                                                                   frozenset({Role.REVIEWER})), actor=SYSTEM)[0]
-                     for n in range(2)]
-        cases = [_claim_in_review(app, citizens[n], acceptor, reviewers[n], f"INV-RACE-{n + 1}") for n in range(2)]
+        acceptor = staff_member("invacceptor", Role.ACCEPTOR)
+        reviewers = [staff_member(f"invreviewer{n}", Role.REVIEWER) for n in range(2)]
+        cases = [claim_in_review(app, citizens[n], acceptor, reviewers[n], f"INV-RACE-{n + 1}", "2000.00")
+                 for n in range(2)]
         # as two filings at one moment leave them: both passed the filing's check before either was recorded
         second = select(Claim.id).where(Claim.application_id == cases[1]).scalar_subquery()
         db.session.execute(update(ClaimInvoice).where(ClaimInvoice.claim_id == second).values(number="INV-RACE-1"))
@@ -75,10 +56,5 @@ def test_two_approvals_of_one_invoice_at_once_approve_one(app, two_claims_of_one
 
     outcomes = outcomes_at_once(app, approve, list(zip(reviewers, cases, strict=True)), (InvalidTransition,))
     assert sorted(outcomes) == ["InvalidTransition", "ok"]
-    with app.app_context():
-        try:
-            states = sorted(db.session.get(Application, case_id).state for case_id in cases)
-        finally:
-            db.session.remove()
-    assert states == ["approved", "under_review"]
+    assert states_of(app, cases) == ["approved", "under_review"]
 
