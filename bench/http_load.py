@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import re
 import secrets
 import statistics
@@ -62,8 +63,14 @@ ENDPOINTS = (
     ("/q/<token>", "/q/{token}", None, None),
     ("/v/<code>", "/v/{code}", None, None),
     ("/me/records", "/me/records", "citizen", ("healthz", 0.35)),
+    ("  records' floor", "/floor/records", None, ("healthz", 0.35)),
     ("staff queue", "/staff/queues/review", "staff", ("healthz", 0.3)),
+    ("  queue's floor", "/floor/queue", None, ("healthz", 0.3)),
 )
+# The floors (bench/bare_app.py): each page's own SQL statements, captured as the portal served it, run again by
+# psycopg in the bare Flask app with HTML of the page's size; served by the bare gunicorn. A page can get no closer
+# to /healthz than its floor on this stack, so a floor under its goal says the goal needs less work, not faster code.
+FLOORS = {"records": ("/me/records", "citizen"), "queue": ("/staff/queues/review", "staff")}
 WRITE_GOAL = 8.0  # the write path (create + save + submit) takes at most this many /healthz requests' time
 # ``/healthz`` ÷ bare Flask when the goals were set (issue 18, 2026-12-06). A goal against ``/healthz`` moves when
 # ``/healthz`` itself gets faster (it did: 0.24 → ~0.7 of bare Flask); the report also prints each one as the issue
@@ -209,6 +216,8 @@ class Prepared:
     form: dict = field(default_factory=dict)
     materials: dict = field(default_factory=dict)
     demo_line: str = ""
+    floors: dict = field(default_factory=dict)  # page name → its statements and HTML (bench/bare_app.py)
+    clients: dict = field(default_factory=dict)  # the visitors' test clients, while the floors are captured
 
 
 def prepare(url: str, folder: Path, persons: int, cases: int, writers: int, existing: str | None = None,
@@ -254,7 +263,15 @@ def prepare(url: str, folder: Path, persons: int, cases: int, writers: int, exis
         from portal.core.db import db
 
         db.session.remove()
-        db.engine.dispose()
+        engine = db.engine
+    # outside the context above: each request pushes its own (a shared one would keep the last visitor's user)
+    prepared.floors = {page: capture(engine, prepared.clients[who], path) for page, (path, who) in FLOORS.items()}
+    prepared.clients.clear()
+    engine.dispose()
+    floors = folder / "floors.pickle"
+    floors.write_bytes(pickle.dumps(prepared.floors))
+    prepared.env.update({"BENCH_FLOORS": str(floors),
+                         "BENCH_FLOOR_DSN": scoped.replace("postgresql+psycopg://", "postgresql://", 1)})
     return prepared
 
 
@@ -286,6 +303,7 @@ def _visitors(app, prepared: Prepared, writers: int) -> None:
                                                         Application.person_id.is_not(None)).limit(1)).scalar_one()
     citizen = citizen_client(app, case.applicant_id)
     prepared.cookies["citizen"] = f"{name}={citizen.get_cookie(name).value}"
+    prepared.clients = {"citizen": citizen, "staff": staff}
     prepared.token = ops.issue_progress_token(case)
     db.session.commit()
     # employees with an account (bound by the demo): a 参保凭证 for /v/<code>, and the writers' API tokens
@@ -317,6 +335,26 @@ def _visitors(app, prepared: Prepared, writers: int) -> None:
         raw, _token = issue_token(db.session.get(Account, account_id), label="bench")
         prepared.writers.append(raw)
     db.session.commit()
+
+
+def capture(engine, client, path: str) -> dict:
+    """The SQL statements (with their parameters) the portal runs on ``engine`` to serve ``path`` to ``client``'s
+    visitor, and the page it answers: the floor of that page (bench/bare_app.py)."""
+    from sqlalchemy import event
+
+    client.get(path)  # once before: anything done on a first visit only is not the page's
+    statements: list[tuple[str, object]] = []
+
+    def keep(_connection, _cursor, statement, parameters, _context, _many) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert response.status_code == 200, f"{path}: {response.status_code}"
+    return {"statements": statements, "html": response.get_data(as_text=True)}
 
 
 def citizen_client(app, account_id: int):
@@ -429,6 +467,10 @@ def _threads(target, tokens: list[str], seconds: float, done: list[int], failed:
 # --- the run -------------------------------------------------------------------------------------------------
 
 
+def on_bare(path: str) -> bool:
+    return path == "/ping" or path.startswith("/floor/")
+
+
 def main() -> None:
     args = parse()
     from tests import servers
@@ -454,7 +496,7 @@ def main() -> None:
                                            timeout=600))
             portal, bare = processes
             for label, path, who, _goal in endpoints:  # each answers 200 as the visitor it stands for; warm-up
-                port = bare_port if path == "/ping" else portal_port
+                port = bare_port if on_bare(path) else portal_port
                 status = answer(port, path, prepared.cookies.get(who))
                 assert status == 200, f"{label}: {path} answered {status}"
                 wrk(f"http://127.0.0.1:{port}{path}", cookie=prepared.cookies.get(who), connections=args.workers,
@@ -462,7 +504,7 @@ def main() -> None:
             write_path(portal_port, prepared, 2)
             for _round in range(args.rounds):
                 for label, path, who, _goal in endpoints:
-                    port, server = (bare_port, bare) if path == "/ping" else (portal_port, portal)
+                    port, server = (bare_port, bare) if on_bare(path) else (portal_port, portal)
                     results[label].append(probe.during(
                         lambda p=port, pa=path, w=who: wrk(f"http://127.0.0.1:{p}{pa}", cookie=prepared.cookies.get(w),
                                                            connections=args.connections, seconds=args.seconds),
