@@ -3,10 +3,13 @@ return file imported; the claimant then reads on the case page that the amount w
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.applications import operations as case_ops
+from portal.core import clock
 from portal.core.audit import AuditEvent
 from portal.integrations.bank import get_bank_files, local_bank
 from portal.services.claims.models import PaymentBatch
@@ -60,13 +63,15 @@ def test_other_staff_cannot_open_the_payments_page(browser_as):
 
 def test_a_paid_line_that_cannot_complete_is_named_to_finance_and_the_rest_of_the_file_is_imported(
         browser_as, make_case, citizen, staff, db_session, app, monkeypatch):
+    discharged = clock.today() - timedelta(days=20)  # within the claim deadline, whatever day the suite runs
     cases = []
     for code, number in ((MONEY_ITEM, "PAYPAGE-1"), ("G002036006002", "PAYPAGE-2")):  # 门诊, then 住院费用报销
         form = {"payee_account": CARD, "hospital_level": "三级", "invoices": [{
-            "number": number, "issued_on": "2026-11-02", "institution": "长春市中心医院", "visit_type": "门诊",
-            "total": "1000.00"}]}
+            "number": number, "issued_on": discharged.isoformat(), "institution": "长春市中心医院",
+            "visit_type": "门诊", "total": "1000.00"}]}
         if code != MONEY_ITEM:
-            form.update({"admitted_on": "2026-10-28", "discharged_on": "2026-11-02", "care_area": "参保地（统筹区内）"})
+            form.update({"admitted_on": (discharged - timedelta(days=5)).isoformat(),
+                         "discharged_on": discharged.isoformat(), "care_area": "参保地（统筹区内）"})
         case = make_case(code, citizen, form=form)
         case_ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
         case_ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
