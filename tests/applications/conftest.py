@@ -190,6 +190,18 @@ def make_citizen(db_session, make_person):
     return _make
 
 
+def advance(case, staff, until: str):
+    """Take a submitted money case through the agency's steps (accept, start review, approve, start payment) by the
+    ``staff`` fixture's members, one after the other, until it is in the state ``until``."""
+    for step, role in ((ops.accept_application, "acceptor"), (ops.start_review, "reviewer"),
+                       (ops.approve_application, "reviewer"), (ops.start_payment, "finance")):
+        if case.state == until:
+            break
+        step(case, by=staff[role], actor=SYSTEM)
+    assert case.state == until, (case.state, until)
+    return case
+
+
 def first_material(item) -> str:
     """The id of the item's first material the applicant provides (not obtained by data sharing)."""
     return next(m.id for m in item.materials if not m.data_sharing)

@@ -12,8 +12,9 @@ from portal.accounts.models import Role
 from portal.core import clock
 from portal.core.audit import AuditEvent
 from portal.services.claims import operations as claims
+from tests.applications.conftest import advance
 from tests.conftest import csrf_from
-from tests.workbench.conftest import MONEY_ITEM, SYSTEM
+from tests.workbench.conftest import MONEY_ITEM
 
 CARD = "6222020200112233446"
 
@@ -67,12 +68,8 @@ def test_staff_review_the_computed_amount_decide_it_and_finance_pays_it(browser_
 
 def test_the_acceptor_cannot_see_the_account_in_full_even_while_paying(browser_as, make_case, citizen, staff):
     case = make_case(MONEY_ITEM, citizen, form={"payee_account": CARD})
-    from portal.applications import operations as case_ops
 
-    case_ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
-    case_ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
-    case_ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
-    case_ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    advance(case, staff, "paying")
     chief, _ = browser_as("clchief", Role.CHIEF)
     html = chief.get(f"/staff/cases/{case.id}").get_data(as_text=True)
     assert CARD not in html and "****3446" in html
@@ -80,7 +77,6 @@ def test_the_acceptor_cannot_see_the_account_in_full_even_while_paying(browser_a
 
 def test_an_amount_over_what_the_cap_has_left_is_refused_on_the_page_in_the_reviewers_language(
         browser_as, make_case, citizen, staff, db_session):
-    from portal.applications import operations as ops
 
     issued = clock.today() - timedelta(days=20)
     invoice = {"issued_on": issued.isoformat(), "institution": "吉林大学第一医院", "visit_type": "门诊",
@@ -88,10 +84,8 @@ def test_an_amount_over_what_the_cap_has_left_is_refused_on_the_page_in_the_revi
     first, second = (make_case(MONEY_ITEM, citizen, form={"payee_account": CARD, "hospital_level": "三级",
                                                           "invoices": [{**invoice, "number": number}]})
                      for number in ("CAPPAGE-1", "CAPPAGE-2"))
-    for case in (first, second):
-        ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
-        ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
-    ops.approve_application(first, by=staff["reviewer"], actor=SYSTEM)
+    advance(first, staff, "approved")
+    advance(second, staff, "under_review")
     page = f"/staff/cases/{second.id}"
     reviewer, _ = browser_as("caprev", Role.REVIEWER)
     reviewer.set_cookie("lang", "zh_Hans_CN")
@@ -112,12 +106,8 @@ def test_an_amount_over_what_the_cap_has_left_is_refused_on_the_page_in_the_revi
 
 def test_finance_returns_an_approval_to_review_with_a_reason_in_chinese_and_it_reaches_the_reviewers_queue(
         browser_as, make_case, citizen, staff, db_session):
-    from portal.applications import operations as ops
 
-    case = make_case(MONEY_ITEM, citizen, form={"payee_account": CARD})
-    ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
-    ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
-    ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
+    case = advance(make_case(MONEY_ITEM, citizen, form={"payee_account": CARD}), staff, "approved")
     page = f"/staff/cases/{case.id}"
     finance, _ = browser_as("rtrfin", Role.FINANCE)
     finance.set_cookie("lang", "zh_Hans_CN")

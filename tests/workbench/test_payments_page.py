@@ -8,25 +8,21 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.accounts.models import Role
-from portal.applications import operations as case_ops
 from portal.core import clock
 from portal.core.audit import AuditEvent
 from portal.integrations.bank import get_bank_files, local_bank
 from portal.services.claims.models import PaymentBatch
+from tests.applications.conftest import advance
 from tests.applications.test_views import login
 from tests.conftest import csrf_from
-from tests.workbench.conftest import MONEY_ITEM, SYSTEM
+from tests.workbench.conftest import MONEY_ITEM
 
 CARD = "6222020200112233446"
 
 
 def test_finance_pays_a_batch_and_the_claimant_sees_it_paid(browser_as, make_case, citizen, staff, db_session, app,
                                                            make_client):
-    case = make_case(MONEY_ITEM, citizen, form={"payee_account": CARD})
-    case_ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
-    case_ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
-    case_ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
-    case_ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
+    case = advance(make_case(MONEY_ITEM, citizen, form={"payee_account": CARD}), staff, "paying")
     db_session.commit()
     finance, account = browser_as("payfin", Role.FINANCE)
     page = finance.get("/staff/payments").get_data(as_text=True)
@@ -72,12 +68,7 @@ def test_a_paid_line_that_cannot_complete_is_named_to_finance_and_the_rest_of_th
         if code != MONEY_ITEM:
             form.update({"admitted_on": (discharged - timedelta(days=5)).isoformat(),
                          "discharged_on": discharged.isoformat(), "care_area": "参保地（统筹区内）"})
-        case = make_case(code, citizen, form=form)
-        case_ops.accept_application(case, by=staff["acceptor"], actor=SYSTEM)
-        case_ops.start_review(case, by=staff["reviewer"], actor=SYSTEM)
-        case_ops.approve_application(case, by=staff["reviewer"], actor=SYSTEM)
-        case_ops.start_payment(case, by=staff["finance"], actor=SYSTEM)
-        cases.append(case)
+        cases.append(advance(make_case(code, citizen, form=form), staff, "paying"))
     db_session.commit()
     finance, _account = browser_as("payunfin", Role.FINANCE)
     finance.set_cookie("lang", "zh_Hans_CN")
