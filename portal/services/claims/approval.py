@@ -88,7 +88,7 @@ def check_within_balance(case: Application, claim: Claim) -> None:
             code="closing_not_whole")
 
 
-def check_within_cap(_case: Application, claim: Claim) -> None:
+def check_within_cap(claim: Claim) -> None:
     """Refuse to approve an amount that, with what the person's other claims of the year already hold, would go
     over the cap. Each claim is computed when filed, against what was paid then: two claims filed before either was
     approved were each computed against the whole cap. The person's row is locked first, so two approvals of one
@@ -111,7 +111,7 @@ def check_within_cap(_case: Application, claim: Claim) -> None:
             code="over_cap")
 
 
-def check_invoices_paid_once(_case: Application, claim: Claim) -> None:
+def check_invoices_paid_once(claim: Claim) -> None:
     """Refuse to approve a claim whose invoice another case already has approved (paying or paid): one invoice is
     paid once. Filing refuses an invoice another standing case claims, but two filed at the same moment both pass
     that check; the reviewer sees such duplicates on the case page, and approval stops the second. On PostgreSQL each
@@ -123,16 +123,21 @@ def check_invoices_paid_once(_case: Application, claim: Claim) -> None:
         for number in numbers:
             db.session.execute(text("SELECT pg_advisory_xact_lock(:kind, hashtext(:number))"),
                                {"kind": _INVOICE_LOCK, "number": number})
-    row = db.session.execute(
-        select(ClaimInvoice.number, Application.number).select_from(ClaimInvoice)
-        .join(Claim, Claim.id == ClaimInvoice.claim_id).join(Application, Application.id == Claim.application_id)
-        .where(ClaimInvoice.number.in_(numbers), Claim.id != claim.id, Application.state.in_(APPROVED_STATES))
-        .order_by(ClaimInvoice.number).limit(1)).first()
-    if row is not None:
+    held = sorted(invoices_elsewhere(claim, numbers, Application.state.in_(APPROVED_STATES)))
+    if held:
         raise InvalidTransition(_(
             "Invoice %(invoice)s has already been approved for payment in case %(case)s: an invoice is paid once. "
             "Ask the applicant to remove it with a one-time notice, or deny the claim.",
-            invoice=row[0], case=row[1]), code="invoice_paid_elsewhere")
+            invoice=held[0][0], case=held[0][1]), code="invoice_paid_elsewhere")
+
+
+def invoices_elsewhere(claim: Claim, numbers: list[str], *where: Any) -> list[tuple[str, str]]:
+    """(invoice number, case number) for each of ``numbers`` that another claim carries, its case matching
+    ``where``."""
+    return [(invoice, case) for invoice, case in db.session.execute(
+        select(ClaimInvoice.number, Application.number).select_from(ClaimInvoice)
+        .join(Claim, Claim.id == ClaimInvoice.claim_id).join(Application, Application.id == Claim.application_id)
+        .where(ClaimInvoice.number.in_(numbers), Claim.id != claim.id, *where))]
 
 
 def cap_of(claim: Claim) -> Decimal | None:

@@ -37,6 +37,7 @@ from .approval import (
     check_invoices_paid_once,
     check_within_balance,
     check_within_cap,
+    invoices_elsewhere,
 )
 from .constants import PAYMENT_LABELS
 from .forms import AREA_VALUES, LEVEL_VALUES
@@ -72,12 +73,8 @@ def duplicates(claim: Claim) -> dict[str, list[str]]:
     numbers = [i.number for i in claim.invoices]
     if not numbers:
         return {}
-    rows = db.session.execute(
-        select(ClaimInvoice.number, Application.number).select_from(ClaimInvoice)
-        .join(Claim, Claim.id == ClaimInvoice.claim_id).join(Application, Application.id == Claim.application_id)
-        .where(ClaimInvoice.number.in_(numbers), Claim.id != claim.id, Application.state.not_in(DEAD_STATES))).all()
     out: dict[str, list[str]] = {}
-    for invoice, case_number in rows:
+    for invoice, case_number in invoices_elsewhere(claim, numbers, Application.state.not_in(DEAD_STATES)):
         out.setdefault(invoice, []).append(case_number)
     return out
 
@@ -402,8 +399,8 @@ def on_case_moved(case: Application, *, event: Any, action: Action, **_kw: Any) 
     if action is Action.APPROVE and claim.decided_amount is None:
         raise InvalidTransition(_("Approve a claim with the amount to pay."))
     if action is Action.APPROVE:
-        check_invoices_paid_once(case, claim)
-        check_within_cap(case, claim)
+        check_invoices_paid_once(claim)
+        check_within_cap(claim)
         check_within_balance(case, claim)
     if action is Action.START_PAYMENT:
         create_payment(case, by=event.actor, actor=actor)
