@@ -97,6 +97,9 @@ class Application(Base):
     submitted_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]  # approved, denied or not accepted
+    # when its approval was returned to review before payment (退回重审); cleared when it is decided again: the review
+    # queue marks such a case, so the reviewer sees it came back from finance and reads why on its page
+    returned_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]  # reached a state where it stays (incl. withdrawn)

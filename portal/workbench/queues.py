@@ -39,7 +39,7 @@ _ASSIGNEE = aliased(Account)
 _LISTING = select(Application.id, Application.number, Application.item_code, Application.item_name,
                   Application.is_instant, Application.applicant_name, Application.state, Application.work_due,
                   Application.due_date, Application.paused_working_days, _ASSIGNEE.display_name,
-                  ).outerjoin(_ASSIGNEE, _ASSIGNEE.id == Application.assignee_id)
+                  Application.returned_at).outerjoin(_ASSIGNEE, _ASSIGNEE.id == Application.assignee_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,7 @@ class QueueRow:
     due_date: date | None
     paused_working_days: int
     assignee_name: str | None  # who is working on it (None: nobody)
+    returned_at: datetime | None = None  # its approval was returned to review before payment (退回重审)
 
     @property
     def state_enum(self) -> State:

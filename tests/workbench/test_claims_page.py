@@ -3,14 +3,16 @@ adjustment needs a reason), the payee masked except for finance at the payment s
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from portal.accounts.models import Role
+from portal.applications import operations as ops
 from portal.core import clock
-from portal.core.audit import AuditEvent
+from portal.core.audit import Actor, AuditEvent
 from portal.services.claims import operations as claims
 from tests.applications.conftest import advance
 from tests.conftest import csrf_from
@@ -104,7 +106,7 @@ def test_an_amount_over_what_the_cap_has_left_is_refused_on_the_page_in_the_revi
     assert second.state == "approved" and claims.claim_of(second).decided_amount == Decimal("30480.00"), done
 
 
-def test_finance_returns_an_approval_to_review_with_a_reason_in_chinese_and_it_reaches_the_reviewers_queue(
+def test_finance_returns_an_approval_to_review_with_a_reason_in_chinese_and_the_reviewers_queue_marks_it(
         browser_as, make_case, citizen, staff, db_session):
 
     case = advance(make_case(MONEY_ITEM, citizen, form={"payee_account": CARD}), staff, "approved")
@@ -128,5 +130,21 @@ def test_finance_returns_an_approval_to_review_with_a_reason_in_chinese_and_it_r
     assert case.assignee_id is None  # back in the review queue for a reviewer to take
     assert "拨付前退回重新审核" in done and "发票金额与清单不符，请重新核定" in done  # on the timeline, with why
     reviewer, _ = browser_as("rtrrev", Role.REVIEWER)
-    queue = reviewer.get("/staff/queues/review").get_data(as_text=True)
-    assert case.number in queue
+    reviewer.set_cookie("lang", "zh_Hans_CN")
+    other = advance(make_case(MONEY_ITEM, citizen, form={"payee_account": CARD}), staff, "under_review")
+    rows = _queue_rows(reviewer, "review")
+    assert "拨付前退回" in rows[case.id]  # the reviewer sees it came back from finance
+    assert "拨付前退回" not in rows[other.id]  # a case in its first review carries no mark
+    reviewer.set_cookie("lang", "en")
+    assert "Returned before payment" in _queue_rows(reviewer, "review")[case.id]
+    ops.approve_application(case, by=staff["reviewer"], actor=Actor.system())  # decided again: the mark is gone
+    db_session.commit()
+    assert case.returned_at is None
+    reviewer.set_cookie("lang", "zh_Hans_CN")
+    assert "拨付前退回" not in _queue_rows(reviewer, "payment")[case.id]
+
+
+def _queue_rows(browser, queue: str) -> dict[int, str]:
+    """The rows of a queue page as shown, by case id."""
+    html = browser.get(f"/staff/queues/{queue}").get_data(as_text=True)
+    return {int(m.group(1)): m.group(2) for m in re.finditer(r'<tr data-case="(\d+)">(.*?)</tr>', html, re.S)}

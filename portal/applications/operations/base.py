@@ -94,9 +94,11 @@ def _stamp(case: Application, action: Action, after: State, now: datetime, reaso
         case.due_date = deadlines.due_date(case.limit_kind, case.limit_value, clock.to_local(now).date())
     elif action in {Action.APPROVE, Action.DENY, Action.REFUSE}:
         case.decided_at = now
+        case.returned_at = None
         case.decision_reason = reason if action is not Action.APPROVE else case.decision_reason
     elif action is Action.RETURN_TO_REVIEW:
         case.decided_at = None
+        case.returned_at = now
     elif action is Action.COMPLETE:
         case.completed_at = now
     elif action is Action.DELIVER:
