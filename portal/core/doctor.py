@@ -4,7 +4,8 @@ A check is a function returning an ``Outcome`` (a one-line summary and the list 
 a feature registers its own with ``@doctor.check("name", "what it proves")`` in a module listed in
 ``CHECK_MODULES``, so the command knows nothing about the features. The built-in checks (schema, keys, audit chain,
 calendar) are in ``portal.core.doctor_checks``; stored files in ``portal.materials.doctor``; certificates in
-``portal.certificates.doctor``; the external systems' adapters in ``portal.integrations.doctor``.
+``portal.certificates.doctor``; the external systems' adapters in ``portal.integrations.doctor``; the notification
+events' SMS templates in ``portal.notifications.doctor``.
 
 ``portal doctor`` runs every check (or those named with ``--only``), prints one line per check and one per problem,
 and exits 1 when any check failed. A check that raises counts as failed, with the exception named, and the others
@@ -26,6 +27,7 @@ CHECK_MODULES = (
     "portal.materials.doctor",
     "portal.certificates.doctor",
     "portal.integrations.doctor",
+    "portal.notifications.doctor",
 )
 MAX_LISTED = 50  # problems listed per check; the rest are counted
 

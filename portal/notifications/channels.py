@@ -73,7 +73,8 @@ class SmsChannel:
     name = Channel.SMS
 
     def reachable(self, account: Any, event: Event) -> bool:
-        return bool(getattr(account, "phone", None))
+        """The account has a mobile number, and the operator sends ``event`` by SMS (``sms.sends``)."""
+        return bool(getattr(account, "phone", None)) and sms.sends(event.value)
 
     def send(self, notification: Notification, message: Rendered, *, business_id: str) -> Receipt | None:
         phone = notification.account.phone

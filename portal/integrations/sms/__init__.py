@@ -118,7 +118,13 @@ class SmsSettings:
     timeout: float = 10.0
 
     def template_id(self, template: str) -> str | None:
-        return dict(self.templates).get(template)
+        """The provider's template id for ``template``; None when there is none (or it is declined)."""
+        return dict(self.templates).get(template) or None
+
+    def declines(self, template: str) -> bool:
+        """Whether ``PORTAL_SMS_TEMPLATES`` maps ``template`` to "": the operator chose to send it without a text
+        message (a notification event then reaches the inbox, and WeChat where the user subscribed)."""
+        return dict(self.templates).get(template) == ""
 
 
 def parse_templates(raw: str) -> dict[str, str]:
@@ -191,6 +197,12 @@ def _tencent(chosen: SmsSettings) -> SmsGateway:
 
 BACKENDS: dict[str, Callable[[SmsSettings], SmsGateway]] = {"outbox": _outbox, "aliyun": _aliyun,
                                                             "tencent": _tencent}
+
+
+def sends(template: str, app: Flask | None = None) -> bool:
+    """Whether messages named ``template`` go out by SMS at all: not declined in ``PORTAL_SMS_TEMPLATES``."""
+    app = app or current_app._get_current_object()
+    return not settings(app.config).declines(template)
 
 
 def get_gateway(app: Flask | None = None) -> SmsGateway:
