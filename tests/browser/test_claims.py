@@ -3,9 +3,11 @@
 The demo employee (张伟明, jilin) files 住院费用报销 (G002036006002) on a 360 px phone: the OFD e-receipt uploaded
 to the invoices fills the invoice row (the script puts what the server read into the page's row), the claimant
 completes the care and the bank card and submits. 受理 (``shouli``) accepts; 审核 (``shenhe``) sees the computed
-amount with its working and approves it; 财务 (``caiwu``) starts the payment, makes the batch on /staff/payments,
-downloads its file, and imports the bank's return file (written here by the local bank, as the bank would). The
-claimant then reads 已支付 ¥… on the case, the year's 封顶线 usage up by the amount, and opens the payment notice.
+amount with its working and approves it; 财务 (``caiwu``) returns the approval to review with a reason, and 审核
+finds the case marked 拨付前退回 in the review queue and approves it again; 财务 starts the payment, makes the batch
+on /staff/payments, downloads its file, and imports the bank's return file (written here by the local bank, as the
+bank would). The claimant then reads 已支付 ¥… on the case, the year's 封顶线 usage up by the amount, and opens the
+payment notice.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ EMPLOYEE = next(c for c in DEMO_CITIZENS if c.key == "employee")
 ITEM = "G002036006002"  # 吉林 住院费用报销
 CARD = "6222020200112233446"  # passes the Luhn check: the local bank pays it
 NARROW = {"width": 360, "height": PHONE["height"]}
+RETURN_REASON = "发票金额与费用清单不符，请重新核定"
 
 
 def _money(text: str) -> Decimal:
@@ -129,6 +132,26 @@ def test_a_claim_with_an_ofd_e_receipt_is_filed_on_a_phone_reviewed_paid_and_sho
         assert "¥12,680.50" in working and "¥1,578.05" in working  # the invoice, less 自付 and 自费
         assert staff.locator("#payee-account").inner_text().endswith("3446") and CARD not in staff.content()
         assert staff.locator("form.decision[data-action='approve'] input[name=amount]").input_value() == str(computed)
+        _decide(staff, "approve")
+        assert _state(staff) == "approved"
+        staff.context.clear_cookies()
+        # 财务 finds the amount in doubt before paying: the approval goes back to review, with the reason
+        _staff_login(staff, "caiwu")
+        staff.goto(f"/staff/cases/{case_id}")
+        _submit(staff, "button[name=claim]")
+        staff.fill("form.decision[data-action='return_to_review'] textarea[name=reason]", RETURN_REASON)
+        _decide(staff, "return_to_review")
+        assert _state(staff) == "under_review"
+        staff.context.clear_cookies()
+        # 审核 finds the claimant's cases by their ID number: the case is marked as returned; approved again
+        _staff_login(staff, "shenhe")
+        staff.goto("/staff/queues/review")
+        staff.fill("#id_number", EMPLOYEE.id_number)
+        _submit(staff, "form.search-form button[type=submit]")
+        assert "拨付前退回" in staff.locator(f"tr[data-case='{case_id}']").inner_text()
+        staff.locator(f"tr[data-case='{case_id}'] a.case-number").click()
+        assert RETURN_REASON in staff.locator("main").inner_text()  # why, on the case's timeline
+        _submit(staff, "button[name=claim]")
         _decide(staff, "approve")
         assert _state(staff) == "approved"
         staff.context.clear_cookies()
