@@ -135,13 +135,24 @@ def test_finance_returns_an_approval_to_review_with_a_reason_in_chinese_and_the_
     rows = _queue_rows(reviewer, "review")
     assert "拨付前退回" in rows[case.id]  # the reviewer sees it came back from finance
     assert "拨付前退回" not in rows[other.id]  # a case in its first review carries no mark
+    note = _returned_note(reviewer, page)  # where the reviewer starts reading the case: who, and why
+    assert note.startswith("拨付前退回") and note.endswith("须重新核定金额。原因：发票金额与清单不符，请重新核定")
+    assert "Rtrfin" in note or "rtrfin" in note.lower()  # finance's member of staff, by name
     reviewer.set_cookie("lang", "en")
     assert "Returned before payment" in _queue_rows(reviewer, "review")[case.id]
+    assert "returned it on" in _returned_note(reviewer, page)
     ops.approve_application(case, by=staff["reviewer"], actor=Actor.system())  # decided again: the mark is gone
     db_session.commit()
-    assert case.returned_at is None
+    assert case.returned_at is None and 'id="returned-note"' not in reviewer.get(page).get_data(as_text=True)
     reviewer.set_cookie("lang", "zh_Hans_CN")
     assert "拨付前退回" not in _queue_rows(reviewer, "payment")[case.id]
+
+
+def _returned_note(browser, page: str) -> str:
+    html = browser.get(page).get_data(as_text=True)
+    found = re.search(r'<p class="warning-box" id="returned-note" role="note">(.*?)</p>', html, re.S)
+    assert found, "no returned-to-review note on the case page"
+    return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
 
 
 def _queue_rows(browser, queue: str) -> dict[int, str]:
