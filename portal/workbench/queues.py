@@ -57,7 +57,7 @@ class QueueRow:
     due_date: date | None
     paused_working_days: int
     assignee_name: str | None  # who is working on it (None: nobody)
-    returned_at: datetime | None = None  # its approval was returned to review before payment (退回重审)
+    returned_at: datetime | None  # its approval was returned to review before payment (退回重审)
 
     @property
     def state_enum(self) -> State:
