@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -67,6 +68,13 @@ def institution_agent_login_key(institution_id: int, phone: str) -> str:
 
 def staff_login_key(username: str) -> str:
     return f"staff:{username.strip().lower()}"
+
+
+
+@lru_cache(maxsize=256)
+def _roles_of(role_codes: str) -> frozenset[Role]:
+    """The roles a stored ``role_codes`` names (a staff page asks a dozen times: parsed once per distinct value)."""
+    return frozenset(Role(code) for code in role_codes.split(",") if code)
 
 
 class Account(Base):
@@ -143,7 +151,7 @@ class Account(Base):
 
     @property
     def roles(self) -> frozenset[Role]:
-        return frozenset(Role(code) for code in self.role_codes.split(",") if code)
+        return _roles_of(self.role_codes)
 
     @roles.setter
     def roles(self, roles: set[Role] | frozenset[Role]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from flask import current_app, g, has_request_context, request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 
 from ..core.translation import lazy_gettext as _l
@@ -29,7 +29,8 @@ class Entry:
 
 @cache
 def _entries() -> tuple[Entry, ...]:
-    """Made once (the labels are lazy: each request reads them in its own language)."""
+    """Made once (the labels are lazy: each request reads them in its own language). Each predicate decides from
+    the user's login, kind, roles and enabled flag only: ``entries_for`` keeps its answers by those."""
     # imported here: each feature's predicate lives with the feature, which imports the workbench in turn
     from ..accounts.permissions import is_staff
     from ..calendar.views import can_manage_calendar
@@ -58,15 +59,20 @@ def _entries() -> tuple[Entry, ...]:
     )
 
 
-def entries_for(user: Any) -> list[Entry]:
-    """The entries ``user`` may open (and whose feature is installed), in menu order; worked out once per request
-    and user (the header's menu and the page's links ask the same question several times)."""
-    key = (getattr(user, "id", None), getattr(user, "role_codes", None), getattr(user, "is_enabled", None))
-    known = g.setdefault("_staff_menu_entries", {}) if has_request_context() else {}
-    if key not in known:
+def entries_for(user: Any) -> tuple[Entry, ...]:
+    """The entries ``user`` may open (and whose feature is installed), in menu order.
+
+    Each entry's predicate reads only whether the user is logged in, their kind and their roles (and the account
+    being enabled): the answer is worked out once per application for each combination of those, not on every
+    page (the header's menu and the page's links ask it several times per request)."""
+    key = (bool(getattr(user, "is_authenticated", False)), getattr(user, "kind", None),
+           getattr(user, "role_codes", None), getattr(user, "is_enabled", None))
+    known = current_app.extensions.setdefault("portal_staff_menu", {})
+    entries = known.get(key)
+    if entries is None:
         endpoints = set(current_app.view_functions)
-        known[key] = [e for e in _entries() if e.endpoint in endpoints and e.allowed(user)]
-    return known[key]
+        entries = known[key] = tuple(e for e in _entries() if e.endpoint in endpoints and e.allowed(user))
+    return entries
 
 
 def landing_url(user: Any) -> str:

@@ -217,15 +217,22 @@ def test_the_health_check_reads_the_keys_at_most_every_half_minute(app, monkeypa
     assert len([s for s in seen if "FROM key_check" in s]) == 2  # once, then again after the half minute
 
 
-def test_the_staff_menu_is_worked_out_once_per_page(app, clerk, monkeypatch):
+def test_the_staff_menu_is_worked_out_once_for_each_set_of_roles(app, clerk, make_staff, make_client, monkeypatch):
     from portal.workbench import menu
 
     calls = []
     real = menu._entries
     monkeypatch.setattr(menu, "_entries", lambda: calls.append(1) or real())
+    monkeypatch.setitem(app.extensions, "portal_staff_menu", {})  # nothing worked out yet
     page = clerk.get("/staff/queues/review").get_data(as_text=True)
     assert len(calls) == 1  # the header's menu and the page's links (staff_may_open) share one answer
     assert 'href="/staff/queues/intake"' in page or "/staff/queues/intake" in page
+    clerk.get("/staff/queues/intake")
+    assert len(calls) == 1  # the next page, and anyone with the same roles, reads it as it was worked out
+    _finance, secret = make_staff("menufin", roles={Role.FINANCE})
+    db.session.flush()
+    payments = log_in_staff(make_client(), "menufin", secret).get("/staff/queues/payment").get_data(as_text=True)
+    assert len(calls) == 2 and "/staff/payments" in payments  # other roles, another menu
 
 
 # --- no transaction until one is needed ------------------------------------------------------------------------
