@@ -65,7 +65,12 @@ def migrated_database(app, tmp_path) -> Iterator[tuple[Connection, object]]:
     engine.dispose()
 
 
-def _run(connection: Connection, step, config, revision: str) -> None:
+def migrate(connection: Connection, step, config, revision: str) -> None:
+    """``step`` (``command.upgrade`` or ``downgrade``) to ``revision`` on the test's own connection, committed; what
+    the test read or wrote before is committed first (a migration starts outside a transaction: SQLite's foreign-key
+    pragma)."""
+    if connection.in_transaction():
+        connection.commit()
     step(config, revision)
     if connection.in_transaction():
         connection.commit()
@@ -73,15 +78,15 @@ def _run(connection: Connection, step, config, revision: str) -> None:
 
 def test_downgrading_the_workbench_revision_carries_the_staff_identities(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
         connection.execute(text(STAFF), staff_row(1, "shouli"))
         connection.execute(text(STAFF), staff_row(2, "shenhe"))
         connection.execute(text("UPDATE account SET staff_id_index = 'blind-index-of-shouli' WHERE id = 1"))
         connection.commit()
 
-        _run(connection, command.downgrade, config, "08b3c497f211")  # the revision before e5fc2b95736b
+        migrate(connection, command.downgrade, config, "08b3c497f211")  # the revision before e5fc2b95736b
         assert "staff_id_index" not in {c["name"] for c in inspect(connection).get_columns("account")}
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
 
         rows = connection.execute(text("SELECT id, staff_id_index FROM account ORDER BY id")).all()
         assert [tuple(r) for r in rows] == [(1, "blind-index-of-shouli"), (2, None)]
@@ -91,11 +96,11 @@ def test_downgrading_the_workbench_revision_carries_the_staff_identities(app, tm
 
 def test_a_downgrade_that_would_drop_rows_is_refused_and_changes_nothing(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
         connection.execute(text(STAFF), staff_row(1, "shouli"))
         connection.commit()
         with pytest.raises(DataLossRefused, match=r"1 rows of table account"):
-            _run(connection, command.downgrade, config, "base")
+            migrate(connection, command.downgrade, config, "base")
         connection.rollback()
         assert schema_state(connection).at_head  # every step before the refusal was undone with it
         assert inspect(connection).has_table("certificate")
@@ -104,7 +109,7 @@ def test_a_downgrade_that_would_drop_rows_is_refused_and_changes_nothing(app, tm
 
 def test_case_assignments_are_not_dropped_by_their_downgrade(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
         connection.execute(text(STAFF), staff_row(1, "shouli"))
         connection.execute(text(
             "INSERT INTO application (id, region, item_code, item_name, handler, audience, is_money, is_instant, "
@@ -115,7 +120,7 @@ def test_case_assignments_are_not_dropped_by_their_downgrade(app, tmp_path):
         connection.commit()
         # past the notifications, certificates, remote care and sampling tables (all empty) to the assignee column
         with pytest.raises(DataLossRefused, match=r"case assignments"):
-            _run(connection, command.downgrade, config, "edbac1b7e82a")
+            migrate(connection, command.downgrade, config, "edbac1b7e82a")
         connection.rollback()
         assert connection.execute(text("SELECT assignee_id FROM application")).scalar_one() == 1
         assert schema_state(connection).at_head
@@ -123,11 +128,11 @@ def test_case_assignments_are_not_dropped_by_their_downgrade(app, tmp_path):
 
 def test_discard_data_is_an_explicit_choice(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
         connection.execute(text(STAFF), staff_row(1, "shouli"))
         connection.commit()
         config.attributes[DISCARD_DATA] = True
-        _run(connection, command.downgrade, config, "base")
+        migrate(connection, command.downgrade, config, "base")
         assert not inspect(connection).has_table("account")
 
 
@@ -168,12 +173,12 @@ def test_the_audit_rows_of_the_sealed_scheme_are_chained_by_its_downgrade(app, t
     from datetime import UTC, datetime
 
     with migrated_database(app, tmp_path) as (connection, config):
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
         connection.execute(text(AUDIT), {"id": 1, "action": "old", "prev": "0" * 64, "hash": "a" * 64})
         for ident in (2, 3):
             connection.execute(text(AUDIT), {"id": ident, "action": f"new{ident}", "prev": None, "hash": "b" * 64})
         connection.commit()
-        _run(connection, command.downgrade, config, "c4d8f2a6e1b3")
+        migrate(connection, command.downgrade, config, "c4d8f2a6e1b3")
         assert not inspect(connection).has_table("audit_seal")
         rows = connection.execute(text("SELECT id, action, prev_hash, hash FROM audit_event ORDER BY id")).all()
         at = datetime(2026, 12, 1, tzinfo=UTC).isoformat()

@@ -11,20 +11,12 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from tests.test_downgrades import migrated_database
+from tests.test_downgrades import migrate, migrated_database
 
 REVISION = "ee92bfff827a"
 BEFORE = "3bc29cb29e9e"
 FIRST_RETURN, SECOND_RETURN, APPROVED_AGAIN = ("2026-12-01 02:00:00+00", "2026-12-03 06:30:00+00",
                                                "2026-12-04 01:00:00+00")
-
-
-def _run(connection, step, config, revision: str) -> None:
-    if connection.in_transaction():
-        connection.commit()  # a migration starts outside a transaction (SQLite's foreign-key pragma)
-    step(config, revision)
-    if connection.in_transaction():
-        connection.commit()
 
 
 def _case(connection, case_id: int, state: str, events: list[tuple[str, str, str, str]]) -> None:
@@ -53,7 +45,7 @@ def _marks(connection) -> dict[int, object]:
 @pytest.mark.no_db
 def test_the_revision_marks_the_cases_returned_and_still_in_review_and_its_downgrade_drops_the_mark(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
-        _run(connection, command.upgrade, config, BEFORE)
+        migrate(connection, command.upgrade, config, BEFORE)
         connection.execute(text(
             "INSERT INTO account (id, kind, login_key, display_name, is_unit_admin, totp_last_step, role_codes, "
             "failed_logins, bind_failures, is_enabled, created_at) VALUES (1, 'citizen', 'c:1', 'sealed', false, 0, "
@@ -68,10 +60,10 @@ def test_the_revision_marks_the_cases_returned_and_still_in_review_and_its_downg
                                           ("approve", "under_review", "approved", APPROVED_AGAIN)])  # decided again
         connection.commit()
 
-        _run(connection, command.upgrade, config, REVISION)
+        migrate(connection, command.upgrade, config, REVISION)
         assert _marks(connection) == {1: "2026-12-03 06:30", 2: None, 3: None}
 
-        _run(connection, command.downgrade, config, BEFORE)
+        migrate(connection, command.downgrade, config, BEFORE)
         assert "returned_at" not in {c["name"] for c in connection.dialect.get_columns(connection, "application")}
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
         assert _marks(connection)[1] == "2026-12-03 06:30"

@@ -13,19 +13,11 @@ from sqlalchemy import select, text
 from portal.core.crypto import keyring
 from portal.insurance.models import Person, id_number_index, person_name_index
 from tests.factories import valid_id_number
-from tests.test_downgrades import migrated_database
+from tests.test_downgrades import migrate, migrated_database
 
 REVISION = "d5e9a3c7b1f4"
 BEFORE = "d3a9e6f1c2b8"
 NAMES = {"person": "欧阳 春花", "agent": "赵经办", "staff": "王受理", "rep": "钱法人"}
-
-
-def _run(connection, step, config, revision: str) -> None:
-    if connection.in_transaction():
-        connection.commit()  # after reads: a migration starts outside a transaction (SQLite's foreign-key pragma)
-    step(config, revision)
-    if connection.in_transaction():
-        connection.commit()
 
 
 def _old_rows(connection) -> None:
@@ -66,11 +58,11 @@ def test_the_migration_seals_existing_names_and_its_downgrade_opens_them(app, tm
     contexts = {"person": "person.name", "agent": "account.display_name", "staff": "account.display_name",
                 "rep": "unit.legal_rep_name"}
     with migrated_database(app, tmp_path) as (connection, config):
-        _run(connection, command.upgrade, config, BEFORE)
+        migrate(connection, command.upgrade, config, BEFORE)
         _old_rows(connection)
         connection.commit()
 
-        _run(connection, command.upgrade, config, REVISION)
+        migrate(connection, command.upgrade, config, REVISION)
         stored = _stored(connection)
         for key, name in NAMES.items():
             assert name not in stored[key] and name.split()[0] not in stored[key]  # no plaintext left
@@ -78,11 +70,11 @@ def test_the_migration_seals_existing_names_and_its_downgrade_opens_them(app, tm
         index = connection.execute(text("SELECT name_index FROM person")).scalar_one()
         assert index == person_name_index("欧阳  春花 ")  # normalised: exact search finds it however typed
 
-        _run(connection, command.downgrade, config, BEFORE)
+        migrate(connection, command.downgrade, config, BEFORE)
         assert _stored(connection) == NAMES
         assert "name_index" not in {c["name"] for c in
                                     connection.dialect.get_columns(connection, "person")}
-        _run(connection, command.upgrade, config, "head")
+        migrate(connection, command.upgrade, config, "head")
         assert keyring().open(_stored(connection)["person"], "person.name") == NAMES["person"]
 
 
