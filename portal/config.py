@@ -148,6 +148,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "NOTIFY_LEASE_SECONDS": (_count, 300),
     "WECHAT_TEMPLATES": (str, ""),
     "REMIND_CORRECTION_WORKING_DAYS": (_int, 3),
+    "REMIND_ACCOUNT_LEFT_OPEN_DAYS": (_count, 30),
     "RATING_CHANGE_DAYS": (_int, 7),
     "RECTIFICATION_WORKING_DAYS": (_int, 15),
     # failures (portal/core/failures.py, portal/core/db.py): what a 503 tells clients to wait, and the PostgreSQL
@@ -374,7 +375,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTAL_PROXY_HOPS": env["PROXY_HOPS"],
         **{f"PORTAL_{name}": env[name] for name in ("NOTIFY_MAX_ATTEMPTS", "NOTIFY_BACKOFF_SECONDS",
                                                     "NOTIFY_LEASE_SECONDS", "WECHAT_TEMPLATES",
-                                                    "REMIND_CORRECTION_WORKING_DAYS", "RATING_CHANGE_DAYS",
+                                                    "REMIND_CORRECTION_WORKING_DAYS",
+                                                    "REMIND_ACCOUNT_LEFT_OPEN_DAYS", "RATING_CHANGE_DAYS",
                                                     "RECTIFICATION_WORKING_DAYS", "RETRY_AFTER_SECONDS",
                                                     "DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_LOCK_TIMEOUT",
                                                     "DB_POOL_TIMEOUT", "FACE_BACKEND", "FACE_API_BASE",

@@ -18,6 +18,7 @@ class Event(StrEnum):
     RETURNED_TO_REVIEW = "returned_to_review"  # an approval reopened before its payment started (退回重审)
     PAID = "paid"
     PAYMENT_FAILED = "payment_failed"  # the bank could not pay a claim: the claimant corrects the account
+    ACCOUNT_LEFT_OPEN = "account_left_open"  # a closing withdrawal left money credited later: withdraw it too
     COMPLETED = "completed"
     CERTIFICATE_READY = "certificate_ready"
     FILING_EXPIRING = "filing_expiring"  # 异地就医备案 about to expire (sent by the filings feature)
@@ -46,6 +47,7 @@ EVENT_LABELS = {
     Event.RETURNED_TO_REVIEW: _l("Application back under review"),
     Event.PAID: _l("Payment made"),
     Event.PAYMENT_FAILED: _l("Payment failed"),
+    Event.ACCOUNT_LEFT_OPEN: _l("Personal account still open"),
     Event.COMPLETED: _l("Application completed"),
     Event.CERTIFICATE_READY: _l("Certificate ready"),
     Event.FILING_EXPIRING: _l("Filing about to expire"),

@@ -2,7 +2,8 @@
 
 A notification stores its context, not its text: the inbox renders it in the reader's language when shown;
 SMS and WeChat render it in the portal's default language when sent. Context values are plain strings,
-ISO dates under keys ending in ``_on`` (shown in the reader's date format), ``{"zh": …, "en": …}`` pairs
+ISO dates under keys ending in ``_on`` (shown in the reader's date format), amounts of yuan as decimal strings under
+keys ending in ``_yuan`` (shown in the reader's currency format), ``{"zh": …, "en": …}`` pairs
 (item names) and lists of those (materials). A template whose field is missing from the context raises
 ``KeyError``: tests render every template in every language with exactly its declared fields.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_currency, format_date
 
 from ..core.translation import get_locale
 from ..core.translation import lazy_gettext as _l
@@ -65,6 +67,12 @@ TEMPLATES: dict[Event, Template] = {
         _l("The bank could not pay your application for %(item)s (No. %(number)s): %(reason)s. Please give a "
            "correct bank account on the application's page; it stays open until the payment is made."),
         ("item", "number", "reason")),
+    Event.ACCOUNT_LEFT_OPEN: Template(
+        _l("Personal account still open"),
+        _l("Your application for %(item)s (No. %(number)s) has been paid, but %(left_yuan)s was credited to the "
+           "personal account after the payment started, so the account is still open. Apply for the withdrawal "
+           "again to receive that money; the account is then closed."),
+        ("item", "number", "left_yuan")),
     Event.COMPLETED: Template(
         _l("Application completed"),
         _l("Your application for %(item)s (No. %(number)s) is completed. Result: %(result)s. You can rate our "
@@ -157,6 +165,11 @@ def _value(key: str, value: Any) -> str:
         try:
             return format_date(date.fromisoformat(value), "medium")
         except ValueError:
+            return value
+    if key.endswith("_yuan") and isinstance(value, str):
+        try:
+            return format_currency(Decimal(value), "CNY")
+        except InvalidOperation:
             return value
     return str(value)
 

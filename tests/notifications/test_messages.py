@@ -32,13 +32,15 @@ SAMPLES = {
     "level": {"zh": "不满意", "en": "Dissatisfied"},
     "outcome": "已向窗口人员核实并整改",
     "what": "糖尿病",
+    "left_yuan": "1234.50",
 }
 # how each sample shows in the message, per language
 SHOWN = {
     "zh_Hans_CN": {"item": "门诊慢性病病种待遇认定", "materials": "诊断证明、病历", "due_on": "2026", "level": "不满意",
-                   "numbers": "JL20261122K7M3QX、JL20261122ABCDEF"},
+                   "numbers": "JL20261122K7M3QX、JL20261122ABCDEF", "left_yuan": "¥1,234.50"},
     "en": {"item": "Outpatient chronic disease recognition", "materials": "Diagnosis certificate, Medical records",
-           "due_on": "2026", "level": "Dissatisfied", "numbers": "JL20261122K7M3QX, JL20261122ABCDEF"},
+           "due_on": "2026", "level": "Dissatisfied", "numbers": "JL20261122K7M3QX, JL20261122ABCDEF",
+           "left_yuan": "CN¥1,234.50"},
 }
 FIELD_RE = re.compile(r"%\((\w+)\)s")
 

@@ -21,6 +21,7 @@ from ...core.downloads import file_response
 from ...core.errors import DomainError
 from ...core.translation import gettext as _
 from . import batches
+from .effects import left_open
 from .models import Payment, PaymentBatch
 
 bp = Blueprint("claims", __name__)
@@ -44,7 +45,8 @@ def payments():
     waiting = db.session.execute(select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount), 0))
                                  .where(Payment.state == "pending")).one()
     recent = db.session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc()).limit(50)).scalars().all()
-    return render_template("claims/payments.html", waiting=waiting, batches=recent, form=FlaskForm())
+    return render_template("claims/payments.html", waiting=waiting, batches=recent, form=FlaskForm(),
+                           left_open=left_open())
 
 
 @bp.post("/staff/payments/batches")
