@@ -138,17 +138,14 @@ def benefits_expiring(today: date) -> Iterator[Reminder]:
                 f"benefit_expiring:{record.id}:{record.valid_until}:{account.id}", record.application_id
 
 
-ACCOUNT_LEFT_OPEN_DAYS = 30  # PORTAL_REMIND_ACCOUNT_LEFT_OPEN_DAYS: after the closing withdrawal completed
-
-
 @reminder_source("accounts_left_open")
 def accounts_left_open(today: date) -> Iterator[Reminder]:
     """The applicant of a withdrawal for death or settling abroad (死亡, 出国定居) that was paid but could not close the
     account, money having been credited after its payment started: once, a month after it completed, unless a new
     withdrawal for that account is under way. The money can be withdrawn on a new application, which closes it."""
-    from ..services.claims.effects import left_open
+    from ..services.claims.effects import left_open, remind_days
 
-    days = int(current_app.config.get("PORTAL_REMIND_ACCOUNT_LEFT_OPEN_DAYS", ACCOUNT_LEFT_OPEN_DAYS))
+    days = remind_days()
     for row in left_open():
         if row.balance <= 0 or row.again is not None or row.case.completed_at is None:
             continue

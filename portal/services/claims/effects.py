@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from ...applications.constants import CLOSED_STATES, State
@@ -81,7 +82,6 @@ def money_left_note(case: Any, claim: Any) -> str | None:
     return f"个人账户在开始拨付后又记入¥{left:,.2f}，账户暂未注销；这笔钱可再申请一次性支取，支取后注销账户。"
 
 
-
 @dataclass(frozen=True)
 class LeftOpen:
     """A personal account that a closing withdrawal completed without closing, as finance's list shows it."""
@@ -121,3 +121,11 @@ def later_withdrawals(cases: list[Any]) -> dict[int, Any]:
             if (other.person_id, other.item_code) == (case.person_id, case.item_code) and other.id > case.id:
                 found[case.id] = other
     return found
+
+
+REMIND_DAYS = 30  # PORTAL_REMIND_ACCOUNT_LEFT_OPEN_DAYS
+
+
+def remind_days() -> int:
+    """Days after the completion when an applicant who has not applied again is reminded (``portal notify remind``)."""
+    return int(current_app.config.get("PORTAL_REMIND_ACCOUNT_LEFT_OPEN_DAYS", REMIND_DAYS))

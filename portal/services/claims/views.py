@@ -21,7 +21,7 @@ from ...core.downloads import file_response
 from ...core.errors import DomainError
 from ...core.translation import gettext as _
 from . import batches
-from .effects import left_open
+from .effects import left_open, remind_days
 from .models import Payment, PaymentBatch
 
 bp = Blueprint("claims", __name__)
@@ -46,7 +46,7 @@ def payments():
                                  .where(Payment.state == "pending")).one()
     recent = db.session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc()).limit(50)).scalars().all()
     return render_template("claims/payments.html", waiting=waiting, batches=recent, form=FlaskForm(),
-                           left_open=left_open())
+                           left_open=left_open(), remind_days=remind_days())
 
 
 @bp.post("/staff/payments/batches")

@@ -97,7 +97,7 @@ def test_finance_sees_the_account_waiting_to_be_closed_on_the_payments_page(app,
     browser.set_cookie("lang", "zh_Hans_CN")
     page = browser.get("/staff/payments").get_data(as_text=True)
     section = page[page.index('id="left-open"'):]
-    assert "待注销的个人账户" in section
+    assert "待注销的个人账户" in section and "办结30天后仍未再次申请的，系统会再提醒申请人一次" in section
     row = section[section.index(f'data-case="{case.number}"'):].split("</tr>")[0]
     assert f'href="/staff/cases/{case.id}"' in row and citizen.person.name[0] + "*" in row
     assert citizen.person.name not in row  # masked
