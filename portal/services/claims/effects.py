@@ -105,6 +105,15 @@ def left_open() -> list[LeftOpen]:
             for account, case, name in rows]
 
 
+def left_open_by(case: Any) -> LeftOpen | None:
+    """The account that ``case`` (a completed closing withdrawal) left open, while it is still open; else None."""
+    account = db.session.execute(select(PersonalAccount).where(PersonalAccount.closing_case_id == case.id,
+                                                               PersonalAccount.status == "open")).scalar_one_or_none()
+    if account is None:
+        return None
+    return LeftOpen(case, account.balance, "", closing_reason(case) or "", later_withdrawals([case]).get(case.id))
+
+
 def later_withdrawals(cases: list[Any]) -> dict[int, Any]:
     """For each of ``cases`` (completed withdrawals), the newest application of the same item about the same person,
     filed after it and not closed yet: the money left is being applied for."""

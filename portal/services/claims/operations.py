@@ -492,14 +492,18 @@ def _plain(name: str) -> str:
 
 
 def applicant_view(case: Application) -> dict[str, Any] | None:
-    """What the claimant sees of the claim: the amount (decided, or as computed), its working, the payment."""
+    """What the claimant sees of the claim: the amount (decided, or as computed), its working, the payment; and for
+    a withdrawal that could not close the account, what is left in it (``effects.left_open_by``)."""
     claim = claim_of(case)
     if claim is None:
         return None
+    from .effects import left_open_by
     from .working import describe
 
     payment = claim.payments[-1] if claim.payments else None
+    left = left_open_by(case) if claim.kind == ClaimKind.WITHDRAWAL and case.state == State.COMPLETED else None
     return {"claim": claim, "lines": [describe(line) for line in claim.working], "payment": payment,
+            "left_open": left,
             "payment_label": PAYMENT_LABELS[payment.state] if payment else "",
             "can_correct": payment is not None and payment.state == "failed",
             "cap_used": cap_used(claim.person_id, claim.benefit_year, claim.scheme) if claim.scheme else None,

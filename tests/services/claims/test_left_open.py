@@ -171,3 +171,32 @@ def test_the_revision_gives_each_open_account_its_newest_deferred_closing_and_it
         assert "closing_case_id" not in columns
         migrate(connection, command.upgrade, config, "head")
         assert connection.execute(text("SELECT closing_case_id FROM personal_account WHERE id = 1")).scalar() == 12
+
+
+def test_the_applicant_reads_what_is_left_on_the_case_page_and_can_apply_again_from_there(
+        app, region, citizen, staff, make_client, db_session):
+    from tests.factories import log_in_by_code as login
+
+    case, _account = _left_open(app, region, citizen, staff)
+    db_session.commit()
+    browser = login(make_client(), db_session, citizen.phone)
+    browser.set_cookie("lang", "zh_Hans_CN")
+
+    def note() -> str:
+        page = browser.get(f"/applications/{case.id}").get_data(as_text=True)
+        return page[page.index('id="account-left-open"'):].split("</div>")[0] if "account-left-open" in page else ""
+
+    shown = note()
+    assert "账户中尚有¥50.00，账户尚未注销" in shown
+    assert f'id="withdraw-again" href="/apply/{case.item_code}"' in shown and "再次申请支取" in shown
+    browser.set_cookie("lang", "en")
+    assert "CN¥50.00 is still in it, so the account is not closed yet" in note()
+    browser.set_cookie("lang", "zh_Hans_CN")
+    again, _same = _withdrawal(app, region, citizen, staff, "死亡", balance=None)  # filed again, by the same account
+    db_session.commit()
+    shown = note()
+    assert "您已再次申请支取" in shown and again.number in shown and "withdraw-again" not in shown
+    assert "¥" not in shown  # its payment took the money: nothing is said to be left
+    ops.complete_application(again, by=staff["finance"], actor=SYSTEM)  # the account closes
+    db_session.commit()
+    assert note() == ""
