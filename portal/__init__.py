@@ -117,11 +117,15 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_keys: bool | No
     fragments.init_app(app)
     proxies.init_app(app)
     ratelimits.init_app(app)
+    from .core.models_registry import import_all_models
+
+    # every mapper known before anything builds a statement: the key check reads the database through the models,
+    # and ``accounts.auth`` builds its session query when imported (a command that skips the key check, such as
+    # ``portal doctor``, crashed there on a relationship to a model not imported yet)
+    import_all_models()
     if check_keys if check_keys is not None else app.config["PORTAL_ENV"] != "testing":
         from .core import keycheck
-        from .core.models_registry import import_all_models
 
-        import_all_models()  # the check reads the database through the models: every mapper must be known
         with app.app_context():
             try:
                 keycheck.verify_at_start(app.config["PORTAL_KEYS"])

@@ -204,3 +204,24 @@ def test_checks_are_a_registry_other_packages_add_to(restored):
     finally:
         doctor._checks.pop("test-adapter")
         doctor._checks.pop("test-broken")
+
+
+def test_the_commands_that_skip_the_key_check_start_in_a_process_of_their_own(tmp_path):
+    """``portal doctor`` and ``portal keys status`` start their app without the key check (to report keys that do
+    not match), and so without its loading of every model first: run in-process after the suite has loaded them all,
+    they passed while in a shell both crashed at start on a relationship to a model not imported yet. Here each runs
+    as an operator runs it, on a freshly migrated instance."""
+    import subprocess
+    import sys
+
+    from tests import servers
+
+    env = servers.portal_env(tmp_path)
+    servers.migrate(env)
+    for command in (["doctor"], ["keys", "status"]):
+        done = subprocess.run([sys.executable, "-m", "portal", *command], cwd=servers.ROOT, env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert "Traceback" not in done.stderr, done.stderr[-3000:]
+        assert done.returncode in (0, 1), (command, done.returncode, done.stdout, done.stderr[-3000:])
+        if command == ["doctor"]:
+            assert "ok   schema" in done.stdout and "ok   keys" in done.stdout and "ok   sms_templates" in done.stdout
