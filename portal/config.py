@@ -320,6 +320,10 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             problems.append("PORTAL_NATIONAL_BACKEND=http needs PORTAL_NATIONAL_URL and PORTAL_NATIONAL_SECRET")
         problems += _signing_problems(env)
         problems += _rate_limit_storage_problems(env)
+    wechat_problems = _wechat_problems(env)
+    if wechat_problems and not production:
+        raise ConfigError(wechat_problems[0])
+    problems += wechat_problems
     sms_problems = _sms_problems(env, production)
     if sms_problems and not production:
         raise ConfigError(sms_problems[0])
@@ -495,6 +499,17 @@ def _sms_problems(env: dict[str, Any], production: bool) -> list[str]:
 
     return sms.problems({f"PORTAL_{name}": value for name, value in env.items() if name.startswith("SMS_")},
                         production=production)
+
+
+def _wechat_problems(env: dict[str, Any]) -> list[str]:
+    """A ``PORTAL_WECHAT_TEMPLATES`` that is no JSON object of template ids (``notifications.wechat``)."""
+    from .notifications.wechat import parse_templates
+
+    try:
+        parse_templates(env["WECHAT_TEMPLATES"])
+    except ValueError as exc:
+        return [str(exc)]
+    return []
 
 
 def _signing_problems(env: dict[str, Any]) -> list[str]:

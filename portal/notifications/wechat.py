@@ -15,16 +15,27 @@ from ..core import clock
 from .messages import Rendered
 
 
+def parse_templates(raw: str) -> dict[str, str]:
+    """``PORTAL_WECHAT_TEMPLATES``: a JSON object, notification event → subscribe-message template id. Anything else
+    is refused when the portal starts (``portal.config``), not read as "no templates" while every send fails."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+        raise ValueError('PORTAL_WECHAT_TEMPLATES must be a JSON object of notification event → subscribe-message '
+                         'template id, e.g. {"approved": "Xq2…"}')
+    return {str(k): v for k, v in value.items()}
+
+
 def template_id(event: str) -> str | None:
     """The subscribe-message template of ``event``: ``PORTAL_WECHAT_TEMPLATES`` (JSON, event → id); the fake
     backend has one per event."""
-    raw = current_app.config.get("PORTAL_WECHAT_TEMPLATES") or ""
-    try:
-        configured = json.loads(raw) if raw else {}
-    except ValueError:
-        configured = {}
+    configured = parse_templates(current_app.config.get("PORTAL_WECHAT_TEMPLATES") or "")
     if event in configured:
-        return str(configured[event])
+        return configured[event]
     return f"fake-{event}" if current_app.config.get("PORTAL_WECHAT_BACKEND", "fake") == "fake" else None
 
 

@@ -1,6 +1,7 @@
 """An operator may send a notification event without text messages (``PORTAL_SMS_TEMPLATES`` maps it to ""): it then
 gets no SMS delivery at all, instead of one marked failed each time; and ``portal doctor`` names every event that
-has neither a template nor that choice (a release that adds an event, such as ``returned_to_review``, needs one)."""
+has neither a template nor that choice (a release that adds an event, such as ``returned_to_review``, needs one);
+and names every event users consented to by WeChat that has no subscribe-message template."""
 
 from __future__ import annotations
 
@@ -50,3 +51,25 @@ def test_the_doctor_names_each_event_with_neither_a_template_nor_the_choice_to_s
         templates["returned_to_review"] = "SMS_99"
         monkeypatch.setitem(app.config, "PORTAL_SMS_TEMPLATES", json.dumps(templates))
         assert check.run().ok
+
+
+def test_the_doctor_names_each_event_users_consented_to_by_wechat_that_has_no_template(app, citizen, db_session,
+                                                                                     monkeypatch):
+    from portal.core.crypto import blind_index
+    from portal.notifications.models import WeChatSubscription
+
+    check = doctor.checks()["wechat_templates"]
+    assert check.run().ok and "no subscribe-message templates needed" in check.run().summary  # the fake
+    monkeypatch.setitem(app.config, "PORTAL_WECHAT_BACKEND", "http")
+    monkeypatch.setitem(app.config, "PORTAL_WECHAT_TEMPLATES", json.dumps({"approved": "Xq2-approved"}))
+    assert check.run().ok  # nobody has consented to anything yet
+    for event, grants in (("approved", 2), ("paid", 3), ("completed", 0)):  # completed: its consent was used up
+        db_session.add(WeChatSubscription(account_id=citizen.id, openid="oWx-doctor", event=event, grants=grants,
+                                          openid_index=blind_index("oWx-doctor", "wechat_openid")))
+    db_session.flush()
+    outcome = check.run()
+    assert outcome.problems == ("no WeChat template for paid, which users consented to (3 consents unused): its "
+                                "messages are marked failed; give it the template id in PORTAL_WECHAT_TEMPLATES",)
+    assert outcome.summary == f"1 of {len(Event)} events have a template"
+    monkeypatch.setitem(app.config, "PORTAL_WECHAT_TEMPLATES", json.dumps({"approved": "Xq2-a", "paid": "Xq2-p"}))
+    assert check.run().ok
