@@ -30,6 +30,12 @@ STAFF = ("INSERT INTO account (id, kind, login_key, display_name, is_unit_admin,
          "(:id, 'staff', :key, :name, false, :key, 'x', 0, 'acceptor', 0, 0, true, '2026-12-01 00:00:00+00')")
 
 
+# a citizen account (id 1) for the rows a revision's test writes before it: the name a placeholder, never read
+CITIZEN = ("INSERT INTO account (id, kind, login_key, display_name, is_unit_admin, totp_last_step, role_codes, "
+           "failed_logins, bind_failures, is_enabled, created_at) VALUES (1, 'citizen', 'c:1', 'sealed', false, 0, "
+           "'', 0, 0, true, '2026-11-30 00:00:00+00')")
+
+
 def staff_row(account_id: int, key: str) -> dict:
     """The values of STAFF: the display name sealed, as the head's schema holds it."""
     from portal.core.crypto import keyring

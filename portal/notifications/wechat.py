@@ -6,28 +6,21 @@ turns its errors into delivery failures. This module imports neither, so the two
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app
 
 from ..core import clock
+from ..core.template_ids import template_ids
 from .messages import Rendered
 
 
 def parse_templates(raw: str) -> dict[str, str]:
     """``PORTAL_WECHAT_TEMPLATES``: a JSON object, notification event → subscribe-message template id. Anything else
     is refused when the portal starts (``portal.config``), not read as "no templates" while every send fails."""
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-        raise ValueError('PORTAL_WECHAT_TEMPLATES must be a JSON object of notification event → subscribe-message '
-                         'template id, e.g. {"approved": "Xq2…"}')
-    return {str(k): v for k, v in value.items()}
+    return template_ids(raw, setting="PORTAL_WECHAT_TEMPLATES",
+                        meaning="notification event → subscribe-message template id", example='{"approved": "Xq2…"}',
+                        allow_empty=False)
 
 
 def template_id(event: str) -> str | None:

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from tests.test_downgrades import migrate, migrated_database
+from tests.test_downgrades import CITIZEN, migrate, migrated_database
 
 REVISION = "ee92bfff827a"
 BEFORE = "3bc29cb29e9e"
@@ -46,10 +46,7 @@ def _marks(connection) -> dict[int, object]:
 def test_the_revision_marks_the_cases_returned_and_still_in_review_and_its_downgrade_drops_the_mark(app, tmp_path):
     with migrated_database(app, tmp_path) as (connection, config):
         migrate(connection, command.upgrade, config, BEFORE)
-        connection.execute(text(
-            "INSERT INTO account (id, kind, login_key, display_name, is_unit_admin, totp_last_step, role_codes, "
-            "failed_logins, bind_failures, is_enabled, created_at) VALUES (1, 'citizen', 'c:1', 'sealed', false, 0, "
-            "'', 0, 0, true, '2026-11-30 00:00:00+00')"))
+        connection.execute(text(CITIZEN))
         approve = ("approve", "under_review", "approved", "2026-11-30 09:00:00+00")
         returned = ("return_to_review", "approved", "under_review")
         _case(connection, 1, "under_review", [approve, (*returned, FIRST_RETURN),

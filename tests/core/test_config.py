@@ -103,7 +103,7 @@ def test_an_unknown_sms_gateway_is_refused_outside_production_too(tmp_path):
         build_config({"INSTANCE_PATH": str(tmp_path), "SMS_BACKEND": "alyun"})
 
 
-@pytest.mark.parametrize("raw", ['{"approved": ', '["Xq2"]', '{"approved": ""}', '{"approved": 7}'])
+@pytest.mark.parametrize("raw", ['{"approved": ', '["Xq2"]', '{"approved": ""}', '{"approved": null}'])
 def test_wechat_templates_that_are_no_json_object_of_ids_are_refused_at_start(tmp_path, raw):
     """Read as "no templates" before, every WeChat message then failed without a word at start."""
     with pytest.raises(ConfigError, match="PORTAL_WECHAT_TEMPLATES must be a JSON object of notification event"):

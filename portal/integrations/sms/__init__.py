@@ -19,7 +19,6 @@ message body (S14); the credentials never reach a log line or an exception messa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from ...core.errors import DomainError
+from ...core.template_ids import template_ids
 from ...core.translation import gettext as _
 from .. import Health
 
@@ -128,17 +128,9 @@ class SmsSettings:
 
 
 def parse_templates(raw: str) -> dict[str, str]:
-    """``PORTAL_SMS_TEMPLATES``: a JSON object, message name → provider template id."""
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict) or not all(isinstance(v, str | int) for v in value.values()):
-        raise ValueError('PORTAL_SMS_TEMPLATES must be a JSON object of message name → template id, e.g. '
-                         '{"otp_login": "SMS_123456789"}')
-    return {str(k): str(v) for k, v in value.items()}
+    """``PORTAL_SMS_TEMPLATES``: a JSON object, message name → provider template id ("" sends it without text)."""
+    return template_ids(raw, setting="PORTAL_SMS_TEMPLATES", meaning="message name → template id",
+                        example='{"otp_login": "SMS_123456789"}', allow_empty=True)
 
 
 def settings(config: Mapping[str, Any]) -> SmsSettings:

@@ -141,14 +141,11 @@ def test_the_revision_gives_each_open_account_its_newest_deferred_closing_and_it
     from alembic import command
     from sqlalchemy import text
 
-    from tests.test_downgrades import migrate, migrated_database
+    from tests.test_downgrades import CITIZEN, migrate, migrated_database
 
     with migrated_database(app, tmp_path) as (connection, config):
         migrate(connection, command.upgrade, config, BEFORE)
-        connection.execute(text(
-            "INSERT INTO account (id, kind, login_key, display_name, is_unit_admin, totp_last_step, role_codes, "
-            "failed_logins, bind_failures, is_enabled, created_at) VALUES (1, 'citizen', 'c:1', 'sealed', false, 0, "
-            "'', 0, 0, true, '2026-11-30 00:00:00+00')"))
+        connection.execute(text(CITIZEN))
         for person, (balance, status) in {1: ("50.00", "open"), 2: ("0.00", "closed"), 3: ("9.00", "open")}.items():
             connection.execute(text(_PERSON), {"id": person, "no": f"P{person}"})
             connection.execute(text(_ACCOUNT), {"id": person, "balance": balance, "status": status,
