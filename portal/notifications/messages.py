@@ -16,8 +16,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import force_locale, format_currency, format_date
+from flask_babel import force_locale, format_date
 
+from ..core.formatting import money
 from ..core.translation import get_locale
 from ..core.translation import lazy_gettext as _l
 from .constants import Event
@@ -168,7 +169,7 @@ def _value(key: str, value: Any) -> str:
             return value
     if key.endswith("_yuan") and isinstance(value, str):
         try:
-            return format_currency(Decimal(value), "CNY")
+            return money(Decimal(value))
         except InvalidOperation:
             return value
     return str(value)
